@@ -1,0 +1,1 @@
+"""fixloop: what happens to an incident."""

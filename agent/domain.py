@@ -1,0 +1,275 @@
+"""The records that travel through fixloop.
+
+Plain pydantic models that serialize to JSON. Graph state holds them as JSON-ready dicts
+(`model_dump(mode="json")`) and nodes rebuild them with `model_validate`.
+
+Ordering follows Sentry: in `Incident.exceptions` the exception that was finally raised is
+last and its causes come before it; in `ExceptionInfo.frames` the outermost call is first and
+the crashing frame is last.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+IncidentSource = Literal[
+    "sentry_event", "sentry_webhook", "sentry_api", "test_failure", "traceback", "pagerduty"
+]
+
+Status = Literal[
+    "running",
+    "awaiting_review",
+    "verified",
+    "closed",
+    "escalated",
+    "no_fix_found",
+    "budget_exceeded",
+    "duplicate",
+    "not_actionable",
+    "rejected",
+    "regressed",
+]
+
+END_STATUSES: frozenset[str] = frozenset(
+    {
+        "closed",
+        "escalated",
+        "no_fix_found",
+        "budget_exceeded",
+        "duplicate",
+        "not_actionable",
+        "rejected",
+        "regressed",
+    }
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Frame(BaseModel):
+    """One stack frame as the incident reported it."""
+
+    filename: str
+    abs_path: str | None = None
+    module: str | None = None
+    function: str = "<unknown>"
+    lineno: int | None = None
+    context_line: str | None = None
+    pre_context: list[str] = Field(default_factory=list)
+    post_context: list[str] = Field(default_factory=list)
+    vars: dict[str, Any] = Field(default_factory=dict)
+    """Captured local variables, as the reporter serialized them (usually repr strings)."""
+    in_app: bool | None = None
+
+
+class ExceptionInfo(BaseModel):
+    type: str
+    value: str = ""
+    module: str | None = None
+    frames: list[Frame] = Field(default_factory=list)
+
+    @property
+    def crash_frame(self) -> Frame | None:
+        return self.frames[-1] if self.frames else None
+
+
+class Incident(BaseModel):
+    """A production failure normalised from any source."""
+
+    id: str
+    source: IncidentSource
+    fingerprint: str
+    title: str
+    exceptions: list[ExceptionInfo] = Field(default_factory=list)
+    failing_tests: list[str] = Field(default_factory=list)
+    event_id: str | None = None
+    project: str | None = None
+    release: str | None = None
+    environment: str | None = None
+    level: str | None = None
+    culprit: str | None = None
+    platform: str | None = None
+    timestamp: datetime | None = None
+    count: int = 1
+    tags: dict[str, str] = Field(default_factory=dict)
+    received_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def crash(self) -> ExceptionInfo | None:
+        """The exception that was finally raised (last in the chain)."""
+        return self.exceptions[-1] if self.exceptions else None
+
+
+class Ticket(BaseModel):
+    key: str
+    fingerprint: str
+    incident_id: str
+    title: str
+    body: str = ""
+    status: Literal["open", "in_review", "resolved", "closed", "reopened"] = "open"
+    url: str | None = None
+    resolution: str | None = None
+
+
+class Symbol(BaseModel):
+    """A definition found by the code index."""
+
+    name: str
+    qualname: str
+    kind: Literal["function", "method", "class"]
+    path: str
+    start_line: int
+    end_line: int
+    params: list[str] = Field(default_factory=list)
+
+
+class Evidence(BaseModel):
+    kind: Literal["frame", "symbol", "blame", "coverage", "history", "reproduction"]
+    detail: str
+
+
+class Suspect(BaseModel):
+    file: str
+    symbol: str | None
+    start_line: int | None = None
+    end_line: int | None = None
+    lines: list[int] = Field(default_factory=list)
+    """The lines the incident points at (crash lines), 1-based."""
+    score: float
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class CommitRef(BaseModel):
+    sha: str
+    summary: str
+    author: str
+    date: datetime
+    pr_number: int | None = None
+
+
+class Reproduction(BaseModel):
+    """A pytest test rebuilt from the incident that must fail before a fix and pass after."""
+
+    filename: str
+    """File name the test is written under, at the root of a worktree."""
+    source: str
+    nodeid: str
+    target_file: str
+    target_function: str
+    reproduced: bool = False
+    reason: str = ""
+
+
+class Diagnosis(BaseModel):
+    suspects: list[Suspect] = Field(default_factory=list)
+    suspect_commit: CommitRef | None = None
+    explanation: str = ""
+    confidence: float = 0.0
+    base_commit: str = ""
+    reproduction: Reproduction | None = None
+
+
+class FileChange(BaseModel):
+    path: str
+    before: str
+    after: str
+
+
+class Patch(BaseModel):
+    id: str
+    engine: str
+    title: str
+    rationale: str
+    files: list[FileChange]
+    diff: str
+    rank: int = 0
+
+    @property
+    def changed_lines(self) -> int:
+        return sum(
+            1
+            for line in self.diff.splitlines()
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))
+        )
+
+
+class TestRun(BaseModel):
+    """The outcome of one pytest invocation in the sandbox."""
+
+    outcomes: dict[str, Literal["passed", "failed", "error", "skipped"]] = Field(
+        default_factory=dict
+    )
+    failures: dict[str, list[ExceptionInfo]] = Field(default_factory=dict)
+    exit_code: int = 0
+    duration: float = 0.0
+    timed_out: bool = False
+    sandbox: str = ""
+    output: str = ""
+
+    def passed(self) -> set[str]:
+        return {nodeid for nodeid, outcome in self.outcomes.items() if outcome == "passed"}
+
+    def failed(self) -> set[str]:
+        return {n for n, o in self.outcomes.items() if o in ("failed", "error")}
+
+
+class TestReport(BaseModel):
+    """Proof (or not) for one candidate."""
+
+    candidate_id: str
+    proven: bool
+    reason: str
+    reproduction_before: str | None = None
+    reproduction_after: str | None = None
+    baseline_passed: int = 0
+    passed_after: int = 0
+    regressions: list[str] = Field(default_factory=list)
+    flaky: list[str] = Field(default_factory=list)
+    seconds: float = 0.0
+    sandbox: str = ""
+
+
+class PullRequest(BaseModel):
+    id: int
+    branch: str
+    base: str
+    title: str
+    body: str
+    diff: str = ""
+    status: Literal["open", "approved", "merged", "closed"] = "open"
+    head_sha: str = ""
+    merge_sha: str | None = None
+    url: str | None = None
+    merged_at: datetime | None = None
+
+
+class ReviewDecision(BaseModel):
+    action: Literal["merge", "approve", "reject"]
+    comment: str = ""
+    reviewer: str = "human"
+
+
+class Verification(BaseModel):
+    verified: bool
+    reproduction_passed: bool | None = None
+    regressions: list[str] = Field(default_factory=list)
+    new_events: int = 0
+    checked_commit: str = ""
+    summary: str = ""
+    checked_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(BaseModel):
+    """What a node saw, what it decided, and why."""
+
+    node: str
+    saw: str
+    decided: str
+    why: str
+    at: datetime = Field(default_factory=utcnow)
+    data: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,46 @@
+"""Errors fixloop raises on purpose.
+
+    FixloopError
+    ├── IntakeError          a payload that cannot become an Incident (bad JSON, wrong shape)
+    ├── ConfigError          settings that cannot work (missing repo, unknown engine)
+    ├── AdapterError         an outside system failed or refused
+    │   ├── RepoError        git refused (missing ref, dirty worktree, merge conflict)
+    │   ├── SandboxError     the sandbox could not run the tests at all
+    │   └── NotFound         a ticket, PR or run that does not exist
+    └── RunError             a run cannot be started or resumed in its current state
+
+Flow exits (no fix found, budget spent, duplicate) are not errors: they are statuses.
+Anything else that escapes is a bug and crashes loudly.
+"""
+
+
+class FixloopError(Exception):
+    """Base of every error fixloop raises on purpose."""
+
+
+class IntakeError(FixloopError):
+    """The payload cannot be turned into an Incident."""
+
+
+class ConfigError(FixloopError):
+    """The settings cannot work."""
+
+
+class AdapterError(FixloopError):
+    """An outside system failed or refused."""
+
+
+class RepoError(AdapterError):
+    """Git refused an operation."""
+
+
+class SandboxError(AdapterError):
+    """The sandbox could not run the tests at all."""
+
+
+class NotFound(AdapterError):
+    """A ticket, pull request or run does not exist."""
+
+
+class RunError(FixloopError):
+    """A run cannot be started or resumed in its current state."""

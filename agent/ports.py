@@ -1,0 +1,128 @@
+"""The seams the core owns. Adapters in `tools/` implement them; only `agent.wiring` builds them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from agent.domain import (
+    Incident,
+    Patch,
+    PullRequest,
+    Symbol,
+    TestRun,
+    Ticket,
+)
+
+
+class BlameLine(Protocol):
+    line: int
+    sha: str
+    summary: str
+    author: str
+    date: datetime
+
+
+class ErrorSource(Protocol):
+    """Where incidents come from and where their resolution is reported."""
+
+    def record(self, incident: Incident, payload: dict[str, Any]) -> bool:
+        """Store an incident's event; False when that event was already stored."""
+        ...
+
+    def events_since(self, fingerprint: str, since: datetime) -> int:
+        """How many events with this fingerprint arrived after `since`."""
+        ...
+
+    def resolve(self, fingerprint: str) -> None: ...
+
+
+class Tracker(Protocol):
+    """Tickets. Every write is idempotent: by fingerprint for tickets, by key for comments."""
+
+    def find_open(self, fingerprint: str) -> Ticket | None: ...
+
+    def ensure_ticket(self, incident: Incident, title: str, body: str) -> Ticket: ...
+
+    def get(self, key: str) -> Ticket: ...
+
+    def comment(self, key: str, comment_key: str, body: str) -> None: ...
+
+    def comments(self, key: str) -> list[str]: ...
+
+    def transition(self, key: str, status: str) -> Ticket: ...
+
+    def close(self, key: str, resolution: str) -> Ticket: ...
+
+
+class Forge(Protocol):
+    """Branches and pull requests. The PR is found by its branch, never made twice."""
+
+    def find_pr(self, branch: str) -> PullRequest | None: ...
+
+    def get_pr(self, pr_id: int) -> PullRequest: ...
+
+    def open_pr(self, branch: str, head_sha: str, title: str, body: str) -> PullRequest:
+        """Point `branch` at `head_sha` and open a PR for it, or return the one that exists."""
+        ...
+
+    def approve(self, pr_id: int, comment: str) -> PullRequest: ...
+
+    def merge(self, pr_id: int, comment: str) -> PullRequest: ...
+
+    def close_pr(self, pr_id: int, comment: str) -> PullRequest: ...
+
+
+class Repo(Protocol):
+    """The target git repository."""
+
+    path: Path
+
+    def head(self, ref: str = "HEAD") -> str:
+        """The full sha that `ref` names."""
+        ...
+
+    def default_branch(self) -> str: ...
+
+    def tracked_files(self, rev: str) -> list[str]: ...
+
+    def read(self, rev: str, path: str) -> str | None: ...
+
+    def blame(self, rev: str, path: str, start: int, end: int) -> list[BlameLine]: ...
+
+    def add_worktree(self, where: Path, rev: str) -> Path: ...
+
+    def remove_worktree(self, where: Path) -> None: ...
+
+    def commit_patch(self, rev: str, patch: Patch, message: str) -> str:
+        """Commit `patch` on top of `rev` without touching the checkout; return the new sha."""
+        ...
+
+    def diff(self, base: str, head: str) -> str: ...
+
+
+class CodeIndex(Protocol):
+    def symbols(self, rev: str, path: str) -> list[Symbol]: ...
+
+    def enclosing(self, rev: str, path: str, line: int) -> Symbol | None:
+        """The innermost function, method or class that contains `line`."""
+        ...
+
+
+class Sandbox(Protocol):
+    """Runs a worktree's tests with no network, writes only inside the worktree, and a limit."""
+
+    name: str
+
+    def run_tests(self, worktree: Path, tests: list[str] | None = None) -> TestRun:
+        """Run `tests` (pytest node ids or paths), or the whole suite when None."""
+        ...
+
+
+class Model(Protocol):
+    """A language model behind the Anthropic Messages shape."""
+
+    def create(
+        self, *, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
+    ) -> dict[str, Any]: ...

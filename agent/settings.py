@@ -1,0 +1,101 @@
+"""One settings model. Sources, strongest first: arguments, `FIXLOOP_*` environment, `fixloop.toml`.
+
+Only variables with the `FIXLOOP_` prefix are read; nothing else in the environment is.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_FORBIDDEN_PATHS = [
+    ".github/**",
+    ".gitlab-ci.yml",
+    ".ci/**",
+    "**/.env",
+    "**/.env.*",
+    "**/*.pem",
+    "**/*.key",
+    "**/secrets*",
+    "**/*.lock",
+    "**/poetry.lock",
+    "**/package-lock.json",
+    "**/requirements*.txt",
+    "**/migrations/**",
+    "**/alembic/**",
+]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FIXLOOP_", toml_file="fixloop.toml", extra="forbid", validate_default=True
+    )
+
+    home: Path = Path(".fixloop")
+    """State directory: checkpoints, tickets, PR records, the error store, worktrees."""
+
+    base_branch: str | None = None
+    """Branch fixes are made against and PRs target; the repo's checked-out branch when unset."""
+
+    python: str = sys.executable
+    """Interpreter that runs the target repo's tests."""
+
+    pytest_args: list[str] = Field(default_factory=list)
+    """Extra arguments for every pytest run in the sandbox."""
+
+    sandbox: Literal["auto", "bwrap", "subprocess"] = "auto"
+    """`auto` uses bubblewrap when it works here and a plain subprocess (with a warning) if not."""
+
+    test_timeout: float = 300.0
+    """Wall-time limit for one test run, in seconds."""
+
+    memory_limit_mb: int = 4096
+    """Address-space limit for one test run."""
+
+    engines: list[str] = Field(default_factory=lambda: ["templates"])
+    """Repair engines in the order they are tried."""
+
+    max_fix_rounds: int = 3
+    """How many fix -> test rounds before the incident is escalated."""
+
+    candidates_per_round: int = 6
+    """How many candidates one round sends to the test node."""
+
+    max_diff_lines: int = 40
+    """Guardrail: the largest diff (added + removed lines) a candidate may have."""
+
+    allowed_paths: list[str] = Field(default_factory=lambda: ["**"])
+    """Guardrail: globs a candidate may touch."""
+
+    forbidden_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_FORBIDDEN_PATHS))
+    """Guardrail: globs a candidate may never touch (CI config, secrets, lock files, migrations)."""
+
+    intake_host: str = "127.0.0.1"
+    """Address the Sentry-protocol intake listens on."""
+
+    intake_port: int = 8450
+    """Port the Sentry-protocol intake listens on."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    def resolved(self) -> dict[str, Any]:
+        """The settings as recorded with every run."""
+        return self.model_dump(mode="json")
