@@ -1,0 +1,27 @@
+"""The collaborators a run receives as its LangGraph context. Built only by `agent.wiring`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.policy import Policy
+from agent.ports import CodeIndex, ErrorSource, Forge, Repo, Sandbox, Tracker
+from agent.repair import RepairEngine
+from agent.settings import Settings
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: Settings
+    repo: Repo
+    code_index: CodeIndex
+    sandbox: Sandbox
+    tracker: Tracker
+    forge: Forge
+    errors: ErrorSource
+    engines: tuple[RepairEngine, ...]
+    policy: Policy
+    base_branch: str
+    scratch: Path
+    """Where this run's worktrees live."""

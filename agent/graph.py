@@ -1,0 +1,93 @@
+"""The loop as one LangGraph StateGraph. Routing functions are pure and name the next node."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from agent.deps import Deps
+from agent.nodes.await_review import await_review
+from agent.nodes.close import close
+from agent.nodes.detect import detect
+from agent.nodes.escalate import escalate
+from agent.nodes.fix import fix
+from agent.nodes.open_pr import open_pr
+from agent.nodes.reject import reject
+from agent.nodes.root_cause import root_cause
+from agent.nodes.test import test
+from agent.nodes.ticket import ticket
+from agent.nodes.verify import verify
+from agent.state import State
+
+
+def after_detect(state: State) -> Literal["ticket", "__end__"]:
+    return "ticket" if state.get("status") == "running" else "__end__"
+
+
+def after_root_cause(state: State) -> Literal["fix", "escalate"]:
+    diagnosis = state.get("diagnosis") or {}
+    return "fix" if diagnosis.get("suspects") else "escalate"
+
+
+def after_fix(state: State) -> Literal["test", "escalate"]:
+    return "test" if state.get("candidates") else "escalate"
+
+
+def make_after_test(max_rounds: int) -> Any:
+    def after_test(state: State) -> Literal["open_pr", "fix", "escalate"]:
+        if state.get("proven"):
+            return "open_pr"
+        if state.get("round", 0) < max_rounds:
+            return "fix"
+        return "escalate"
+
+    return after_test
+
+
+def after_review(state: State) -> Literal["verify", "await_review", "reject"]:
+    action = (state.get("review") or {}).get("action")
+    if action == "merge":
+        return "verify"
+    if action == "reject":
+        return "reject"
+    return "await_review"
+
+
+def after_verify(state: State) -> Literal["close", "escalate"]:
+    return "close" if (state.get("verification") or {}).get("verified") else "escalate"
+
+
+def build_graph(
+    checkpointer: BaseCheckpointSaver[Any] | None = None, max_fix_rounds: int = 3
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    graph = StateGraph(State, context_schema=Deps)
+    for name, node in [
+        ("detect", detect),
+        ("ticket", ticket),
+        ("root_cause", root_cause),
+        ("fix", fix),
+        ("test", test),
+        ("open_pr", open_pr),
+        ("await_review", await_review),
+        ("verify", verify),
+        ("close", close),
+        ("escalate", escalate),
+        ("reject", reject),
+    ]:
+        graph.add_node(name, node)  # type: ignore[call-overload]
+    graph.add_edge(START, "detect")
+    graph.add_conditional_edges("detect", after_detect)
+    graph.add_edge("ticket", "root_cause")
+    graph.add_conditional_edges("root_cause", after_root_cause)
+    graph.add_conditional_edges("fix", after_fix)
+    graph.add_conditional_edges("test", make_after_test(max_fix_rounds))
+    graph.add_edge("open_pr", "await_review")
+    graph.add_conditional_edges("await_review", after_review)
+    graph.add_conditional_edges("verify", after_verify)
+    graph.add_edge("close", END)
+    graph.add_edge("escalate", END)
+    graph.add_edge("reject", END)
+    return graph.compile(checkpointer=checkpointer)

@@ -1,0 +1,95 @@
+"""detect: is this incident ours to fix, new, and actionable?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent.deps import Deps
+from agent.domain import Incident
+from agent.nodes import audit
+from agent.rootcause import map_frame
+from agent.state import State
+
+
+def detect(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    incident = Incident.model_validate(state["incident"])
+    base = state.get("base_commit") or deps.repo.head(deps.base_branch)
+    update: dict[str, Any] = {"base_commit": base}
+
+    existing = deps.tracker.find_open(incident.fingerprint)
+    if existing is not None and existing.incident_id != incident.id:
+        deps.tracker.comment(
+            existing.key, f"duplicate:{incident.id}", f"Another occurrence: incident {incident.id}."
+        )
+        return update | {
+            "status": "duplicate",
+            "audit": audit(
+                "detect",
+                f"incident {incident.id} with fingerprint {incident.fingerprint[:12]}",
+                "duplicate",
+                f"ticket {existing.key} already tracks this fingerprint for {existing.incident_id}",
+                ticket=existing.key,
+            ),
+        }
+
+    if incident.source == "test_failure" and not incident.exceptions:
+        incident, why = _run_failing_tests(incident, deps, base)
+        update["incident"] = incident.model_dump(mode="json")
+        if not incident.exceptions:
+            return update | {
+                "status": "not_actionable",
+                "audit": audit("detect", f"tests {incident.failing_tests}", "not_actionable", why),
+            }
+
+    files = deps.repo.tracked_files(base)
+    mapped = sorted(
+        {
+            path
+            for exception in incident.exceptions
+            for frame in exception.frames
+            if (path := map_frame(frame, files)) is not None
+        }
+    )
+    if not mapped:
+        return update | {
+            "status": "not_actionable",
+            "audit": audit(
+                "detect",
+                f"{incident.title}",
+                "not_actionable",
+                f"no frame of the incident maps to a file of {deps.repo.path} at {base[:10]}",
+            ),
+        }
+    return update | {
+        "status": "running",
+        "audit": audit(
+            "detect",
+            f"{incident.title} from {incident.source}",
+            "actionable",
+            f"frames map to {', '.join(mapped)} at {base[:10]}",
+            files=mapped,
+        ),
+    }
+
+
+def _run_failing_tests(incident: Incident, deps: Deps, base: str) -> tuple[Incident, str]:
+    """Run the reported tests on the base commit and take the traceback from the first failure."""
+    worktree = deps.repo.add_worktree(deps.scratch / "detect", base)
+    try:
+        run = deps.sandbox.run_tests(worktree, incident.failing_tests)
+    finally:
+        deps.repo.remove_worktree(worktree)
+    failing = [test for test in incident.failing_tests if test in run.failures]
+    if not failing:
+        outcomes = {test: run.outcomes.get(test, "not collected") for test in incident.failing_tests}
+        return incident, f"the reported tests do not fail on {base[:10]}: {outcomes}"
+    exceptions = run.failures[failing[0]]
+    crash = exceptions[-1]
+    title = f"{crash.type}: {crash.value.splitlines()[0] if crash.value else ''} in {failing[0]}"
+    enriched = incident.model_copy(
+        update={"exceptions": exceptions, "failing_tests": failing, "title": title[:200]}
+    )
+    return enriched, f"{len(failing)} of the reported tests fail on {base[:10]}"

@@ -1,0 +1,63 @@
+"""open_pr: commit the proven patch on `fixloop/<incident-id>` and open a PR, once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent.deps import Deps
+from agent.domain import Diagnosis, Incident, Patch, TestReport, Ticket
+from agent.nodes import audit
+from agent.prompting import render
+from agent.state import State
+
+
+def branch_for(incident_id: str) -> str:
+    return f"fixloop/{incident_id}"
+
+
+def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    incident = Incident.model_validate(state["incident"])
+    ticket = Ticket.model_validate(state["ticket"])
+    patch = Patch.model_validate(state["proven"])
+    branch = branch_for(incident.id)
+
+    pr = deps.forge.find_pr(branch)
+    created = pr is None
+    if pr is None:
+        diagnosis = Diagnosis.model_validate(state["diagnosis"])
+        report = next(
+            TestReport.model_validate(r)
+            for r in reversed(state.get("reports", []))
+            if r["candidate_id"] == patch.id
+        )
+        title = f"fix: {patch.title}"
+        message = f"{title}\n\n{patch.rationale}\n\nIncident: {incident.id}\nTicket: {ticket.key}"
+        head = deps.repo.commit_patch(state["base_commit"], patch, message)
+        body = render(
+            "pull_request.md.j2",
+            incident=incident,
+            ticket=ticket,
+            diagnosis=diagnosis,
+            patch=patch,
+            report=report,
+            must_fix=state.get("must_fix", []),
+        )
+        pr = deps.forge.open_pr(branch, head, title, body)
+
+    deps.tracker.comment(ticket.key, f"pr:{pr.id}", f"Pull request #{pr.id} on `{branch}`.")
+    deps.tracker.transition(ticket.key, "in_review")
+    return {
+        "pr": pr.model_dump(mode="json"),
+        "status": "awaiting_review",
+        "audit": audit(
+            "open_pr",
+            f"proven candidate {patch.id}",
+            f"PR #{pr.id} on {branch}" if created else f"found PR #{pr.id} on {branch}",
+            "the fix is proven; a human reviews it before anything merges",
+            pr=pr.id,
+            branch=branch,
+        ),
+    }

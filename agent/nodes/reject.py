@@ -1,0 +1,28 @@
+"""reject: the reviewer closed the PR. Nothing is deleted; the reason is recorded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent.deps import Deps
+from agent.domain import PullRequest, ReviewDecision, Ticket
+from agent.nodes import audit
+from agent.state import State
+
+
+def reject(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    ticket = Ticket.model_validate(state["ticket"])
+    pr = PullRequest.model_validate(state["pr"])
+    decision = ReviewDecision.model_validate(state["review"])
+    reason = decision.comment or "no reason given"
+    deps.tracker.comment(
+        ticket.key, f"rejected:{pr.id}", f"PR #{pr.id} was rejected by the reviewer: {reason}"
+    )
+    deps.tracker.transition(ticket.key, "open")
+    return {
+        "status": "rejected",
+        "audit": audit("reject", f"PR #{pr.id}", "rejected", reason, pr=pr.id),
+    }

@@ -1,0 +1,63 @@
+"""root_cause: rank suspects, rebuild a reproduction, and record the baseline it is proven against."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent.deps import Deps
+from agent.domain import Incident, Ticket
+from agent.nodes import audit
+from agent.prompting import render
+from agent.proof import run_baseline
+from agent.reproduce import build_reproduction, check_reproduction
+from agent.rootcause import diagnose
+from agent.state import State
+
+
+def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    incident = Incident.model_validate(state["incident"])
+    base = state["base_commit"]
+    diagnosis = diagnose(incident, deps.repo, deps.code_index, base)
+
+    reproduction = build_reproduction(incident, diagnosis, deps.repo, base)
+    baseline = run_baseline(deps.repo, deps.sandbox, base, deps.scratch, reproduction)
+    if reproduction is not None:
+        reproduction = check_reproduction(reproduction, baseline.must_fix_run, incident)
+        diagnosis.reproduction = reproduction
+
+    if reproduction is not None and reproduction.reproduced:
+        must_fix = [reproduction.nodeid]
+    else:
+        must_fix = [t for t in incident.failing_tests if t in baseline.must_fix_run.failed()]
+
+    ticket = Ticket.model_validate(state["ticket"])
+    deps.tracker.comment(
+        ticket.key, "diagnosis", render("ticket_diagnosis.md.j2", diagnosis=diagnosis)
+    )
+    top = diagnosis.suspects[0] if diagnosis.suspects else None
+    return {
+        "diagnosis": diagnosis.model_dump(mode="json"),
+        "baseline": baseline.model_dump(mode="json"),
+        "must_fix": must_fix,
+        "audit": audit(
+            "root_cause",
+            f"{len(diagnosis.suspects)} suspects; suite on {base[:10]}: "
+            f"{len(baseline.suite.passed())} passed, {len(baseline.suite.failed())} failed",
+            f"top suspect {top.symbol} in {top.file}" if top else "no suspect",
+            _why(diagnosis.reproduction, must_fix),
+            suspects=[s.symbol for s in diagnosis.suspects[:5]],
+            suspect_commit=diagnosis.suspect_commit.sha if diagnosis.suspect_commit else None,
+            must_fix=must_fix,
+        ),
+    }
+
+
+def _why(reproduction: Any, must_fix: list[str]) -> str:
+    if reproduction is not None:
+        return f"reproduction: {reproduction.reason}"
+    if must_fix:
+        return f"the failing tests are the reproduction: {', '.join(must_fix)}"
+    return "no reproduction could be built from the captured locals; proof rests on the suite"

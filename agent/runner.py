@@ -1,0 +1,240 @@
+"""Start, resume, review and show runs. The CLI and the server are thin layers over this.
+
+One LangGraph thread per incident (`thread_id` = incident id), checkpointed to SQLite in the
+state directory with `durability="sync"`, so a process can die anywhere and the next one resumes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command, StateSnapshot
+
+from agent import wiring
+from agent.domain import END_STATUSES, Incident, ReviewDecision
+from agent.errors import NotFound, RunError
+from agent.graph import build_graph
+from agent.prompting import prompt_set_hash
+from agent.settings import Settings
+
+
+@contextmanager
+def open_graph(settings: Settings) -> Iterator[CompiledStateGraph[Any, Any, Any, Any]]:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(settings.home / "checkpoints.db", check_same_thread=False)
+    with closing(conn):
+        saver = SqliteSaver(conn)
+        saver.setup()
+        yield build_graph(saver, settings.max_fix_rounds)
+
+
+def _config(incident_id: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": incident_id}}
+
+
+def _interrupted(snapshot: StateSnapshot) -> bool:
+    return any(task.interrupts for task in snapshot.tasks)
+
+
+def run_incident(
+    settings: Settings, repo_path: Path, incident: Incident, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """Carry an incident as far as it goes: to a PR awaiting review, or to an end status.
+
+    Running the same incident again never starts a second run: a finished or waiting run is
+    reported as it is, an interrupted one (its process died) is resumed.
+    """
+    deps = wiring.build_deps(settings, repo_path, incident.id)
+    deps.errors.record(incident, payload)
+    with open_graph(settings) as graph:
+        config = _config(incident.id)
+        snapshot = graph.get_state(config)
+        if not snapshot.values:
+            start = {
+                "incident": incident.model_dump(mode="json"),
+                "repo": str(deps.repo.path),
+                "status": "running",
+                "round": 0,
+                "tried": [],
+                "reports": [],
+                "audit": [],
+                "run": {"settings": settings.resolved(), "prompt_hash": prompt_set_hash()},
+            }
+            graph.invoke(start, config, context=deps, durability="sync")
+        elif snapshot.next and not _interrupted(snapshot):
+            graph.invoke(None, config, context=deps, durability="sync")
+        return _summary(settings, graph.get_state(config))
+
+
+def resume_incident(settings: Settings, incident_id: str) -> dict[str, Any]:
+    """Continue a run whose process died. A run waiting for review stays waiting."""
+    with open_graph(settings) as graph:
+        config = _config(incident_id)
+        snapshot = graph.get_state(config)
+        if not snapshot.values:
+            raise NotFound(f"no run for incident {incident_id}")
+        if snapshot.next and not _interrupted(snapshot):
+            deps = wiring.build_deps(settings, Path(snapshot.values["repo"]), incident_id)
+            graph.invoke(None, config, context=deps, durability="sync")
+        return _summary(settings, graph.get_state(config))
+
+
+def review_pr(settings: Settings, pr_id: int, decision: ReviewDecision) -> dict[str, Any]:
+    """A human's review of a fixloop PR: act on the forge, then resume the incident's run."""
+    with open_graph(settings) as graph:
+        incident_id = _incident_for_pr(settings, graph, pr_id)
+        config = _config(incident_id)
+        snapshot = graph.get_state(config)
+        if not _interrupted(snapshot):
+            status = snapshot.values.get("status")
+            raise RunError(f"PR #{pr_id} (incident {incident_id}) is {status}, not awaiting review")
+        deps = wiring.build_deps(settings, Path(snapshot.values["repo"]), incident_id)
+        pr = deps.forge.get_pr(pr_id)
+        if decision.action == "merge" and pr.status != "merged":
+            deps.forge.merge(pr_id, decision.comment)
+        elif decision.action == "approve" and pr.status == "open":
+            deps.forge.approve(pr_id, decision.comment)
+        elif decision.action == "reject" and pr.status != "closed":
+            deps.forge.close_pr(pr_id, decision.comment)
+        graph.invoke(
+            Command(resume=decision.model_dump(mode="json")),
+            config,
+            context=deps,
+            durability="sync",
+        )
+        return _summary(settings, graph.get_state(config))
+
+
+def incident_status(settings: Settings, incident_id: str) -> dict[str, Any]:
+    with open_graph(settings) as graph:
+        snapshot = graph.get_state(_config(incident_id))
+        if not snapshot.values:
+            raise NotFound(f"no run for incident {incident_id}")
+        return _summary(settings, snapshot)
+
+
+def list_incidents(settings: Settings) -> list[dict[str, Any]]:
+    with open_graph(settings) as graph:
+        return [
+            _summary(settings, graph.get_state(_config(thread)), brief=True)
+            for thread in _threads(settings)
+        ]
+
+
+def _threads(settings: Settings) -> list[str]:
+    with closing(sqlite3.connect(settings.home / "checkpoints.db")) as conn:
+        rows = conn.execute(
+            "SELECT thread_id, MIN(rowid) FROM checkpoints GROUP BY thread_id ORDER BY 2"
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _incident_for_pr(
+    settings: Settings, graph: CompiledStateGraph[Any, Any, Any, Any], pr_id: int
+) -> str:
+    for thread in _threads(settings):
+        pr = graph.get_state(_config(thread)).values.get("pr")
+        if pr and pr["id"] == pr_id:
+            return thread
+    raise NotFound(f"no fixloop run opened PR #{pr_id} in {settings.home}")
+
+
+def _summary(settings: Settings, snapshot: StateSnapshot, brief: bool = False) -> dict[str, Any]:
+    values = snapshot.values
+    incident = values["incident"]
+    status = values.get("status", "running")
+    if _interrupted(snapshot):
+        status = "awaiting_review"
+    ticket = _live_ticket(settings, values.get("ticket"))
+    pr = values.get("pr")
+    summary: dict[str, Any] = {
+        "incident": incident["id"],
+        "title": incident["title"],
+        "status": status,
+        "finished": status in END_STATUSES,
+        "repo": values.get("repo"),
+        "ticket": ticket,
+        "pr": _pr_summary(settings, values) if pr else None,
+    }
+    if brief:
+        return summary
+    diagnosis = values.get("diagnosis")
+    summary |= {
+        "source": incident["source"],
+        "fingerprint": incident["fingerprint"],
+        "diagnosis": _diagnosis_summary(diagnosis) if diagnosis else None,
+        "proof": next(
+            (r for r in reversed(values.get("reports", [])) if r["proven"]),
+            None,
+        ),
+        "candidates_tested": len(values.get("reports", [])),
+        "verification": values.get("verification"),
+        "escalation": values.get("escalation"),
+        "review_command": (
+            f"fixloop review {pr['id']} --merge" if pr and status == "awaiting_review" else None
+        ),
+        "audit": values.get("audit", []),
+    }
+    return summary
+
+
+def _live_ticket(settings: Settings, ticket: dict[str, Any] | None) -> dict[str, Any] | None:
+    if ticket is None:
+        return None
+    try:
+        live = wiring.tracker(settings).get(ticket["key"])
+    except NotFound:
+        return {"key": ticket["key"], "status": ticket["status"]}
+    return {
+        "key": live.key,
+        "status": live.status,
+        "resolution": live.resolution,
+        "comments": wiring.tracker(settings).comments(live.key),
+    }
+
+
+def _pr_summary(settings: Settings, values: dict[str, Any]) -> dict[str, Any]:
+    pr = values["pr"]
+    repo = wiring.open_repo(Path(values["repo"]))
+    live = wiring.forge(settings, repo).find_pr(pr["branch"]) or None
+    source = live.model_dump(mode="json") if live else pr
+    return {
+        "id": source["id"],
+        "branch": source["branch"],
+        "base": source["base"],
+        "status": source["status"],
+        "url": source.get("url"),
+        "head_sha": source["head_sha"],
+        "merge_sha": source.get("merge_sha"),
+        "diff": source["diff"],
+    }
+
+
+def _diagnosis_summary(diagnosis: dict[str, Any]) -> dict[str, Any]:
+    reproduction = diagnosis.get("reproduction")
+    return {
+        "suspects": [
+            {
+                "file": s["file"],
+                "symbol": s["symbol"],
+                "lines": s["lines"],
+                "score": s["score"],
+                "evidence": s["evidence"],
+            }
+            for s in diagnosis["suspects"][:5]
+        ],
+        "suspect_commit": diagnosis.get("suspect_commit"),
+        "explanation": diagnosis.get("explanation"),
+        "confidence": diagnosis.get("confidence"),
+        "reproduction": (
+            {k: reproduction[k] for k in ("nodeid", "reproduced", "reason")}
+            if reproduction
+            else None
+        ),
+    }

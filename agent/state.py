@@ -1,0 +1,28 @@
+"""The graph's state: domain records as JSON-ready dicts, never a chat log."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+
+class State(TypedDict, total=False):
+    incident: dict[str, Any]
+    repo: str
+    base_commit: str
+    status: str
+    ticket: dict[str, Any] | None
+    diagnosis: dict[str, Any] | None
+    baseline: dict[str, Any] | None
+    must_fix: list[str]
+    round: int
+    tried: list[str]
+    candidates: list[dict[str, Any]]
+    reports: Annotated[list[dict[str, Any]], operator.add]
+    proven: dict[str, Any] | None
+    pr: dict[str, Any] | None
+    review: dict[str, Any] | None
+    verification: dict[str, Any] | None
+    escalation: dict[str, Any] | None
+    run: dict[str, Any]
+    audit: Annotated[list[dict[str, Any]], operator.add]

@@ -1,0 +1,84 @@
+"""The composition root: the one place where `agent/` meets `tools/`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agent.deps import Deps
+from agent.errors import ConfigError
+from agent.intake import parse_payload
+from agent.policy import Policy
+from agent.repair import RepairEngine
+from agent.repair.templates import TemplateEngine
+from agent.settings import Settings
+from tools.code_index import TreeSitterIndex
+from tools.error_store import LocalErrorStore
+from tools.git_repo import GitRepo
+from tools.local_forge import LocalForge
+from tools.local_tracker import LocalTracker
+from tools.sandbox import make_sandbox
+from tools.sentry_intake import SentryIntakeServer
+
+
+def records_db(settings: Settings) -> Path:
+    return settings.home / "records.db"
+
+
+def open_repo(path: Path) -> GitRepo:
+    if not (path / ".git").exists():
+        raise ConfigError(f"{path} is not a git repository")
+    return GitRepo(path.resolve())
+
+
+def error_store(settings: Settings) -> LocalErrorStore:
+    return LocalErrorStore(records_db(settings))
+
+
+def tracker(settings: Settings) -> LocalTracker:
+    return LocalTracker(records_db(settings))
+
+
+def forge(settings: Settings, repo: GitRepo) -> LocalForge:
+    base = settings.base_branch or repo.default_branch()
+    return LocalForge(records_db(settings), repo, base)
+
+
+def engines(settings: Settings) -> tuple[RepairEngine, ...]:
+    known: dict[str, RepairEngine] = {"templates": TemplateEngine()}
+    unknown = [name for name in settings.engines if name not in known]
+    if unknown:
+        raise ConfigError(f"unknown repair engine(s) {unknown}; known: {sorted(known)}")
+    return tuple(known[name] for name in settings.engines)
+
+
+def build_deps(settings: Settings, repo_path: Path, incident_id: str) -> Deps:
+    repo = open_repo(repo_path)
+    local_forge = forge(settings, repo)
+    return Deps(
+        settings=settings,
+        repo=repo,
+        code_index=TreeSitterIndex(repo, cache_path=settings.home / "index.db"),
+        sandbox=make_sandbox(
+            settings.sandbox,
+            settings.python,
+            settings.pytest_args,
+            settings.test_timeout,
+            settings.memory_limit_mb,
+        ),
+        tracker=tracker(settings),
+        forge=local_forge,
+        errors=error_store(settings),
+        engines=engines(settings),
+        policy=Policy.from_settings(settings),
+        base_branch=local_forge.base,
+        scratch=(settings.home / "worktrees" / incident_id).resolve(),
+    )
+
+
+def sentry_intake(settings: Settings, port: int | None = None) -> SentryIntakeServer:
+    return SentryIntakeServer(
+        error_store(settings),
+        parse_payload,
+        host=settings.intake_host,
+        port=settings.intake_port if port is None else port,
+    )
