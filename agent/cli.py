@@ -1,0 +1,171 @@
+"""`fixloop`: the command line. Thin: every command calls `agent.runner` or `agent.demo`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from agent import runner
+from agent.domain import ReviewDecision
+from agent.errors import FixloopError
+from agent.graph import build_graph
+from agent.intake import load_event_file
+from agent.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings()
+        return int(args.handler(args, settings))
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        print(f"fixloop: bad setting {where}: {first['msg']}", file=sys.stderr)
+        return 2
+    except FixloopError as error:
+        print(f"fixloop: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fixloop: interrupted; `fixloop resume` continues the run", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fixloop",
+        description="Carry a production incident to a proven fix awaiting review.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="build a sample service, crash it, and fix it")
+    demo.add_argument("--workdir", type=Path, help="where to build the sample service")
+    demo.add_argument("--json", action="store_true", help="print one JSON object")
+    demo.set_defaults(handler=_demo)
+
+    run = sub.add_parser("run", help="carry one incident through the loop")
+    run.add_argument("--repo", type=Path, required=True, help="the target git repository")
+    run.add_argument("--event", type=Path, required=True, help="incident payload (JSON file)")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.set_defaults(handler=_run)
+
+    review = sub.add_parser("review", help="review a fixloop pull request")
+    review.add_argument("pr", type=int, help="pull request number")
+    action = review.add_mutually_exclusive_group(required=True)
+    action.add_argument("--merge", dest="action", action="store_const", const="merge")
+    action.add_argument("--approve", dest="action", action="store_const", const="approve")
+    action.add_argument("--reject", dest="action", action="store_const", const="reject")
+    review.add_argument("--comment", default="", help="why (recorded on the PR and the ticket)")
+    review.add_argument("--json", action="store_true", help="print one JSON object")
+    review.set_defaults(handler=_review)
+
+    resume = sub.add_parser("resume", help="continue a run whose process died")
+    resume.add_argument("incident")
+    resume.add_argument("--json", action="store_true", help="print one JSON object")
+    resume.set_defaults(handler=_resume)
+
+    status = sub.add_parser("status", help="show one run with its audit trail, or all runs")
+    status.add_argument("incident", nargs="?")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.set_defaults(handler=_status)
+
+    graph = sub.add_parser("graph", help="print the loop as a Mermaid diagram")
+    graph.set_defaults(handler=_graph)
+
+    intake = sub.add_parser("intake", help="receive Sentry events: point an app's DSN here")
+    intake.add_argument("--port", type=int, help="port (default: setting intake_port)")
+    intake.set_defaults(handler=_intake)
+    return parser
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    incident, payload = load_event_file(args.event)
+    summary = runner.run_incident(settings, args.repo, incident, payload)
+    _emit(summary, args.json)
+    return 0
+
+
+def _review(args: argparse.Namespace, settings: Settings) -> int:
+    decision = ReviewDecision(action=args.action, comment=args.comment)
+    summary = runner.review_pr(settings, args.pr, decision)
+    _emit(summary, args.json)
+    return 0
+
+
+def _resume(args: argparse.Namespace, settings: Settings) -> int:
+    _emit(runner.resume_incident(settings, args.incident), args.json)
+    return 0
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    if args.incident:
+        _emit(runner.incident_status(settings, args.incident), args.json)
+        return 0
+    runs = runner.list_incidents(settings) if (settings.home / "checkpoints.db").exists() else []
+    if args.json:
+        print(json.dumps({"incidents": runs}, indent=2))
+    elif not runs:
+        print(f"no runs in {settings.home}")
+    for run in [] if args.json else runs:
+        pr = f"PR #{run['pr']['id']}" if run["pr"] else "no PR"
+        print(f"{run['incident']}  {run['status']:<16} {pr:<8} {run['title']}")
+    return 0
+
+
+def _graph(args: argparse.Namespace, settings: Settings) -> int:
+    print(build_graph().get_graph().draw_mermaid())
+    return 0
+
+
+def _intake(args: argparse.Namespace, settings: Settings) -> int:
+    from agent import wiring
+
+    server = wiring.sentry_intake(settings, args.port)
+    server.start()
+    print(f"fixloop intake listening; DSN: {server.dsn()}", flush=True)
+    try:
+        server.serve_until_interrupted()
+    finally:
+        server.stop()
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.demo.run import run_demo
+
+    say = (lambda line: print(line, file=sys.stderr)) if args.json else print
+    summary = run_demo(settings, args.workdir, say)
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+    return 0 if summary["status"] == "awaiting_review" else 1
+
+
+def _emit(summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(summary, indent=2, default=str))
+        return
+    print(render_summary(summary))
+
+
+def render_summary(summary: dict[str, Any]) -> str:
+    lines = [f"incident {summary['incident']}: {summary['title']}"]
+    for entry in summary.get("audit", []):
+        lines.append(f"  {entry['node']:<13} {entry['decided']}  — {entry['why']}")
+    lines.append(f"status: {summary['status']}")
+    if summary["ticket"]:
+        lines.append(f"ticket: {summary['ticket']['key']} ({summary['ticket']['status']})")
+    if summary["pr"]:
+        pr = summary["pr"]
+        lines.append(f"pull request: #{pr['id']} on {pr['branch']} ({pr['status']})")
+    if summary.get("review_command"):
+        lines.append(f"next: {summary['review_command']}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
