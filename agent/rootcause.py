@@ -94,7 +94,11 @@ class _Finding:
 
 
 def diagnose(incident: Incident, repo: Repo, index: CodeIndex, rev: str) -> Diagnosis:
-    """Rank the code the incident ran through and name the commit most likely to blame."""
+    """Rank the code the incident ran through and name the commit most likely to blame.
+
+    Frames of the finally raised exception rank above those of its causes; within one
+    exception the innermost frame ranks first.
+    """
     base = repo.head(rev)
     tracked = set(repo.tracked_files(base))
     findings: dict[tuple[str, str], _Finding] = {}

@@ -85,6 +85,24 @@ def test_worktrees_are_detached_and_survive_stale_leftovers(
     assert repo.default_branch() == "main"
 
 
+def test_worktrees_never_delete_a_directory_that_is_not_one(
+    built: tuple[RepoBuilder, list[str]], tmp_path: Path
+) -> None:
+    builder, _ = built
+    repo = GitRepo(builder.path)
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me\n")
+    with pytest.raises(RepoError, match="not a git worktree"):
+        repo.add_worktree(precious, "HEAD")
+    with pytest.raises(RepoError, match="main worktree"):
+        repo.remove_worktree(builder.path)
+    assert (precious / "notes.txt").read_text() == "keep me\n"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert (repo.add_worktree(empty, "HEAD") / "README.md").exists()
+
+
 def test_commit_patch_leaves_checkout_and_index_untouched(
     built: tuple[RepoBuilder, list[str]],
 ) -> None:

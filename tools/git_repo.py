@@ -209,8 +209,10 @@ class GitRepo:
         if where.exists():
             if str(where.resolve()) in self._worktrees():
                 self._git("worktree", "remove", "--force", "--force", str(where))
-            if where.exists():
-                shutil.rmtree(where)
+            elif (where / ".git").is_file() or not any(where.iterdir()):
+                shutil.rmtree(where)  # a worktree whose registration is gone, or an empty dir
+            else:
+                raise RepoError(f"refusing to delete {where}: it is not a git worktree")
         self._git("worktree", "prune")
 
     def commit_patch(self, rev: str, patch: Patch, message: str) -> str:
