@@ -1,0 +1,394 @@
+"""The target git repository, through GitPython and the git CLI it drives.
+
+Implements `agent.ports.Repo` plus what the local forge and verify need (branches, merges, log).
+It never touches the user's checkout or index except in `merge`, and only when the target branch
+is checked out there and clean. Every git failure becomes a one-line `RepoError`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path, PurePosixPath
+
+import git
+
+from agent.domain import Patch
+from agent.errors import RepoError
+
+IDENTITY = "fixloop"
+EMAIL = "fixloop@localhost"
+BOT_BRANCH_PREFIX = "fixloop/"
+_IDENTITY_ENV = {
+    "GIT_AUTHOR_NAME": IDENTITY,
+    "GIT_AUTHOR_EMAIL": EMAIL,
+    "GIT_COMMITTER_NAME": IDENTITY,
+    "GIT_COMMITTER_EMAIL": EMAIL,
+}
+_REGULAR_FILE = "100644"
+_TREE_CACHE_SIZE = 8
+
+
+@dataclass(frozen=True)
+class BlameLine:
+    """Who last touched one line, per `git blame`."""
+
+    line: int
+    sha: str
+    summary: str
+    author: str
+    date: datetime
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    parents: tuple[str, ...]
+    author: str
+    date: datetime
+    summary: str
+    message: str
+
+
+@dataclass(frozen=True)
+class _Entry:
+    mode: str
+    blob: str
+
+
+def _one_line(error: git.GitCommandError) -> str:
+    stderr = error.stderr if isinstance(error.stderr, str) else str(error.stderr)
+    for line in stderr.splitlines():
+        line = line.strip().removeprefix("stderr:").strip().strip("'").strip()
+        if line:
+            return re.sub(r"^(fatal|error): ", "", line)
+    return f"git {error.command[1] if len(error.command) > 1 else ''} exited {error.status}"
+
+
+def _timestamp(epoch: str, tz: str) -> datetime:
+    sign = -1 if tz.startswith("-") else 1
+    offset = timedelta(hours=int(tz[1:3]), minutes=int(tz[3:5])) * sign
+    return datetime.fromtimestamp(int(epoch), UTC).astimezone(timezone(offset))
+
+
+class GitRepo:
+    """A git repository on disk."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self._repo = git.Repo(path)
+        except (git.NoSuchPathError, git.InvalidGitRepositoryError) as error:
+            raise RepoError(f"not a git repository: {path}") from error
+        if self._repo.working_tree_dir is None:
+            raise RepoError(f"bare repositories are not supported: {path}")
+        self.path = Path(self._repo.working_tree_dir)
+        self._trees: dict[str, dict[str, _Entry]] = {}
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _git(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        stdin: bytes | None = None,
+        cwd: Path | None = None,
+        strip: bool = True,
+    ) -> str:
+        command = ["git", *(("-C", str(cwd)) if cwd else ()), *args]
+        try:
+            if stdin is None:
+                out = self._repo.git.execute(command, env=env, strip_newline_in_stdout=strip)
+            else:
+                with tempfile.TemporaryFile() as stream:
+                    stream.write(stdin)
+                    stream.seek(0)
+                    out = self._repo.git.execute(
+                        command, env=env, istream=stream, strip_newline_in_stdout=strip
+                    )
+        except git.GitCommandError as error:
+            raise RepoError(f"git {args[0]}: {_one_line(error)}") from error
+        return str(out)
+
+    def _git_bytes(self, *args: str) -> bytes:
+        try:
+            out = self._repo.git.execute(
+                ["git", *args], stdout_as_string=False, strip_newline_in_stdout=False
+            )
+        except git.GitCommandError as error:
+            raise RepoError(f"git {args[0]}: {_one_line(error)}") from error
+        assert isinstance(out, bytes)
+        return out
+
+    def _succeeds(self, *args: str) -> bool:
+        status, _, _ = self._repo.git.execute(
+            ["git", *args], with_exceptions=False, with_extended_output=True
+        )
+        return status == 0
+
+    def _tree(self, rev: str) -> dict[str, _Entry]:
+        """Path -> (mode, blob id) for every file at `rev`, cached per commit."""
+        sha = self.head(rev)
+        if sha not in self._trees:
+            listing = self._git("ls-tree", "-r", "-z", "--full-tree", sha, strip=False)
+            entries: dict[str, _Entry] = {}
+            for record in listing.split("\0"):
+                if not record:
+                    continue
+                meta, path = record.split("\t", 1)
+                mode, kind, blob = meta.split()
+                if kind == "blob":
+                    entries[path] = _Entry(mode, blob)
+            if len(self._trees) >= _TREE_CACHE_SIZE:
+                self._trees.pop(next(iter(self._trees)))
+            self._trees[sha] = entries
+        return self._trees[sha]
+
+    # -- the Repo port ------------------------------------------------------------------------
+
+    def head(self, ref: str = "HEAD") -> str:
+        """The full sha of the commit `ref` names."""
+        if ref.startswith("-"):
+            raise RepoError(f"not a revision: {ref}")
+        try:
+            return self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        except RepoError as error:
+            raise RepoError(f"unknown revision: {ref}") from error
+
+    def default_branch(self) -> str:
+        """The branch checked out in the main worktree."""
+        try:
+            return self._git("symbolic-ref", "--quiet", "--short", "HEAD")
+        except RepoError as error:
+            raise RepoError(f"HEAD is detached in {self.path}; check out a branch") from error
+
+    def tracked_files(self, rev: str) -> list[str]:
+        return sorted(self._tree(rev))
+
+    def blob_id(self, rev: str, path: str) -> str | None:
+        """The git blob id of `path` at `rev`, or None when the file does not exist there."""
+        entry = self._tree(rev).get(path)
+        return entry.blob if entry else None
+
+    def read(self, rev: str, path: str) -> str | None:
+        """The text of `path` at `rev`, or None when the file does not exist there."""
+        entry = self._tree(rev).get(path)
+        if entry is None:
+            return None
+        return self._git_bytes("cat-file", "blob", entry.blob).decode("utf-8", errors="replace")
+
+    def blame(self, rev: str, path: str, start: int, end: int) -> list[BlameLine]:
+        """Who last touched lines `start`..`end` (1-based, inclusive) of `path` at `rev`."""
+        sha = self.head(rev)
+        if start < 1 or end < start:
+            raise RepoError(f"git blame: bad line range {start},{end}")
+        out = self._git(
+            "blame", "--porcelain", "-L", f"{start},{end}", sha, "--", path, strip=False
+        )
+        return _parse_porcelain(out)
+
+    def add_worktree(self, where: Path, rev: str) -> Path:
+        """A detached worktree of `rev` at `where`, replacing whatever a crashed run left there."""
+        sha = self.head(rev)
+        where = where.absolute()
+        self._git("worktree", "prune")
+        if where.exists():
+            self.remove_worktree(where)
+        where.parent.mkdir(parents=True, exist_ok=True)
+        self._git("worktree", "add", "--detach", str(where), sha)
+        return where
+
+    def remove_worktree(self, where: Path) -> None:
+        """Remove the worktree at `where`, dirty or not, and forget it."""
+        where = where.absolute()
+        if where.resolve() == self.path.resolve():
+            raise RepoError(f"refusing to remove the main worktree {where}")
+        if where.exists():
+            if str(where.resolve()) in self._worktrees():
+                self._git("worktree", "remove", "--force", "--force", str(where))
+            elif (where / ".git").is_file() or not any(where.iterdir()):
+                shutil.rmtree(where)  # a worktree whose registration is gone, or an empty dir
+            else:
+                raise RepoError(f"refusing to delete {where}: it is not a git worktree")
+        self._git("worktree", "prune")
+
+    def commit_patch(self, rev: str, patch: Patch, message: str) -> str:
+        """Commit `patch` on top of `rev` through a private index; the checkout stays as it is.
+
+        A change with empty `after` and nonempty `before` deletes the file.
+        """
+        parent = self.head(rev)
+        tree = self._tree(parent)
+        with tempfile.TemporaryDirectory(prefix="fixloop-index-") as scratch:
+            env = {**_IDENTITY_ENV, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+            self._git("read-tree", parent, env=env)
+            for change in patch.files:
+                path = _safe_path(change.path)
+                if change.after == "" and change.before != "":
+                    self._git("update-index", "--force-remove", "--", path, env=env)
+                    continue
+                blob = self._git("hash-object", "-w", "--stdin", stdin=change.after.encode())
+                mode = tree[path].mode if path in tree else _REGULAR_FILE
+                self._git("update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}", env=env)
+            new_tree = self._git("write-tree", env=env)
+        return self._git("commit-tree", new_tree, "-p", parent, "-m", message, env=_IDENTITY_ENV)
+
+    def diff(self, base: str, head: str) -> str:
+        """The unified diff from `base` to `head`."""
+        return self._git(
+            "diff", "--no-color", "--no-ext-diff", self.head(base), self.head(head), strip=False
+        )
+
+    # -- for the local forge and verify -------------------------------------------------------
+
+    def branch_exists(self, name: str) -> bool:
+        return self._succeeds("show-ref", "--verify", "--quiet", f"refs/heads/{name}")
+
+    def set_branch(self, name: str, sha: str) -> None:
+        """Create `name` at `sha`, or move it there if it is a fixloop branch."""
+        target = self.head(sha)
+        if not self.branch_exists(name):
+            self._git("branch", "--no-track", "--", name, target)
+            return
+        current = self.head(f"refs/heads/{name}")
+        if current == target:
+            return
+        if not name.startswith(BOT_BRANCH_PREFIX):
+            raise RepoError(
+                f"refusing to move branch {name}: fixloop moves only {BOT_BRANCH_PREFIX}*"
+            )
+        self._git("update-ref", f"refs/heads/{name}", target, current)
+
+    def merge(self, branch: str, into: str, message: str) -> str:
+        """Merge `branch` into `into` with a merge commit (no fast-forward); return the new head.
+
+        When `into` is checked out in a worktree the merge happens there and needs a clean
+        checkout; otherwise the merge commit is built without any checkout. A branch already
+        contained in `into` is not merged again: the current head of `into` is returned.
+        """
+        branch_sha = self.head(f"refs/heads/{branch}")
+        into_sha = self.head(f"refs/heads/{into}")
+        if self._succeeds("merge-base", "--is-ancestor", branch_sha, into_sha):
+            return into_sha
+        checkout = next(
+            (Path(wt) for wt, ref in self._worktrees().items() if ref == f"refs/heads/{into}"),
+            None,
+        )
+        if checkout is not None:
+            return self._merge_in_checkout(checkout, branch, into, message)
+        try:
+            result = self._repo.git.execute(
+                ["git", "merge-tree", "--write-tree", "--no-messages", into_sha, branch_sha]
+            )
+        except git.GitCommandError as error:
+            if error.status == 1:
+                raise RepoError(f"merge conflict merging {branch} into {into}") from error
+            raise RepoError(f"git merge-tree: {_one_line(error)}") from error
+        tree = str(result).splitlines()[0]
+        sha = self._git(
+            "commit-tree", tree, "-p", into_sha, "-p", branch_sha, "-m", message, env=_IDENTITY_ENV
+        )
+        self._git("update-ref", f"refs/heads/{into}", sha, into_sha)
+        return sha
+
+    def _merge_in_checkout(self, checkout: Path, branch: str, into: str, message: str) -> str:
+        if self._git("status", "--porcelain", "--untracked-files=no", cwd=checkout):
+            raise RepoError(f"cannot merge into {into}: the checkout at {checkout} has changes")
+        try:
+            self._git(
+                "merge", "--no-ff", "--no-edit", "-m", message, f"refs/heads/{branch}",
+                cwd=checkout, env=_IDENTITY_ENV,
+            )  # fmt: skip
+        except RepoError as error:
+            if self._succeeds(
+                "-C", str(checkout), "rev-parse", "--verify", "--quiet", "MERGE_HEAD"
+            ):
+                self._git("merge", "--abort", cwd=checkout)
+                raise RepoError(f"merge conflict merging {branch} into {into}") from error
+            raise
+        return self.head(f"refs/heads/{into}")
+
+    def is_clean(self) -> bool:
+        """True when the main checkout has no changes to tracked files."""
+        return not self._git("status", "--porcelain", "--untracked-files=no")
+
+    def log(self, rev: str, path: str | None = None, max_count: int = 20) -> list[CommitInfo]:
+        """Commits reachable from `rev`, newest first, optionally only those touching `path`."""
+        fmt = "%H%x1f%P%x1f%an%x1f%at%x1f%ad%x1f%B%x1e"
+        args = ["log", f"--format={fmt}", "--date=format:%z", f"--max-count={max_count}"]
+        args += [self.head(rev), "--", *([path] if path else [])]
+        commits = []
+        for record in self._git(*args, strip=False).split("\x1e"):
+            record = record.strip("\n")
+            if not record:
+                continue
+            sha, parents, author, epoch, tz, body = record.split("\x1f", 5)
+            message = body.strip()
+            commits.append(
+                CommitInfo(
+                    sha=sha,
+                    parents=tuple(parents.split()),
+                    author=author,
+                    date=_timestamp(epoch, tz),
+                    summary=message.splitlines()[0] if message else "",
+                    message=message,
+                )
+            )
+        return commits
+
+    def _worktrees(self) -> dict[str, str]:
+        """Resolved worktree path -> checked-out ref ("" when detached)."""
+        out = self._git("worktree", "list", "--porcelain")
+        worktrees: dict[str, str] = {}
+        current = ""
+        for line in out.splitlines():
+            if line.startswith("worktree "):
+                current = str(Path(line.removeprefix("worktree ")).resolve())
+                worktrees[current] = ""
+            elif line.startswith("branch ") and current:
+                worktrees[current] = line.removeprefix("branch ")
+        return worktrees
+
+
+def _safe_path(path: str) -> str:
+    pure = PurePosixPath(path)
+    if not path or pure.is_absolute() or ".." in pure.parts or pure.parts[:1] == (".git",):
+        raise RepoError(f"refusing to write outside the repository: {path!r}")
+    return pure.as_posix()
+
+
+def _parse_porcelain(out: str) -> list[BlameLine]:
+    """Parse `git blame --porcelain`: commit headers appear once, before the commit's first line."""
+    info: dict[str, dict[str, str]] = {}
+    lines: list[BlameLine] = []
+    current: dict[str, str] | None = None
+    sha = ""
+    final_line = 0
+    for raw in out.splitlines():
+        if raw.startswith("\t"):
+            assert current is not None
+            date = _timestamp(current.get("author-time", "0"), current.get("author-tz", "+0000"))
+            lines.append(
+                BlameLine(
+                    line=final_line,
+                    sha=sha,
+                    summary=current.get("summary", ""),
+                    author=current.get("author", ""),
+                    date=date,
+                )
+            )
+            continue
+        fields = raw.split(" ")
+        if len(fields) >= 3 and re.fullmatch(r"[0-9a-f]{40,64}", fields[0]):
+            sha, final_line = fields[0], int(fields[2])
+            current = info.setdefault(sha, {})
+        elif current is not None:
+            key, _, value = raw.partition(" ")
+            current[key] = value
+    return lines
+
+
+__all__ = ["BlameLine", "CommitInfo", "GitRepo"]
