@@ -16,7 +16,7 @@ from prompts import PROMPTS_DIR
 
 
 def fence_untrusted(text: object) -> str:
-    """Fence text that came from outside (an incident) so that it reads as data, not instructions."""
+    """Fence outside text (an incident) so that it reads as data, not instructions."""
     body = str(text).replace("```", "`\u200b``")
     return f"```untrusted-data\n{body}\n```"
 

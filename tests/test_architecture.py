@@ -63,7 +63,9 @@ def test_incident_text_is_fenced_as_data() -> None:
         source="sentry_event",
         fingerprint="f",
         title="t",
-        exceptions=[ExceptionInfo(type="ValueError", value=hostile, frames=[Frame(filename="a.py")])],
+        exceptions=[
+            ExceptionInfo(type="ValueError", value=hostile, frames=[Frame(filename="a.py")])
+        ],
     )
     text = render("ticket.md.j2", incident=incident, repo="/r")
     fenced = fence_untrusted("ValueError: " + hostile)

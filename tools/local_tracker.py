@@ -64,7 +64,9 @@ class LocalTracker:
                     "created_at, updated_at) VALUES (?, ?, ?, ?, 'open', ?, ?)",
                     (incident.fingerprint, incident.id, title, body, now, now),
                 )
-                row = db.execute("SELECT * FROM tickets WHERE n = ?", (cursor.lastrowid,)).fetchone()
+                row = db.execute(
+                    "SELECT * FROM tickets WHERE n = ?", (cursor.lastrowid,)
+                ).fetchone()
         return _ticket(row)
 
     def get(self, key: str) -> Ticket:

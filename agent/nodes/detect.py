@@ -84,7 +84,9 @@ def _run_failing_tests(incident: Incident, deps: Deps, base: str) -> tuple[Incid
         deps.repo.remove_worktree(worktree)
     failing = [test for test in incident.failing_tests if test in run.failures]
     if not failing:
-        outcomes = {test: run.outcomes.get(test, "not collected") for test in incident.failing_tests}
+        outcomes = {
+            test: run.outcomes.get(test, "not collected") for test in incident.failing_tests
+        }
         return incident, f"the reported tests do not fail on {base[:10]}: {outcomes}"
     exceptions = run.failures[failing[0]]
     crash = exceptions[-1]

@@ -1,4 +1,4 @@
-"""root_cause: rank suspects, rebuild a reproduction, and record the baseline it is proven against."""
+"""root_cause: rank suspects, rebuild a reproduction, record the baseline to prove against."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""verify: after the merge, is the error gone? Re-run the proof on the merged commit, read events."""
+"""verify: after the merge, is the error gone? Re-run the proof on the merged commit."""
 
 from __future__ import annotations
 
@@ -20,9 +20,13 @@ def verify(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     before = Baseline.model_validate(state["baseline"])
     pr = deps.forge.get_pr(state["pr"]["id"])
     if pr.merge_sha is None or pr.merged_at is None:
-        verification = Verification(verified=False, summary=f"PR #{pr.id} is {pr.status}, not merged")
+        verification = Verification(
+            verified=False, summary=f"PR #{pr.id} is {pr.status}, not merged"
+        )
     else:
-        after = run_baseline(deps.repo, deps.sandbox, pr.merge_sha, deps.scratch, diagnosis.reproduction)
+        after = run_baseline(
+            deps.repo, deps.sandbox, pr.merge_sha, deps.scratch, diagnosis.reproduction
+        )
         must_fix = state.get("must_fix", [])
         still_failing = [t for t in must_fix if t not in after.must_fix_run.passed()]
         regressions = sorted(before.suite.passed() - after.suite.passed())
