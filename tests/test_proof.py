@@ -10,7 +10,8 @@ from typing import cast
 
 import pytest
 
-from agent.domain import FileChange, Patch, Reproduction, TestReport
+from agent import domain
+from agent.domain import FileChange, Patch, Reproduction
 from agent.ports import Repo, Sandbox
 from agent.proof import Baseline, prove, run_baseline
 from agent.repair.diffs import make_patch
@@ -149,7 +150,7 @@ def run_prove(
     tmp_path: Path,
     must_fix: list[str] | None = None,
     repro: Reproduction | None = REPRO,
-) -> TestReport:
+) -> domain.TestReport:
     repo, rev = project
     must_fix = [REPRO.nodeid] if must_fix is None else must_fix
     work = tmp_path / "work"
