@@ -61,7 +61,11 @@ def prove(
     workdir: Path,
     reproduction: Reproduction | None,
 ) -> TestReport:
-    """Apply `patch` to `rev` in its own worktree and decide whether it is proven."""
+    """Apply `patch` to `rev` in its own worktree and decide whether it is proven.
+
+    Test failures, timeouts and patches that cannot be applied give a report that is not
+    proven; `SandboxError` (pytest could not run at all) propagates. Worktrees are removed.
+    """
     started = time.monotonic()
     tracked = reproduction.nodeid if reproduction else (must_fix[0] if must_fix else None)
     report = TestReport(
@@ -138,7 +142,7 @@ def apply_patch(tree: Path, patch: Patch) -> str | None:
         target = _inside(root, change.path)
         if target is None:
             return f"patch rejected: {change.path!r} is outside the worktree"
-        current = target.read_text(encoding="utf-8") if target.is_file() else ""
+        current = target.read_bytes().decode("utf-8", "replace") if target.is_file() else ""
         if current != change.before:
             return f"patch does not apply: {change.path} differs from the patch's 'before'"
         targets.append((target, change.after))

@@ -275,7 +275,8 @@ def _address_space_limit(memory_limit_mb: int) -> Callable[[], None]:
     limit = memory_limit_mb * 1024 * 1024
 
     def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        if limit > 0:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     return apply
 
