@@ -176,7 +176,8 @@ def _module_function(source: str, name: str, path: str) -> ast.FunctionDef:
         tree = ast.parse(source)
     except SyntaxError as error:
         raise NotRebuildable(f"{path} does not parse: {error}") from error
-    for node in tree.body:
+    # The last definition is the one the module ends up with.
+    for node in reversed(tree.body):
         if isinstance(node, ast.FunctionDef) and node.name == name:
             return node
         if isinstance(node, ast.AsyncFunctionDef) and node.name == name:
