@@ -1,0 +1,207 @@
+"""The proof of a candidate fix, run in fresh git worktrees inside the sandbox.
+
+A candidate is proven when every must-fix test (the reproduction, or tests that fail on the
+main branch) fails on the base commit and passes with the patch, and no test that passed on the
+base commit fails with it. A test that disagrees with the baseline is run once more: if it
+passes then, it is flaky, not a regression. With no must-fix tests the proof rests on the
+existing suite alone, and the report says so.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+
+from pydantic import BaseModel
+
+from agent.domain import Patch, Reproduction, TestReport, TestRun
+from agent.ports import Repo, Sandbox
+
+FAILING = ("failed", "error")
+
+
+class Baseline(BaseModel):
+    """How the unpatched base commit fares: the whole suite, and the must-fail tests."""
+
+    rev: str
+    suite: TestRun
+    must_fail: TestRun | None = None
+    """The run of the reproduction test on the base commit, when there is one."""
+
+    def outcome(self, nodeid: str) -> str | None:
+        if nodeid in self.suite.outcomes:
+            return self.suite.outcomes[nodeid]
+        return self.must_fail.outcomes.get(nodeid) if self.must_fail else None
+
+
+def run_baseline(
+    repo: Repo, sandbox: Sandbox, rev: str, workdir: Path, reproduction: Reproduction | None
+) -> Baseline:
+    """Run the suite, then the reproduction, in a fresh worktree of `rev`."""
+    with _worktree(repo, workdir, rev, "baseline") as tree:
+        suite = sandbox.run_tests(tree)
+        must_fail = None
+        if reproduction is not None:
+            # Written after the suite ran, so that it is collected only when named.
+            _write(tree, reproduction.filename, reproduction.source)
+            must_fail = sandbox.run_tests(tree, [reproduction.nodeid])
+    return Baseline(rev=rev, suite=suite, must_fail=must_fail)
+
+
+def prove(
+    repo: Repo,
+    sandbox: Sandbox,
+    rev: str,
+    patch: Patch,
+    must_fix: list[str],
+    baseline: Baseline,
+    workdir: Path,
+    reproduction: Reproduction | None,
+) -> TestReport:
+    """Apply `patch` to `rev` in its own worktree and decide whether it is proven.
+
+    Test failures, timeouts and patches that cannot be applied give a report that is not
+    proven; `SandboxError` (pytest could not run at all) propagates. Worktrees are removed.
+    """
+    started = time.monotonic()
+    tracked = reproduction.nodeid if reproduction else (must_fix[0] if must_fix else None)
+    report = TestReport(
+        candidate_id=patch.id,
+        proven=False,
+        reason="",
+        reproduction_before=baseline.outcome(tracked) if tracked else None,
+        baseline_passed=len(baseline.suite.passed()),
+        sandbox=sandbox.name,
+    )
+    with _worktree(repo, workdir, rev, f"candidate-{patch.id}") as tree:
+        verdict = _prove_in(tree, sandbox, patch, must_fix, baseline, reproduction, tracked)
+    return report.model_copy(update={**verdict, "seconds": round(time.monotonic() - started, 3)})
+
+
+def _prove_in(
+    tree: Path,
+    sandbox: Sandbox,
+    patch: Patch,
+    must_fix: list[str],
+    baseline: Baseline,
+    reproduction: Reproduction | None,
+    tracked: str | None,
+) -> dict[str, object]:
+    if baseline.suite.timed_out:
+        return {"reason": "the baseline run timed out: nothing to compare against"}
+    refusal = apply_patch(tree, patch)
+    if refusal is not None:
+        return {"reason": refusal}
+    suite = sandbox.run_tests(tree)
+    if suite.timed_out:
+        return {"reason": f"the test run timed out ({sandbox.name} sandbox)"}
+    after: dict[str, str] = dict(suite.outcomes)
+    if reproduction is not None:
+        _write(tree, reproduction.filename, reproduction.source)
+    named = [*must_fix, *([reproduction.nodeid] if reproduction else [])]
+    missing = sorted({nodeid for nodeid in named if nodeid not in after})
+    if missing:
+        extra = sandbox.run_tests(tree, missing)
+        if extra.timed_out:
+            return {"reason": "the run of the must-fix tests timed out"}
+        after.update(extra.outcomes)
+
+    disagreements = sorted(n for n in baseline.suite.passed() if after.get(n) != "passed")
+    flaky: list[str] = []
+    regressions = disagreements
+    if disagreements:
+        rerun = sandbox.run_tests(tree, disagreements)
+        if rerun.timed_out:
+            return {"reason": "the rerun of the disagreeing tests timed out"}
+        flaky = [n for n in disagreements if rerun.outcomes.get(n) == "passed"]
+        regressions = [n for n in disagreements if n not in flaky]
+
+    problems = _must_fix_problems(must_fix, baseline, after)
+    if regressions:
+        problems.append(f"regressions (passed before, fail after): {', '.join(regressions)}")
+    if not must_fix and not baseline.suite.passed():
+        problems.append("no test passed on the base commit, so the suite proves nothing")
+    return {
+        "proven": not problems,
+        "reason": _reason(must_fix, problems, baseline, flaky),
+        "reproduction_after": after.get(tracked) if tracked else None,
+        "passed_after": len(suite.passed()),
+        "regressions": regressions,
+        "flaky": flaky,
+    }
+
+
+def apply_patch(tree: Path, patch: Patch) -> str | None:
+    """Write every file of `patch` into `tree`; the reason it cannot be applied, or None."""
+    root = tree.resolve()
+    targets: list[tuple[Path, str]] = []
+    for change in patch.files:
+        target = _inside(root, change.path)
+        if target is None:
+            return f"patch rejected: {change.path!r} is outside the worktree"
+        current = target.read_bytes().decode("utf-8", "replace") if target.is_file() else ""
+        if current != change.before:
+            return f"patch does not apply: {change.path} differs from the patch's 'before'"
+        targets.append((target, change.after))
+    for target, text in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(text.encode("utf-8"))
+    return None
+
+
+def _must_fix_problems(must_fix: list[str], baseline: Baseline, after: dict[str, str]) -> list[str]:
+    problems = []
+    for nodeid in must_fix:
+        before = baseline.outcome(nodeid)
+        if before not in FAILING:
+            problems.append(f"{nodeid} did not fail on the base commit ({before or 'not run'})")
+        if after.get(nodeid) != "passed":
+            problems.append(
+                f"{nodeid} does not pass with the patch ({after.get(nodeid) or 'not run'})"
+            )
+    return problems
+
+
+def _reason(must_fix: list[str], problems: list[str], baseline: Baseline, flaky: list[str]) -> str:
+    passed_before = len(baseline.suite.passed())
+    if must_fix:
+        head = f"{', '.join(must_fix)} failed before the patch and pass with it"
+    else:
+        head = "no reproduction: proof rests on the existing suite"
+    if problems:
+        text = f"{head}: not proven: " if not must_fix else "not proven: "
+        text += "; ".join(problems)
+    else:
+        text = f"{head}; no regressions among the {passed_before} tests that passed before"
+    if flaky:
+        text += f"; flaky (failed, then passed on rerun): {', '.join(flaky)}"
+    return text
+
+
+def _inside(root: Path, relative: str) -> Path | None:
+    """`relative` under `root`, or None when it is absolute, climbs out, or enters `.git`."""
+    path = PurePosixPath(relative)
+    if not relative or path.is_absolute() or ".." in path.parts or path.parts[0] == ".git":
+        return None
+    target = (root / path).resolve()
+    return target if target.is_relative_to(root) and target != root else None
+
+
+def _write(tree: Path, name: str, text: str) -> None:
+    target = _inside(tree.resolve(), name)
+    if target is None or target.parent != tree.resolve():
+        raise ValueError(f"reproduction file name {name!r} is not a plain file name")
+    target.write_text(text, encoding="utf-8")
+
+
+@contextmanager
+def _worktree(repo: Repo, workdir: Path, rev: str, label: str) -> Iterator[Path]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    tree = repo.add_worktree(workdir / f"{label}-{uuid.uuid4().hex[:8]}", rev)
+    try:
+        yield tree
+    finally:
+        repo.remove_worktree(tree)

@@ -1,0 +1,287 @@
+"""The proof of a candidate, on a real git repository with a bug, in the real sandbox."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import cast
+
+import pytest
+
+from agent import domain
+from agent.domain import FileChange, Patch, Reproduction
+from agent.ports import Repo, Sandbox
+from agent.proof import Baseline, prove, run_baseline
+from agent.repair.diffs import make_patch
+from tools.sandbox import make_sandbox
+
+FAST = [arg for ep in entry_points(group="pytest11") for arg in ("-p", f"no:{ep.name}")]
+
+CALC = textwrap.dedent(
+    """\
+    def average(values):
+        return sum(values) / len(values)
+
+
+    def total(values):
+        return sum(values)
+    """
+)
+TESTS = textwrap.dedent(
+    """\
+    from app.calc import average, total
+
+
+    def test_average():
+        assert average([1, 2, 3]) == 2
+
+
+    def test_total():
+        assert total([1, 2, 3]) == 6
+    """
+)
+FLAKY = textwrap.dedent(
+    """\
+    from pathlib import Path
+
+    RUNS = Path(__file__).with_name("flaky_runs.txt")
+
+
+    def test_sometimes():
+        runs = int(RUNS.read_text()) if RUNS.exists() else 0
+        RUNS.write_text(str(runs + 1))
+        assert runs != 1, "fails on its second run in a worktree"
+    """
+)
+FIXED = CALC.replace(
+    "    return sum(values) / len(values)",
+    "    if not values:\n        return 0.0\n    return sum(values) / len(values)",
+)
+REPRO = Reproduction(
+    filename="test_fixloop_repro_inc_1.py",
+    source=(
+        "from app.calc import average\n\n\ndef test_reproduces_inc_1():\n    average(values=[])\n"
+    ),
+    nodeid="test_fixloop_repro_inc_1.py::test_reproduces_inc_1",
+    target_file="app/calc.py",
+    target_function="average",
+)
+SUITE = {
+    "tests/test_calc.py::test_average",
+    "tests/test_calc.py::test_total",
+    "tests/test_flaky.py::test_sometimes",
+}
+
+
+class GitCli:
+    """The parts of `agent.ports.Repo` the proof uses, over the git command line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def git(self, *args: str) -> str:
+        command = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args]
+        done = subprocess.run(command, cwd=self.path, check=True, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    def read(self, rev: str, path: str) -> str | None:
+        try:
+            return self.git("show", f"{rev}:{path}")
+        except subprocess.CalledProcessError:
+            return None
+
+    def add_worktree(self, where: Path, rev: str) -> Path:
+        self.git("worktree", "add", "--detach", str(where), rev)
+        return where
+
+    def remove_worktree(self, where: Path) -> None:
+        self.git("worktree", "remove", "--force", str(where))
+
+    def commit(self, files: dict[str, str], message: str) -> str:
+        for name, text in files.items():
+            (self.path / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.path / name).write_text(text)
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+
+Project = tuple["GitCli", str]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    root = tmp_path_factory.mktemp("project")
+    repo = GitCli(root)
+    repo.git("init", "-q", "-b", "main")
+    rev = repo.commit(
+        {"app/__init__.py": "", "app/calc.py": CALC, "tests/test_calc.py": TESTS,
+         "tests/test_flaky.py": FLAKY},
+        "calc with a bug: average([]) divides by zero",
+    )  # fmt: skip
+    return repo, rev
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Sandbox:
+    return make_sandbox("auto", "python", FAST, 20, 2048)
+
+
+@pytest.fixture(scope="module")
+def baseline(
+    project: Project, sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory
+) -> Baseline:
+    repo, rev = project
+    return run_baseline(cast(Repo, repo), sandbox, rev, tmp_path_factory.mktemp("work"), REPRO)
+
+
+def candidate(changes: dict[str, tuple[str, str]]) -> Patch:
+    files = [FileChange(path=path, before=b, after=a) for path, (b, a) in changes.items()]
+    return make_patch("test", "candidate", "written by the test", files)
+
+
+def run_prove(
+    project: Project,
+    sandbox: Sandbox,
+    baseline: Baseline,
+    patch: Patch,
+    tmp_path: Path,
+    must_fix: list[str] | None = None,
+    repro: Reproduction | None = REPRO,
+) -> domain.TestReport:
+    repo, rev = project
+    must_fix = [REPRO.nodeid] if must_fix is None else must_fix
+    work = tmp_path / "work"
+    report = prove(cast(Repo, repo), sandbox, rev, patch, must_fix, baseline, work, repro)
+    assert repo.git("worktree", "list").count("\n") == 0, "a candidate worktree was left behind"
+    assert list((tmp_path / "work").iterdir()) == []
+    return report
+
+
+def test_baseline_runs_the_suite_and_the_reproduction(baseline: Baseline, project: Project) -> None:
+    assert baseline.suite.outcomes == dict.fromkeys(SUITE, "passed")
+    assert REPRO.nodeid not in baseline.suite.outcomes  # collected only when named
+    assert baseline.must_fail is not None
+    assert baseline.must_fail.outcomes == {REPRO.nodeid: "failed"}
+    assert baseline.must_fail.failures[REPRO.nodeid][-1].type == "ZeroDivisionError"
+    assert baseline.outcome(REPRO.nodeid) == "failed"
+    assert baseline.rev == project[1]
+
+
+def test_a_correct_patch_is_proven(
+    project: Project, sandbox: Sandbox, baseline: Baseline, tmp_path: Path
+) -> None:
+    patch = candidate({"app/calc.py": (CALC, FIXED)})
+    report = run_prove(project, sandbox, baseline, patch, tmp_path)
+    assert report.proven, report.reason
+    assert report.candidate_id == patch.id
+    assert (report.reproduction_before, report.reproduction_after) == ("failed", "passed")
+    assert (report.baseline_passed, report.passed_after) == (3, 3)
+    assert report.regressions == [] and report.flaky == []
+    assert report.sandbox == sandbox.name
+    assert report.seconds > 0
+    assert report.reason.startswith(f"{REPRO.nodeid} failed before the patch and pass with it")
+
+
+def test_a_patch_that_breaks_another_test_is_not_proven(
+    project: Project, sandbox: Sandbox, baseline: Baseline, tmp_path: Path
+):
+    broken = FIXED.replace("return sum(values)\n", "return sum(values) + 1\n")
+    report = run_prove(
+        project, sandbox, baseline, candidate({"app/calc.py": (CALC, broken)}), tmp_path
+    )
+    assert not report.proven
+    assert report.regressions == ["tests/test_calc.py::test_total"]
+    assert report.reproduction_after == "passed"
+    assert (
+        "regressions (passed before, fail after): tests/test_calc.py::test_total" in report.reason
+    )
+
+
+def test_a_patch_that_does_nothing_is_not_proven(
+    project: Project, sandbox: Sandbox, baseline: Baseline, tmp_path: Path
+) -> None:
+    idle = CALC.replace("def total", "# totals\ndef total")
+    report = run_prove(
+        project, sandbox, baseline, candidate({"app/calc.py": (CALC, idle)}), tmp_path
+    )
+    assert not report.proven
+    assert (report.reproduction_before, report.reproduction_after) == ("failed", "failed")
+    assert report.reason == f"not proven: {REPRO.nodeid} does not pass with the patch (failed)"
+    assert report.regressions == []
+
+
+def test_a_flaky_test_is_flaky_not_a_regression(
+    project: Project, sandbox: Sandbox, baseline: Baseline, tmp_path: Path
+) -> None:
+    # The counter makes test_sometimes fail on its first run in this worktree and pass on rerun.
+    patch = candidate({"app/calc.py": (CALC, FIXED), "tests/flaky_runs.txt": ("", "1")})
+    report = run_prove(project, sandbox, baseline, patch, tmp_path)
+    assert report.proven, report.reason
+    assert report.flaky == ["tests/test_flaky.py::test_sometimes"]
+    assert report.regressions == []
+    assert report.passed_after == 2
+    assert (
+        "flaky (failed, then passed on rerun): tests/test_flaky.py::test_sometimes" in report.reason
+    )
+
+
+def test_without_reproduction_the_proof_rests_on_the_suite(
+    project: Project, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    repo, rev = project
+    bare = run_baseline(cast(Repo, repo), sandbox, rev, tmp_path / "base", None)
+    assert bare.must_fail is None
+    good = run_prove(
+        project, sandbox, bare, candidate({"app/calc.py": (CALC, FIXED)}), tmp_path, [], None
+    )
+    assert good.proven
+    assert good.reason == (
+        "no reproduction: proof rests on the existing suite; "
+        "no regressions among the 3 tests that passed before"
+    )
+    assert (good.reproduction_before, good.reproduction_after) == (None, None)
+    broken = FIXED.replace("return sum(values)\n", "return sum(values) + 1\n")
+    bad = run_prove(
+        project, sandbox, bare, candidate({"app/calc.py": (CALC, broken)}), tmp_path, [], None
+    )
+    assert not bad.proven
+    assert bad.reason.startswith("no reproduction: proof rests on the existing suite: not proven:")
+    assert bad.regressions == ["tests/test_calc.py::test_total"]
+
+
+def test_a_must_fix_test_that_passed_before_proves_nothing(
+    project: Project, sandbox: Sandbox, baseline: Baseline, tmp_path: Path
+):
+    patch = candidate({"app/calc.py": (CALC, FIXED)})
+    nodeid = "tests/test_calc.py::test_total"
+    report = run_prove(project, sandbox, baseline, patch, tmp_path, [REPRO.nodeid, nodeid])
+    assert not report.proven
+    assert f"{nodeid} did not fail on the base commit (passed)" in report.reason
+
+
+def test_paths_outside_the_worktree_and_stale_patches_are_rejected(
+    project: Project, sandbox: Sandbox, baseline: Baseline, tmp_path: Path
+) -> None:
+    for path in ("../escape.py", "/tmp/escape.py", ".git/config", "app/../../escape.py"):
+        report = run_prove(project, sandbox, baseline, candidate({path: ("", "x = 1\n")}), tmp_path)
+        assert not report.proven
+        assert report.reason == f"patch rejected: {path!r} is outside the worktree"
+    assert not (tmp_path / "escape.py").exists()
+    stale = candidate({"app/calc.py": ("something else\n", FIXED)})
+    report = run_prove(project, sandbox, baseline, stale, tmp_path)
+    assert report.reason.startswith("patch does not apply: app/calc.py")
+
+
+def test_a_run_that_times_out_is_not_proven(
+    project: Project, baseline: Baseline, tmp_path: Path
+) -> None:
+    quick = make_sandbox("auto", "python", FAST, 3, 2048)
+    hangs = CALC.replace("    return sum(values) / len(values)", "    while True:\n        pass")
+    report = run_prove(
+        project, quick, baseline, candidate({"app/calc.py": (CALC, hangs)}), tmp_path
+    )
+    assert not report.proven
+    assert report.reason == f"the test run timed out ({quick.name} sandbox)"

@@ -1,0 +1,302 @@
+"""Reproduction v1: captured locals rebuilt into a test that fails like the incident did."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import textwrap
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import cast
+
+import pytest
+
+from agent.domain import Diagnosis, ExceptionInfo, Frame, Incident, Suspect
+from agent.ports import Repo, Sandbox
+from agent.proof import run_baseline
+from agent.reproduce import (
+    NotRebuildable,
+    build_reproduction,
+    check_reproduction,
+    make_reproduction,
+    module_name,
+    rebuild_value,
+)
+from tools.sandbox import make_sandbox
+
+FAST = [arg for ep in entry_points(group="pytest11") for arg in ("-p", f"no:{ep.name}")]
+
+BUGGY = textwrap.dedent(
+    """\
+    class Account:
+        def withdraw(self, amount):
+            return 100 // amount
+
+
+    def ratio(a, /, b, *, scale=1):
+        return a * scale / b
+
+
+    def label(name, *parts, sep="-", **extra):
+        return sep.join([name, *parts]) + extra["suffix"]
+    """
+)
+FIXED = BUGGY.replace(
+    "    return a * scale / b", "    if b == 0:\n        return 0.0\n    return a * scale / b"
+)
+
+
+class GitCli:
+    """The parts of `agent.ports.Repo` reproduction and its check use, over the git CLI."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def git(self, *args: str) -> str:
+        command = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args]
+        done = subprocess.run(command, cwd=self.path, check=True, capture_output=True, text=True)
+        return done.stdout
+
+    def read(self, rev: str, path: str) -> str | None:
+        try:
+            return self.git("show", f"{rev}:{path}")
+        except subprocess.CalledProcessError:
+            return None
+
+    def add_worktree(self, where: Path, rev: str) -> Path:
+        self.git("worktree", "add", "--detach", str(where), rev)
+        return where
+
+    def remove_worktree(self, where: Path) -> None:
+        self.git("worktree", "remove", "--force", str(where))
+
+    def commit(self, files: dict[str, str], message: str) -> str:
+        for name, text in files.items():
+            (self.path / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.path / name).write_text(text)
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message)
+        return self.git("rev-parse", "HEAD").strip()
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[GitCli, str, str]:
+    repo = GitCli(tmp_path_factory.mktemp("project"))
+    repo.git("init", "-q", "-b", "main")
+    test = "from app.calc import ratio\n\n\ndef test_ratio():\n    assert ratio(6, 3) == 2\n"
+    files = {"app/__init__.py": "", "app/calc.py": BUGGY, "tests/test_calc.py": test}
+    buggy = repo.commit(files, "ratio without a zero guard")
+    fixed = repo.commit({"app/calc.py": FIXED}, "guard ratio against b == 0")
+    return repo, buggy, fixed
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Sandbox:
+    return make_sandbox("auto", "python", FAST, 30, 2048)
+
+
+def incident(
+    function: str,
+    variables: dict[str, object],
+    crash_type: str = "ZeroDivisionError",
+    incident_id: str = "inc-42",
+    title: str = "ZeroDivisionError: division by zero",
+) -> Incident:
+    """A Sentry-shaped incident whose crash frame is `function` in app/calc.py."""
+    frames = [
+        Frame(filename="app/views.py", function="report", lineno=10, in_app=True),
+        Frame(
+            filename="app/calc.py",
+            abs_path="/srv/www/app/calc.py",
+            module="app.calc",
+            function=function,
+            lineno=7,
+            context_line="    return a * scale / b",
+            vars=variables,
+            in_app=True,
+        ),
+    ]
+    crash = ExceptionInfo(type=crash_type, value="division by zero", frames=frames)
+    return Incident(id=incident_id, source="sentry_event", fingerprint="fp", title=title,
+                    exceptions=[crash])  # fmt: skip
+
+
+def diagnosis(symbol: str | None) -> Diagnosis:
+    return Diagnosis(suspects=[Suspect(file="app/calc.py", symbol=symbol, lines=[7], score=1.0)])
+
+
+def repo_of(project: tuple[GitCli, str, str]) -> Repo:
+    return cast(Repo, project[0])
+
+
+# Sentry serializes frame locals as JSON whose strings are reprs.
+SENTRY_VARS: dict[str, object] = {"a": 3, "b": 0, "scale": 1, "note": "'bob'"}
+
+
+def test_rebuild_sentry_shaped_values() -> None:
+    assert rebuild_value("'bob'") == "bob"
+    assert rebuild_value(3) == 3
+    assert rebuild_value(2.5) == 2.5
+    assert rebuild_value(True) is True
+    assert rebuild_value(None) is None
+    assert rebuild_value(["'a'", 1, None, ["'b'"]]) == ["a", 1, None, ["b"]]
+    assert rebuild_value({"name": "'bob'", "age": 7, "tags": ["'x'"]}) == {
+        "name": "bob",
+        "age": 7,
+        "tags": ["x"],
+    }
+
+
+def test_rebuild_repr_shaped_values() -> None:
+    assert rebuild_value("[1, 2]") == [1, 2]
+    assert rebuild_value("{'a': (1, 2), 3: None}") == {"a": (1, 2), 3: None}
+    assert rebuild_value("{1, 2}") == {1, 2}
+    assert rebuild_value("b'raw'") == b"raw"
+    assert rebuild_value("-0.5") == -0.5
+    assert rebuild_value("None") is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "'a very long string that the reporter cut off...",
+        "[1, 2, 3, 4, ...",
+        "'abc'...",
+        "[Filtered]",
+        ["'ok'", "[Filtered]"],
+        "<app.models.User object at 0x7f00>",
+        "datetime.date(2024, 1, 1)",
+        "1e999",
+        float("nan"),
+        float("inf"),
+        {"nested": "<Lock>"},
+        ("a", "tuple"),
+        object(),
+    ],
+)
+def test_values_that_cannot_be_rebuilt_are_refused(value: object) -> None:
+    with pytest.raises(NotRebuildable):
+        rebuild_value(value)
+
+
+def test_module_names() -> None:
+    assert module_name("app/calc.py") == "app.calc"
+    assert module_name("src/pkg/sub/mod.py") == "pkg.sub.mod"
+    assert module_name("pkg/__init__.py") == "pkg"
+    with pytest.raises(NotRebuildable):
+        module_name("scripts/my-tool.py")
+
+
+def test_the_reproduction_fails_on_the_buggy_code_and_passes_on_the_fix(
+    project: tuple[GitCli, str, str], sandbox: Sandbox, tmp_path: Path
+) -> None:
+    _, buggy, fixed = project
+    crash = incident("ratio", SENTRY_VARS)
+    reproduction = build_reproduction(crash, diagnosis("ratio"), repo_of(project), buggy)
+    assert reproduction is not None
+    assert reproduction.filename == "test_fixloop_repro_inc_42.py"
+    assert reproduction.nodeid == "test_fixloop_repro_inc_42.py::test_reproduces_inc_42"
+    assert (reproduction.target_file, reproduction.target_function) == ("app/calc.py", "ratio")
+    assert reproduction.reproduced is False
+    assert "from app.calc import ratio\n" in reproduction.source
+    assert "    ratio(3, b=0, scale=1)\n" in reproduction.source  # `a` is positional-only
+    docstring = ast.get_docstring(ast.parse(reproduction.source)) or ""
+    assert "incident inc-42" in docstring
+    assert "app/calc.py:7 in ratio (ZeroDivisionError: division by zero)" in docstring
+
+    before = run_baseline(repo_of(project), sandbox, buggy, tmp_path / "a", reproduction)
+    assert before.must_fail is not None
+    checked = check_reproduction(reproduction, before.must_fail, crash)
+    assert checked.reproduced is True
+    assert checked.reason == "fails with ZeroDivisionError as in the incident"
+
+    wrong_type = incident("ratio", SENTRY_VARS, crash_type="builtins.KeyError")
+    mismatch = check_reproduction(reproduction, before.must_fail, wrong_type)
+    assert (mismatch.reproduced, mismatch.reason) == (
+        False,
+        "fails with ZeroDivisionError, not KeyError",
+    )
+
+    after = run_baseline(repo_of(project), sandbox, fixed, tmp_path / "b", reproduction)
+    assert after.must_fail is not None
+    assert after.must_fail.outcomes == {reproduction.nodeid: "passed"}
+    passing = check_reproduction(reproduction, after.must_fail, crash)
+    assert passing.reproduced is False
+    assert passing.reason == (
+        "passes on the base commit: the captured arguments do not trigger the crash"
+    )
+
+
+def test_fixloop_plugin_failures_reproduce_too(
+    project: tuple[GitCli, str, str], sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The sandbox's own report (plain repr strings) feeds reproduction like a Sentry event."""
+    repo, buggy, _ = project
+    tree = tmp_path / "probe"
+    repo.add_worktree(tree, buggy)
+    try:
+        (tree / "tests" / "test_label.py").write_text(
+            "from app.calc import label\n\n\n"
+            "def test_label():\n    label('x', 'y', sep='+', mode=[1, 2])\n"
+        )
+        run = sandbox.run_tests(tree, ["tests/test_label.py"])
+    finally:
+        repo.remove_worktree(tree)
+    chain = run.failures["tests/test_label.py::test_label"]
+    assert chain[-1].frames[-1].vars["parts"] == "('y',)"
+    failure = Incident(
+        id="ci-7", source="test_failure", fingerprint="fp", title="KeyError", exceptions=chain
+    )
+    reproduction = build_reproduction(failure, diagnosis("label"), repo_of(project), buggy)
+    assert reproduction is not None
+    assert "    label('x', *('y',), sep='+', **{'mode': [1, 2]})\n" in reproduction.source
+    baseline = run_baseline(repo_of(project), sandbox, buggy, tmp_path / "c", reproduction)
+    assert baseline.must_fail is not None
+    checked = check_reproduction(reproduction, baseline.must_fail, failure)
+    assert checked.reason == "fails with KeyError as in the incident"
+
+
+def test_a_method_frame_gives_no_reproduction(project: tuple[GitCli, str, str]) -> None:
+    _, buggy, _ = project
+    crash = incident("withdraw", {"self": "<app.calc.Account object at 0x1>", "amount": 0})
+    repo = repo_of(project)
+    assert build_reproduction(crash, diagnosis("Account.withdraw"), repo, buggy) is None
+    with pytest.raises(NotRebuildable, match="method or nested function"):
+        make_reproduction(crash, diagnosis("Account.withdraw"), repo, buggy)
+    with pytest.raises(NotRebuildable, match="not a module-level function"):
+        make_reproduction(crash, diagnosis("withdraw"), repo, buggy)
+
+
+@pytest.mark.parametrize(
+    ("symbol", "variables", "reason"),
+    [
+        ("label", SENTRY_VARS, "is not the top suspect app/calc.py::label"),
+        ("ratio", {"a": 3, "scale": 1}, "parameter 'b' was not captured"),
+        ("ratio", {"a": "<Decimal>", "b": 0}, "parameter 'a': not a Python literal"),
+        ("ratio", {"a": 3, "b": "'0000...", "scale": 1}, "parameter 'b': value looks truncated"),
+    ],
+)
+def test_other_refusals_say_why(
+    project: tuple[GitCli, str, str], symbol: str, variables: dict[str, object], reason: str
+) -> None:
+    _, buggy, _ = project
+    with pytest.raises(NotRebuildable, match=reason.replace("(", r"\(")):
+        make_reproduction(incident("ratio", variables), diagnosis(symbol), repo_of(project), buggy)
+
+
+def test_a_default_may_be_omitted(project: tuple[GitCli, str, str]) -> None:
+    _, buggy, _ = project
+    crash = incident("ratio", {"a": 3, "b": 0})
+    reproduction = make_reproduction(crash, diagnosis(None), repo_of(project), buggy)
+    assert "    ratio(3, b=0)\n" in reproduction.source
+
+
+def test_incident_text_cannot_break_out_of_the_test_file(project: tuple[GitCli, str, str]) -> None:
+    _, buggy, _ = project
+    hostile = 'boom"""\nimport os; os.system("rm -rf /")\n"""\\N{'
+    crash = incident("ratio", SENTRY_VARS, incident_id="../../etc/x y", title=hostile)
+    reproduction = make_reproduction(crash, diagnosis("ratio"), repo_of(project), buggy)
+    assert reproduction.filename == "test_fixloop_repro_______etc_x_y.py"
+    tree = ast.parse(reproduction.source)
+    assert [type(node).__name__ for node in tree.body] == ["Expr", "ImportFrom", "FunctionDef"]
+    assert "os.system" in (ast.get_docstring(tree) or "")

@@ -1,0 +1,379 @@
+"""The sandbox runs a real pytest in a target directory, under real bubblewrap or a subprocess."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import textwrap
+import time
+import uuid
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+import tools.sandbox as sandbox_module
+from agent.errors import ConfigError, SandboxError
+from tools.sandbox import (
+    BwrapSandbox,
+    SandboxMode,
+    SubprocessSandbox,
+    bwrap_problem,
+    make_sandbox,
+)
+
+# The outer environment autoloads heavy pytest plugins; the target repos here need none of them.
+FAST = [arg for ep in entry_points(group="pytest11") for arg in ("-p", f"no:{ep.name}")]
+needs_bwrap = pytest.mark.skipif(bwrap_problem() is not None, reason="bubblewrap does not work")
+MODES = [pytest.param("bwrap", marks=needs_bwrap), "subprocess"]
+
+
+def sandbox_for(mode: SandboxMode, timeout: float = 60, memory_limit_mb: int = 2048):
+    return make_sandbox(mode, "python", FAST, timeout, memory_limit_mb)
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+OUTCOMES = """
+    import pytest
+
+    @pytest.fixture
+    def broken():
+        raise RuntimeError("setup boom")
+
+    @pytest.fixture
+    def bad_teardown():
+        yield
+        raise RuntimeError("teardown boom")
+
+    def test_passes():
+        assert 1 + 1 == 2
+
+    def test_fails():
+        assert 1 + 1 == 3
+
+    def test_setup_error(broken):
+        pass
+
+    def test_teardown_error(bad_teardown):
+        pass
+
+    @pytest.mark.skip(reason="not today")
+    def test_skipped():
+        pass
+
+    @pytest.mark.xfail(reason="known")
+    def test_xfail():
+        assert False
+
+    @pytest.mark.xfail(reason="known")
+    def test_xpass():
+        pass
+
+    @pytest.mark.parametrize("n", [1, 2])
+    def test_param(n):
+        assert n == 1
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_outcomes_fold_setup_call_and_teardown(tmp_path: Path, mode: SandboxMode) -> None:
+    write(tmp_path, {"tests/test_outcomes.py": OUTCOMES})
+    run = sandbox_for(mode).run_tests(tmp_path)
+    prefix = "tests/test_outcomes.py::"
+    assert run.outcomes == {
+        prefix + "test_passes": "passed",
+        prefix + "test_fails": "failed",
+        prefix + "test_setup_error": "error",
+        prefix + "test_teardown_error": "error",
+        prefix + "test_skipped": "skipped",
+        prefix + "test_xfail": "skipped",
+        prefix + "test_xpass": "passed",
+        prefix + "test_param[1]": "passed",
+        prefix + "test_param[2]": "failed",
+    }
+    assert run.exit_code == 1
+    assert run.sandbox == mode
+    assert [e.type for e in run.failures[prefix + "test_setup_error"]] == ["RuntimeError"]
+    assert run.failures[prefix + "test_setup_error"][-1].frames[-1].function == "broken"
+    assert run.failures[prefix + "test_teardown_error"][-1].value == "teardown boom"
+    assert prefix + "test_xfail" not in run.failures
+    assert "1 xfailed" in run.output
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_selected_tests_keep_worktree_relative_ids(tmp_path: Path, mode: SandboxMode) -> None:
+    write(tmp_path, {"tests/unit/test_outcomes.py": OUTCOMES})
+    nodeid = "tests/unit/test_outcomes.py::test_passes"
+    run = sandbox_for(mode).run_tests(tmp_path, [nodeid, "tests/unit/test_outcomes.py::test_fails"])
+    assert run.outcomes == {nodeid: "passed", "tests/unit/test_outcomes.py::test_fails": "failed"}
+
+
+def test_failure_chain_keeps_cause_and_context_with_vars(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/prices.py": """
+                def lookup(table, key):
+                    return table[key]
+
+
+                def price(table, key):
+                    big = "x" * 5000
+                    try:
+                        return lookup(table, key)
+                    except KeyError as missing:
+                        raise ValueError(f"no price for {key}") from missing
+            """,
+            "tests/test_prices.py": """
+                from app.prices import price
+
+                def test_price():
+                    table = {"apple": 3}
+                    price(table, "pear")
+            """,
+        },
+    )
+    run = sandbox_for("bwrap" if bwrap_problem() is None else "subprocess").run_tests(tmp_path)
+    nodeid = "tests/test_prices.py::test_price"
+    assert run.outcomes == {nodeid: "failed"}
+    cause, final = run.failures[nodeid]
+    assert (cause.type, cause.value, cause.module) == ("KeyError", "'pear'", None)
+    assert (final.type, final.value) == ("ValueError", "no price for pear")
+    # Frames outermost first; pytest's own frames are not part of the chain.
+    assert [f.function for f in final.frames] == ["test_price", "price"]
+    assert [f.function for f in cause.frames] == ["price", "lookup"]
+    crash = cause.frames[-1]
+    assert crash.filename == "app/prices.py"
+    assert crash.abs_path == str(tmp_path.resolve() / "app/prices.py")
+    assert crash.module == "app.prices"
+    assert crash.in_app is True
+    assert crash.lineno == 3
+    assert crash.context_line == "    return table[key]"
+    assert crash.pre_context == ["", "def lookup(table, key):"]
+    assert crash.post_context[:3] == ["", "", "def price(table, key):"]
+    assert crash.vars == {"table": "{'apple': 3}", "key": "'pear'"}
+    price_frame = final.frames[-1]
+    assert price_frame.vars["key"] == "'pear'"
+    assert len(price_frame.vars["big"]) == 1024
+    assert price_frame.vars["big"].endswith("...")
+    assert final.frames[0].vars == {"table": "{'apple': 3}"}
+
+
+def test_implicit_context_is_walked_and_suppressed_context_is_not(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "test_chain.py": """
+                def test_during_handling():
+                    try:
+                        1 / 0
+                    except ZeroDivisionError:
+                        raise LookupError("while handling")
+
+                def test_suppressed():
+                    try:
+                        1 / 0
+                    except ZeroDivisionError:
+                        raise LookupError("fresh") from None
+            """
+        },
+    )
+    run = sandbox_for("subprocess").run_tests(tmp_path)
+    handling = run.failures["test_chain.py::test_during_handling"]
+    assert [e.type for e in handling] == ["ZeroDivisionError", "LookupError"]
+    assert [e.type for e in run.failures["test_chain.py::test_suppressed"]] == ["LookupError"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_collection_error_is_an_error_of_the_module(tmp_path: Path, mode: SandboxMode) -> None:
+    write(tmp_path, {"tests/test_broken.py": "import no_such_module_here\n"})
+    run = sandbox_for(mode).run_tests(tmp_path)
+    assert run.outcomes == {"tests/test_broken.py": "error"}
+    assert run.failures["tests/test_broken.py"][-1].type == "ModuleNotFoundError"
+    assert run.exit_code == 2
+
+
+def test_no_tests_is_a_normal_result(tmp_path: Path) -> None:
+    run = sandbox_for("subprocess").run_tests(tmp_path)
+    assert (run.outcomes, run.exit_code, run.timed_out) == ({}, 5, False)
+
+
+@needs_bwrap
+def test_network_is_unreachable_inside_bwrap(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        write(
+            tmp_path,
+            {
+                "test_net.py": f"""
+                    import socket
+
+                    def test_connects():
+                        socket.create_connection(("127.0.0.1", {port}), timeout=3).close()
+                """
+            },
+        )
+        # The server is reachable from a plain subprocess, so only the sandbox can block it.
+        assert sandbox_for("subprocess").run_tests(tmp_path).outcomes == {
+            "test_net.py::test_connects": "passed"
+        }
+        run = sandbox_for("bwrap").run_tests(tmp_path)
+    assert run.outcomes == {"test_net.py::test_connects": "failed"}
+    assert run.failures["test_net.py::test_connects"][-1].type in (
+        "ConnectionRefusedError",
+        "OSError",
+    )
+
+
+@needs_bwrap
+def test_writes_outside_the_worktree_fail_inside_bwrap(tmp_path: Path) -> None:
+    outside = Path("/var/tmp") / f"fixloop-probe-{uuid.uuid4().hex}"
+    write(
+        tmp_path,
+        {
+            "test_writes.py": f"""
+                from pathlib import Path
+
+                def test_write_inside():
+                    Path("inside.txt").write_text("ok")
+
+                def test_write_outside():
+                    Path({str(outside)!r}).write_text("escaped")
+
+                def test_write_tmp_is_private():
+                    Path("/tmp/scratch.txt").write_text("ok")
+            """
+        },
+    )
+    try:
+        run = sandbox_for("bwrap").run_tests(tmp_path)
+        assert not outside.exists()
+    finally:
+        outside.unlink(missing_ok=True)
+    assert run.outcomes == {
+        "test_writes.py::test_write_inside": "passed",
+        "test_writes.py::test_write_outside": "failed",
+        "test_writes.py::test_write_tmp_is_private": "passed",
+    }
+    assert "Read-only file system" in run.failures["test_writes.py::test_write_outside"][-1].value
+    assert (tmp_path / "inside.txt").read_text() == "ok"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_timeout_kills_a_sleeping_test(tmp_path: Path, mode: SandboxMode) -> None:
+    write(
+        tmp_path,
+        {
+            "test_slow.py": """
+                import time
+                from pathlib import Path
+
+                def test_sleeps():
+                    Path("started").write_text("yes")
+                    time.sleep(60)
+                    Path("finished").write_text("yes")
+            """
+        },
+    )
+    started = time.monotonic()
+    run = sandbox_for(mode, timeout=3).run_tests(tmp_path)
+    assert time.monotonic() - started < 30
+    assert run.timed_out is True
+    assert run.outcomes == {}
+    assert "killed after 3s" in run.output
+    assert (tmp_path / "started").exists()
+    assert not (tmp_path / "finished").exists()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_caller_secrets_do_not_reach_the_tests(
+    tmp_path: Path, mode: SandboxMode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-secret")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_secret")
+    monkeypatch.setenv("FIXLOOP_HOME", "/somewhere")
+    write(
+        tmp_path,
+        {
+            "test_env.py": """
+                import os
+
+                def test_clean_environment():
+                    assert "ANTHROPIC_API_KEY" not in os.environ
+                    assert "GITHUB_TOKEN" not in os.environ
+                    assert "FIXLOOP_HOME" not in os.environ
+                    assert set(os.environ) <= {
+                        "PATH", "HOME", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE",
+                        "FIXLOOP_REPORT", "LANG", "PWD", "PYTEST_CURRENT_TEST", "PYTEST_VERSION",
+                    }
+            """
+        },
+    )
+    run = sandbox_for(mode).run_tests(tmp_path)
+    assert run.outcomes == {"test_env.py::test_clean_environment": "passed"}, run.output
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_memory_limit_applies(tmp_path: Path, mode: SandboxMode) -> None:
+    write(
+        tmp_path,
+        {
+            "test_memory.py": """
+                def test_allocates():
+                    block = bytearray(2 * 1024 * 1024 * 1024)
+                    assert block
+            """
+        },
+    )
+    run = sandbox_for(mode, memory_limit_mb=768).run_tests(tmp_path)
+    assert run.outcomes == {"test_memory.py::test_allocates": "failed"}
+    assert run.failures["test_memory.py::test_allocates"][-1].type == "MemoryError"
+
+
+def test_make_sandbox_picks_bwrap_when_it_works() -> None:
+    sandbox = make_sandbox("auto", "python", [], 10, 1024)
+    expected = BwrapSandbox if bwrap_problem() is None else SubprocessSandbox
+    assert isinstance(sandbox, expected)
+    assert isinstance(make_sandbox("subprocess", "python", [], 10, 1024), SubprocessSandbox)
+
+
+def test_auto_falls_back_to_subprocess_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sandbox_module._warned.clear()
+    missing = str(tmp_path / "no-bwrap")
+    with caplog.at_level(logging.WARNING, logger="tools.sandbox"):
+        first = make_sandbox("auto", "python", FAST, 60, 2048, bwrap=missing)
+        second = make_sandbox("auto", "python", FAST, 60, 2048, bwrap=missing)
+    assert isinstance(first, SubprocessSandbox) and isinstance(second, SubprocessSandbox)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "WITHOUT isolation" in warnings[0].getMessage()
+    write(tmp_path, {"test_ok.py": "def test_ok():\n    pass\n"})
+    run = first.run_tests(tmp_path)
+    assert (run.outcomes, run.sandbox) == ({"test_ok.py::test_ok": "passed"}, "subprocess")
+
+
+def test_bwrap_mode_refuses_when_bwrap_does_not_work(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="bubblewrap does not work"):
+        make_sandbox("bwrap", "python", [], 10, 1024, bwrap=str(tmp_path / "no-bwrap"))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sandbox_error_when_pytest_cannot_run(tmp_path: Path, mode: SandboxMode) -> None:
+    write(tmp_path, {"test_ok.py": "def test_ok():\n    pass\n"})
+    missing_python = make_sandbox(mode, str(tmp_path / "no-python"), [], 10, 1024)
+    with pytest.raises(SandboxError):
+        missing_python.run_tests(tmp_path)
+    no_report = make_sandbox(mode, "python", ["-p", "no_such_plugin"], 10, 1024)
+    with pytest.raises(SandboxError, match="wrote no report") as raised:
+        no_report.run_tests(tmp_path)
+    assert "no_such_plugin" in str(raised.value)

@@ -1,0 +1,295 @@
+"""Run a worktree's pytest suite in a sandbox and read back fixloop's JSON report.
+
+`BwrapSandbox` runs pytest under bubblewrap: the whole filesystem read-only, a private /tmp,
+writes only in the worktree, no network, its own pid namespace. `SubprocessSandbox` runs the
+same command as a plain child process (no isolation). Both give the child a clean environment
+(no secrets of the caller), an address-space limit and a wall-time limit that kills the whole
+process group. `make_sandbox` picks one; `auto` uses bubblewrap when it works here.
+
+Test failures are results. `SandboxError` means pytest could not run or wrote no report.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import functools
+import json
+import logging
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from agent.domain import ExceptionInfo, TestRun
+from agent.errors import ConfigError, SandboxError
+from agent.ports import Sandbox
+
+log = logging.getLogger(__name__)
+
+PLUGIN_DIR = Path(__file__).resolve().parent
+"""Holds `pytest_report.py`; put on the child's PYTHONPATH and loaded with `-p pytest_report`."""
+
+OUTPUT_TAIL = 4096
+DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+SandboxMode = Literal["auto", "bwrap", "subprocess"]
+
+
+class _PytestSandbox(abc.ABC):
+    """The command, environment, limits and report reading both sandboxes share."""
+
+    name = "base"
+
+    def __init__(
+        self, python: str, pytest_args: list[str], timeout: float, memory_limit_mb: int
+    ) -> None:
+        self.python = python
+        self.pytest_args = list(pytest_args)
+        self.timeout = timeout
+        self.memory_limit_mb = memory_limit_mb
+
+    def run_tests(self, worktree: Path, tests: list[str] | None = None) -> TestRun:
+        worktree = worktree.resolve()
+        private = Path(tempfile.mkdtemp(prefix="fixloop-sandbox-"))
+        try:
+            return self._run(worktree, private, tests)
+        finally:
+            shutil.rmtree(private, ignore_errors=True)
+
+    def _run(self, worktree: Path, private: Path, tests: list[str] | None) -> TestRun:
+        report = private / "report.json"
+        output = private / "output.txt"
+        command = self._wrap(self._pytest_command(worktree, tests), worktree, private)
+        started = time.monotonic()
+        timed_out = False
+        with output.open("wb") as sink:
+            try:
+                process = subprocess.Popen(
+                    command,
+                    cwd=worktree,
+                    env=self._environment(worktree, private, report),
+                    stdin=subprocess.DEVNULL,
+                    stdout=sink,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    preexec_fn=_address_space_limit(self.memory_limit_mb),
+                )
+            except OSError as error:
+                raise SandboxError(f"cannot start pytest with {command[0]!r}: {error}") from error
+            try:
+                process.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                _kill_group(process)
+        duration = time.monotonic() - started
+        tail = _tail(output)
+        if timed_out:
+            return TestRun(
+                exit_code=-signal.SIGKILL,
+                duration=duration,
+                timed_out=True,
+                sandbox=self.name,
+                output=f"{tail}\n[fixloop: killed after {self.timeout:g}s wall time]",
+            )
+        if not report.exists():
+            raise SandboxError(
+                f"pytest in {self.name} sandbox wrote no report "
+                f"(exit code {process.returncode}); output tail:\n{tail}"
+            )
+        data = json.loads(report.read_text(encoding="utf-8"))
+        return TestRun(
+            outcomes=data["outcomes"],
+            failures={
+                nodeid: [ExceptionInfo.model_validate(item) for item in chain]
+                for nodeid, chain in data["failures"].items()
+            },
+            exit_code=process.returncode,
+            duration=duration,
+            sandbox=self.name,
+            output=tail,
+        )
+
+    def _pytest_command(self, worktree: Path, tests: list[str] | None) -> list[str]:
+        return [
+            self.python,
+            "-m",
+            "pytest",
+            "-p",
+            "pytest_report",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            # Node ids stay relative to the worktree whichever tests are selected.
+            f"--rootdir={worktree}",
+            *self.pytest_args,
+            *(tests or []),
+        ]
+
+    def _environment(self, worktree: Path, private: Path, report: Path) -> dict[str, str]:
+        """Built from nothing: the caller's environment (and its secrets) never reaches pytest."""
+        python_path = [str(PLUGIN_DIR)]
+        if (worktree / "src").is_dir():
+            # A src layout imports the worktree's code, not an installed copy of the main checkout.
+            python_path.append(str(worktree / "src"))
+        return {
+            "PATH": os.environ.get("PATH", DEFAULT_PATH),
+            "HOME": self._home(private),
+            "PYTHONPATH": os.pathsep.join(python_path),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "FIXLOOP_REPORT": str(report),
+            "LANG": "C.UTF-8",
+        }
+
+    @abc.abstractmethod
+    def _home(self, private: Path) -> str:
+        """HOME for the child."""
+
+    @abc.abstractmethod
+    def _wrap(self, command: list[str], worktree: Path, private: Path) -> list[str]:
+        """The command that runs `command` inside this sandbox."""
+
+
+class SubprocessSandbox(_PytestSandbox):
+    """pytest as a plain child process: clean environment and limits, but no isolation."""
+
+    name = "subprocess"
+
+    def _home(self, private: Path) -> str:
+        home = private / "home"
+        home.mkdir(exist_ok=True)
+        return str(home)
+
+    def _wrap(self, command: list[str], worktree: Path, private: Path) -> list[str]:
+        return command
+
+
+class BwrapSandbox(_PytestSandbox):
+    """pytest under bubblewrap: read-only root, private /tmp, writable worktree, no network."""
+
+    name = "bwrap"
+
+    def __init__(
+        self,
+        python: str,
+        pytest_args: list[str],
+        timeout: float,
+        memory_limit_mb: int,
+        bwrap: str = "bwrap",
+    ) -> None:
+        super().__init__(python, pytest_args, timeout, memory_limit_mb)
+        self.bwrap = bwrap
+
+    def _home(self, private: Path) -> str:
+        return "/tmp"
+
+    def _wrap(self, command: list[str], worktree: Path, private: Path) -> list[str]:
+        return [
+            self.bwrap,
+            *_ISOLATION,
+            # Binds come after --tmpfs /tmp so that paths under /tmp stay visible.
+            "--ro-bind", str(PLUGIN_DIR), str(PLUGIN_DIR),
+            "--bind", str(worktree), str(worktree),
+            "--bind", str(private), str(private),
+            "--chdir", str(worktree),
+            "--",
+            *command,
+        ]  # fmt: skip
+
+
+_ISOLATION = [
+    "--ro-bind", "/", "/",
+    "--dev", "/dev",
+    "--proc", "/proc",
+    "--tmpfs", "/tmp",
+    "--unshare-net",
+    "--unshare-pid",
+    "--die-with-parent",
+    "--new-session",
+]  # fmt: skip
+
+
+def make_sandbox(
+    mode: SandboxMode,
+    python: str,
+    pytest_args: list[str],
+    timeout: float,
+    memory_limit_mb: int,
+    *,
+    bwrap: str = "bwrap",
+) -> Sandbox:
+    """The sandbox for `mode`; `auto` falls back to a subprocess (one warning) without bwrap."""
+    if mode == "subprocess":
+        return SubprocessSandbox(python, pytest_args, timeout, memory_limit_mb)
+    problem = bwrap_problem(bwrap)
+    if problem is None:
+        return BwrapSandbox(python, pytest_args, timeout, memory_limit_mb, bwrap=bwrap)
+    if mode == "bwrap":
+        raise ConfigError(f"sandbox 'bwrap' was requested but bubblewrap does not work: {problem}")
+    _warn_no_isolation(problem)
+    return SubprocessSandbox(python, pytest_args, timeout, memory_limit_mb)
+
+
+@functools.cache
+def bwrap_problem(bwrap: str = "bwrap") -> str | None:
+    """Why bubblewrap cannot isolate tests here, or None when it works (checked once a process)."""
+    executable = shutil.which(bwrap)
+    if executable is None:
+        return f"{bwrap!r} is not installed"
+    try:
+        probe = subprocess.run(
+            [executable, *_ISOLATION, "--", "true"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"{executable} could not run: {error}"
+    if probe.returncode != 0:
+        return f"{executable} failed (exit code {probe.returncode}): {probe.stderr.strip()}"
+    return None
+
+
+_warned: list[str] = []
+
+
+def _warn_no_isolation(problem: str) -> None:
+    """Warn once per process that tests run without isolation."""
+    if _warned:
+        return
+    _warned.append(problem)
+    log.warning(
+        "bubblewrap does not work here (%s): tests of the target repository run WITHOUT "
+        "isolation (network, filesystem) in a plain subprocess",
+        problem,
+    )
+
+
+def _address_space_limit(memory_limit_mb: int) -> Callable[[], None]:
+    limit = memory_limit_mb * 1024 * 1024
+
+    def apply() -> None:
+        if limit > 0:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return apply
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill pytest and everything it started; the child leads its own process group."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _tail(output: Path) -> str:
+    with output.open("rb") as stream:
+        stream.seek(0, os.SEEK_END)
+        stream.seek(max(0, stream.tell() - OUTPUT_TAIL))
+        return stream.read().decode("utf-8", errors="replace")

@@ -1,0 +1,174 @@
+"""A pytest plugin that writes fixloop's JSON test report to the path in `FIXLOOP_REPORT`.
+
+Loaded into the target repository's own pytest with `-p pytest_report` (its directory on
+PYTHONPATH), so it imports nothing from fixloop. The report holds, per test node id, one outcome
+(passed, failed, error, skipped) and, for failures, the exception chain in the shape of a Sentry
+event: causes first and the finally-raised exception last, frames outermost first, each frame
+with source context and the repr of its local variables.
+"""
+
+from __future__ import annotations
+
+import json
+import linecache
+import os
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+MAX_REPR = 1024
+CONTEXT_LINES = 5
+_INTERNAL_MODULES = ("_pytest", "pluggy", "pytest")
+
+_outcomes: dict[str, str] = {}
+_failures: dict[str, list[dict[str, Any]]] = {}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _outcomes.clear()
+    _failures.clear()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Fold the setup, call and teardown phases into one outcome per test."""
+    current = _outcomes.get(report.nodeid)
+    if report.when == "setup":
+        if report.failed:
+            _outcomes[report.nodeid] = "error"
+        elif report.skipped:  # skip marks, and xfail(run=False)
+            _outcomes[report.nodeid] = "skipped"
+    elif report.when == "call":
+        # An xfail is reported as skipped; a non-strict xpass as passed; a strict one as failed.
+        if report.passed:
+            _outcomes[report.nodeid] = "passed"
+        elif report.skipped:
+            _outcomes[report.nodeid] = "skipped"
+        else:
+            _outcomes[report.nodeid] = "failed"
+    elif report.when == "teardown" and report.failed and current != "failed":
+        _outcomes[report.nodeid] = "error"
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if report.failed:
+        _outcomes[report.nodeid] = "error"
+
+
+def pytest_exception_interact(
+    node: pytest.Item | pytest.Collector, call: pytest.CallInfo[Any], report: Any
+) -> None:
+    """Called for every real failure (not for skips or xfails) with the live exception."""
+    if call.excinfo is None:
+        return
+    exc = call.excinfo.value
+    if isinstance(exc, pytest.Collector.CollectError) and exc.__cause__ is not None:
+        exc = exc.__cause__  # the import or syntax error, not pytest's wrapper around it
+    rootdir = node.config.rootpath
+    _failures.setdefault(node.nodeid, exception_chain(exc, rootdir))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    target = os.environ.get("FIXLOOP_REPORT")
+    if not target:
+        return
+    report = {"outcomes": _outcomes, "failures": _failures, "exit_code": int(exitstatus)}
+    path = Path(target)
+    partial = path.with_name(path.name + ".part")
+    partial.write_text(json.dumps(report), encoding="utf-8")
+    partial.replace(path)
+
+
+def exception_chain(exc: BaseException, rootdir: Path) -> list[dict[str, Any]]:
+    """The chain ending in `exc`, causes first, as Sentry orders it."""
+    chain: list[BaseException] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        if current.__cause__ is not None:
+            current = current.__cause__
+        elif not current.__suppress_context__:
+            current = current.__context__
+        else:
+            current = None
+    return [exception_info(item, rootdir) for item in reversed(chain)]
+
+
+def exception_info(exc: BaseException, rootdir: Path) -> dict[str, Any]:
+    module = type(exc).__module__
+    tracebacks = list(_walk(exc.__traceback__))
+    while tracebacks and _is_internal(tracebacks[0]):
+        tracebacks.pop(0)
+    return {
+        "type": type(exc).__name__,
+        "value": _safe_str(exc),
+        "module": None if module in ("builtins", "__builtins__") else module,
+        "frames": [frame_info(tb, rootdir) for tb in tracebacks],
+    }
+
+
+def frame_info(tb: types.TracebackType, rootdir: Path) -> dict[str, Any]:
+    frame = tb.tb_frame
+    abs_path = os.path.abspath(frame.f_code.co_filename)
+    lineno = tb.tb_lineno
+    inside = _is_relative_to(Path(abs_path), rootdir)
+    filename = os.path.relpath(abs_path, rootdir) if inside else abs_path
+    return {
+        "filename": filename,
+        "abs_path": abs_path,
+        "module": frame.f_globals.get("__name__"),
+        "function": frame.f_code.co_name,
+        "lineno": lineno,
+        "context_line": _line(abs_path, lineno),
+        "pre_context": _lines(abs_path, max(1, lineno - CONTEXT_LINES), lineno),
+        "post_context": _lines(abs_path, lineno + 1, lineno + 1 + CONTEXT_LINES),
+        "vars": {name: _safe_repr(value) for name, value in frame.f_locals.items()},
+        "in_app": inside and "site-packages" not in abs_path,
+    }
+
+
+def _walk(tb: types.TracebackType | None) -> Any:
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
+
+
+def _is_internal(tb: types.TracebackType) -> bool:
+    name = str(tb.tb_frame.f_globals.get("__name__", ""))
+    return name.split(".")[0] in _INTERNAL_MODULES
+
+
+def _is_relative_to(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def _line(path: str, lineno: int) -> str | None:
+    text = linecache.getline(path, lineno)
+    return text.rstrip("\r\n") if text else None
+
+
+def _lines(path: str, start: int, stop: int) -> list[str]:
+    found = (_line(path, n) for n in range(start, stop))
+    return [text for text in found if text is not None]
+
+
+def _safe_repr(value: object) -> str:
+    try:
+        text = repr(value)
+    except Exception as error:  # a broken __repr__ must not break the report
+        text = f"<unrepresentable {type(value).__name__}: {type(error).__name__}>"
+    return text if len(text) <= MAX_REPR else text[: MAX_REPR - 3] + "..."
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception as error:
+        return f"<unprintable {type(exc).__name__}: {type(error).__name__}>"
