@@ -24,14 +24,16 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
 
     reproduction = build_reproduction(incident, diagnosis, deps.repo, base)
     baseline = run_baseline(deps.repo, deps.sandbox, base, deps.scratch, reproduction)
-    if reproduction is not None:
-        reproduction = check_reproduction(reproduction, baseline.must_fix_run, incident)
+    if reproduction is not None and baseline.must_fail is not None:
+        reproduction = check_reproduction(reproduction, baseline.must_fail, incident)
         diagnosis.reproduction = reproduction
 
     if reproduction is not None and reproduction.reproduced:
         must_fix = [reproduction.nodeid]
     else:
-        must_fix = [t for t in incident.failing_tests if t in baseline.must_fix_run.failed()]
+        must_fix = [
+            t for t in incident.failing_tests if baseline.outcome(t) in ("failed", "error")
+        ]
 
     ticket = Ticket.model_validate(state["ticket"])
     deps.tracker.comment(

@@ -28,7 +28,7 @@ def verify(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             deps.repo, deps.sandbox, pr.merge_sha, deps.scratch, diagnosis.reproduction
         )
         must_fix = state.get("must_fix", [])
-        still_failing = [t for t in must_fix if t not in after.must_fix_run.passed()]
+        still_failing = [t for t in must_fix if after.outcome(t) != "passed"]
         regressions = sorted(before.suite.passed() - after.suite.passed())
         new_events = deps.errors.events_since(incident.fingerprint, pr.merged_at)
         verified = not still_failing and not regressions and new_events == 0
