@@ -47,9 +47,25 @@ _ZERO_BY_TYPE = {
 _ZERO_CONSTRUCTED = frozenset({"Decimal", "Fraction"})
 
 STR_METHODS = frozenset(
-    {"lower", "upper", "strip", "lstrip", "rstrip", "split", "startswith", "endswith",
-     "replace", "format", "encode", "title", "casefold", "join", "splitlines", "isdigit"}
-)  # fmt: skip
+    {
+        "lower",
+        "upper",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "split",
+        "startswith",
+        "endswith",
+        "replace",
+        "format",
+        "encode",
+        "title",
+        "casefold",
+        "join",
+        "splitlines",
+        "isdigit",
+    }
+)
 DICT_METHODS = frozenset({"items", "keys", "values", "get", "setdefault", "update", "pop"})
 LIST_METHODS = frozenset({"append", "extend", "insert", "sort", "remove", "reverse"})
 _NUMBER_CALLS = frozenset({"sum", "int", "float", "round", "abs", "min", "max", "divmod"})

@@ -141,18 +141,27 @@ def origin_guards(site: Site, name: str, use: ast.AST, evidence: bool | None) ->
     if name in params:
         why = f"`{func.name}` uses its parameter `{name}` without checking for None."
         yield from guards(
-            site, site.code.first_statement(func), f"{name} is None", title=title,
-            why=why + seen(evidence, f"`{name}` was None"), confidence=0.7 + bonus(evidence),
-        )  # fmt: skip
+            site,
+            site.code.first_statement(func),
+            f"{name} is None",
+            title=title,
+            why=why + seen(evidence, f"`{name}` was None"),
+            confidence=0.7 + bonus(evidence),
+        )
         return
     origin = _last_assignment(func, name, stmt.lineno)
     if origin is not None and isinstance(origin.value, ast.Call | ast.Subscript):
         source = site.code.expr(origin.value)
         why = f"`{name}` is assigned from `{source}`, which can give None, and used unchecked."
         yield from guards(
-            site, origin, f"{name} is None", title=title, after=True,
-            why=why + seen(evidence, f"`{name}` was None"), confidence=0.65 + bonus(evidence),
-        )  # fmt: skip
+            site,
+            origin,
+            f"{name} is None",
+            title=title,
+            after=True,
+            why=why + seen(evidence, f"`{name}` was None"),
+            confidence=0.65 + bonus(evidence),
+        )
 
 
 def _last_assignment(func: Function, name: str, before_line: int) -> ast.Assign | None:

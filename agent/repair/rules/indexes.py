@@ -108,10 +108,9 @@ def range_bound(site: Site) -> Iterator[Fix]:
                 yield Fix(
                     site.code.replace((args[-1], bound)),
                     f"Fix the loop bound over {seq} in {func.name}",
-                    f"The loop in `{func.name}` runs `{name}` up to "
-                    f"`{site.code.expr(args[-1])} - 1`, so `{seq}[{index}]` reads past the "
-                    f"end; the bound is now `{bound}`."
-                    + seen(evidence, "the index was out of range"),
+                    f"The loop in `{func.name}` stops at `{site.code.expr(args[-1])}`, so on "
+                    f"its last pass `{seq}[{index}]` reads past the end; the bound is now "
+                    f"`{bound}`." + seen(evidence, "the index was out of range"),
                     (0.6 if _starts_at_one(args) and shift == 0 else 0.8) + bonus(evidence),
                 )
             break
@@ -181,8 +180,12 @@ def guard_index(site: Site) -> Iterator[Fix]:
         empty = is_int(value) and value in (0, -1) and isinstance(node.slice, ast.Constant)
         condition = f"not {seq}" if empty else f"{index} >= len({seq})"
         yield from guards(
-            site, stmt, condition, title=f"Guard the index into {seq} in {func.name}",
+            site,
+            stmt,
+            condition,
+            title=f"Guard the index into {seq} in {func.name}",
             why=f"`{func.name}` reads `{seq}[{index}]`, which can be out of range."
             + seen(evidence, "the index was out of range"),
-            confidence=0.5 + bonus(evidence), loop_exit="break",
-        )  # fmt: skip
+            confidence=0.5 + bonus(evidence),
+            loop_exit="break",
+        )

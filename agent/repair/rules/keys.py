@@ -46,7 +46,8 @@ def _hashable(value: Any) -> bool:
 
 
 def get_with_default(site: Site) -> Iterator[Fix]:
-    """`d.get(k, <default by usage>)` and `d.get(k)` in place of `d[k]`."""
+    """`d.get(k, <default by usage>)` in place of `d[k]`; a plain `d.get(k)` when the usage
+    suggests no default (where the value is used as a number or text, None would fail again)."""
     for node, evidence in _missing_keys(site):
         func = enclosing_function(site, node)
         if func is None:
@@ -63,12 +64,13 @@ def get_with_default(site: Site) -> Iterator[Fix]:
                 f"used.{confirmed}",
                 0.75 + bonus(evidence),
             )
-        yield Fix(
-            site.code.replace((node, f"{mapping}.get({key})")),
-            f"Use .get for key {key} in {func.name}",
-            f"{why} A missing key now reads as None.{confirmed}",
-            (0.55 if default is not None else 0.65) + bonus(evidence),
-        )
+        else:
+            yield Fix(
+                site.code.replace((node, f"{mapping}.get({key})")),
+                f"Use .get for key {key} in {func.name}",
+                f"{why} A missing key now reads as None.{confirmed}",
+                0.65 + bonus(evidence),
+            )
 
 
 def guard_missing_key(site: Site) -> Iterator[Fix]:
@@ -85,7 +87,10 @@ def guard_missing_key(site: Site) -> Iterator[Fix]:
         mapping, key = site.code.expr(node.value), site.code.expr(node.slice)
         why = f"`{func.name}` reads `{mapping}[{key}]`, and the key can be missing."
         yield from guards(
-            site, stmt, f"{key} not in {mapping}", title=f"Skip missing key {key} in {func.name}",
+            site,
+            stmt,
+            f"{key} not in {mapping}",
+            title=f"Skip missing key {key} in {func.name}",
             why=why + seen(evidence, "the missing key is the one read here"),
             confidence=0.6 + bonus(evidence),
-        )  # fmt: skip
+        )

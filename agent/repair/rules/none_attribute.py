@@ -42,9 +42,13 @@ def guard_none_before_use(site: Site) -> Iterator[Fix]:
         obj = site.code.expr(node.value)
         why = f"`{func.name}` reads `{obj}.{node.attr}`, but `{obj}` can be None."
         yield from guards(
-            site, stmt, f"{obj} is None", title=f"Guard None `{obj}` in {func.name}",
-            why=why + seen(evidence, f"`{obj}` was None"), confidence=0.75 + bonus(evidence),
-        )  # fmt: skip
+            site,
+            stmt,
+            f"{obj} is None",
+            title=f"Guard None `{obj}` in {func.name}",
+            why=why + seen(evidence, f"`{obj}` was None"),
+            confidence=0.75 + bonus(evidence),
+        )
 
 
 def conditional_attribute(site: Site) -> Iterator[Fix]:

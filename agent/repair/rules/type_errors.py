@@ -29,13 +29,37 @@ _OPERANDS = re.compile(r"unsupported operand type\(s\) for (\S+?): '(\w+)' and '
 _CONCATENATE = re.compile(r'can only concatenate (\w+) \(not "(\w+)"\) to \w+')
 _COMPARE = re.compile(r"'([<>=!]+)' not supported between instances of '(\w+)' and '(\w+)'")
 _OPERATORS: dict[type[ast.AST], str] = {
-    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
-    ast.Pow: "**", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
-}  # fmt: skip
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+}
 _ITERATING_CALLS = frozenset(
-    {"len", "list", "tuple", "set", "sorted", "sum", "any", "all", "enumerate", "zip", "dict",
-     "max", "min", "frozenset", "reversed"}
-)  # fmt: skip
+    {
+        "len",
+        "list",
+        "tuple",
+        "set",
+        "sorted",
+        "sum",
+        "any",
+        "all",
+        "enumerate",
+        "zip",
+        "dict",
+        "max",
+        "min",
+        "frozenset",
+        "reversed",
+    }
+)
 _ZERO_FOR_OTHER = {"str": '""', "float": "0.0", "list": "[]", "tuple": "()"}
 
 
@@ -58,15 +82,22 @@ def none_subscript(site: Site) -> Iterator[Fix]:
             key = node.slice
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 new = f"({obj} or {{}}).get({site.code.expr(key)})"
-                yield Fix(site.code.replace((node, new)), title, why, 0.7 + bonus(evidence))
+                after = site.code.replace((node, new))
+                confidence = 0.7
             else:
                 after = conditional(site, node, f"{obj} is not None", "None")
-                yield Fix(after, title, why, 0.65 + bonus(evidence))
+                confidence = 0.65
+            rationale = f"{why} The lookup now gives None when `{obj}` is None."
+            yield Fix(after, title, rationale, confidence + bonus(evidence))
         if site.code.guardable(node.value, node, stmt):
             yield from guards(
-                site, stmt, f"{obj} is None", title=f"Guard None `{obj}` in {func.name}",
-                why=why, confidence=0.65 + bonus(evidence),
-            )  # fmt: skip
+                site,
+                stmt,
+                f"{obj} is None",
+                title=f"Guard None `{obj}` in {func.name}",
+                why=why,
+                confidence=0.65 + bonus(evidence),
+            )
         if isinstance(node.value, ast.Name):
             yield from origin_guards(site, node.value.id, node, evidence)
 
@@ -108,9 +139,13 @@ def none_iterable(site: Site) -> Iterator[Fix]:
         )
         if isinstance(node, ast.expr) and site.code.guardable(node, node, stmt):
             yield from guards(
-                site, stmt, f"{obj} is None", title=f"Guard None `{obj}` in {func.name}",
-                why=why, confidence=0.6 + bonus(evidence),
-            )  # fmt: skip
+                site,
+                stmt,
+                f"{obj} is None",
+                title=f"Guard None `{obj}` in {func.name}",
+                why=why,
+                confidence=0.6 + bonus(evidence),
+            )
         if isinstance(node, ast.Name):
             yield from origin_guards(site, node.id, node, evidence)
 

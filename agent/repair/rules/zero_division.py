@@ -96,10 +96,14 @@ def guard_zero_division(site: Site) -> Iterator[Fix]:
         why = f"`{func.name}` divides by `{divisor}`, which is {words}."
         value = _division_fallback(site, division) if isinstance(stmt, ast.Return) else None
         yield from guards(
-            site, stmt, zero, title=f"Guard division by zero in {func.name}",
+            site,
+            stmt,
+            zero,
+            title=f"Guard division by zero in {func.name}",
             why=why + seen(evidence, f"`{divisor}` was zero at the crash"),
-            confidence=0.8 + bonus(evidence), value_fallback=value,
-        )  # fmt: skip
+            confidence=0.8 + bonus(evidence),
+            value_fallback=value,
+        )
 
 
 def conditional_division(site: Site) -> Iterator[Fix]:
