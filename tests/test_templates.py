@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from agent.domain import Diagnosis, ExceptionInfo, Frame, Incident, Patch, Suspect, Symbol
 from agent.repair import RepairContext
+from agent.repair.fallbacks import UNKNOWN, annotation_fallback, captured
 from agent.repair.templates import TEMPLATES, TemplateEngine
 
 REV = "abc123"
@@ -257,6 +259,65 @@ def test_tabs_and_crlf_are_kept() -> None:
         "\t\tif whole == 0:\r\n\t\t\treturn 0.0\r\n\t\treturn part / whole",
     )
     assert run(best, "share", 3, 0) == 0.0
+
+
+def test_decimal_return_type_falls_back_to_decimal_zero() -> None:
+    source = """from decimal import Decimal
+
+
+def unit_price(total: Decimal, quantity: int) -> Decimal:
+    return total / quantity
+"""
+    case = make_case(
+        source,
+        "return total",
+        "ZeroDivisionError",
+        "[<class 'decimal.DivisionByZero'>]",
+        {"total": "Decimal('10.00')", "quantity": "0"},
+    )
+    patches = candidates(case)
+    assert "if quantity == 0:\n        return Decimal(0)\n" in patches[0].files[0].after
+    assert outcomes(patches, "unit_price", Decimal("10.00"), 0) == [Decimal(0), Decimal(0)]
+
+
+@pytest.mark.parametrize(
+    ("annotation", "fallback"),
+    [
+        ("float", "0.0"),
+        ("int", "0"),
+        ("str", '""'),
+        ("bool", "False"),
+        ("Decimal", "Decimal(0)"),
+        ("decimal.Decimal", "decimal.Decimal(0)"),
+        ("list[dict]", "[]"),
+        ("dict[str, int]", "{}"),
+        ("set[str]", "set()"),
+        ("Optional[int]", "None"),
+        ("int | None", "None"),
+        ("'float'", "0.0"),
+        ("None", "None"),
+        ("Order", None),
+    ],
+)
+def test_annotation_fallback(annotation: str, fallback: str | None) -> None:
+    assert annotation_fallback(ast.parse(annotation, mode="eval").body) == fallback
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("0", 0),
+        ("'abc'", "abc"),
+        ([], []),
+        ("None", None),
+        ("Decimal('1.50')", Decimal("1.50")),
+        ("<Order id=1>", UNKNOWN),
+        ("__import__('os').system('x')", UNKNOWN),
+        ("9" * 20_000, UNKNOWN),
+    ],
+)
+def test_captured_values_are_read_as_literals_only(raw: Any, value: Any) -> None:
+    assert captured({"v": raw}, "v") == value or captured({"v": raw}, "v") is value
 
 
 # -- AttributeError on None --------------------------------------------------------------------
@@ -596,6 +657,33 @@ def test_tried_candidates_are_not_proposed_again() -> None:
     again = candidates(demo_case(tried=frozenset({first[0].id})))
     assert first[0].id not in {p.id for p in again}
     assert again[0].id == first[1].id and again[0].rank == 1
+
+
+def test_candidates_follow_suspect_order() -> None:
+    source = """
+def share(part: int, whole: int) -> float:
+    return part / whole
+
+
+def report(rows: list[int]) -> float:
+    return share(sum(rows), len(rows)) + sum(rows) / len(rows)
+"""
+    case = make_case(source, "return part / whole", "ZeroDivisionError", "division by zero", {})
+    first = case.ctx.diagnosis.suspects[0]
+    caller = Suspect(file=first.file, symbol="report", start_line=6, end_line=7, lines=[7], score=1)
+    ctx = RepairContext(
+        incident=case.ctx.incident,
+        diagnosis=Diagnosis(suspects=[first, caller]),
+        repo=case.ctx.repo,
+        code_index=case.ctx.code_index,
+        rev=REV,
+    )
+    patches = TemplateEngine().candidates(ctx)
+    owners = ["share" if p.title.endswith("share") else "report" for p in patches]
+    assert owners == ["share", "share", "report", "report"]
+    lines = source.splitlines(keepends=True)
+    for patch in patches[2:]:
+        assert patch.files[0].after.splitlines(keepends=True)[:5] == lines[:5]
 
 
 def test_limit_is_respected() -> None:
