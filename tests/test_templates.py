@@ -271,7 +271,7 @@ def unit_price(total: Decimal, quantity: int) -> Decimal:
     case = make_case(
         source,
         "return total",
-        "ZeroDivisionError",
+        "decimal.DivisionByZero",
         "[<class 'decimal.DivisionByZero'>]",
         {"total": "Decimal('10.00')", "quantity": "0"},
     )

@@ -47,12 +47,14 @@ MAX_SUSPECTS = 3
 
 TEMPLATES: dict[str, tuple[Template, ...]] = {
     "ZeroDivisionError": (guard_zero_division, conditional_division),
+    "DivisionByZero": (guard_zero_division, conditional_division),
     "AttributeError": (guard_none_before_use, conditional_attribute, guard_none_at_origin),
     "KeyError": (get_with_default, guard_missing_key),
     "IndexError": (last_index_off_by_one, range_bound, one_based_index, while_bound, guard_index),
     "TypeError": (none_subscript, none_iterable, none_operand, coerce_operand),
 }
-"""Exception type name -> the templates that try to fix it."""
+"""Exception type name (without its module) -> the templates that try to fix it.
+`DivisionByZero` is what `decimal` raises (a ZeroDivisionError subclass)."""
 
 
 @dataclass(frozen=True)
@@ -73,11 +75,13 @@ class TemplateEngine:
         if error is None:
             return []
         templates = TEMPLATES.get(error.type.rsplit(".", 1)[-1], ())
+        if not templates:
+            return []
         drafts: list[_Draft] = []
         seen: set[str] = set()
         for number, suspect in enumerate(ctx.diagnosis.suspects[:MAX_SUSPECTS]):
             code = _load(ctx, suspect.file)
-            if code is None or not templates:
+            if code is None:
                 continue
             for line in suspect.lines:
                 site = Site(suspect.file, code, line, error, _variables(error, suspect, line))
