@@ -95,18 +95,6 @@ def captured(variables: Mapping[str, Any], name: str) -> Any:
         return UNKNOWN
 
 
-def literal_for(value: Any) -> str | None:
-    """The zero value of a captured value's type, as source text."""
-    if isinstance(value, bool):
-        return "False"
-    if isinstance(value, Decimal):
-        return "Decimal(0)"
-    for kind in (int, float, str, bytes, list, dict, tuple, set):
-        if isinstance(value, kind):
-            return _ZERO_BY_TYPE[kind.__name__]
-    return "None" if value is None else None
-
-
 def annotation_fallback(annotation: ast.expr | None) -> str | None:
     """The zero value of a return annotation (`float` -> `0.0`, `Optional[X]` -> `None`,
     `list[int]` -> `[]`, `Decimal` -> `Decimal(0)`), or None when the annotation says nothing
