@@ -377,9 +377,9 @@ def _title(exceptions: list[ExceptionInfo], message: str) -> str:
     crash = exceptions[-1]
     title = f"{crash.type}: {_one_line(crash.value)}" if crash.value else crash.type
     in_app = [frame for frame in crash.frames if frame.in_app]
-    frame = (in_app or crash.frames or [None])[-1]
-    if frame is not None:
-        title += f" in {frame.function} ({normalise_path(frame.filename)})"
+    frames = in_app or crash.frames
+    if frames:
+        title += f" in {frames[-1].function} ({normalise_path(frames[-1].filename)})"
     return title
 
 
