@@ -84,7 +84,7 @@ class SentryIntakeServer:
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._httpd.serve_forever,
-                kwargs={"poll_interval": 0.1},
+                kwargs={"poll_interval": 0.05},
                 name=f"sentry-intake:{self.port}",
                 daemon=True,
             )
