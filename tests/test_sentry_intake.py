@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import http.client
 import importlib.util
 import json
 import urllib.error
@@ -283,3 +284,25 @@ def test_stop_releases_the_port(store: LocalErrorStore) -> None:
 
     with pytest.raises(urllib.error.URLError):
         DIRECT.open(f"{url}/api/1/store/", data=b"{}", timeout=2)
+
+
+def test_chunked_bodies_are_read(server: SentryIntakeServer, store: LocalErrorStore) -> None:
+    body = json.dumps(crash_event()).encode()
+    chunks = iter([body[:40], body[40:]])
+    request = urllib.request.Request(f"{server.url}/api/1/store/", data=chunks, method="POST")
+
+    with DIRECT.open(request, timeout=10) as response:
+        assert request.get_header("Transfer-encoding") == "chunked"
+        assert json.loads(response.read()) == {"id": EVENT_ID}
+    assert store.get(EVENT_ID) is not None
+
+
+def test_a_body_without_length_is_411(server: SentryIntakeServer) -> None:
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    connection.putrequest("POST", "/api/1/store/")
+    connection.endheaders()
+    response = connection.getresponse()
+
+    assert response.status == 411
+    assert "Content-Length" in json.loads(response.read())["error"]
+    connection.close()
