@@ -338,6 +338,8 @@ def _sdk_frame(raw: dict[str, Any]) -> dict[str, Any]:
 
 def _api_frame(raw: dict[str, Any]) -> dict[str, Any]:
     lineno = raw.get("lineNo")
+    if lineno is not None and (isinstance(lineno, bool) or not isinstance(lineno, int)):
+        raise IntakeError(f"frame 'lineNo' is {_json_type(lineno)}, expected an integer")
     pre: list[Any] = []
     post: list[Any] = []
     context_line = None
