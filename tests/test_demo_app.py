@@ -135,3 +135,13 @@ def test_trigger_incident_reports_a_dsn_nobody_listens_on(repo_path: Path, tmp_p
         trigger_incident(
             repo_path, dsn, timeout=4, delivered=lambda eid: store.get(eid) is not None
         )
+
+
+def test_trigger_incident_explains_a_service_that_does_not_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not a git repository"):
+        trigger_incident(tmp_path, "http://k@127.0.0.1:9/1", delivered=lambda eid: False)
+
+    with git.Repo.init(tmp_path) as empty:
+        empty.index.commit("empty", author=git.Actor("A", "a@x"), committer=git.Actor("A", "a@x"))
+    with pytest.raises(AdapterError, match=r"did not report its port: it exited .*serve\.py"):
+        trigger_incident(tmp_path, "http://k@127.0.0.1:9/1", delivered=lambda eid: False)

@@ -23,7 +23,7 @@ from typing import IO
 import git
 
 from agent.demo.sample_repo import CRASH_PATH
-from agent.errors import AdapterError
+from agent.errors import AdapterError, ConfigError
 
 _POLL_SECONDS = 0.05
 _KEPT_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
@@ -43,7 +43,8 @@ def trigger_incident(
     `repo` is a sample repo from `build_demo_repo`; `dsn` is where its sentry-sdk sends events
     (e.g. `SentryIntakeServer.dsn()`). The release is the repo's HEAD sha, the environment
     `demo`. `delivered(event_id)` must become true once the intake has stored the event; it is
-    polled until `timeout` seconds have passed since the call. Raises `AdapterError` when the
+    polled until `timeout` seconds have passed since the call. Raises `ConfigError` when `repo`
+    is not a git repo, and `AdapterError` (with the tail of the service's stderr) when the
     service does not start, does not crash as expected, or its event does not arrive.
     """
     deadline = time.monotonic() + timeout
@@ -51,8 +52,9 @@ def trigger_incident(
     command = [sys.executable, "serve.py", "--dsn", dsn, "--release", release]
     command += ["--environment", "demo"]
     environment = _service_environment()
-    with tempfile.TemporaryFile() as stderr:
-        service = subprocess.Popen(
+    with (
+        tempfile.TemporaryFile() as stderr,
+        subprocess.Popen(
             command,
             cwd=repo,
             env=environment,
@@ -60,13 +62,19 @@ def trigger_incident(
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
-        )
+        ) as service,
+    ):
+        assert service.stdout is not None
+        output = _ServiceOutput(service.stdout)
         try:
-            event_ids = _exercise(service, deadline)
+            event_ids = _exercise(service, output, deadline)
         except AdapterError as failure:
-            service.kill()
-            service.wait()
             raise AdapterError(f"{failure} {_tail(stderr)}".strip()) from None
+        finally:
+            if service.poll() is None:
+                service.kill()
+            service.wait()
+            output.drain()
     if not event_ids:
         raise AdapterError(f"the service crashed but reported no event to {dsn}")
     event_id = event_ids[0]
@@ -77,11 +85,10 @@ def trigger_incident(
     return event_id
 
 
-def _exercise(service: subprocess.Popen[str], deadline: float) -> list[str]:
+def _exercise(service: subprocess.Popen[str], output: _ServiceOutput, deadline: float) -> list[str]:
     """Crash the running service once, check it still answers, stop it; return its event ids."""
-    assert service.stdin is not None and service.stdout is not None
-    lines = _line_reader(service.stdout)
-    first = _next_line(lines, deadline, "the service did not report its port")
+    assert service.stdin is not None
+    first = output.next_line(deadline, "the service did not report its port")
     if not first.startswith("port "):
         raise AdapterError(f"the service printed {first!r} instead of its port")
     base = f"http://127.0.0.1:{first.split()[1]}"
@@ -93,10 +100,13 @@ def _exercise(service: subprocess.Popen[str], deadline: float) -> list[str]:
         raise AdapterError(f"GET /health answered {health_status} after the crash")
     service.stdin.close()
     event_ids = []
-    while (line := _next_line(lines, deadline, "the service did not stop")) != "stopped":
+    while (line := output.next_line(deadline, "the service did not stop")) != "stopped":
         if line.startswith("event "):
             event_ids.append(line.split()[1])
-    service.wait(timeout=max(deadline - time.monotonic(), 0.1))
+    try:
+        service.wait(timeout=max(deadline - time.monotonic(), 0.1))
+    except subprocess.TimeoutExpired:
+        raise AdapterError("the service did not exit after it stopped") from None
     return event_ids
 
 
@@ -110,26 +120,32 @@ def _service_environment() -> dict[str, str]:
     return kept | {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8"}
 
 
-def _line_reader(stream: IO[str]) -> queue.Queue[str | None]:
-    lines: queue.Queue[str | None] = queue.Queue()
+class _ServiceOutput:
+    """The service's stdout, line by line, read on a thread so that waits can time out."""
 
-    def pump() -> None:
-        for line in stream:
-            lines.put(line.strip())
-        lines.put(None)
+    def __init__(self, stream: IO[str]) -> None:
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._stream = stream
+        self._thread = threading.Thread(target=self._pump, name="demo-service-stdout")
+        self._thread.start()
 
-    threading.Thread(target=pump, name="demo-service-stdout", daemon=True).start()
-    return lines
+    def _pump(self) -> None:
+        for line in self._stream:
+            self._lines.put(line.strip())
+        self._lines.put(None)
 
+    def next_line(self, deadline: float, failure: str) -> str:
+        try:
+            line = self._lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+        except queue.Empty:
+            raise AdapterError(f"{failure} in time") from None
+        if line is None:
+            raise AdapterError(f"{failure}: it exited")
+        return line
 
-def _next_line(lines: queue.Queue[str | None], deadline: float, failure: str) -> str:
-    try:
-        line = lines.get(timeout=max(deadline - time.monotonic(), 0.01))
-    except queue.Empty:
-        raise AdapterError(f"{failure} in time") from None
-    if line is None:
-        raise AdapterError(f"{failure}: it exited")
-    return line
+    def drain(self) -> None:
+        """Wait for end of output; the process has exited or been killed by now."""
+        self._thread.join()
 
 
 def _get(url: str, deadline: float) -> int:
@@ -145,8 +161,11 @@ def _get(url: str, deadline: float) -> int:
 
 
 def _head_sha(repo: Path) -> str:
-    with git.Repo(repo) as handle:
-        return handle.head.commit.hexsha
+    try:
+        with git.Repo(repo) as handle:
+            return handle.head.commit.hexsha
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
+        raise ConfigError(f"{repo} is not a git repository with a commit") from None
 
 
 def _tail(stderr: IO[bytes], lines: int = 5) -> str:
