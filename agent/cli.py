@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -125,14 +126,10 @@ def _graph(args: argparse.Namespace, settings: Settings) -> int:
 def _intake(args: argparse.Namespace, settings: Settings) -> int:
     from agent import wiring
 
-    server = wiring.sentry_intake(settings, args.port)
-    server.start()
-    print(f"fixloop intake listening; DSN: {server.dsn()}", flush=True)
-    try:
-        server.serve_until_interrupted()
-    finally:
-        server.stop()
-    return 0
+    with wiring.sentry_intake(settings, args.port) as server:
+        print(f"fixloop intake listening; DSN: {server.dsn()} (Ctrl-C stops)", flush=True)
+        while True:
+            time.sleep(3600)
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -77,7 +77,7 @@ def build_graph(
         ("escalate", escalate),
         ("reject", reject),
     ]:
-        graph.add_node(name, node)  # type: ignore[call-overload]
+        graph.add_node(name, node)
     graph.add_edge(START, "detect")
     graph.add_conditional_edges("detect", after_detect)
     graph.add_edge("ticket", "root_cause")

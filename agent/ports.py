@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,11 +18,16 @@ from agent.domain import (
 
 
 class BlameLine(Protocol):
-    line: int
-    sha: str
-    summary: str
-    author: str
-    date: datetime
+    @property
+    def line(self) -> int: ...
+    @property
+    def sha(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def author(self) -> str: ...
+    @property
+    def date(self) -> datetime: ...
 
 
 class ErrorSource(Protocol):
@@ -89,7 +95,7 @@ class Repo(Protocol):
 
     def read(self, rev: str, path: str) -> str | None: ...
 
-    def blame(self, rev: str, path: str, start: int, end: int) -> list[BlameLine]: ...
+    def blame(self, rev: str, path: str, start: int, end: int) -> Sequence[BlameLine]: ...
 
     def add_worktree(self, where: Path, rev: str) -> Path: ...
 

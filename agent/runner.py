@@ -12,6 +12,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot
@@ -34,7 +35,7 @@ def open_graph(settings: Settings) -> Iterator[CompiledStateGraph[Any, Any, Any,
         yield build_graph(saver, settings.max_fix_rounds)
 
 
-def _config(incident_id: str) -> dict[str, Any]:
+def _config(incident_id: str) -> RunnableConfig:
     return {"configurable": {"thread_id": incident_id}}
 
 

@@ -1,4 +1,4 @@
-"""`fixloop demo`: build the sample service, crash it under real sentry-sdk, carry the event to a PR."""
+"""`fixloop demo`: build the sample service, crash it under sentry-sdk, carry the event to a PR."""
 
 from __future__ import annotations
 

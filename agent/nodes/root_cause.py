@@ -31,9 +31,7 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     if reproduction is not None and reproduction.reproduced:
         must_fix = [reproduction.nodeid]
     else:
-        must_fix = [
-            t for t in incident.failing_tests if baseline.outcome(t) in ("failed", "error")
-        ]
+        must_fix = [t for t in incident.failing_tests if baseline.outcome(t) in ("failed", "error")]
 
     ticket = Ticket.model_validate(state["ticket"])
     deps.tracker.comment(

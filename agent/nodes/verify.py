@@ -7,7 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
-from agent.domain import Diagnosis, Incident, Verification
+from agent.domain import Diagnosis, Incident, PullRequest, Verification
 from agent.nodes import audit
 from agent.proof import Baseline, run_baseline
 from agent.state import State
@@ -18,7 +18,7 @@ def verify(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     incident = Incident.model_validate(state["incident"])
     diagnosis = Diagnosis.model_validate(state["diagnosis"])
     before = Baseline.model_validate(state["baseline"])
-    pr = deps.forge.get_pr(state["pr"]["id"])
+    pr = deps.forge.get_pr(PullRequest.model_validate(state["pr"]).id)
     if pr.merge_sha is None or pr.merged_at is None:
         verification = Verification(
             verified=False, summary=f"PR #{pr.id} is {pr.status}, not merged"
