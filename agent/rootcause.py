@@ -3,8 +3,8 @@
 Each frame that maps to a tracked file of the repository (library frames never do) is re-aligned
 to the file at the base commit, placed in its enclosing symbol by the code index, and blamed. The
 innermost mapped frame ranks first; test files rank below the code they test. The suspect commit
-is the last commit that changed the top suspect's crash line, or, when that line dates from the
-root commit, the most recent commit that changed the top suspect's symbol.
+is the more recent of the commit that last wrote the top suspect's crash line (blame) and the
+last commit that changed its enclosing symbol (line history, which also sees deleted lines).
 It reads the repository through the `Repo` and `CodeIndex` ports and writes nothing.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from agent.domain import CommitRef, Diagnosis, Evidence, Frame, Incident, Suspect, Symbol
 from agent.errors import RepoError
-from agent.ports import BlameLine, CodeIndex, Repo
+from agent.ports import BlameLine, CodeIndex, CommitLike, Repo
 from agent.prompting import render
 
 REALIGN_WINDOW = 15
@@ -242,7 +242,7 @@ def _merge(into: _Finding, other: _Finding) -> None:
             into.suspect.evidence.append(item)
 
 
-def _describe(blame: BlameLine) -> str:
+def _describe(blame: BlameLine | CommitRef) -> str:
     return (
         f'last changed in {blame.sha[:12]} "{blame.summary}" by {blame.author} '
         f"on {blame.date:%Y-%m-%d}"
@@ -261,40 +261,56 @@ def _is_root(repo: Repo, sha: str, known: dict[str, bool]) -> bool:
 
 
 def _suspect_commit(top: _Finding, repo: Repo, base: str) -> tuple[CommitRef | None, str]:
-    """The commit to blame and how it was found: "crash_line", "symbol", or "" for none."""
+    """The commit to blame and how it was found: "crash_line", "symbol", or "" for none.
+
+    Blame names the commit that last wrote the crash line, but a bug is often introduced by a
+    later commit that removed a guard around it. So the line history of the whole enclosing
+    symbol (which sees deletions) is read too, and the more recent of the two is the suspect.
+    """
     roots: dict[str, bool] = {}
-    crash = top.crash_blame
-    if crash is not None and not _is_root(repo, crash.sha, roots):
-        return _commit_ref(crash), "crash_line"
     suspect = top.suspect
     start = suspect.start_line or suspect.lines[0]
     end = suspect.end_line or suspect.lines[0]
-    later = [
-        b for b in repo.blame(base, suspect.file, start, end) if not _is_root(repo, b.sha, roots)
+    crash = top.crash_blame
+    crash_ref = _blame_ref(crash) if crash and not _is_root(repo, crash.sha, roots) else None
+    history = [
+        c
+        for c in repo.line_history(base, suspect.file, start, end)
+        if not _is_root(repo, c.sha, roots)
     ]
-    if not later:
-        top.suspect.evidence.append(
-            Evidence(kind="history", detail="every blamed line dates from the root commit")
-        )
-        return None, ""
-    latest = max(later, key=lambda b: b.date)
-    top.suspect.evidence.append(
-        Evidence(
-            kind="history",
-            detail=f"the crash line dates from the root commit; lines {start}-{end} were "
-            f"{_describe(latest)}",
-        )
+    symbol_ref = _history_ref(history[0]) if history else None
+    where = f"{suspect.symbol or suspect.file} (lines {start}-{end})"
+    if symbol_ref and (crash_ref is None or symbol_ref.date > crash_ref.date):
+        detail = f"{where} was last changed in {_describe(symbol_ref)}"
+        if crash_ref is not None:
+            detail += f", after the crash line's own commit {crash_ref.sha[:12]}"
+        suspect.evidence.append(Evidence(kind="history", detail=detail))
+        return symbol_ref, "symbol"
+    if crash_ref is not None:
+        return crash_ref, "crash_line"
+    suspect.evidence.append(
+        Evidence(kind="history", detail=f"every line of {where} dates from the root commit")
     )
-    return _commit_ref(latest), "symbol"
+    return None, ""
 
 
-def _commit_ref(blame: BlameLine) -> CommitRef:
+def _blame_ref(blame: BlameLine) -> CommitRef:
     return CommitRef(
         sha=blame.sha,
         summary=blame.summary,
         author=blame.author,
         date=blame.date,
         pr_number=pr_number(blame.summary),
+    )
+
+
+def _history_ref(commit: CommitLike) -> CommitRef:
+    return CommitRef(
+        sha=commit.sha,
+        summary=commit.summary,
+        author=commit.author,
+        date=commit.date,
+        pr_number=pr_number(commit.message),
     )
 
 

@@ -261,8 +261,35 @@ def test_root_commit_line_falls_back_to_the_symbols_latest_commit(tmp_path: Path
     assert commit is not None
     assert (commit.sha, commit.pr_number) == (change, 4)
     assert diagnosis.suspects[0].evidence[-1].kind == "history"
-    assert "most recent commit that changed the code around it" in diagnosis.explanation
+    assert "most recent commit that changed `Cart.average`" in diagnosis.explanation
     assert 0.5 < diagnosis.confidence < 0.9
+
+
+def test_a_commit_that_only_deleted_a_guard_is_the_suspect(tmp_path: Path) -> None:
+    guarded = (
+        "def average(xs):\n"
+        "    total = sum(xs)\n"
+        "    if not xs:\n"
+        "        return 0.0\n"
+        "    return total / len(xs)\n"
+    )
+    bare = guarded.replace("    if not xs:\n        return 0.0\n", "")
+    builder = RepoBuilder(tmp_path / "stats")
+    builder.commit({"README.md": "stats\n"}, "Initial commit")
+    written = builder.commit({"stats.py": guarded}, "Add average")
+    removed = builder.commit({"stats.py": bare}, "Simplify average (#12)")
+    builder.commit({"README.md": "stats, now faster\n"}, "Docs")
+    repo = GitRepo(builder.path)
+    crash = incident(
+        "ZeroDivisionError", "division by zero", [frame("stats.py", bare, "len(xs)", "average")]
+    )
+
+    diagnosis = diagnose(crash, repo, TreeSitterIndex(repo), "HEAD")
+
+    commit = diagnosis.suspect_commit
+    assert commit is not None
+    assert (commit.sha, commit.pr_number) == (removed, 12)
+    assert any(written[:12] in e.detail for e in diagnosis.suspects[0].evidence)
 
 
 def test_context_line_realigns_a_frame_after_lines_shifted(

@@ -320,8 +320,12 @@ class GitRepo:
         fmt = "%H%x1f%P%x1f%an%x1f%at%x1f%ad%x1f%B%x1e"
         args = ["log", f"--format={fmt}", "--date=format:%z", f"--max-count={max_count}"]
         args += [self.head(rev), "--", *([path] if path else [])]
+        return self._commits(self._git(*args, strip=False))
+
+    @staticmethod
+    def _commits(out: str) -> list[CommitInfo]:
         commits = []
-        for record in self._git(*args, strip=False).split("\x1e"):
+        for record in out.split("\x1e"):
             record = record.strip("\n")
             if not record:
                 continue
@@ -338,6 +342,18 @@ class GitRepo:
                 )
             )
         return commits
+
+    def line_history(
+        self, rev: str, path: str, start: int, end: int, max_count: int = 10
+    ) -> list[CommitInfo]:
+        """Commits that changed lines `start`-`end` of `path` as of `rev`, newest first.
+
+        Unlike blame, this sees commits that only deleted lines from the range.
+        """
+        fmt = "%H%x1f%P%x1f%an%x1f%at%x1f%ad%x1f%B%x1e"
+        args = ["log", f"--format={fmt}", "--date=format:%z", f"--max-count={max_count}", "-s"]
+        args += [f"-L{start},{end}:{path}", self.head(rev)]
+        return self._commits(self._git(*args, strip=False))
 
     def _worktrees(self) -> dict[str, str]:
         """Resolved worktree path -> checked-out ref ("" when detached)."""
