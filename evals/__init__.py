@@ -1,0 +1,1 @@
+"""Measurements of fixloop: benchmarks now, replayed-incident evals next."""
