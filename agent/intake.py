@@ -74,7 +74,7 @@ def load_event_file(path: Path) -> tuple[Incident, dict[str, Any]]:
         payload = json.loads(text)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}:{exc.colno}"
-        if exc.pos >= len(text.rstrip()):
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
             raise IntakeError(f"{path}: JSON is truncated (ends at {where})") from None
         raise IntakeError(f"{path}: not valid JSON ({exc.msg} at {where})") from None
     except RecursionError:

@@ -234,7 +234,7 @@ def _diagnosis_summary(diagnosis: dict[str, Any]) -> dict[str, Any]:
         "explanation": diagnosis.get("explanation"),
         "confidence": diagnosis.get("confidence"),
         "reproduction": (
-            {k: reproduction[k] for k in ("nodeid", "reproduced", "reason")}
+            {k: reproduction[k] for k in ("nodeid", "filename", "reproduced", "reason", "source")}
             if reproduction
             else None
         ),
