@@ -1,0 +1,108 @@
+"""A run killed with SIGKILL anywhere resumes to exactly one ticket and one PR."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from agent.intake import parse_payload
+from tests.cli_helpers import ROOT, fixloop, fixloop_env, fixloop_json
+from tests.conftest import FIXTURES, fixture_payload
+
+pytestmark = pytest.mark.slow
+
+EVENT = FIXTURES / "sentry_api_event.json"
+
+
+def _count(home: Path, table: str) -> int:
+    try:
+        with sqlite3.connect(home / "records.db") as db:
+            return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+def _assert_one_ticket_and_one_pr(home: Path, repo: Path, incident: str) -> None:
+    summary = fixloop_json(home, "resume", incident)
+    assert summary["status"] == "awaiting_review", summary["audit"]
+    assert (_count(home, "tickets"), _count(home, "pull_requests")) == (1, 1)
+    branch = summary["pr"]["branch"]
+    head = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", branch], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert head == summary["pr"]["head_sha"]
+    again = fixloop_json(home, "run", "--repo", str(repo), "--event", str(EVENT))
+    assert again["pr"]["id"] == summary["pr"]["id"]
+    assert (_count(home, "tickets"), _count(home, "pull_requests")) == (1, 1)
+
+
+def test_killed_after_the_ticket_node_resumes_without_a_second_ticket(
+    tmp_path: Path, demo_repo: Path
+) -> None:
+    home = tmp_path / "state"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "agent.cli", "run", "--repo", str(demo_repo), "--event", str(EVENT)],
+        env=fixloop_env(home),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while _count(home, "tickets") == 0 and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    run.send_signal(signal.SIGKILL)
+    assert run.wait() == -signal.SIGKILL
+    assert (_count(home, "tickets"), _count(home, "pull_requests")) == (1, 0)
+
+    incident = parse_payload(fixture_payload("sentry_api_event.json")).id
+    _assert_one_ticket_and_one_pr(home, demo_repo, incident)
+
+
+DIE_AFTER = """
+import os, signal, sys, importlib
+module, cls, method = sys.argv[1:4]
+owner = getattr(importlib.import_module(module), cls)
+original = getattr(owner, method)
+def then_die(self, *args, **kwargs):
+    result = original(self, *args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+setattr(owner, method, then_die)
+from agent.cli import main
+sys.exit(main(sys.argv[4:]))
+"""
+
+
+@pytest.mark.parametrize(
+    "side_effect",
+    [
+        ("tools.local_tracker", "LocalTracker", "ensure_ticket"),
+        ("tools.local_forge", "LocalForge", "open_pr"),
+    ],
+    ids=["ticket-made-not-checkpointed", "pr-opened-not-checkpointed"],
+)
+def test_killed_between_a_side_effect_and_its_checkpoint_resumes_idempotently(
+    tmp_path: Path, demo_repo: Path, side_effect: tuple[str, str, str]
+) -> None:
+    home = tmp_path / "state"
+    command = ["run", "--repo", str(demo_repo), "--event", str(EVENT)]
+    killed = subprocess.run(
+        [sys.executable, "-c", DIE_AFTER, *side_effect, *command],
+        env=fixloop_env(home),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+    incident = parse_payload(fixture_payload("sentry_api_event.json")).id
+    status = fixloop(home, "status", incident, "--json")
+    assert json.loads(status.stdout)["status"] == "running"
+    _assert_one_ticket_and_one_pr(home, demo_repo, incident)
