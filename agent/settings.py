@@ -49,8 +49,10 @@ class Settings(BaseSettings):
     python: str = sys.executable
     """Interpreter that runs the target repo's tests."""
 
-    pytest_args: list[str] = Field(default_factory=list)
-    """Extra arguments for every pytest run in the sandbox."""
+    pytest_args: list[str] = Field(default_factory=lambda: ["-p", "no:langsmith_plugin"])
+    """Extra arguments for every pytest run in the sandbox. The default blocks the pytest plugin
+    that fixloop's own dependency langsmith registers: it adds seconds to every run when the
+    target's tests run in fixloop's interpreter, and target repos do not rely on it."""
 
     sandbox: Literal["auto", "bwrap", "subprocess"] = "auto"
     """`auto` uses bubblewrap when it works here and a plain subprocess (with a warning) if not."""

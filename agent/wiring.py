@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.error_store import LocalErrorStore
-from tools.sandbox import make_sandbox
-from tools.sentry_intake import SentryIntakeServer
-
 from agent.deps import Deps
 from agent.errors import ConfigError
 from agent.intake import parse_payload
@@ -16,9 +12,12 @@ from agent.repair import RepairEngine
 from agent.repair.templates import TemplateEngine
 from agent.settings import Settings
 from tools.code_index import TreeSitterIndex
+from tools.error_store import LocalErrorStore
 from tools.git_repo import GitRepo
 from tools.local_forge import LocalForge
 from tools.local_tracker import LocalTracker
+from tools.sandbox import make_sandbox
+from tools.sentry_intake import SentryIntakeServer
 
 
 def records_db(settings: Settings) -> Path:
