@@ -17,7 +17,7 @@ from agent.nodes.fix import fix
 from agent.nodes.open_pr import open_pr
 from agent.nodes.reject import reject
 from agent.nodes.root_cause import root_cause
-from agent.nodes.test import test
+from agent.nodes.test import prove_candidates
 from agent.nodes.ticket import ticket
 from agent.nodes.verify import verify
 from agent.state import State
@@ -69,7 +69,7 @@ def build_graph(
         ("ticket", ticket),
         ("root_cause", root_cause),
         ("fix", fix),
-        ("test", test),
+        ("test", prove_candidates),
         ("open_pr", open_pr),
         ("await_review", await_review),
         ("verify", verify),

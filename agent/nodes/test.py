@@ -13,7 +13,7 @@ from agent.proof import Baseline, prove
 from agent.state import State
 
 
-def test(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+def prove_candidates(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = runtime.context
     diagnosis = Diagnosis.model_validate(state["diagnosis"])
     baseline = Baseline.model_validate(state["baseline"])

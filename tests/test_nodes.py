@@ -1,0 +1,148 @@
+"""Each node on its own: real adapters from the composition root, state passed by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langgraph.runtime import Runtime
+
+from agent import wiring
+from agent.deps import Deps
+from agent.intake import parse_payload
+from agent.nodes.close import close
+from agent.nodes.detect import detect
+from agent.nodes.escalate import escalate
+from agent.nodes.fix import fix
+from agent.nodes.open_pr import open_pr
+from agent.nodes.reject import reject
+from agent.nodes.root_cause import root_cause
+from agent.nodes.test import prove_candidates
+from agent.nodes.ticket import ticket
+from agent.nodes.verify import verify
+from agent.settings import Settings
+from tests.conftest import fixture_payload
+
+pytestmark = pytest.mark.slow
+
+
+def _deps(settings: Settings, repo: Path, incident_id: str) -> Runtime[Deps]:
+    return Runtime(context=wiring.build_deps(settings, repo, incident_id))
+
+
+def _apply(state: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = {**state, **update}
+    for key in ("audit", "reports"):
+        merged[key] = state.get(key, []) + update.get(key, [])
+    return merged
+
+
+@pytest.fixture
+def start(settings: Settings, demo_repo: Path) -> tuple[dict[str, Any], Runtime[Deps]]:
+    incident = parse_payload(fixture_payload("sentry_api_event.json"))
+    state = {"incident": incident.model_dump(mode="json"), "repo": str(demo_repo), "round": 0}
+    return state, _deps(settings, demo_repo, incident.id)
+
+
+def test_detect_finds_the_frames_in_the_repo(start: tuple[dict[str, Any], Runtime[Deps]]) -> None:
+    state, runtime = start
+    update = detect(state, runtime)  # type: ignore[arg-type]
+    assert update["status"] == "running"
+    assert update["base_commit"] == runtime.context.repo.head("main")
+    assert update["audit"][0]["data"]["files"] == [
+        "app/handlers.py",
+        "app/reports.py",
+        "app/web.py",
+    ]
+
+
+def test_ticket_is_idempotent(start: tuple[dict[str, Any], Runtime[Deps]]) -> None:
+    state, runtime = start
+    first = ticket(state, runtime)  # type: ignore[arg-type]
+    second = ticket(state, runtime)  # type: ignore[arg-type]
+    assert first["ticket"] == second["ticket"]
+    assert "untrusted-data" in first["ticket"]["body"]
+
+
+def test_the_loop_node_by_node(start: tuple[dict[str, Any], Runtime[Deps]]) -> None:
+    state, runtime = start
+    for node in (detect, ticket, root_cause):
+        state = _apply(state, node(state, runtime))  # type: ignore[operator]
+    assert state["must_fix"] == [state["diagnosis"]["reproduction"]["nodeid"]]
+    assert state["baseline"]["must_fail"]["outcomes"] == {state["must_fix"][0]: "failed"}
+    assert runtime.context.tracker.comments(state["ticket"]["key"])[0].startswith("## Diagnosis")
+
+    state = _apply(state, fix(state, runtime))  # type: ignore[arg-type]
+    assert state["round"] == 1
+    assert state["candidates"][0]["title"] == "Guard division by zero in average_basket"
+    assert set(state["tried"]) == {c["id"] for c in state["candidates"]}
+
+    state = _apply(state, prove_candidates(state, runtime))  # type: ignore[arg-type]
+    assert state["proven"]["id"] == state["candidates"][0]["id"]
+    assert len(state["reports"]) == 1, "testing stops at the first proven candidate"
+
+    opened = open_pr(state, runtime)  # type: ignore[arg-type]
+    again = open_pr(state, runtime)  # type: ignore[arg-type]
+    assert opened["pr"]["id"] == again["pr"]["id"]
+    assert opened["pr"]["head_sha"] == again["pr"]["head_sha"]
+    assert "failed** before the change, **passed** after" in opened["pr"]["body"]
+    state = _apply(state, opened)
+
+    not_merged = verify(state, runtime)  # type: ignore[arg-type]
+    assert not_merged["verification"]["verified"] is False
+    assert "not merged" in not_merged["verification"]["summary"]
+
+    runtime.context.forge.merge(state["pr"]["id"], "ok")
+    state = _apply(state, verify(state, runtime))  # type: ignore[arg-type]
+    assert state["verification"]["verified"] is True
+    state = _apply(state, close(state, runtime))  # type: ignore[arg-type]
+    assert state["status"] == "closed"
+    assert runtime.context.tracker.get(state["ticket"]["key"]).status == "closed"
+
+
+def test_guardrails_refuse_candidates_before_testing(
+    settings: Settings, demo_repo: Path, start: tuple[dict[str, Any], Runtime[Deps]]
+) -> None:
+    state, _ = start
+    strict = settings.model_copy(update={"forbidden_paths": ["app/**"]})
+    runtime = _deps(strict, demo_repo, state["incident"]["id"])
+    for node in (detect, ticket, root_cause, fix):
+        state = _apply(state, node(state, runtime))  # type: ignore[operator]
+    assert state["candidates"] == []
+    refused = state["audit"][-1]["data"]["refused"]
+    assert refused and all("app/reports.py" in r[0] for r in refused.values())
+    state = _apply(state, escalate(state, runtime))  # type: ignore[arg-type]
+    assert state["status"] == "no_fix_found"
+
+
+def test_reject_records_the_reason_on_the_ticket(
+    start: tuple[dict[str, Any], Runtime[Deps]],
+) -> None:
+    state, runtime = start
+    state = _apply(state, ticket(state, runtime))  # type: ignore[arg-type]
+    state |= {"pr": {"id": 3, "branch": "fixloop/x", "base": "main", "title": "t", "body": "b"}}
+    state |= {"review": {"action": "reject", "comment": "wrong layer"}}
+    update = reject(state, runtime)  # type: ignore[arg-type]
+    assert update["status"] == "rejected"
+    comments = runtime.context.tracker.comments(state["ticket"]["key"])
+    assert comments == ["PR #3 was rejected by the reviewer: wrong layer"]
+
+
+@pytest.mark.parametrize(
+    ("state", "status"),
+    [
+        ({"verification": {"verified": False, "summary": "2 new events"}}, "regressed"),
+        ({"diagnosis": {"suspects": []}}, "escalated"),
+        ({"diagnosis": {"suspects": [{"file": "a.py"}]}, "reports": []}, "no_fix_found"),
+    ],
+)
+def test_escalation_names_its_status(
+    start: tuple[dict[str, Any], Runtime[Deps]], state: dict[str, Any], status: str
+) -> None:
+    base, runtime = start
+    base = _apply(base, ticket(base, runtime))  # type: ignore[arg-type]
+    update = escalate(base | state, runtime)  # type: ignore[arg-type]
+    assert update["status"] == status
+    ticket_now = runtime.context.tracker.get(base["ticket"]["key"])
+    assert ticket_now.status == ("reopened" if status == "regressed" else "open")
