@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import textwrap
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -126,7 +127,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 @pytest.fixture(scope="module")
 def sandbox() -> Sandbox:
-    return make_sandbox("auto", "python", FAST, 20, 2048)
+    return make_sandbox("auto", sys.executable, FAST, 20, 2048)
 
 
 @pytest.fixture(scope="module")
@@ -278,7 +279,7 @@ def test_paths_outside_the_worktree_and_stale_patches_are_rejected(
 def test_a_run_that_times_out_is_not_proven(
     project: Project, baseline: Baseline, tmp_path: Path
 ) -> None:
-    quick = make_sandbox("auto", "python", FAST, 3, 2048)
+    quick = make_sandbox("auto", sys.executable, FAST, 3, 2048)
     hangs = CALC.replace("    return sum(values) / len(values)", "    while True:\n        pass")
     report = run_prove(
         project, quick, baseline, candidate({"app/calc.py": (CALC, hangs)}), tmp_path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import subprocess
+import sys
 import textwrap
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -92,7 +93,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[GitCli, str, str]
 
 @pytest.fixture(scope="module")
 def sandbox() -> Sandbox:
-    return make_sandbox("auto", "python", FAST, 30, 2048)
+    return make_sandbox("auto", sys.executable, FAST, 30, 2048)
 
 
 def incident(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import socket
+import subprocess
+import sys
 import textwrap
 import time
 import uuid
@@ -29,7 +31,7 @@ MODES = [pytest.param("bwrap", marks=needs_bwrap), "subprocess"]
 
 
 def sandbox_for(mode: SandboxMode, timeout: float = 60, memory_limit_mb: int = 2048):
-    return make_sandbox(mode, "python", FAST, timeout, memory_limit_mb)
+    return make_sandbox(mode, sys.executable, FAST, timeout, memory_limit_mb)
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -339,10 +341,10 @@ def test_memory_limit_applies(tmp_path: Path, mode: SandboxMode) -> None:
 
 
 def test_make_sandbox_picks_bwrap_when_it_works() -> None:
-    sandbox = make_sandbox("auto", "python", [], 10, 1024)
+    sandbox = make_sandbox("auto", sys.executable, [], 10, 1024)
     expected = BwrapSandbox if bwrap_problem() is None else SubprocessSandbox
     assert isinstance(sandbox, expected)
-    assert isinstance(make_sandbox("subprocess", "python", [], 10, 1024), SubprocessSandbox)
+    assert isinstance(make_sandbox("subprocess", sys.executable, [], 10, 1024), SubprocessSandbox)
 
 
 def test_auto_falls_back_to_subprocess_with_one_warning(
@@ -351,8 +353,8 @@ def test_auto_falls_back_to_subprocess_with_one_warning(
     sandbox_module._warned.clear()
     missing = str(tmp_path / "no-bwrap")
     with caplog.at_level(logging.WARNING, logger="tools.sandbox"):
-        first = make_sandbox("auto", "python", FAST, 60, 2048, bwrap=missing)
-        second = make_sandbox("auto", "python", FAST, 60, 2048, bwrap=missing)
+        first = make_sandbox("auto", sys.executable, FAST, 60, 2048, bwrap=missing)
+        second = make_sandbox("auto", sys.executable, FAST, 60, 2048, bwrap=missing)
     assert isinstance(first, SubprocessSandbox) and isinstance(second, SubprocessSandbox)
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
@@ -373,7 +375,24 @@ def test_sandbox_error_when_pytest_cannot_run(tmp_path: Path, mode: SandboxMode)
     missing_python = make_sandbox(mode, str(tmp_path / "no-python"), [], 10, 1024)
     with pytest.raises(SandboxError):
         missing_python.run_tests(tmp_path)
-    no_report = make_sandbox(mode, "python", ["-p", "no_such_plugin"], 10, 1024)
+    no_report = make_sandbox(mode, sys.executable, ["-p", "no_such_plugin"], 10, 1024)
     with pytest.raises(SandboxError, match="wrote no report") as raised:
         no_report.run_tests(tmp_path)
     assert "no_such_plugin" in str(raised.value)
+
+
+@needs_bwrap
+def test_an_interpreter_living_under_tmp_stays_visible_in_bwrap(tmp_path: Path) -> None:
+    if not tmp_path.resolve().is_relative_to("/tmp"):
+        pytest.skip("pytest's tmp_path is not under /tmp here")
+    venv = tmp_path / "venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
+        check=True,
+    )
+    tree = write(tmp_path / "tree", {"test_ok.py": "def test_ok():\n    assert True\n"})
+
+    run = make_sandbox("bwrap", str(venv / "bin" / "python"), FAST, 60, 2048).run_tests(tree)
+
+    assert run.outcomes == {"test_ok.py::test_ok": "passed"}
+    assert run.sandbox == "bwrap"

@@ -189,10 +189,18 @@ class BwrapSandbox(_PytestSandbox):
         return "/tmp"
 
     def _wrap(self, command: list[str], worktree: Path, private: Path) -> list[str]:
+        interpreter = [
+            arg
+            for path in interpreter_paths_in_tmp(self.python)
+            for arg in ("--ro-bind", path, path)
+        ]
         return [
             self.bwrap,
             *_ISOLATION,
-            # Binds come after --tmpfs /tmp so that paths under /tmp stay visible.
+            # Binds come after --tmpfs /tmp so that paths under /tmp stay visible: the
+            # interpreter's own (a virtualenv or an editable install may live there) first,
+            # so that the worktree's writable bind wins when it lies inside one of them.
+            *interpreter,
             "--ro-bind", str(PLUGIN_DIR), str(PLUGIN_DIR),
             "--bind", str(worktree), str(worktree),
             "--bind", str(private), str(private),
@@ -233,6 +241,33 @@ def make_sandbox(
         raise ConfigError(f"sandbox 'bwrap' was requested but bubblewrap does not work: {problem}")
     _warn_no_isolation(problem)
     return SubprocessSandbox(python, pytest_args, timeout, memory_limit_mb)
+
+
+@functools.cache
+def interpreter_paths_in_tmp(python: str) -> tuple[str, ...]:
+    """The directories under /tmp that `python` needs: its prefixes and import path.
+
+    bubblewrap's private /tmp would hide them, so the sandbox binds them back read-only.
+    """
+    probe = "import json, sys; print(json.dumps([sys.prefix, sys.base_prefix, *sys.path]))"
+    try:
+        out = subprocess.run(
+            [python, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as error:
+        raise SandboxError(f"cannot run the test interpreter {python}: {error}") from None
+    under_tmp = sorted(
+        {
+            str(Path(entry).resolve())
+            for entry in json.loads(out)
+            if entry and Path(entry).resolve().is_relative_to("/tmp") and Path(entry).exists()
+        }
+    )
+    kept: list[str] = []
+    for path in under_tmp:
+        if not any(Path(path).is_relative_to(parent) for parent in kept):
+            kept.append(path)
+    return tuple(kept)
 
 
 @functools.cache
