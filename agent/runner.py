@@ -21,6 +21,7 @@ from agent import wiring
 from agent.domain import END_STATUSES, Incident, ReviewDecision
 from agent.errors import NotFound, RunError
 from agent.graph import build_graph
+from agent.intake import incident_id
 from agent.prompting import prompt_set_hash
 from agent.settings import Settings
 
@@ -51,6 +52,8 @@ def run_incident(
     Running the same incident again never starts a second run: a finished or waiting run is
     reported as it is, an interrupted one (its process died) is resumed.
     """
+    if incident.source == "test_failure":
+        incident = _on_commit(settings, repo_path, incident)
     deps = wiring.build_deps(settings, repo_path, incident.id)
     deps.errors.record(incident, payload)
     with open_graph(settings) as graph:
@@ -71,6 +74,16 @@ def run_incident(
         elif snapshot.next and not _interrupted(snapshot):
             graph.invoke(None, config, context=deps, durability="sync")
         return _summary(settings, graph.get_state(config))
+
+
+def _on_commit(settings: Settings, repo_path: Path, incident: Incident) -> Incident:
+    """A failing-test incident is one per commit: the same tests failing on a later commit of
+    the base branch are a new occurrence (a duplicate while the first one's ticket is open)."""
+    repo = wiring.open_repo(repo_path)
+    head = repo.head(settings.base_branch or repo.default_branch())
+    return incident.model_copy(
+        update={"id": incident_id(None, f"{incident.fingerprint}@{head}"), "event_id": None}
+    )
 
 
 def resume_incident(settings: Settings, incident_id: str) -> dict[str, Any]:

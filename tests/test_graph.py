@@ -170,6 +170,15 @@ def test_failing_test_on_main_is_fixed_with_that_test_as_proof(
         text=True,
     )
     assert tests.returncode == 0, tests.stdout
+    git(repo, "checkout", "-q", "main")
+
+    same_commit = runner.run_incident(settings, repo, parse_payload(payload), payload)
+    assert same_commit["incident"] == summary["incident"]
+    (repo / "README.md").write_text("inventory, documented\n")
+    git(repo, "commit", "-qam", "Docs")
+    next_commit = runner.run_incident(settings, repo, parse_payload(payload), payload)
+    assert next_commit["incident"] != summary["incident"]
+    assert next_commit["status"] == "duplicate"
 
 
 def test_a_crash_no_template_can_fix_is_escalated(settings: Settings, tmp_path: Path) -> None:
