@@ -272,13 +272,13 @@ def _suspect_commit(top: _Finding, repo: Repo, base: str) -> tuple[CommitRef | N
     start = suspect.start_line or suspect.lines[0]
     end = suspect.end_line or suspect.lines[0]
     crash = top.crash_blame
-    crash_ref = _blame_ref(crash) if crash and not _is_root(repo, crash.sha, roots) else None
+    crash_ref = _ref(crash) if crash and not _is_root(repo, crash.sha, roots) else None
     history = [
         c
         for c in repo.line_history(base, suspect.file, start, end)
         if not _is_root(repo, c.sha, roots)
     ]
-    symbol_ref = _history_ref(history[0]) if history else None
+    symbol_ref = _ref(history[0]) if history else None
     where = f"{suspect.symbol or suspect.file} (lines {start}-{end})"
     if symbol_ref and (crash_ref is None or symbol_ref.date > crash_ref.date):
         detail = f"{where} was last changed in {_describe(symbol_ref)}"
@@ -294,23 +294,14 @@ def _suspect_commit(top: _Finding, repo: Repo, base: str) -> tuple[CommitRef | N
     return None, ""
 
 
-def _blame_ref(blame: BlameLine) -> CommitRef:
-    return CommitRef(
-        sha=blame.sha,
-        summary=blame.summary,
-        author=blame.author,
-        date=blame.date,
-        pr_number=pr_number(blame.summary),
-    )
-
-
-def _history_ref(commit: CommitLike) -> CommitRef:
+def _ref(commit: BlameLine | CommitLike) -> CommitRef:
+    message = getattr(commit, "message", commit.summary)
     return CommitRef(
         sha=commit.sha,
         summary=commit.summary,
         author=commit.author,
         date=commit.date,
-        pr_number=pr_number(commit.message),
+        pr_number=pr_number(message),
     )
 
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import textwrap
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import cast
 
 import pytest
 
 from agent import domain
 from agent.domain import FileChange, Patch, Reproduction
-from agent.ports import Repo, Sandbox
+from agent.ports import Sandbox
 from agent.proof import Baseline, prove, run_baseline
 from agent.repair.diffs import make_patch
+from tests.repo_builder import RepoBuilder, git
+from tools.git_repo import GitRepo
 from tools.sandbox import make_sandbox
 
 FAST = [arg for ep in entry_points(group="pytest11") for arg in ("-p", f"no:{ep.name}")]
@@ -76,53 +76,18 @@ SUITE = {
 }
 
 
-class GitCli:
-    """The parts of `agent.ports.Repo` the proof uses, over the git command line."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def git(self, *args: str) -> str:
-        command = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args]
-        done = subprocess.run(command, cwd=self.path, check=True, capture_output=True, text=True)
-        return done.stdout.strip()
-
-    def read(self, rev: str, path: str) -> str | None:
-        try:
-            return self.git("show", f"{rev}:{path}")
-        except subprocess.CalledProcessError:
-            return None
-
-    def add_worktree(self, where: Path, rev: str) -> Path:
-        self.git("worktree", "add", "--detach", str(where), rev)
-        return where
-
-    def remove_worktree(self, where: Path) -> None:
-        self.git("worktree", "remove", "--force", str(where))
-
-    def commit(self, files: dict[str, str], message: str) -> str:
-        for name, text in files.items():
-            (self.path / name).parent.mkdir(parents=True, exist_ok=True)
-            (self.path / name).write_text(text)
-        self.git("add", "-A")
-        self.git("commit", "-q", "-m", message)
-        return self.git("rev-parse", "HEAD")
-
-
-Project = tuple["GitCli", str]
+Project = tuple[GitRepo, str]
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    root = tmp_path_factory.mktemp("project")
-    repo = GitCli(root)
-    repo.git("init", "-q", "-b", "main")
-    rev = repo.commit(
+    builder = RepoBuilder(tmp_path_factory.mktemp("project"))
+    rev = builder.commit(
         {"app/__init__.py": "", "app/calc.py": CALC, "tests/test_calc.py": TESTS,
          "tests/test_flaky.py": FLAKY},
         "calc with a bug: average([]) divides by zero",
     )  # fmt: skip
-    return repo, rev
+    return GitRepo(builder.path), rev
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +100,7 @@ def baseline(
     project: Project, sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory
 ) -> Baseline:
     repo, rev = project
-    return run_baseline(cast(Repo, repo), sandbox, rev, tmp_path_factory.mktemp("work"), REPRO)
+    return run_baseline(repo, sandbox, rev, tmp_path_factory.mktemp("work"), REPRO)
 
 
 def candidate(changes: dict[str, tuple[str, str]]) -> Patch:
@@ -155,8 +120,10 @@ def run_prove(
     repo, rev = project
     must_fix = [REPRO.nodeid] if must_fix is None else must_fix
     work = tmp_path / "work"
-    report = prove(cast(Repo, repo), sandbox, rev, patch, must_fix, baseline, work, repro)
-    assert repo.git("worktree", "list").count("\n") == 0, "a candidate worktree was left behind"
+    report = prove(repo, sandbox, rev, patch, must_fix, baseline, work, repro)
+    assert git(repo.path, "worktree", "list").count("\n") == 0, (
+        "a candidate worktree was left behind"
+    )
     assert list((tmp_path / "work").iterdir()) == []
     return report
 
@@ -233,7 +200,7 @@ def test_without_reproduction_the_proof_rests_on_the_suite(
     project: Project, sandbox: Sandbox, tmp_path: Path
 ) -> None:
     repo, rev = project
-    bare = run_baseline(cast(Repo, repo), sandbox, rev, tmp_path / "base", None)
+    bare = run_baseline(repo, sandbox, rev, tmp_path / "base", None)
     assert bare.must_fail is None
     good = run_prove(
         project, sandbox, bare, candidate({"app/calc.py": (CALC, FIXED)}), tmp_path, [], None

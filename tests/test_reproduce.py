@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import ast
-import subprocess
 import sys
 import textwrap
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import cast
 
 import pytest
 
@@ -23,6 +21,8 @@ from agent.reproduce import (
     module_name,
     rebuild_value,
 )
+from tests.repo_builder import RepoBuilder
+from tools.git_repo import GitRepo
 from tools.sandbox import make_sandbox
 
 FAST = [arg for ep in entry_points(group="pytest11") for arg in ("-p", f"no:{ep.name}")]
@@ -47,48 +47,14 @@ FIXED = BUGGY.replace(
 )
 
 
-class GitCli:
-    """The parts of `agent.ports.Repo` reproduction and its check use, over the git CLI."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def git(self, *args: str) -> str:
-        command = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args]
-        done = subprocess.run(command, cwd=self.path, check=True, capture_output=True, text=True)
-        return done.stdout
-
-    def read(self, rev: str, path: str) -> str | None:
-        try:
-            return self.git("show", f"{rev}:{path}")
-        except subprocess.CalledProcessError:
-            return None
-
-    def add_worktree(self, where: Path, rev: str) -> Path:
-        self.git("worktree", "add", "--detach", str(where), rev)
-        return where
-
-    def remove_worktree(self, where: Path) -> None:
-        self.git("worktree", "remove", "--force", str(where))
-
-    def commit(self, files: dict[str, str], message: str) -> str:
-        for name, text in files.items():
-            (self.path / name).parent.mkdir(parents=True, exist_ok=True)
-            (self.path / name).write_text(text)
-        self.git("add", "-A")
-        self.git("commit", "-q", "-m", message)
-        return self.git("rev-parse", "HEAD").strip()
-
-
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[GitCli, str, str]:
-    repo = GitCli(tmp_path_factory.mktemp("project"))
-    repo.git("init", "-q", "-b", "main")
+def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[GitRepo, str, str]:
+    builder = RepoBuilder(tmp_path_factory.mktemp("project"))
     test = "from app.calc import ratio\n\n\ndef test_ratio():\n    assert ratio(6, 3) == 2\n"
     files = {"app/__init__.py": "", "app/calc.py": BUGGY, "tests/test_calc.py": test}
-    buggy = repo.commit(files, "ratio without a zero guard")
-    fixed = repo.commit({"app/calc.py": FIXED}, "guard ratio against b == 0")
-    return repo, buggy, fixed
+    buggy = builder.commit(files, "ratio without a zero guard")
+    fixed = builder.commit({"app/calc.py": FIXED}, "guard ratio against b == 0")
+    return GitRepo(builder.path), buggy, fixed
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +92,8 @@ def diagnosis(symbol: str | None) -> Diagnosis:
     return Diagnosis(suspects=[Suspect(file="app/calc.py", symbol=symbol, lines=[7], score=1.0)])
 
 
-def repo_of(project: tuple[GitCli, str, str]) -> Repo:
-    return cast(Repo, project[0])
+def repo_of(project: tuple[GitRepo, str, str]) -> Repo:
+    return project[0]
 
 
 # Sentry serializes frame locals as JSON whose strings are reprs.
@@ -189,7 +155,7 @@ def test_module_names() -> None:
 
 
 def test_the_reproduction_fails_on_the_buggy_code_and_passes_on_the_fix(
-    project: tuple[GitCli, str, str], sandbox: Sandbox, tmp_path: Path
+    project: tuple[GitRepo, str, str], sandbox: Sandbox, tmp_path: Path
 ) -> None:
     _, buggy, fixed = project
     crash = incident("ratio", SENTRY_VARS)
@@ -229,7 +195,7 @@ def test_the_reproduction_fails_on_the_buggy_code_and_passes_on_the_fix(
 
 
 def test_fixloop_plugin_failures_reproduce_too(
-    project: tuple[GitCli, str, str], sandbox: Sandbox, tmp_path: Path
+    project: tuple[GitRepo, str, str], sandbox: Sandbox, tmp_path: Path
 ) -> None:
     """The sandbox's own report (plain repr strings) feeds reproduction like a Sentry event."""
     repo, buggy, _ = project
@@ -257,7 +223,7 @@ def test_fixloop_plugin_failures_reproduce_too(
     assert checked.reason == "fails with KeyError as in the incident"
 
 
-def test_a_method_frame_gives_no_reproduction(project: tuple[GitCli, str, str]) -> None:
+def test_a_method_frame_gives_no_reproduction(project: tuple[GitRepo, str, str]) -> None:
     _, buggy, _ = project
     crash = incident("withdraw", {"self": "<app.calc.Account object at 0x1>", "amount": 0})
     repo = repo_of(project)
@@ -278,21 +244,21 @@ def test_a_method_frame_gives_no_reproduction(project: tuple[GitCli, str, str]) 
     ],
 )
 def test_other_refusals_say_why(
-    project: tuple[GitCli, str, str], symbol: str, variables: dict[str, object], reason: str
+    project: tuple[GitRepo, str, str], symbol: str, variables: dict[str, object], reason: str
 ) -> None:
     _, buggy, _ = project
     with pytest.raises(NotRebuildable, match=reason.replace("(", r"\(")):
         make_reproduction(incident("ratio", variables), diagnosis(symbol), repo_of(project), buggy)
 
 
-def test_a_default_may_be_omitted(project: tuple[GitCli, str, str]) -> None:
+def test_a_default_may_be_omitted(project: tuple[GitRepo, str, str]) -> None:
     _, buggy, _ = project
     crash = incident("ratio", {"a": 3, "b": 0})
     reproduction = make_reproduction(crash, diagnosis(None), repo_of(project), buggy)
     assert "    ratio(3, b=0)\n" in reproduction.source
 
 
-def test_incident_text_cannot_break_out_of_the_test_file(project: tuple[GitCli, str, str]) -> None:
+def test_incident_text_cannot_break_out_of_the_test_file(project: tuple[GitRepo, str, str]) -> None:
     _, buggy, _ = project
     hostile = 'boom"""\nimport os; os.system("rm -rf /")\n"""\\N{'
     crash = incident("ratio", SENTRY_VARS, incident_id="../../etc/x y", title=hostile)
