@@ -281,7 +281,7 @@ def _suspect_commit(top: _Finding, repo: Repo, base: str) -> tuple[CommitRef | N
     symbol_ref = _ref(history[0]) if history else None
     where = f"{suspect.symbol or suspect.file} (lines {start}-{end})"
     if symbol_ref and (crash_ref is None or symbol_ref.date > crash_ref.date):
-        detail = f"{where} was last changed in {_describe(symbol_ref)}"
+        detail = f"{where} was {_describe(symbol_ref)}"
         if crash_ref is not None:
             detail += f", after the crash line's own commit {crash_ref.sha[:12]}"
         suspect.evidence.append(Evidence(kind="history", detail=detail))
