@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -136,10 +138,21 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from agent.demo.run import run_demo
 
     say = (lambda line: print(line, file=sys.stderr)) if args.json else print
-    summary = run_demo(settings, args.workdir, say)
+    summary = run_demo(settings, args.workdir, say, command=_invocation())
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
     return 0 if summary["status"] == "awaiting_review" else 1
+
+
+def _invocation() -> str:
+    """How the user can run fixloop again: `fixloop` when it is on PATH, else the path used."""
+    used = Path(sys.argv[0])
+    if used.name != "fixloop":
+        return f"{Path(sys.executable).name} -m agent.cli"
+    on_path = shutil.which("fixloop")
+    if on_path and Path(on_path).resolve() == used.resolve():
+        return "fixloop"
+    return os.path.relpath(used) if not used.is_absolute() else str(used)
 
 
 def _emit(summary: dict[str, Any], as_json: bool) -> None:

@@ -17,7 +17,10 @@ from agent.settings import Settings
 
 
 def run_demo(
-    settings: Settings, workdir: Path | None, say: Callable[[str], None]
+    settings: Settings,
+    workdir: Path | None,
+    say: Callable[[str], None],
+    command: str = "fixloop",
 ) -> dict[str, Any]:
     """Run the whole demo; return the run summary with the demo's timings added."""
     started = time.monotonic()
@@ -53,11 +56,12 @@ def run_demo(
         say(pr["diff"].rstrip())
         say("")
         home = "" if settings.home == Path(".fixloop") else f"FIXLOOP_HOME={settings.home} "
-        say(f"      review it:  {home}fixloop review {pr['id']} --merge")
-        say(f"      or:         {home}fixloop review {pr['id']} --reject --comment 'why'")
-        say(f"      audit:      {home}fixloop status {summary['incident']}")
+        fixloop = f"{home}{command}"
+        say(f"      review it:  {fixloop} review {pr['id']} --merge")
+        say(f"      or:         {fixloop} review {pr['id']} --reject --comment 'why'")
+        say(f"      audit:      {fixloop} status {summary['incident']}")
     else:
-        say(f"[4/4] the run ended as {summary['status']}: see fixloop status {summary['incident']}")
+        say(f"[4/4] the run ended as {summary['status']}: {command} status {summary['incident']}")
 
     summary["demo"] = {
         "workdir": str(workdir),
