@@ -93,8 +93,12 @@ def fingerprint(
     *,
     failing_tests: Sequence[str] = (),
     message: str | None = None,
+    project: str | None = None,
 ) -> str:
-    """A sha256 hex digest that is the same for every event of one bug.
+    """A sha256 hex digest that is the same for every event of one bug in one project.
+
+    Like Sentry's grouping, it is scoped to the reporting project: the same stack in two
+    services is two incidents.
 
     Failing tests: the sorted test ids. Exceptions: each exception's type and, for its in-app
     frames (all frames when none is marked in-app), the module (or the filename without deploy
@@ -110,6 +114,8 @@ def fingerprint(
         basis = {"message": message}
     else:
         raise IntakeError("nothing to fingerprint: no exception, no message and no failing test")
+    if project is not None:
+        basis = {"project": project, **basis}
     canonical = json.dumps(basis, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -241,7 +247,8 @@ def _build(
 ) -> Incident:
     if not exceptions and not message:
         raise IntakeError("event has no exception and no message")
-    digest = fingerprint(exceptions, message=message)
+    project = fields.get("project")
+    digest = fingerprint(exceptions, message=message, project=project)
     return _incident(
         id=incident_id(event_id, digest),
         source=source,

@@ -95,7 +95,10 @@ def test_trigger_incident_delivers_a_real_zero_division_event(
     server, store = intake
 
     event_id = trigger_incident(
-        repo_path, server.dsn(), timeout=60, delivered=lambda eid: store.get(eid) is not None
+        repo_path,
+        server.dsn(project_id="4504"),
+        timeout=60,
+        delivered=lambda eid: store.get(eid) is not None,
     )
 
     payload = store.get(event_id)
@@ -104,7 +107,7 @@ def test_trigger_incident_delivers_a_real_zero_division_event(
     assert incident.event_id == event_id
     assert incident.release == repo.head.commit.hexsha
     assert incident.environment == "demo"
-    assert incident.project == "1"
+    assert incident.project == "4504"
     assert incident.title == (
         "ZeroDivisionError: division by zero in average_basket (app/reports.py)"
     )
@@ -122,7 +125,7 @@ def test_trigger_incident_delivers_a_real_zero_division_event(
     assert not repo.is_dirty(untracked_files=True)
 
     production, _ = load_event_file(FIXTURES / "sentry_webhook_event_alert.json")
-    assert incident.fingerprint == production.fingerprint
+    assert incident.fingerprint == production.fingerprint, "same bug, same project"
 
 
 def test_trigger_incident_reports_a_dsn_nobody_listens_on(repo_path: Path, tmp_path: Path) -> None:

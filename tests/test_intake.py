@@ -431,3 +431,10 @@ def test_bad_frame_field_is_one_line() -> None:
 def test_non_object_payload(payload: object) -> None:
     with pytest.raises(IntakeError, match="expected a JSON object"):
         parse_payload(payload)
+
+
+def test_the_same_bug_in_two_projects_is_two_fingerprints() -> None:
+    webhook, _ = load_event_file(FIXTURES / "sentry_webhook_event_alert.json")
+    payload = json.loads((FIXTURES / "sentry_webhook_event_alert.json").read_text())
+    payload["data"]["event"]["project"] = 9999
+    assert parse_payload(payload).fingerprint != webhook.fingerprint

@@ -183,7 +183,7 @@ def test_a_resent_event_is_stored_once(server: SentryIntakeServer, store: LocalE
     assert post(url, body) == (200, {"id": EVENT_ID})
     assert post(url, body) == (200, {"id": EVENT_ID})
 
-    fingerprint = parse_payload(crash_event()).fingerprint
+    fingerprint = parse_payload({**crash_event(), "project": "1"}).fingerprint
     assert store.count(fingerprint) == 1
     other = envelope(event_item(crash_event("6" * 32)), event_id="6" * 32)
     assert post(url, other)[0] == 200

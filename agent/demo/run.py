@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import time
 from collections.abc import Callable
@@ -30,10 +31,13 @@ def run_demo(
     repo = build_demo_repo(workdir)
     say(f"[1/4] built the sample service at {repo} (git history with one bad commit)")
 
+    # Each sample service is its own Sentry project, so demos run side by side in one state
+    # directory stay separate incidents (fingerprints are scoped to a project, as in Sentry).
+    project = str(int(hashlib.sha256(str(repo).encode()).hexdigest()[:8], 16) % 1_000_000)
     store = wiring.error_store(settings)
     with wiring.sentry_intake(settings, port=0) as intake:
         event_id = trigger_incident(
-            repo, intake.dsn(), delivered=lambda eid: store.get(eid) is not None
+            repo, intake.dsn(project_id=project), delivered=lambda eid: store.get(eid) is not None
         )
     payload = store.get(event_id)
     if payload is None:
