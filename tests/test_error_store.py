@@ -49,15 +49,16 @@ def test_events_since_latest_and_resolve(tmp_path: Path) -> None:
     before = datetime.now(UTC) - timedelta(seconds=1)
     record(store, event("a" * 32, project="1"))
     record(store, event("b" * 32, project="2"))
-    fingerprint = parse_payload(event("a" * 32)).fingerprint
+    record(store, event("c" * 32, project="1"))
+    fingerprint = parse_payload(event("a" * 32, project="1")).fingerprint
 
-    assert store.events_since(fingerprint, before) == 2
+    assert store.events_since(fingerprint, before) == 2, "the same bug in project 2 is another"
     assert store.events_since(fingerprint, datetime.now(UTC) + timedelta(seconds=1)) == 0
     assert store.events_since(fingerprint, before.replace(tzinfo=None)) == 2
     latest = store.latest()
-    assert latest is not None and latest["event_id"] == "b" * 32
-    latest_of_one = store.latest(project="1")
-    assert latest_of_one is not None and latest_of_one["event_id"] == "a" * 32
+    assert latest is not None and latest["event_id"] == "c" * 32
+    latest_of_two = store.latest(project="2")
+    assert latest_of_two is not None and latest_of_two["event_id"] == "b" * 32
 
     assert store.resolved_at(fingerprint) is None
     store.resolve(fingerprint)
