@@ -130,8 +130,12 @@ def _intake(args: argparse.Namespace, settings: Settings) -> int:
 
     with wiring.sentry_intake(settings, args.port) as server:
         print(f"fixloop intake listening; DSN: {server.dsn()} (Ctrl-C stops)", flush=True)
-        while True:
-            time.sleep(3600)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("fixloop intake stopped", flush=True)
+    return 0
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
