@@ -201,15 +201,16 @@ def _summary(settings: Settings, snapshot: StateSnapshot, brief: bool = False) -
 def _live_ticket(settings: Settings, ticket: dict[str, Any] | None) -> dict[str, Any] | None:
     if ticket is None:
         return None
+    tracker = wiring.tracker(settings)
     try:
-        live = wiring.tracker(settings).get(ticket["key"])
+        live = tracker.get(ticket["key"])
     except NotFound:
         return {"key": ticket["key"], "status": ticket["status"]}
     return {
         "key": live.key,
         "status": live.status,
         "resolution": live.resolution,
-        "comments": wiring.tracker(settings).comments(live.key),
+        "comments": tracker.comments(live.key),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def test_sentry_api_event_to_merged_verified_and_closed(
         "test",
         "open_pr",
     ]
-    assert _worktrees(demo_repo) == _worktrees(demo_repo)[:1]
+    assert len(_worktrees(demo_repo)) == 1, "a worktree was left behind"
 
     closed = runner.review_pr(settings, pr["id"], ReviewDecision(action="merge", comment="ok"))
 
@@ -159,9 +160,7 @@ def test_failing_test_on_main_is_fixed_with_that_test_as_proof(
     assert summary["title"].startswith("KeyError")
     assert summary["proof"]["reproduction_before"] == "failed"
     assert summary["proof"]["reproduction_after"] == "passed"
-    assert 'item.get("quantity", 0)' in summary["pr"]["diff"] or (
-        "item.get('quantity', 0)" in summary["pr"]["diff"]
-    )
+    assert re.search(r"^\+.*item\.get\([\"']quantity[\"'], 0\)", summary["pr"]["diff"], re.M)
     subprocess.run(["git", "-C", str(repo), "checkout", "-q", summary["pr"]["branch"]], check=True)
     tests = subprocess.run(
         [settings.python, "-m", "pytest", "-q", "-p", "no:cacheprovider"],

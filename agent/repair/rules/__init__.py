@@ -100,6 +100,24 @@ def _exit_words(exit_code: str, func: Function) -> str:
     return f"returns `{value}`"
 
 
+def none_guards(
+    site: Site, anchor: ast.stmt, name: str, *, why: str, confidence: float, after: bool = False
+) -> Iterator[Fix]:
+    """`if <name> is None: <exit>` before (or after) `anchor`, titled for the function."""
+    func = enclosing_function(site, anchor)
+    if func is None:
+        return
+    yield from guards(
+        site,
+        anchor,
+        f"{name} is None",
+        title=f"Guard None `{name}` in {func.name}",
+        why=why,
+        confidence=confidence,
+        after=after,
+    )
+
+
 def guards(
     site: Site,
     anchor: ast.stmt,
@@ -137,14 +155,12 @@ def origin_guards(site: Site, name: str, use: ast.AST, evidence: bool | None) ->
     if func is None or stmt is None:
         return
     params = [a.arg for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)]
-    title = f"Guard None `{name}` in {func.name}"
     if name in params:
         why = f"`{func.name}` uses its parameter `{name}` without checking for None."
-        yield from guards(
+        yield from none_guards(
             site,
             site.code.first_statement(func),
-            f"{name} is None",
-            title=title,
+            name,
             why=why + seen(evidence, f"`{name}` was None"),
             confidence=0.7 + bonus(evidence),
         )
@@ -153,11 +169,10 @@ def origin_guards(site: Site, name: str, use: ast.AST, evidence: bool | None) ->
     if origin is not None and isinstance(origin.value, ast.Call | ast.Subscript):
         source = site.code.expr(origin.value)
         why = f"`{name}` is assigned from `{source}`, which can give None, and used unchecked."
-        yield from guards(
+        yield from none_guards(
             site,
             origin,
-            f"{name} is None",
-            title=title,
+            name,
             after=True,
             why=why + seen(evidence, f"`{name}` was None"),
             confidence=0.65 + bonus(evidence),

@@ -13,8 +13,8 @@ from agent.repair.rules import (
     bonus,
     conditional,
     enclosing_function,
-    guards,
     is_none,
+    none_guards,
     origin_guards,
     seen,
 )
@@ -41,11 +41,10 @@ def guard_none_before_use(site: Site) -> Iterator[Fix]:
             continue
         obj = site.code.expr(node.value)
         why = f"`{func.name}` reads `{obj}.{node.attr}`, but `{obj}` can be None."
-        yield from guards(
+        yield from none_guards(
             site,
             stmt,
-            f"{obj} is None",
-            title=f"Guard None `{obj}` in {func.name}",
+            obj,
             why=why + seen(evidence, f"`{obj}` was None"),
             confidence=0.75 + bonus(evidence),
         )

@@ -14,8 +14,8 @@ from agent.repair.rules import (
     bonus,
     conditional,
     enclosing_function,
-    guards,
     is_none,
+    none_guards,
     origin_guards,
     seen,
 )
@@ -90,11 +90,10 @@ def none_subscript(site: Site) -> Iterator[Fix]:
             rationale = f"{why} The lookup now gives None when `{obj}` is None."
             yield Fix(after, title, rationale, confidence + bonus(evidence))
         if site.code.guardable(node.value, node, stmt):
-            yield from guards(
+            yield from none_guards(
                 site,
                 stmt,
-                f"{obj} is None",
-                title=f"Guard None `{obj}` in {func.name}",
+                obj,
                 why=why,
                 confidence=0.65 + bonus(evidence),
             )
@@ -138,11 +137,10 @@ def none_iterable(site: Site) -> Iterator[Fix]:
             0.75 + bonus(evidence),
         )
         if isinstance(node, ast.expr) and site.code.guardable(node, node, stmt):
-            yield from guards(
+            yield from none_guards(
                 site,
                 stmt,
-                f"{obj} is None",
-                title=f"Guard None `{obj}` in {func.name}",
+                obj,
                 why=why,
                 confidence=0.6 + bonus(evidence),
             )
