@@ -80,6 +80,27 @@ def _parser() -> argparse.ArgumentParser:
     graph = sub.add_parser("graph", help="print the loop as a Mermaid diagram")
     graph.set_defaults(handler=_graph)
 
+    evaluate = sub.add_parser(
+        "eval",
+        help="replay eval cases and score them; `eval compare A.json B.json` diffs two runs",
+        description="Replay eval cases through the loop and score them. "
+        "`fixloop eval compare A.json B.json` shows what changed between two runs.",
+    )
+    evaluate.add_argument(
+        "cases", nargs="*", type=Path, help="case directories or directories of cases"
+    )
+    evaluate.add_argument("--engine", default="templates", help="repair engine(s), comma-separated")
+    evaluate.add_argument("--jobs", type=int, default=2, help="cases replayed at once")
+    evaluate.add_argument("--json", type=Path, dest="json_out", help="write the results here")
+    evaluate.add_argument("--report", type=Path, help="write the HTML report here")
+    evaluate.add_argument("--resume", action="store_true", help="keep results of a stopped run")
+    evaluate.add_argument("--workdir", type=Path, help="scratch space (default: <home>/evals)")
+    evaluate.add_argument("--suite", type=Path, help="a suite file: its cases and their floor")
+    evaluate.add_argument(
+        "--case-timeout", type=float, default=900.0, help="seconds before a case is an error"
+    )
+    evaluate.set_defaults(handler=_eval)
+
     intake = sub.add_parser("intake", help="receive Sentry events: point an app's DSN here")
     intake.add_argument("--port", type=int, help="port (default: setting intake_port)")
     intake.set_defaults(handler=_intake)
@@ -123,6 +144,17 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
 def _graph(args: argparse.Namespace, settings: Settings) -> int:
     print(build_graph().get_graph().draw_mermaid())
     return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from agent import wiring
+    from evals import cli
+
+    if args.cases and str(args.cases[0]) == "compare":
+        return cli.compare_command(args.cases[1:])
+    engines = [name.strip() for name in args.engine.split(",") if name.strip()]
+    wiring.engines(settings.model_copy(update={"engines": engines}))
+    return cli.eval_command(args, settings, engines)
 
 
 def _intake(args: argparse.Namespace, settings: Settings) -> int:

@@ -133,6 +133,18 @@ def incident_status(settings: Settings, incident_id: str) -> dict[str, Any]:
         return _summary(settings, snapshot)
 
 
+def incident_state(settings: Settings, incident_id: str) -> dict[str, Any]:
+    """The run's whole graph state (JSON-ready), with the status as `incident_status` gives it."""
+    with open_graph(settings) as graph:
+        snapshot = graph.get_state(_config(incident_id))
+        if not snapshot.values:
+            raise NotFound(f"no run for incident {incident_id}")
+        values = dict(snapshot.values)
+        if _interrupted(snapshot):
+            values["status"] = "awaiting_review"
+        return values
+
+
 def list_incidents(settings: Settings) -> list[dict[str, Any]]:
     with open_graph(settings) as graph:
         return [

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     that fixloop's own dependency langsmith registers: it adds seconds to every run when the
     target's tests run in fixloop's interpreter, and target repos do not rely on it."""
 
+    test_paths: list[str] = Field(default_factory=list)
+    """Paths pytest collects as the whole suite (e.g. `["tests"]`); when empty, the target
+    repo's own pytest configuration decides."""
+
     sandbox: Literal["auto", "bwrap", "subprocess"] = "auto"
     """`auto` uses bubblewrap when it works here and a plain subprocess (with a warning) if not."""
 

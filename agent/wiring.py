@@ -8,6 +8,7 @@ from agent.deps import Deps
 from agent.errors import ConfigError
 from agent.intake import parse_payload
 from agent.policy import Policy
+from agent.ports import Sandbox
 from agent.repair import RepairEngine
 from agent.repair.templates import TemplateEngine
 from agent.settings import Settings
@@ -51,6 +52,17 @@ def engines(settings: Settings) -> tuple[RepairEngine, ...]:
     return tuple(known[name] for name in settings.engines)
 
 
+def sandbox(settings: Settings) -> Sandbox:
+    return make_sandbox(
+        settings.sandbox,
+        settings.python,
+        settings.pytest_args,
+        settings.test_timeout,
+        settings.memory_limit_mb,
+        test_paths=settings.test_paths,
+    )
+
+
 def build_deps(settings: Settings, repo_path: Path, incident_id: str) -> Deps:
     repo = open_repo(repo_path)
     local_forge = forge(settings, repo)
@@ -58,13 +70,7 @@ def build_deps(settings: Settings, repo_path: Path, incident_id: str) -> Deps:
         settings=settings,
         repo=repo,
         code_index=TreeSitterIndex(repo, cache_path=settings.home / "index.db"),
-        sandbox=make_sandbox(
-            settings.sandbox,
-            settings.python,
-            settings.pytest_args,
-            settings.test_timeout,
-            settings.memory_limit_mb,
-        ),
+        sandbox=sandbox(settings),
         tracker=tracker(settings),
         forge=local_forge,
         errors=error_store(settings),

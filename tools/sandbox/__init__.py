@@ -47,12 +47,20 @@ class _PytestSandbox(abc.ABC):
     name = "base"
 
     def __init__(
-        self, python: str, pytest_args: list[str], timeout: float, memory_limit_mb: int
+        self,
+        python: str,
+        pytest_args: list[str],
+        timeout: float,
+        memory_limit_mb: int,
+        *,
+        test_paths: list[str] | None = None,
     ) -> None:
         self.python = python
         self.pytest_args = list(pytest_args)
         self.timeout = timeout
         self.memory_limit_mb = memory_limit_mb
+        self.test_paths = list(test_paths or [])
+        """What the whole suite is: the paths pytest collects when no test is named."""
 
     def run_tests(self, worktree: Path, tests: list[str] | None = None) -> TestRun:
         worktree = worktree.resolve()
@@ -128,7 +136,7 @@ class _PytestSandbox(abc.ABC):
             # Node ids stay relative to the worktree whichever tests are selected.
             f"--rootdir={worktree}",
             *self.pytest_args,
-            *(tests or []),
+            *(tests or self.test_paths),
         ]
 
     def _environment(self, worktree: Path, private: Path, report: Path) -> dict[str, str]:
@@ -181,8 +189,10 @@ class BwrapSandbox(_PytestSandbox):
         timeout: float,
         memory_limit_mb: int,
         bwrap: str = "bwrap",
+        *,
+        test_paths: list[str] | None = None,
     ) -> None:
-        super().__init__(python, pytest_args, timeout, memory_limit_mb)
+        super().__init__(python, pytest_args, timeout, memory_limit_mb, test_paths=test_paths)
         self.bwrap = bwrap
 
     def _home(self, private: Path) -> str:
@@ -230,17 +240,22 @@ def make_sandbox(
     memory_limit_mb: int,
     *,
     bwrap: str = "bwrap",
+    test_paths: list[str] | None = None,
 ) -> Sandbox:
     """The sandbox for `mode`; `auto` falls back to a subprocess (one warning) without bwrap."""
     if mode == "subprocess":
-        return SubprocessSandbox(python, pytest_args, timeout, memory_limit_mb)
+        return SubprocessSandbox(
+            python, pytest_args, timeout, memory_limit_mb, test_paths=test_paths
+        )
     problem = bwrap_problem(bwrap)
     if problem is None:
-        return BwrapSandbox(python, pytest_args, timeout, memory_limit_mb, bwrap=bwrap)
+        return BwrapSandbox(
+            python, pytest_args, timeout, memory_limit_mb, bwrap=bwrap, test_paths=test_paths
+        )
     if mode == "bwrap":
         raise ConfigError(f"sandbox 'bwrap' was requested but bubblewrap does not work: {problem}")
     _warn_no_isolation(problem)
-    return SubprocessSandbox(python, pytest_args, timeout, memory_limit_mb)
+    return SubprocessSandbox(python, pytest_args, timeout, memory_limit_mb, test_paths=test_paths)
 
 
 @functools.cache

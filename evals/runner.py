@@ -1,0 +1,130 @@
+"""Run many cases: one child process per case, `jobs` at a time, resumable.
+
+Each case's result is written to `<workdir>/results/<case-id>.json` as soon as it is scored,
+with the case's digest and the engines; `resume=True` keeps those results (same case files,
+same engines) and runs only the rest. A case whose process crashes or outlives the time limit
+scores as an error with its reason; the run goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evals.case import Case, CaseError, find_cases, load_case
+from evals.score import error_result
+from evals.summary import summarize
+
+Progress = Callable[[int, int, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    engines: list[str]
+    jobs: int = 2
+    workdir: Path = Path(".fixloop/evals")
+    resume: bool = False
+    case_timeout: float = 900.0
+
+
+def run_eval(
+    paths: list[Path], options: EvalOptions, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Replay every case under `paths`; return `{"summary", "cases", "run"}`."""
+    started = time.monotonic()
+    cases: list[Case | tuple[Path, str]] = []
+    for path in find_cases(paths):
+        try:
+            cases.append(load_case(path))
+        except CaseError as error:
+            cases.append((path, str(error)))
+    results_dir = options.workdir.resolve() / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    done = 0
+    lock = threading.Lock()
+
+    def one(item: Case | tuple[Path, str]) -> dict[str, Any]:
+        nonlocal done
+        if isinstance(item, Case):
+            result = _kept(item, options, results_dir) or _replay(item, options, results_dir)
+        else:
+            path, reason = item
+            result = error_result(path.name, reason, 0.0)
+        with lock:
+            done += 1
+            if progress is not None:
+                progress(done, len(cases), result)
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        results = list(pool.map(one, cases))
+    return {
+        "summary": summarize(results),
+        "cases": results,
+        "run": {
+            "engines": options.engines,
+            "jobs": options.jobs,
+            "wall_seconds": round(time.monotonic() - started, 1),
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
+    }
+
+
+def _kept(case: Case, options: EvalOptions, results_dir: Path) -> dict[str, Any] | None:
+    if not options.resume:
+        return None
+    stored = results_dir / f"{case.id}.json"
+    if not stored.is_file():
+        return None
+    try:
+        result: dict[str, Any] = json.loads(stored.read_text())
+    except json.JSONDecodeError:
+        return None
+    meta = result.get("replay", {})
+    if meta.get("digest") != case.digest() or meta.get("engines") != options.engines:
+        return None
+    return result
+
+
+def _replay(case: Case, options: EvalOptions, results_dir: Path) -> dict[str, Any]:
+    out = results_dir / f"{case.id}.json"
+    out.unlink(missing_ok=True)
+    command = [
+        sys.executable,
+        "-m",
+        "evals.replay",
+        str(case.path),
+        "--workdir",
+        str(options.workdir.resolve() / "cases"),
+        "--engine",
+        ",".join(options.engines),
+        "--out",
+        str(out),
+    ]
+    started = time.monotonic()
+    try:
+        process = subprocess.run(
+            command, capture_output=True, text=True, timeout=options.case_timeout
+        )
+    except subprocess.TimeoutExpired:
+        result = error_result(
+            case.id, f"timed out after {options.case_timeout:g}s", options.case_timeout, case
+        )
+    else:
+        if out.is_file():
+            result = json.loads(out.read_text())
+        else:
+            tail = " | ".join(process.stderr.strip().splitlines()[-3:])
+            reason = f"the replay process died (exit {process.returncode}): {tail}"
+            result = error_result(case.id, reason, time.monotonic() - started, case)
+    result["replay"] = {"digest": case.digest(), "engines": options.engines}
+    out.write_text(json.dumps(result, indent=2, default=str))
+    return result

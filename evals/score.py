@@ -1,0 +1,229 @@
+"""Deterministic scorers: from a case and the run's final state to one result record.
+
+No model is asked anything here. Every figure comes from the state fixloop recorded (its
+diagnosis, its proof, its status), the case's gold location, and, for `correct`, a run of the
+hidden tests on the proposed fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.domain import TestRun
+from evals.case import Case
+
+NO_PATCH_STATUSES = ("escalated", "no_fix_found", "budget_exceeded", "not_actionable")
+"""End statuses that leave the code alone: the right outcome for a case to escalate."""
+
+RESULT_KEYS = (
+    "id",
+    "expect",
+    "tags",
+    "status",
+    "localized_rank",
+    "suspect_commit_hit",
+    "proven",
+    "correct",
+    "escalated_correctly",
+    "seconds",
+    "tokens_in",
+    "tokens_out",
+    "cost_usd",
+    "diff_lines",
+)
+
+
+def score(
+    case: Case, state: dict[str, Any], seconds: float, hidden: TestRun | None
+) -> dict[str, Any]:
+    """The result record of one replayed case (see `RESULT_KEYS` for the headline fields)."""
+    diagnosis = state.get("diagnosis") or {}
+    suspects = diagnosis.get("suspects") or []
+    proven = state.get("proven")
+    usage = state.get("usage") or {}
+    status = state.get("status", "running")
+    return {
+        "id": case.id,
+        "title": case.title,
+        "expect": case.expect,
+        "tags": list(case.tags),
+        "bug_class": case.bug_class,
+        "app": case.app,
+        "kind": case.kind,
+        "status": status,
+        "error": None,
+        "localized_rank": localized_rank(case, suspects),
+        "file_rank": file_rank(case, suspects),
+        "suspect_commit_hit": suspect_commit_hit(case, diagnosis),
+        "proven": proven is not None,
+        "correct": correct(case, proven is not None, hidden),
+        "escalated_correctly": escalated_correctly(case, status),
+        "seconds": round(seconds, 2),
+        "tokens_in": int(usage.get("tokens_in", 0)),
+        "tokens_out": int(usage.get("tokens_out", 0)),
+        "cost_usd": round(float(usage.get("cost_usd", 0.0)), 6),
+        "diff_lines": _changed_lines(proven["diff"]) if proven else None,
+        "gold": _gold(case),
+        "diagnosis": _diagnosis(diagnosis),
+        "diff": proven["diff"] if proven else None,
+        "proof": _proof(state.get("reports") or []),
+        "hidden": _hidden(hidden),
+        "audit": [
+            {"node": entry["node"], "decided": entry["decided"], "why": entry["why"]}
+            for entry in state.get("audit", [])
+        ],
+    }
+
+
+def error_result(case_id: str, reason: str, seconds: float, case: Case | None = None) -> dict:
+    """The record of a case that could not be replayed: it scores as an error with its reason."""
+    return {
+        "id": case_id,
+        "title": case.title if case else case_id,
+        "expect": case.expect if case else None,
+        "tags": list(case.tags) if case else [],
+        "bug_class": case.bug_class if case else "unclassified",
+        "app": case.app if case else None,
+        "kind": case.kind if case else None,
+        "status": "error",
+        "error": reason,
+        "localized_rank": None,
+        "file_rank": None,
+        "suspect_commit_hit": None if case is None or not _gold_commit(case) else False,
+        "proven": False,
+        "correct": False if case is not None and case.expect == "fix" else None,
+        "escalated_correctly": False if case is not None and case.expect == "escalate" else None,
+        "seconds": round(seconds, 2),
+        "tokens_in": 0,
+        "tokens_out": 0,
+        "cost_usd": 0.0,
+        "diff_lines": None,
+        "gold": _gold(case) if case else None,
+        "diagnosis": None,
+        "diff": None,
+        "proof": None,
+        "hidden": None,
+        "audit": [],
+    }
+
+
+def localized_rank(case: Case, suspects: list[dict[str, Any]]) -> int | None:
+    """1-based rank of the gold function among the suspects, or None (or no gold)."""
+    if case.gold is None:
+        return None
+    for rank, suspect in enumerate(suspects, start=1):
+        if suspect["file"] == case.gold.file and same_function(
+            suspect.get("symbol"), case.gold.function
+        ):
+            return rank
+    return None
+
+
+def file_rank(case: Case, suspects: list[dict[str, Any]]) -> int | None:
+    """1-based rank of the first suspect in the gold file, or None."""
+    if case.gold is None:
+        return None
+    files = [suspect["file"] for suspect in suspects]
+    return files.index(case.gold.file) + 1 if case.gold.file in files else None
+
+
+def same_function(symbol: str | None, gold: str) -> bool:
+    """`Cart.total` matches gold `Cart.total`, and a bare `total` matches it too (and back)."""
+    if not symbol:
+        return False
+    return symbol == gold or symbol.endswith("." + gold) or gold.endswith("." + symbol)
+
+
+def suspect_commit_hit(case: Case, diagnosis: dict[str, Any]) -> bool | None:
+    """Whether the diagnosis named the commit that introduced the bug; None when no gold."""
+    gold = _gold_commit(case)
+    if gold is None:
+        return None
+    named = (diagnosis.get("suspect_commit") or {}).get("sha") or ""
+    return bool(named) and (named.startswith(gold) or gold.startswith(named))
+
+
+def correct(case: Case, proven: bool, hidden: TestRun | None) -> bool | None:
+    """A proven fix that also passes the hidden tests; None for a case to escalate."""
+    if case.expect != "fix":
+        return None
+    return proven and hidden is not None and hidden_passed(hidden)
+
+
+def hidden_passed(run: TestRun) -> bool:
+    return not run.timed_out and run.exit_code == 0 and bool(run.passed()) and not run.failed()
+
+
+def escalated_correctly(case: Case, status: str) -> bool | None:
+    if case.expect != "escalate":
+        return None
+    return status in NO_PATCH_STATUSES
+
+
+def _gold_commit(case: Case) -> str | None:
+    return case.gold.commit if case.gold and case.gold.commit else None
+
+
+def _changed_lines(diff: str) -> int:
+    return sum(
+        1 for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    )
+
+
+def _gold(case: Case) -> dict[str, Any] | None:
+    if case.gold is None:
+        return None
+    return {
+        "file": case.gold.file,
+        "function": case.gold.function,
+        "lines": list(case.gold.lines) if case.gold.lines else None,
+        "commit": case.gold.commit,
+    }
+
+
+def _diagnosis(diagnosis: dict[str, Any]) -> dict[str, Any] | None:
+    if not diagnosis:
+        return None
+    return {
+        "suspects": [
+            {
+                "file": s["file"],
+                "symbol": s.get("symbol"),
+                "lines": s.get("lines", []),
+                "score": s.get("score"),
+                "evidence": [f"{e['kind']}: {e['detail']}" for e in s.get("evidence", [])],
+            }
+            for s in diagnosis.get("suspects", [])[:5]
+        ],
+        "suspect_commit": diagnosis.get("suspect_commit"),
+        "explanation": diagnosis.get("explanation", ""),
+        "confidence": diagnosis.get("confidence"),
+        "reproduced": bool((diagnosis.get("reproduction") or {}).get("reproduced")),
+    }
+
+
+def _proof(reports: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if not reports:
+        return None
+    chosen = next((r for r in reports if r["proven"]), reports[-1])
+    return {
+        "candidate": chosen["candidate_id"],
+        "proven": chosen["proven"],
+        "reason": chosen["reason"],
+        "candidates_tested": len(reports),
+        "tried": [
+            {"candidate": r["candidate_id"], "proven": r["proven"], "reason": r["reason"]}
+            for r in reports
+        ],
+    }
+
+
+def _hidden(run: TestRun | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {
+        "passed": hidden_passed(run),
+        "outcomes": run.outcomes,
+        "timed_out": run.timed_out,
+        "output": run.output[-2000:],
+    }

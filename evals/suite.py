@@ -1,0 +1,58 @@
+"""A suite file: a named subset of the corpus and the floor its figures must not drop below.
+
+```toml
+cases = ["web-orders-none-attribute", "cli-invoicer-off-by-one"]   # ids under `root`
+root = "cases"          # relative to this file (default: evals/cases)
+[floor]
+proven = 6              # any rate of evals.summary.METRICS, as a count of hits
+correct = 5
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent.errors import FixloopError
+from evals.summary import METRICS
+
+
+@dataclass(frozen=True)
+class Suite:
+    cases: list[Path]
+    floor: dict[str, int]
+
+
+def load_suite(path: Path) -> Suite:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FixloopError(f"{path}: no such suite file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise FixloopError(f"{path}: {error}") from None
+    ids = data.get("cases")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise FixloopError(f"{path}: 'cases' must be a non-empty list of case ids")
+    root = path.parent / str(data.get("root", "cases"))
+    floor = data.get("floor", {})
+    known = {key for key, _ in METRICS}
+    if not isinstance(floor, dict) or not all(
+        key in known and isinstance(value, int) for key, value in floor.items()
+    ):
+        raise FixloopError(f"{path}: [floor] maps metrics ({', '.join(sorted(known))}) to counts")
+    missing = [case for case in ids if not (root / case / "case.toml").is_file()]
+    if missing:
+        raise FixloopError(f"{path}: no such case under {root}: {', '.join(missing)}")
+    return Suite(cases=[root / case for case in ids], floor=dict(floor))
+
+
+def below_floor(summary: dict[str, Any], floor: dict[str, int]) -> list[str]:
+    """One line per metric whose hits dropped below the floor."""
+    return [
+        f"{key}: {summary[key]['hits']} < floor {minimum}"
+        for key, minimum in floor.items()
+        if summary[key]["hits"] < minimum
+    ]
