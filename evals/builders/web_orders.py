@@ -71,17 +71,9 @@ HTTP = '''
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
-
-REASONS = {
-    200: "OK",
-    201: "Created",
-    400: "Bad Request",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-}
 
 
 class HTTPError(Exception):
@@ -123,7 +115,7 @@ class Response:
 
     @property
     def status_line(self) -> str:
-        return f"{self.status} {REASONS.get(self.status, 'Unknown')}"
+        return f"{self.status} {HTTPStatus(self.status).phrase}"
 
     def body(self) -> bytes:
         return json.dumps(self.payload, default=str).encode("utf-8")
@@ -179,16 +171,14 @@ class Product:
     price_cents: int
 
 
-PRODUCTS = {
-    product.sku: product
-    for product in (
-        Product("MUG-01", "Enamel mug", 1450),
-        Product("TEE-BLK-M", "T-shirt, black, M", 2200),
-        Product("TEE-BLK-L", "T-shirt, black, L", 2200),
-        Product("CAP-02", "Cap", 1800),
-        Product("POSTER-A2", "Poster A2", 900),
-    )
-}
+_PRODUCTS = (
+    Product("MUG-01", "Enamel mug", 1450),
+    Product("TEE-BLK-M", "T-shirt, black, M", 2200),
+    Product("TEE-BLK-L", "T-shirt, black, L", 2200),
+    Product("CAP-02", "Cap", 1800),
+    Product("POSTER-A2", "Poster A2", 900),
+)
+PRODUCTS = {product.sku: product for product in _PRODUCTS}
 
 
 def find(sku: str) -> Product | None:
@@ -201,7 +191,7 @@ REPOSITORY = '''
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -240,18 +230,7 @@ class Order:
     paid_at: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "customer_id": self.customer_id,
-            "status": self.status,
-            "coupon": self.coupon,
-            "items": [
-                {"sku": i.sku, "quantity": i.quantity, "unit_price_cents": i.unit_price_cents}
-                for i in self.items
-            ],
-            "created_at": self.created_at.isoformat(),
-            "paid_at": self.paid_at.isoformat() if self.paid_at else None,
-        }
+        return asdict(self)
 
 
 class OrderRepository:
@@ -378,7 +357,7 @@ class LedgerError(Exception):
 
 
 def _encode(*parts: str) -> bytes:
-    out = [f"*{len(parts)}\\r\\n".encode()]
+    out = [b"*%d\\r\\n" % len(parts)]
     for part in parts:
         data = part.encode("utf-8")
         out.append(b"$%d\\r\\n%s\\r\\n" % (len(data), data))
@@ -400,11 +379,12 @@ class Ledger:
 
     def _command(self, *parts: str) -> bytes:
         with socket.create_connection((self.host, self.port), timeout=self.timeout) as conn:
+            replies = conn.makefile("rb")
             if self.db:
                 conn.sendall(_encode("SELECT", str(self.db)))
-                conn.makefile("rb").readline()
+                replies.readline()
             conn.sendall(_encode(*parts))
-            reply = conn.makefile("rb").readline()
+            reply = replies.readline()
         if reply.startswith(b"-"):
             raise LedgerError(reply[1:].strip().decode("utf-8", "replace"))
         return reply.strip()
@@ -837,9 +817,9 @@ accesslog = "-"
 '''
 CATALOG_HOODIE = _edit(
     CATALOG,
-    '        Product("POSTER-A2", "Poster A2", 900),\n',
-    '        Product("POSTER-A2", "Poster A2", 900),\n'
-    '        Product("HOODIE-GRY-M", "Hoodie, grey, M", 4900),\n',
+    '    Product("POSTER-A2", "Poster A2", 900),\n',
+    '    Product("POSTER-A2", "Poster A2", 900),\n'
+    '    Product("HOODIE-GRY-M", "Hoodie, grey, M", 4900),\n',
 )
 
 
@@ -890,6 +870,29 @@ def request(method, path, query="", body=None):
     chunks = app(environ, lambda line, headers, exc_info=None: status.append(line))
     return status[0], json.loads(b"".join(chunks))
 
+'''
+
+
+LEDGER_STAND_IN = '''
+import os
+import socketserver
+import threading
+
+
+class _LedgerRedis(socketserver.StreamRequestHandler):
+    """Stands in for the payments Redis: answers every command with +OK."""
+
+    def handle(self):
+        while line := self.rfile.readline():
+            if line.startswith(b"*"):
+                for _ in range(2 * int(line[1:])):
+                    self.rfile.readline()
+                self.wfile.write(b"+OK\\r\\n")
+
+
+_server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _LedgerRedis)
+threading.Thread(target=_server.serve_forever, daemon=True).start()
+os.environ["ORDERS_LEDGER_URL"] = "redis://127.0.0.1:%d/2" % _server.server_address[1]
 '''
 
 
@@ -1236,7 +1239,8 @@ BROKEN_RENAME = CaseSpec(
         later_catalog("2026-02-20T09:45:00+00:00"),
     ),
     gold=Gold("orders_api/handlers.py", "order_receipt", BUG_RENAME),
-    trigger=trigger(
+    trigger=LEDGER_STAND_IN
+    + trigger(
         '''
 request("POST", "/orders", body={"customer_id": None, "items": [{"sku": "POSTER-A2", "quantity": 2}]})
 request("POST", "/orders/1001/pay", body={"country": "FR"})
