@@ -1109,13 +1109,16 @@ TEST_DISCOUNTED = Commit(
 
 CASE_WRONG_VARIABLE = CaseSpec(
     id="invoicer-wrong-variable",
-    title="VAT is charged on the pre-discount list total (test_vat_is_charged_on_the_discounted_net fails)",
+    title="VAT is charged on the pre-discount list total (main is red: test_totals, test_vat_is_charged_on_the_discounted_net)",
     app="cli",
     bug_class="wrong-variable",
     kind="wrong-value",
     history=(*BASE, BUG_LIST_TOTAL, LATER_GITIGNORE, TEST_DISCOUNTED),
     gold=Gold("invoicer/invoice.py", "build_line", BUG_LIST_TOTAL.message),
-    failing_tests=("tests/test_invoice.py::test_vat_is_charged_on_the_discounted_net",),
+    failing_tests=(
+        "tests/test_cli.py::test_totals",
+        "tests/test_invoice.py::test_vat_is_charged_on_the_discounted_net",
+    ),
     fix={"invoicer/invoice.py": INVOICE_LIST_FIXED},
     hidden={"tests/test_hidden_vat.py": HIDDEN_VAT},
     project=PROJECT,
@@ -1322,6 +1325,7 @@ INFRA_TRIGGER = '''#!/usr/bin/python3
 # -*- coding: utf-8 -*-
 # invoicer export job, as the container runs it (capabilities dropped, release dir read-only).
 import ctypes
+import logging
 import os
 import sys
 from pathlib import Path
@@ -1341,22 +1345,34 @@ def _drop_capabilities():
         raise OSError(ctypes.get_errno(), "capset")
 
 
-release = Path.cwd()
-inbox = release / "var" / "inbox"
-inbox.mkdir(parents=True, exist_ok=True)
-(inbox / "lindgren-2026-03.csv").write_text(
-    "sku,description,quantity,unit_price,category\\n"
-    "WID-10,Widget 10mm,40,12.50,standard\\n"
-    "BRK-2,Bracket steel,12,3.20,standard\\n",
-    encoding="utf-8",
-)
-os.environ["INVOICER_OUTPUT_DIR"] = str(release / "out")
-os.chmod(release, 0o555)
-_drop_capabilities()
+def prepare_container() -> Path:
+    """What the image's entrypoint does before the job: the day's inbox file, the env from the
+    deploy manifest, an immutable release directory, no capabilities."""
+    release = Path.cwd()
+    inbox = release / "var" / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "lindgren-2026-03.csv").write_text(
+        "sku,description,quantity,unit_price,category\\n"
+        "WID-10,Widget 10mm,40,12.50,standard\\n"
+        "BRK-2,Bracket steel,12,3.20,standard\\n",
+        encoding="utf-8",
+    )
+    os.environ["INVOICER_OUTPUT_DIR"] = str(release / "out")
+    os.chmod(release, 0o555)
+    _drop_capabilities()
+    return inbox
+
+
+def run(argv: list[str]) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("invoicer").info("export job starting: %s", " ".join(argv))
+    return main(argv)
+
 
 if __name__ == "__main__":
-    sys.exit(main(["export", str(inbox / "lindgren-2026-03.csv"), "--customer", "Lindgren & Son AB",
-                   "--region", "DE", "--issued", "2026-03-01"]))
+    inbox = prepare_container()
+    sys.exit(run(["export", str(inbox / "lindgren-2026-03.csv"), "--customer", "Lindgren & Son AB",
+                  "--region", "DE", "--issued", "2026-03-01"]))
 '''
 
 CASE_INFRA = CaseSpec(
