@@ -69,11 +69,6 @@ __all__ = ["CURRENCIES", "Currency", "CurrencyMismatch", "Money", "UnknownCurren
 __version__ = "1.3.0"
 '''
 
-MAIN = r'''from pricekit.cli import main
-
-raise SystemExit(main())
-'''
-
 CURRENCY = r'''"""ISO 4217 currencies the shop trades in, with their minor units and display symbols."""
 
 from __future__ import annotations
@@ -83,9 +78,6 @@ from dataclasses import dataclass
 
 class UnknownCurrency(KeyError):
     """A currency code that is not in `CURRENCIES`."""
-
-    def __str__(self) -> str:
-        return f"unknown currency {self.args[0]!r}"
 
 
 @dataclass(frozen=True)
@@ -194,24 +186,16 @@ class Money:
         self._same_currency(other)
         return Money(self.amount - other.amount, self.currency)
 
-    def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
-
     def __mul__(self, factor: object) -> Money:
         if not isinstance(factor, (int, Decimal)) or isinstance(factor, bool):
             return NotImplemented
         return Money(self.amount * factor, self.currency)
-
-    __rmul__ = __mul__
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Money):
             return NotImplemented
         self._same_currency(other)
         return self.amount < other.amount
-
-    def is_zero(self) -> bool:
-        return self.amount == 0
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
@@ -221,15 +205,7 @@ ROUNDING = r'''"""Rounding amounts to a currency's minor unit, in the modes fina
 
 from __future__ import annotations
 
-from decimal import (
-    ROUND_CEILING,
-    ROUND_DOWN,
-    ROUND_FLOOR,
-    ROUND_HALF_EVEN,
-    ROUND_HALF_UP,
-    ROUND_UP,
-    Decimal,
-)
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 from pricekit.currency import get_currency
 from pricekit.money import Money
@@ -238,7 +214,6 @@ MODES = {
     "half_even": ROUND_HALF_EVEN,  # banker's rounding: conversions and ledgers
     "half_up": ROUND_HALF_UP,  # what customers expect on receipts
     "down": ROUND_DOWN,
-    "up": ROUND_UP,
     "ceiling": ROUND_CEILING,
     "floor": ROUND_FLOOR,
 }
@@ -372,9 +347,7 @@ class Locale:
 
 LOCALES: dict[str, Locale] = {
     "en_US": Locale(".", ",", symbol_first=True, space=False),
-    "en_GB": Locale(".", ",", symbol_first=True, space=False),
     "de_DE": Locale(",", ".", symbol_first=False, space=True),
-    "fr_FR": Locale(",", "\u202f", symbol_first=False, space=True),
     "de_CH": Locale(".", "'", symbol_first=True, space=True),
     "sv_SE": Locale(",", NBSP, symbol_first=False, space=True),
     "ja_JP": Locale(".", ",", symbol_first=True, space=False),
@@ -409,14 +382,10 @@ def format_money(money: Money, locale: str = "en_US", *, use_code: bool = False)
     return f"-{text}" if money.amount < 0 else text
 '''
 
-RULES = r'''"""Price rules: small arithmetic expressions over an order, evaluated exactly.
+RULES = r'''"""Price rules the merchandising team writes in the admin, evaluated exactly:
 
-    subtotal * 0.9
     max(subtotal - 5, subtotal * 0.95)
     min(qty, 10) * 2.50
-
-Numbers are decimals, names come from the variables passed in, and the functions are
-min, max and abs. The merchandising team writes these in the admin.
 """
 
 from __future__ import annotations
@@ -436,12 +405,8 @@ _TOKEN = re.compile(r"\d+(?:\.\d+)?|[A-Za-z_]\w*|\S")
 FUNCTIONS: dict[str, Callable[..., Decimal]] = {"min": min, "max": max, "abs": abs}
 
 
-def tokenize(rule: str) -> list[str]:
-    return _TOKEN.findall(rule)
-
-
 class _Parser:
-    """Recursive descent over the tokens: expression > term > factor."""
+    """Recursive descent: expression > term > factor."""
 
     def __init__(self, tokens: list[str], variables: Mapping[str, Decimal | int | str]) -> None:
         self.tokens = tokens
@@ -506,7 +471,7 @@ class _Parser:
 
 def evaluate(rule: str, variables: Mapping[str, Decimal | int | str]) -> Decimal:
     """The value of `rule` with `variables` bound."""
-    parser = _Parser(tokenize(rule), variables)
+    parser = _Parser(_TOKEN.findall(rule), variables)
     value = parser.expression()
     if parser.peek() is not None:
         raise RuleError(f"unexpected {parser.peek()!r} in {rule!r}")
@@ -553,14 +518,6 @@ from pricekit.rounding import round_money
 from pricekit.rules import evaluate
 
 
-def _rate_table(base: str, pairs: Sequence[str]) -> RateTable:
-    rates = {}
-    for pair in pairs:
-        code, _, rate = pair.partition("=")
-        rates[code.strip().upper()] = rate.strip()
-    return RateTable(base, rates)
-
-
 def cmd_quote(args: argparse.Namespace) -> str:
     subtotal = Money.parse(args.subtotal)
     variables = {"subtotal": subtotal.amount, "qty": Decimal(args.qty)}
@@ -569,7 +526,7 @@ def cmd_quote(args: argparse.Namespace) -> str:
 
 
 def cmd_total(args: argparse.Namespace) -> str:
-    table = _rate_table(args.base, args.rate)
+    table = RateTable(args.base, dict(pair.upper().split("=", 1) for pair in args.rate))
     total = Money.zero(args.to)
     for item in args.amounts:
         total = total + table.convert(Money.parse(item), args.to)
@@ -613,29 +570,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 '''
 
-TEST_MONEY = r'''from decimal import Decimal
+TEST_MONEY = r'''import pytest
 
-import pytest
-
-from pricekit.currency import UnknownCurrency
 from pricekit.money import CurrencyMismatch, Money
 
 
-def test_parse_and_str():
+def test_parse_arithmetic_and_minor_units():
     money = Money.parse("12.50 eur")
     assert money == Money.of("12.50", "EUR")
-    assert str(money) == "12.50 EUR"
-
-
-def test_unknown_currency_is_rejected():
-    with pytest.raises(UnknownCurrency):
-        Money.of("1", "XXX")
-
-
-def test_arithmetic_keeps_currency():
-    total = Money.of("10.00", "EUR") + Money.of("2.50", "EUR") - Money.of("0.50", "EUR")
-    assert total == Money.of("12.00", "EUR")
+    assert money + Money.of("2.50", "EUR") - Money.of("1", "EUR") == Money.of("14.00", "EUR")
     assert Money.of("2.50", "EUR") * 3 == Money.of("7.50", "EUR")
+    assert Money.of("12.34", "EUR").minor_units == 1234
+    assert Money.from_minor(1500, "JPY") == Money.of("1500", "JPY")
 
 
 def test_mixing_currencies_raises():
@@ -648,12 +594,6 @@ def test_ordering_within_currency():
     assert Money.of("10.00", "EUR") <= Money.of("10", "EUR")
     assert Money.of("10.01", "EUR") > Money.of("10.00", "EUR")
     assert max(Money.of("3", "USD"), Money.of("7", "USD")) == Money.of("7", "USD")
-
-
-def test_minor_units_round_trip():
-    assert Money.of("12.34", "EUR").minor_units == 1234
-    assert Money.from_minor(1234, "EUR") == Money.of("12.34", "EUR")
-    assert Money.from_minor(1500, "JPY").amount == Decimal(1500)
 '''
 
 TEST_ROUNDING = r'''from decimal import Decimal
@@ -664,16 +604,9 @@ from pricekit.money import Money
 from pricekit.rounding import quantize, round_money
 
 
-def test_half_even_is_the_default():
+def test_modes_and_currency_exponents():
     assert quantize(Decimal("2.345"), 2) == Decimal("2.34")
-    assert quantize(Decimal("2.355"), 2) == Decimal("2.36")
-
-
-def test_half_up_for_receipts():
     assert round_money(Money.of("2.345", "EUR"), "half_up") == Money.of("2.35", "EUR")
-
-
-def test_round_to_currency_exponent():
     assert round_money(Money.of("1499.5", "JPY"), "half_up").amount == Decimal("1500")
     assert round_money(Money.of("1.2345", "KWD")).amount == Decimal("1.234")
 
@@ -694,22 +627,15 @@ from pricekit.money import Money
 RATES = RateTable("EUR", {"USD": "1.0842", "GBP": "0.8571", "JPY": "162.35"})
 
 
-def test_cross_rate():
-    assert RATES.rate("EUR", "USD") == Decimal("1.0842")
-    assert RATES.rate("USD", "USD") == 1
-
-
 def test_convert_rounds_to_target_minor_unit():
+    assert RATES.rate("EUR", "USD") == Decimal("1.0842")
     assert RATES.convert(Money.of("10.00", "USD"), "EUR").amount == Decimal("9.22")
     assert RATES.convert(Money.of("10.00", "EUR"), "JPY").amount == Decimal("1624")
 
 
-def test_same_currency_is_unchanged():
+def test_same_currency_and_missing_rates():
     money = Money.of("5.00", "GBP")
     assert RATES.convert(money, "GBP") is money
-
-
-def test_missing_rate():
     with pytest.raises(UnknownCurrency):
         RATES.convert(Money.of("1.00", "CHF"), "EUR")
 '''
@@ -726,9 +652,6 @@ def eur(amount):
 
 def test_split_three_ways_keeps_every_cent():
     assert split(eur("100.00"), 3) == [eur("33.34"), eur("33.33"), eur("33.33")]
-
-
-def test_allocate_by_ratio():
     assert allocate(eur("10.00"), [3, 7]) == [eur("3.00"), eur("7.00")]
 
 
@@ -743,20 +666,11 @@ TEST_FMT = r'''from pricekit.fmt import NBSP, format_money
 from pricekit.money import Money
 
 
-def test_us_dollars():
+def test_locales():
     assert format_money(Money.of("1234.5", "USD")) == "$1,234.50"
-
-
-def test_german_euros():
     assert format_money(Money.of("1234.5", "EUR"), "de_DE") == f"1.234,50{NBSP}€"
-
-
-def test_yen_has_no_decimals():
     assert format_money(Money.of("1500", "JPY"), "ja_JP") == "¥1,500"
-
-
-def test_negative_amounts():
-    assert format_money(Money.of("-3.2", "GBP"), "en_GB") == "-£3.20"
+    assert format_money(Money.of("-3.2", "GBP")) == "-£3.20"
 '''
 
 TEST_RULES = r'''from decimal import Decimal
@@ -767,18 +681,11 @@ from pricekit.money import Money
 from pricekit.rules import RuleError, RuleSet, evaluate
 
 
-def test_arithmetic_precedence():
+def test_precedence_variables_and_functions():
     assert evaluate("2 + 3 * 4", {}) == 14
     assert evaluate("(2 + 3) * 4", {}) == 20
-
-
-def test_variables_and_functions():
-    rule = "max(subtotal - 5, subtotal * 0.95)"
-    assert evaluate(rule, {"subtotal": Decimal("200")}) == Decimal("195")
+    assert evaluate("max(subtotal - 5, subtotal * 0.95)", {"subtotal": Decimal("200")}) == 195
     assert evaluate("min(qty, 10) * 2.50", {"qty": 12}) == Decimal("25.00")
-
-
-def test_unknown_name():
     with pytest.raises(RuleError):
         evaluate("subtotal * vip", {"subtotal": 1})
 
@@ -797,19 +704,10 @@ def test_rule_sets_do_not_share_rules():
 TEST_CLI = r'''from pricekit.cli import main
 
 
-def test_quote(capsys):
+def test_quote_and_split(capsys):
     assert main(["quote", "100.00 EUR", "--rule", "subtotal * 0.9"]) == 0
-    assert capsys.readouterr().out == "€90.00\n"
-
-
-def test_total_in_one_currency(capsys):
-    main(["total", "12.00 EUR", "0.50 EUR", "--to", "EUR"])
-    assert capsys.readouterr().out == "€12.50\n"
-
-
-def test_split(capsys):
-    main(["split", "10.00 USD", "3"])
-    assert capsys.readouterr().out.splitlines() == ["$3.34", "$3.33", "$3.33"]
+    assert main(["split", "10.00 USD", "3"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["€90.00", "$3.34", "$3.33", "$3.33"]
 '''
 
 BASE = (
@@ -853,7 +751,6 @@ BASE = (
         files={
             "src/pricekit/rules.py": RULES,
             "src/pricekit/cli.py": CLI,
-            "src/pricekit/__main__.py": MAIN,
             "tests/test_rules.py": TEST_RULES,
             "tests/test_cli.py": TEST_CLI,
         },
@@ -1031,9 +928,6 @@ TEST_ALLOCATE_LARGEST = TEST_ALLOCATE + r'''
 
 def test_leftover_goes_to_largest_share():
     assert allocate(eur("100.00"), [1, 2]) == [eur("33.33"), eur("66.67")]
-
-
-def test_zero_ratio_part_stays_zero():
     assert allocate(eur("10.00"), [0, 1, 1]) == [eur("0.00"), eur("5.00"), eur("5.00")]
 '''
 
@@ -1092,7 +986,7 @@ RULES_UNARY_BUGGY = _sub(
     '''    min(qty, 10) * 2.50
 ''',
     '''    min(qty, 10) * 2.50
-    max(subtotal * -0.1, -20)        (credit notes: negative amounts)
+    max(subtotal * -0.1, -20)          (credit notes)
 ''',
 )
 RULES_UNARY_FIXED = _sub(
@@ -1234,14 +1128,13 @@ def test_converted_amounts_add_up_in_the_target():
 # --- case: unbound-local (rounding_mode fallback) ------------------------------------------------
 
 ROUNDING_LENIENT_BUGGY = _sub(
-    _sub(
-        ROUNDING,
-        '''    try:
+    ROUNDING,
+    '''    try:
         return MODES[mode]
     except KeyError:
         raise ValueError(f"unknown rounding mode {mode!r}; expected one of {sorted(MODES)}") from None
 ''',
-        '''    try:
+    '''    try:
         rounding = MODES[mode]
     except KeyError:
         # Market configs carry names we do not know ("commercial", "bankers"); a quote should
@@ -1249,12 +1142,9 @@ ROUNDING_LENIENT_BUGGY = _sub(
         log.warning("unknown rounding mode %r, using half_even", mode)
     return rounding
 ''',
-    ),
-    "from pricekit.currency import get_currency\n",
-    "from pricekit.currency import get_currency\n",
 )
 ROUNDING_LENIENT_BUGGY = _sub(
-    _sub(ROUNDING_LENIENT_BUGGY, "from decimal import (", "import logging\nfrom decimal import ("),
+    _sub(ROUNDING_LENIENT_BUGGY, "from decimal import ROUND", "import logging\nfrom decimal import ROUND"),
     "\nMODES = {",
     "\nlog = logging.getLogger(__name__)\n\nMODES = {",
 )
@@ -1328,11 +1218,8 @@ FMT_TRAILING_FIXED = _sub(
 )
 TEST_FMT_TRAILING = TEST_FMT + r'''
 
-def test_alphabetic_symbol_goes_after_the_amount():
+def test_alphabetic_symbols_and_overrides():
     assert format_money(Money.of("99", "SEK"), "en_US") == f"99.00{NBSP}kr"
-
-
-def test_symbol_override():
     assert format_money(Money.of("5", "USD"), "en_US", symbol="US$") == f"US${NBSP}5.00"
 '''
 BUG_FMT = "fmt: symbol override; alphabetic symbols go after the amount"
