@@ -786,7 +786,7 @@ BASE = (
         },
     ),
     Commit(
-        message="flags: feature flags with schedules and percentage rollouts",
+        message="flags: feature flags with start/end schedules",
         author=DEV,
         date="2025-11-18T16:40:00-05:00",
         files={"svcconf/flags.py": FLAGS, "tests/test_flags.py": TEST_FLAGS},
