@@ -1304,7 +1304,11 @@ CASES: list[CaseSpec] = [
             ),
             LATER_README,
         ),
-        failing_tests=("tests/test_allocate.py::test_leftover_goes_to_largest_share",),
+        failing_tests=(
+            "tests/test_allocate.py::test_leftover_goes_to_largest_share",
+            "tests/test_allocate.py::test_split_three_ways_keeps_every_cent",
+            "tests/test_cli.py::test_quote_and_split",
+        ),
         gold=_gold("src/pricekit/allocate.py", "allocate", BUG_ALLOCATE),
         fix={"src/pricekit/allocate.py": ALLOCATE_LARGEST_FIXED},
         hidden={"tests/test_hidden_allocation.py": HIDDEN_ALLOCATE},
