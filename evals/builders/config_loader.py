@@ -24,7 +24,7 @@ def _sub(text: str, old: str, new: str) -> str:
 
 # --- base files -----------------------------------------------------------------------------
 
-PYPROJECT = r'''[project]
+PYPROJECT = r"""[project]
 name = "svcconf"
 version = "2.1.0"
 description = "Configuration loading for the Ledgerly billing services"
@@ -43,9 +43,9 @@ packages = ["svcconf"]
 [tool.pytest.ini_options]
 pythonpath = ["."]
 testpaths = ["tests"]
-'''
+"""
 
-README = r'''# svcconf
+README = r"""# svcconf
 
 Configuration loading for the billing services (billing-api, invoicer, dunning-worker).
 
@@ -65,7 +65,7 @@ Layers, later ones winning key by key:
 
 Durations are written `"30s"`, `"5m"`, `"1h30m"`; sizes `"512MB"`, `"1.5GiB"`.
 `svcconf check FILE`, `svcconf env FILE` and `svcconf flags FILE` are the deploy-time tools.
-'''
+"""
 
 INIT = r'''"""svcconf: configuration loading for the billing services."""
 
@@ -583,7 +583,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 '''
 
-PRODUCTION = r'''# billing-api, production. Host-specific overrides live in conf.d/ (managed by ops).
+PRODUCTION = r"""# billing-api, production. Host-specific overrides live in conf.d/ (managed by ops).
 
 [server]
 host = "0.0.0.0"
@@ -607,9 +607,9 @@ end = 2026-04-30T00:00:00+02:00
 
 [flags.invoice_pdf_v2]
 enabled = false
-'''
+"""
 
-STAGING = r'''# billing-api, staging
+STAGING = r"""# billing-api, staging
 [server]
 host = 0.0.0.0
 port = 8080
@@ -623,9 +623,9 @@ pool_size = 5
 [cache]
 backend = memory
 max_size = 256MB
-'''
+"""
 
-TEST_UNITS = r'''import pytest
+TEST_UNITS = r"""import pytest
 
 from svcconf.errors import ConfigError
 from svcconf.units import parse_duration, parse_size
@@ -650,9 +650,9 @@ def test_bad_duration():
 )
 def test_sizes(text, size):
     assert parse_size(text) == size
-'''
+"""
 
-TEST_COERCE = r'''import pytest
+TEST_COERCE = r"""import pytest
 
 from svcconf.coerce import coerce, to_bool, to_int
 from svcconf.errors import ConfigError
@@ -669,9 +669,9 @@ def test_booleans_and_integers():
 def test_coerce_names_the_key():
     with pytest.raises(ConfigError, match="server.port: not an integer"):
         coerce("eighty", "int", key="server.port")
-'''
+"""
 
-TEST_LOADER = r'''import pytest
+TEST_LOADER = r"""import pytest
 
 from svcconf.errors import ConfigError
 from svcconf.loader import load
@@ -713,9 +713,9 @@ def test_errors_name_the_place(tmp_path):
     with pytest.raises(ConfigError) as raised:
         load(path, environ={})
     assert str(raised.value).startswith(f"{path}, line 3: ")
-'''
+"""
 
-TEST_FLAGS = r'''from datetime import datetime, timezone
+TEST_FLAGS = r"""from datetime import datetime, timezone
 
 import pytest
 
@@ -739,9 +739,9 @@ def test_unscheduled_disabled_and_unknown_flags():
     assert not flags.is_enabled("missing")
     with pytest.raises(ConfigError, match="unknown keys"):
         FlagSet.from_tables({"x": {"enable": True}})
-'''
+"""
 
-TEST_CLI = r'''from svcconf.cli import main
+TEST_CLI = r"""from svcconf.cli import main
 
 
 def test_check(tmp_path, capsys):
@@ -763,7 +763,7 @@ def test_env_file(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert "BIND=0.0.0.0:9000" in out
     assert "METRICS_PORT=9001" in out
-'''
+"""
 
 BASE = (
     Commit(
@@ -834,11 +834,11 @@ LATER_README = Commit(
     date="2026-03-03T09:25:00-05:00",
     files={
         "README.md": README
-        + r'''
+        + r"""
 Example: `deploy/production.toml` says `workers = 8`, ops' `conf.d/50-host.ini` says
 `workers = 16` on the big hosts, and an incident runbook may export `SVC_SERVER__WORKERS=4`;
 the service then runs 4 workers.
-'''
+"""
     },
 )
 
@@ -847,7 +847,7 @@ LATER_CI = Commit(
     author=JONAS,
     date="2026-03-04T16:02:00+01:00",
     files={
-        ".gitlab-ci.yml": r'''stages: [test]
+        ".gitlab-ci.yml": r"""stages: [test]
 
 test:
   stage: test
@@ -855,7 +855,7 @@ test:
   script:
     - pip install pytest
     - python -m pytest -q
-'''
+"""
     },
 )
 
@@ -864,11 +864,11 @@ test:
 UNITS_SUFFIX_BUGGY = _sub(
     _sub(
         UNITS,
-        '''_SIZE = re.compile(r"(\\d+(?:\\.\\d+)?)([KMGT]i?B|B)?")
+        """_SIZE = re.compile(r"(\\d+(?:\\.\\d+)?)([KMGT]i?B|B)?")
 _BYTES = {"B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4}
 _BYTES |= {"KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4}
-''',
-        '''# Longest suffixes first, so "mib" is not read as "b".
+""",
+        """# Longest suffixes first, so "mib" is not read as "b".
 _SIZE_SUFFIXES = (
     ("kib", 1024),
     ("mib", 1024**2),
@@ -880,32 +880,32 @@ _SIZE_SUFFIXES = (
     ("tb", 1000**4),
     ("b", 1),
 )
-''',
+""",
     ),
-    '''    match = _SIZE.fullmatch(str(value).strip())
+    """    match = _SIZE.fullmatch(str(value).strip())
     if match is None:
         raise ConfigError(f"not a size: {value!r} (try '512MB' or '1GiB')")
     number, unit = match.groups()
     return int(to_decimal(number) * _BYTES[unit or "B"])
-''',
-    '''    # Case and spacing as ops write them: "512MB", "512 mb", "2 GiB".
+""",
+    """    # Case and spacing as ops write them: "512MB", "512 mb", "2 GiB".
     text = str(value).strip().lower()
     for suffix, factor in _SIZE_SUFFIXES:
         if text.endswith(suffix):
             return int(text[: -len(suffix)]) * factor
     return int(text)
-''',
+""",
 )
 UNITS_SUFFIX_BUGGY = _sub(UNITS_SUFFIX_BUGGY, "from svcconf.coerce import to_decimal\n", "")
 UNITS_SUFFIX_FIXED = _sub(
     _sub(
         UNITS_SUFFIX_BUGGY,
-        '''    for suffix, factor in _SIZE_SUFFIXES:
+        """    for suffix, factor in _SIZE_SUFFIXES:
         if text.endswith(suffix):
             return int(text[: -len(suffix)]) * factor
     return int(text)
-''',
-        '''    number, factor = text, 1
+""",
+        """    number, factor = text, 1
     for suffix, suffix_factor in _SIZE_SUFFIXES:
         if text.endswith(suffix):
             number, factor = text[: -len(suffix)], suffix_factor
@@ -914,20 +914,23 @@ UNITS_SUFFIX_FIXED = _sub(
         return int(Decimal(number.strip()) * factor)
     except InvalidOperation:
         raise ConfigError(f"not a size: {value!r} (try '512MB' or '1.5GiB')") from None
-''',
+""",
     ),
     "import re\n",
     "import re\nfrom decimal import Decimal, InvalidOperation\n",
 )
-TEST_UNITS_SUFFIX = TEST_UNITS + r'''
+TEST_UNITS_SUFFIX = (
+    TEST_UNITS
+    + r"""
 
 def test_sizes_as_ops_write_them():
     assert parse_size("512 mb") == 512_000_000
     assert parse_size("2 GiB") == 2 * 1024**3
-'''
+"""
+)
 BUG_SIZES = "units: accept sizes with spaces and lower-case units ('512 mb', '2 GiB')"
 
-HIDDEN_SIZES = r'''import pytest
+HIDDEN_SIZES = r"""import pytest
 
 from svcconf.errors import ConfigError
 from svcconf.units import parse_size
@@ -949,14 +952,14 @@ def test_whole_sizes_still_parse():
 def test_garbage_is_a_config_error():
     with pytest.raises(ConfigError):
         parse_size("lots")
-'''
+"""
 
 # --- case: missing-key ([env.<name>] tables) -------------------------------------------------------
 
 LOADER_ENV_TABLES_BUGGY = _sub(
     _sub(
         LOADER,
-        '''def env_overrides(environ: Mapping[str, str]) -> Raw:''',
+        """def env_overrides(environ: Mapping[str, str]) -> Raw:""",
         '''def select_environment(raw: Raw, environment: str | None) -> Raw:
     """Fold the `[env.<environment>.<section>]` tables over the base sections; drop them all."""
     tables = raw.pop("env", {})
@@ -967,29 +970,31 @@ LOADER_ENV_TABLES_BUGGY = _sub(
 
 def env_overrides(environ: Mapping[str, str]) -> Raw:''',
     ),
-    '''    for drop_in in drop_ins(path):
+    """    for drop_in in drop_ins(path):
         merge(raw, read_file(drop_in))
-''',
-    '''    for drop_in in drop_ins(path):
+""",
+    """    for drop_in in drop_ins(path):
         merge(raw, read_file(drop_in))
     select_environment(raw, environ.get("SVC_ENV"))
-''',
+""",
 )
 LOADER_ENV_TABLES_BUGGY = _sub(
     LOADER_ENV_TABLES_BUGGY,
-    '''next to it in name order (ops put host-specific overrides there), then the config service when
+    """next to it in name order (ops put host-specific overrides there), then the config service when
 SVC_CONFIG_SERVICE is set, then environment variables named SVC_<SECTION>__<KEY>.
-''',
-    '''next to it in name order (ops put host-specific overrides there), then the `[env.<SVC_ENV>.*]`
+""",
+    """next to it in name order (ops put host-specific overrides there), then the `[env.<SVC_ENV>.*]`
 tables, then the config service when SVC_CONFIG_SERVICE is set, then SVC_<SECTION>__<KEY> variables.
-''',
+""",
 )
 LOADER_ENV_TABLES_FIXED = _sub(
     LOADER_ENV_TABLES_BUGGY,
     "        merge(raw, tables[environment])\n",
     "        merge(raw, tables.get(environment, {}))\n",
 )
-TEST_LOADER_ENV_TABLES = TEST_LOADER + r'''
+TEST_LOADER_ENV_TABLES = (
+    TEST_LOADER
+    + r"""
 
 def test_environment_tables(tmp_path):
     path = write(
@@ -1001,10 +1006,11 @@ def test_environment_tables(tmp_path):
     assert load(path, environ={"SVC_ENV": "production"}).server.workers == 16
     assert load(path, environ={"SVC_ENV": "staging"}).server.workers == 1
     assert load(path, environ={}).server.workers == 4
-'''
+"""
+)
 BUG_ENV_TABLES = "loader: per-environment [env.<name>] tables selected by SVC_ENV"
 
-HIDDEN_ENV_TABLES = r'''from svcconf.loader import load
+HIDDEN_ENV_TABLES = r"""from svcconf.loader import load
 
 
 def write(path, text):
@@ -1027,7 +1033,7 @@ def test_no_table_for_this_environment(tmp_path):
 def test_table_for_this_environment_applies(tmp_path):
     path = write(tmp_path / "api.toml", "[server]\nworkers = 8\n[env.production.server]\nworkers = 16\n")
     assert load(path, environ={"SVC_ENV": "production"}).server.workers == 16
-'''
+"""
 
 # --- case: type-mixup (environment overrides skip coercion) ----------------------------------------
 
@@ -1055,29 +1061,32 @@ LOADER_ENV_AFTER_BUGGY = _sub(
         setattr(getattr(settings, section), key, value)
 ''',
     ),
-    '''    merge(raw, env_overrides(environ))
+    """    merge(raw, env_overrides(environ))
     return build(raw, source=str(path))
-''',
-    '''    settings = build(raw, source=str(path))
+""",
+    """    settings = build(raw, source=str(path))
     apply_env_overrides(settings, environ)
     return settings
-''',
+""",
 )
 LOADER_ENV_AFTER_FIXED = _sub(
     LOADER_ENV_AFTER_BUGGY,
     "        setattr(getattr(settings, section), key, value)\n",
     "        setattr(getattr(settings, section), key, coerce(value, SCHEMA[section][key], key=name))\n",
 )
-TEST_LOADER_ENV_AFTER = TEST_LOADER + r'''
+TEST_LOADER_ENV_AFTER = (
+    TEST_LOADER
+    + r"""
 
 def test_unknown_environment_variable_is_named(tmp_path):
     path = write(tmp_path / "api.toml", "[server]\nport = 80\n")
     with pytest.raises(ConfigError, match="SVC_SERVER__PROT does not name a setting"):
         load(path, environ={"SVC_SERVER__PROT": "8080"})
-'''
+"""
+)
 BUG_ENV_AFTER = "loader: name the offending SVC_* variable when an override is unknown"
 
-HIDDEN_ENV_TYPES = r'''import pytest
+HIDDEN_ENV_TYPES = r"""import pytest
 
 from svcconf.errors import ConfigError
 from svcconf.loader import load
@@ -1105,7 +1114,7 @@ def test_bad_override_is_a_config_error(tmp_path):
     path.write_text("[server]\nport = 80\n")
     with pytest.raises(ConfigError, match="SVC_SERVER__WORKERS"):
         load(path, environ={"SVC_SERVER__WORKERS": "lots"})
-'''
+"""
 
 # --- case: naive-aware-datetime (flag schedules) ---------------------------------------------------
 
@@ -1118,10 +1127,10 @@ FLAGS_LOCAL_BUGGY = _sub(
     """A schedule bound. Times without an offset are the host's local wall-clock time, which
     is what ops write in the change calendar."""''',
     ),
-    '''    if value.tzinfo is None:
+    """    if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
-''',
+""",
     "    return value\n",
 )
 FLAGS_LOCAL_BUGGY = _sub(
@@ -1135,17 +1144,17 @@ FLAGS_LOCAL_BUGGY = _sub(
 )
 FLAGS_LOCAL_FIXED = _sub(
     FLAGS_LOCAL_BUGGY,
-    '''        raise ConfigError(f"not a date-time: {value!r}")
+    """        raise ConfigError(f"not a date-time: {value!r}")
     return value
-''',
-    '''        raise ConfigError(f"not a date-time: {value!r}")
+""",
+    """        raise ConfigError(f"not a date-time: {value!r}")
     if value.tzinfo is not None:
         # An explicit offset (TOML offset date-times): the same instant on the local clock.
         value = value.astimezone().replace(tzinfo=None)
     return value
-''',
+""",
 )
-TEST_FLAGS_LOCAL = r'''from datetime import datetime
+TEST_FLAGS_LOCAL = r"""from datetime import datetime
 
 import pytest
 
@@ -1173,10 +1182,10 @@ def test_unscheduled_disabled_and_unknown_flags():
     assert not flags.is_enabled("missing")
     with pytest.raises(ConfigError, match="unknown keys"):
         FlagSet.from_tables({"x": {"enable": True}})
-'''
+"""
 BUG_FLAGS_LOCAL = "flags: schedule times are local wall-clock time, as ops write them"
 
-HIDDEN_FLAGS_OFFSETS = r'''from datetime import datetime, timedelta, timezone
+HIDDEN_FLAGS_OFFSETS = r"""from datetime import datetime, timedelta, timezone
 
 from svcconf.flags import FlagSet
 
@@ -1202,7 +1211,7 @@ def test_local_schedules_unchanged():
     flags = FlagSet.from_tables({"launch": {"start": "2026-03-10T09:00:00"}})
     assert flags.is_enabled("launch", now=datetime(2026, 3, 10, 9, 0))
     assert not flags.is_enabled("launch", now=datetime(2026, 3, 10, 8, 59))
-'''
+"""
 
 # --- case: broken-rename (units -> quantities) ----------------------------------------------------
 
@@ -1213,28 +1222,31 @@ QUANTITIES = _sub(
 "1.5GiB")."""''',
 )
 REMOTE_RENAMED = _sub(
-    REMOTE, "from svcconf.units import parse_duration\n", "from svcconf.quantities import parse_duration\n"
+    REMOTE,
+    "from svcconf.units import parse_duration\n",
+    "from svcconf.quantities import parse_duration\n",
 )
 TEST_QUANTITIES = _sub(
-    TEST_UNITS, "from svcconf.units import parse_duration, parse_size\n",
+    TEST_UNITS,
+    "from svcconf.units import parse_duration, parse_size\n",
     "from svcconf.quantities import parse_duration, parse_size\n",
 )
 COERCE_RENAMED_FIXED = _sub(
     COERCE,
-    '''        # units imports to_decimal from here, so import it late rather than at the top.
+    """        # units imports to_decimal from here, so import it late rather than at the top.
         from svcconf import units
 
         return units.parse_duration if type_name == "duration" else units.parse_size
-''',
-    '''        # quantities imports to_decimal from here, so import it late rather than at the top.
+""",
+    """        # quantities imports to_decimal from here, so import it late rather than at the top.
         from svcconf import quantities
 
         return quantities.parse_duration if type_name == "duration" else quantities.parse_size
-''',
+""",
 )
 BUG_RENAME = "rename svcconf.units to svcconf.quantities"
 
-HIDDEN_RENAME = r'''from svcconf.coerce import coercer
+HIDDEN_RENAME = r"""from svcconf.coerce import coercer
 from svcconf.loader import load
 
 
@@ -1251,7 +1263,7 @@ def test_files_with_durations_and_sizes_load(tmp_path):
     assert settings.server.timeout == 45.0
     assert settings.server.max_body == 16_000_000
     assert settings.cache.ttl == 600.0
-'''
+"""
 
 # --- triggers -------------------------------------------------------------------------------------
 
@@ -1276,7 +1288,7 @@ def _boot(prelude: str = "") -> str:
     return BOOT.replace("{prelude}", prelude)
 
 
-CLI_TRIGGER = r'''#!/usr/bin/python3
+CLI_TRIGGER = r"""#!/usr/bin/python3
 # ExecStartPre of billing-api.service: {comment}
 import os
 import sys
@@ -1287,7 +1299,7 @@ from svcconf.cli import main
 {prelude}
 if __name__ == "__main__":
     sys.exit(main([{argv}, str(Path.cwd() / "deploy" / "production.toml")]))
-'''
+"""
 
 
 def _cli(comment: str, command: str, prelude: str = "") -> str:
@@ -1298,14 +1310,14 @@ def _cli(comment: str, command: str, prelude: str = "") -> str:
     )
 
 
-OPS_DROP_IN = r'''# Rendered by config management (salt: billing/api-host.sls) - do not edit by hand
+OPS_DROP_IN = r"""# Rendered by config management (salt: billing/api-host.sls) - do not edit by hand
 [server]
 workers = 16
 timeout = 60s
 # OPS-2291: more headroom on the big hosts
 workers = 24
 max_body = 32MB
-'''
+"""
 
 BAD_DATA_PRELUDE = (
     "# conf.d/ is ops' (salt renders it on each host before the service starts)\n"
@@ -1326,13 +1338,16 @@ CASES: list[CaseSpec] = [
         title="ValueError at start-up parsing cache.max_size = '1.5GiB'",
         app="config",
         bug_class="unhandled-parse-error",
-        history=BASE
-        + (
+        history=(
+            *BASE,
             Commit(
                 message=BUG_SIZES,
                 author=DEV,
                 date="2026-02-11T10:48:00-05:00",
-                files={"svcconf/units.py": UNITS_SUFFIX_BUGGY, "tests/test_units.py": TEST_UNITS_SUFFIX},
+                files={
+                    "svcconf/units.py": UNITS_SUFFIX_BUGGY,
+                    "tests/test_units.py": TEST_UNITS_SUFFIX,
+                },
             ),
             LATER_STAGING,
         ),
@@ -1348,13 +1363,16 @@ CASES: list[CaseSpec] = [
         title="KeyError 'production' loading a config without [env.*] tables",
         app="config",
         bug_class="missing-key",
-        history=BASE
-        + (
+        history=(
+            *BASE,
             Commit(
                 message=BUG_ENV_TABLES,
                 author=MARTA,
                 date="2026-02-16T15:30:00+01:00",
-                files={"svcconf/loader.py": LOADER_ENV_TABLES_BUGGY, "tests/test_loader.py": TEST_LOADER_ENV_TABLES},
+                files={
+                    "svcconf/loader.py": LOADER_ENV_TABLES_BUGGY,
+                    "tests/test_loader.py": TEST_LOADER_ENV_TABLES,
+                },
             ),
             LATER_README,
             LATER_CI,
@@ -1372,13 +1390,16 @@ CASES: list[CaseSpec] = [
         title="TypeError computing the metrics port: SVC_SERVER__PORT stays a string",
         app="config",
         bug_class="type-mixup",
-        history=BASE
-        + (
+        history=(
+            *BASE,
             Commit(
                 message=BUG_ENV_AFTER,
                 author=JONAS,
                 date="2026-02-19T09:57:00+01:00",
-                files={"svcconf/loader.py": LOADER_ENV_AFTER_BUGGY, "tests/test_loader.py": TEST_LOADER_ENV_AFTER},
+                files={
+                    "svcconf/loader.py": LOADER_ENV_AFTER_BUGGY,
+                    "tests/test_loader.py": TEST_LOADER_ENV_AFTER,
+                },
             ),
             LATER_STAGING,
         ),
@@ -1398,13 +1419,16 @@ CASES: list[CaseSpec] = [
         title="TypeError comparing a flag's offset start time with naive local now",
         app="config",
         bug_class="naive-aware-datetime",
-        history=BASE
-        + (
+        history=(
+            *BASE,
             Commit(
                 message=BUG_FLAGS_LOCAL,
                 author=DEV,
                 date="2026-02-24T13:21:00-05:00",
-                files={"svcconf/flags.py": FLAGS_LOCAL_BUGGY, "tests/test_flags.py": TEST_FLAGS_LOCAL},
+                files={
+                    "svcconf/flags.py": FLAGS_LOCAL_BUGGY,
+                    "tests/test_flags.py": TEST_FLAGS_LOCAL,
+                },
             ),
             LATER_CI,
         ),
@@ -1421,8 +1445,8 @@ CASES: list[CaseSpec] = [
         title="ImportError: cannot import name 'units' from 'svcconf' loading durations",
         app="config",
         bug_class="broken-rename",
-        history=BASE
-        + (
+        history=(
+            *BASE,
             Commit(
                 message=BUG_RENAME,
                 author=MARTA,
@@ -1450,7 +1474,7 @@ CASES: list[CaseSpec] = [
         app="config",
         bug_class="bad-data",
         expect="escalate",
-        history=BASE + (LATER_STAGING, LATER_CI),
+        history=(*BASE, LATER_STAGING, LATER_CI),
         trigger=_boot(BAD_DATA_PRELUDE),
         gold=None,
         shape="sentry_webhook",
@@ -1463,8 +1487,10 @@ CASES: list[CaseSpec] = [
         app="config",
         bug_class="infrastructure",
         expect="escalate",
-        history=BASE + (LATER_README,),
-        trigger=_boot('os.environ.setdefault("SVC_CONFIG_SERVICE", "127.0.0.1:8411")  # confd agent on the host\n'),
+        history=(*BASE, LATER_README),
+        trigger=_boot(
+            'os.environ.setdefault("SVC_CONFIG_SERVICE", "127.0.0.1:8411")  # confd agent on the host\n'
+        ),
         gold=None,
         project=PROJECT,
         deploy_path="/app",

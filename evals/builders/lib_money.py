@@ -23,7 +23,7 @@ def _sub(text: str, old: str, new: str) -> str:
 
 # --- base files -----------------------------------------------------------------------------
 
-PYPROJECT = r'''[project]
+PYPROJECT = r"""[project]
 name = "pricekit"
 version = "1.3.0"
 description = "Exact money arithmetic, conversion, allocation and price rules for the shop services"
@@ -42,9 +42,9 @@ where = ["src"]
 [tool.pytest.ini_options]
 pythonpath = ["src"]
 testpaths = ["tests"]
-'''
+"""
 
-README = r'''# pricekit
+README = r"""# pricekit
 
 Exact money arithmetic for the Acme shop services: a `Money` value type on `Decimal`,
 ISO 4217 currencies, exchange-rate tables, allocation without losing cents, locale-aware
@@ -58,7 +58,7 @@ split(Money.of("100.00", "EUR"), 3)   # 33.34, 33.33, 33.33
 ```
 
 Run the tests with `python -m pytest`.
-'''
+"""
 
 INIT = r'''"""pricekit: exact money arithmetic for the shop services."""
 
@@ -570,7 +570,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 '''
 
-TEST_MONEY = r'''import pytest
+TEST_MONEY = r"""import pytest
 
 from pricekit.money import CurrencyMismatch, Money
 
@@ -594,9 +594,9 @@ def test_ordering_within_currency():
     assert Money.of("10.00", "EUR") <= Money.of("10", "EUR")
     assert Money.of("10.01", "EUR") > Money.of("10.00", "EUR")
     assert max(Money.of("3", "USD"), Money.of("7", "USD")) == Money.of("7", "USD")
-'''
+"""
 
-TEST_ROUNDING = r'''from decimal import Decimal
+TEST_ROUNDING = r"""from decimal import Decimal
 
 import pytest
 
@@ -614,9 +614,9 @@ def test_modes_and_currency_exponents():
 def test_unknown_mode_is_rejected():
     with pytest.raises(ValueError, match="unknown rounding mode"):
         quantize(Decimal("1.005"), 2, "bankers")
-'''
+"""
 
-TEST_EXCHANGE = r'''from decimal import Decimal
+TEST_EXCHANGE = r"""from decimal import Decimal
 
 import pytest
 
@@ -638,9 +638,9 @@ def test_same_currency_and_missing_rates():
     assert RATES.convert(money, "GBP") is money
     with pytest.raises(UnknownCurrency):
         RATES.convert(Money.of("1.00", "CHF"), "EUR")
-'''
+"""
 
-TEST_ALLOCATE = r'''import pytest
+TEST_ALLOCATE = r"""import pytest
 
 from pricekit.allocate import allocate, split
 from pricekit.money import Money
@@ -660,9 +660,9 @@ def test_allocate_rejects_bad_ratios():
         allocate(eur("1.00"), [0, 0])
     with pytest.raises(ValueError):
         split(eur("1.00"), 0)
-'''
+"""
 
-TEST_FMT = r'''from pricekit.fmt import NBSP, format_money
+TEST_FMT = r"""from pricekit.fmt import NBSP, format_money
 from pricekit.money import Money
 
 
@@ -671,9 +671,9 @@ def test_locales():
     assert format_money(Money.of("1234.5", "EUR"), "de_DE") == f"1.234,50{NBSP}€"
     assert format_money(Money.of("1500", "JPY"), "ja_JP") == "¥1,500"
     assert format_money(Money.of("-3.2", "GBP")) == "-£3.20"
-'''
+"""
 
-TEST_RULES = r'''from decimal import Decimal
+TEST_RULES = r"""from decimal import Decimal
 
 import pytest
 
@@ -699,16 +699,16 @@ def test_rule_sets_do_not_share_rules():
     retail = RuleSet("EUR")
     RuleSet("EUR").add("staff", "price * 0.8")
     assert retail.apply(Money.of("100.00", "EUR")) == Money.of("100.00", "EUR")
-'''
+"""
 
-TEST_CLI = r'''from pricekit.cli import main
+TEST_CLI = r"""from pricekit.cli import main
 
 
 def test_quote_and_split(capsys):
     assert main(["quote", "100.00 EUR", "--rule", "subtotal * 0.9"]) == 0
     assert main(["split", "10.00 USD", "3"]) == 0
     assert capsys.readouterr().out.splitlines() == ["€90.00", "$3.34", "$3.33", "$3.33"]
-'''
+"""
 
 BASE = (
     Commit(
@@ -760,7 +760,7 @@ BASE = (
 
 # --- unrelated later work (other files than the bug's) -------------------------------------------
 
-CI = r'''name: tests
+CI = r"""name: tests
 on: [push, pull_request]
 jobs:
   test:
@@ -775,7 +775,7 @@ jobs:
           python-version: ${{ matrix.python }}
       - run: pip install pytest
       - run: python -m pytest -q
-'''
+"""
 
 LATER_CI = Commit(
     message="ci: run the tests on 3.11 and 3.12",
@@ -790,13 +790,13 @@ LATER_README = Commit(
     date="2026-03-04T15:20:00+05:30",
     files={
         "README.md": README
-        + r'''
+        + r"""
 ## Command line
 
     pricekit quote "120.00 EUR" --rule "max(subtotal - 5, subtotal * 0.95)"
     pricekit total "12.00 USD" "5.00 EUR" --to EUR --rate USD=1.0842
     pricekit split "100.00 EUR" 3
-'''
+"""
     },
 )
 
@@ -832,14 +832,14 @@ LATER_LOCALES = Commit(
 
 # --- case: wrong-operator (Money.__le__) ---------------------------------------------------------
 
-_COMPARE_BASE = '''    def __lt__(self, other: object) -> bool:
+_COMPARE_BASE = """    def __lt__(self, other: object) -> bool:
         if not isinstance(other, Money):
             return NotImplemented
         self._same_currency(other)
         return self.amount < other.amount
-'''
+"""
 
-_COMPARE_EXPLICIT = '''    # Explicit comparisons: functools.total_ordering showed up in the price-sorting profile.
+_COMPARE_EXPLICIT = """    # Explicit comparisons: functools.total_ordering showed up in the price-sorting profile.
     def _other_amount(self, other: Money) -> Decimal:
         self._same_currency(other)
         return other.amount
@@ -855,7 +855,7 @@ _COMPARE_EXPLICIT = '''    # Explicit comparisons: functools.total_ordering show
 
     def __ge__(self, other: Money) -> bool:
         return self.amount >= self._other_amount(other)
-'''
+"""
 
 MONEY_EXPLICIT_BUGGY = _sub(
     _sub(
@@ -873,7 +873,7 @@ MONEY_EXPLICIT_FIXED = _sub(
 )
 BUG_ORDERING = "money: replace functools.total_ordering with explicit comparisons"
 
-HIDDEN_ORDERING = r'''import pytest
+HIDDEN_ORDERING = r"""import pytest
 
 from pricekit.money import CurrencyMismatch, Money
 
@@ -897,22 +897,22 @@ def test_less_or_equal_when_smaller_or_larger():
 def test_comparing_currencies_still_raises():
     with pytest.raises(CurrencyMismatch):
         eur("1") <= Money.of("1", "USD")
-'''
+"""
 
 # --- case: off-by-one (allocate) -----------------------------------------------------------------
 
-_LEFTOVER_BASE = '''    for index in range(remainder):
+_LEFTOVER_BASE = """    for index in range(remainder):
         shares[index] += 1
-'''
+"""
 
-_LEFTOVER_LARGEST = '''    # Largest ratios first: an extra cent matters least there, and a zero-ratio part
+_LEFTOVER_LARGEST = """    # Largest ratios first: an extra cent matters least there, and a zero-ratio part
     # (a waived fee, a voucher line) must stay at zero.
     order = sorted(range(len(ratios)), key=lambda index: ratios[index], reverse=True)
     for position, index in enumerate(order):
         if position > remainder:
             break
         shares[index] += 1
-'''
+"""
 
 ALLOCATE_LARGEST_BUGGY = _sub(
     _sub(ALLOCATE, _LEFTOVER_BASE, _LEFTOVER_LARGEST),
@@ -924,14 +924,17 @@ ALLOCATE_LARGEST_FIXED = _sub(
 )
 BUG_ALLOCATE = "allocate: leftover cents go to the largest shares, never to zero-ratio parts"
 
-TEST_ALLOCATE_LARGEST = TEST_ALLOCATE + r'''
+TEST_ALLOCATE_LARGEST = (
+    TEST_ALLOCATE
+    + r"""
 
 def test_leftover_goes_to_largest_share():
     assert allocate(eur("100.00"), [1, 2]) == [eur("33.33"), eur("66.67")]
     assert allocate(eur("10.00"), [0, 1, 1]) == [eur("0.00"), eur("5.00"), eur("5.00")]
-'''
+"""
+)
 
-HIDDEN_ALLOCATE = r'''import pytest
+HIDDEN_ALLOCATE = r"""import pytest
 
 from pricekit.allocate import allocate, split
 from pricekit.money import Money
@@ -958,7 +961,7 @@ def test_leftover_goes_to_the_largest_shares_only():
 def test_no_leftover_no_extra_cent():
     assert allocate(eur("10.00"), [0, 1, 1]) == [eur("0.00"), eur("5.00"), eur("5.00")]
     assert split(eur("9.00"), 3) == [eur("3.00")] * 3
-'''
+"""
 
 # --- case: runaway-recursion (unary minus) -------------------------------------------------------
 
@@ -973,33 +976,33 @@ RULES_UNARY_BUGGY = _sub(
         "            right = self.unary()\n",
     ),
     "    def factor(self) -> Decimal:\n",
-    '''    def unary(self) -> Decimal:
+    """    def unary(self) -> Decimal:
         if self.peek() == "-":
             return -self.unary()
         return self.factor()
 
     def factor(self) -> Decimal:
-''',
+""",
 )
 RULES_UNARY_BUGGY = _sub(
     RULES_UNARY_BUGGY,
-    '''    min(qty, 10) * 2.50
-''',
-    '''    min(qty, 10) * 2.50
+    """    min(qty, 10) * 2.50
+""",
+    """    min(qty, 10) * 2.50
     max(subtotal * -0.1, -20)          (credit notes)
-''',
+""",
 )
 RULES_UNARY_FIXED = _sub(
     RULES_UNARY_BUGGY,
-    '''        if self.peek() == "-":
-            return -self.unary()''',
-    '''        if self.peek() == "-":
+    """        if self.peek() == "-":
+            return -self.unary()""",
+    """        if self.peek() == "-":
             self.take("-")
-            return -self.unary()''',
+            return -self.unary()""",
 )
 BUG_UNARY = "rules: unary minus, for credit-note and refund rules"
 
-HIDDEN_UNARY = r'''from decimal import Decimal
+HIDDEN_UNARY = r"""from decimal import Decimal
 
 from pricekit.rules import evaluate
 
@@ -1015,50 +1018,53 @@ def test_negative_literals_and_groups():
 def test_binary_minus_unchanged():
     assert evaluate("subtotal - 5", {"subtotal": Decimal("12")}) == Decimal("7")
     assert evaluate("10 - 2 - 3", {}) == Decimal("5")
-'''
+"""
 
 # --- case: mutable-default (RuleSet) -------------------------------------------------------------
 
 RULESET_BUGGY = _sub(
     RULES,
-    '''    def __init__(self, currency: str, rules: Sequence[tuple[str, str]] = ()) -> None:
+    """    def __init__(self, currency: str, rules: Sequence[tuple[str, str]] = ()) -> None:
         self.currency = currency
         self.rules: list[tuple[str, str]] = list(rules)
-''',
-    '''    def __init__(self, currency: str, rules: list[tuple[str, str]] = []) -> None:
+""",
+    """    def __init__(self, currency: str, rules: list[tuple[str, str]] = []) -> None:
         self.currency = currency
         # Keep the caller's list, not a copy: the admin edits a rule set's list in place and
         # the running service picks the change up without a reload.
         self.rules = rules
-''',
+""",
 )
 RULESET_FIXED = _sub(
     RULESET_BUGGY,
-    '''    def __init__(self, currency: str, rules: list[tuple[str, str]] = []) -> None:
+    """    def __init__(self, currency: str, rules: list[tuple[str, str]] = []) -> None:
         self.currency = currency
         # Keep the caller's list, not a copy: the admin edits a rule set's list in place and
         # the running service picks the change up without a reload.
         self.rules = rules
-''',
-    '''    def __init__(self, currency: str, rules: list[tuple[str, str]] | None = None) -> None:
+""",
+    """    def __init__(self, currency: str, rules: list[tuple[str, str]] | None = None) -> None:
         self.currency = currency
         # Keep the caller's list, not a copy: the admin edits a rule set's list in place and
         # the running service picks the change up without a reload.
         self.rules = rules if rules is not None else []
-''',
+""",
 )
 BUG_RULESET = "rules: RuleSet keeps the caller's list so admin edits apply live"
 
-TEST_RULES_LIVE = TEST_RULES + r'''
+TEST_RULES_LIVE = (
+    TEST_RULES
+    + r"""
 
 def test_rule_set_sees_edits_to_its_list():
     house = [("sale", "price * 0.9")]
     rules = RuleSet("EUR", house)
     house.append(("coupon", "price - 5"))
     assert rules.apply(Money.of("100.00", "EUR")) == Money.of("85.00", "EUR")
-'''
+"""
+)
 
-HIDDEN_RULESET = r'''from pricekit.money import Money
+HIDDEN_RULESET = r"""from pricekit.money import Money
 from pricekit.rules import RuleSet
 
 
@@ -1079,22 +1085,22 @@ def test_explicit_list_is_shared_live():
     rules = RuleSet("EUR", house)
     house.append(("sale", "price * 0.5"))
     assert rules.apply(eur("10.00")) == eur("5.00")
-'''
+"""
 
 # --- case: wrong-variable (RateTable.convert) ----------------------------------------------------
 
 EXCHANGE_VIA_BASE_BUGGY = _sub(
     EXCHANGE,
-    '''        converted = money.amount * self.rate(money.currency, target)
+    """        converted = money.amount * self.rate(money.currency, target)
         return Money(quantize(converted, get_currency(target).exponent, mode), target)
-''',
-    '''        # Through the base currency, the way treasury books cross rates (matches their report
+""",
+    """        # Through the base currency, the way treasury books cross rates (matches their report
         # to the cent, which the direct quotient did not for JPY).
         in_base = money.amount / self._quote(money.currency)
         exponent = get_currency(target).exponent
         converted = quantize(in_base * self._quote(target), exponent, mode)
         return Money(converted, money.currency)
-''',
+""",
 )
 EXCHANGE_VIA_BASE_FIXED = _sub(
     EXCHANGE_VIA_BASE_BUGGY,
@@ -1103,7 +1109,7 @@ EXCHANGE_VIA_BASE_FIXED = _sub(
 )
 BUG_EXCHANGE = "exchange: convert through the base currency to match treasury's cross rates"
 
-HIDDEN_EXCHANGE = r'''from decimal import Decimal
+HIDDEN_EXCHANGE = r"""from decimal import Decimal
 
 from pricekit.exchange import RateTable
 from pricekit.money import Money
@@ -1123,53 +1129,57 @@ def test_converted_amounts_add_up_in_the_target():
         total = total + RATES.convert(item, "EUR")
     assert total == Money.of("19.57", "EUR")
     assert total.amount == Decimal("19.57")
-'''
+"""
 
 # --- case: unbound-local (rounding_mode fallback) ------------------------------------------------
 
 ROUNDING_LENIENT_BUGGY = _sub(
     ROUNDING,
-    '''    try:
+    """    try:
         return MODES[mode]
     except KeyError:
         raise ValueError(f"unknown rounding mode {mode!r}; expected one of {sorted(MODES)}") from None
-''',
-    '''    try:
+""",
+    """    try:
         rounding = MODES[mode]
     except KeyError:
         # Market configs carry names we do not know ("commercial", "bankers"); a quote should
         # not fail over that, so fall back to banker's rounding and say so.
         log.warning("unknown rounding mode %r, using half_even", mode)
     return rounding
-''',
+""",
 )
 ROUNDING_LENIENT_BUGGY = _sub(
-    _sub(ROUNDING_LENIENT_BUGGY, "from decimal import ROUND", "import logging\nfrom decimal import ROUND"),
+    _sub(
+        ROUNDING_LENIENT_BUGGY,
+        "from decimal import ROUND",
+        "import logging\nfrom decimal import ROUND",
+    ),
     "\nMODES = {",
     "\nlog = logging.getLogger(__name__)\n\nMODES = {",
 )
 ROUNDING_LENIENT_FIXED = _sub(
     ROUNDING_LENIENT_BUGGY,
-    '''        log.warning("unknown rounding mode %r, using half_even", mode)
-''',
-    '''        log.warning("unknown rounding mode %r, using half_even", mode)
+    """        log.warning("unknown rounding mode %r, using half_even", mode)
+""",
+    """        log.warning("unknown rounding mode %r, using half_even", mode)
         rounding = ROUND_HALF_EVEN
-''',
+""",
 )
 TEST_ROUNDING_LENIENT = _sub(
     TEST_ROUNDING,
-    '''
+    """
 
 def test_unknown_mode_is_rejected():
     with pytest.raises(ValueError, match="unknown rounding mode"):
         quantize(Decimal("1.005"), 2, "bankers")
-''',
+""",
     "",
 )
 TEST_ROUNDING_LENIENT = _sub(TEST_ROUNDING_LENIENT, "import pytest\n\n", "")
 BUG_ROUNDING = "rounding: fall back to half_even on unknown modes instead of failing the quote"
 
-HIDDEN_ROUNDING = r'''from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+HIDDEN_ROUNDING = r"""from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 from pricekit.money import Money
 from pricekit.rounding import quantize, round_money, rounding_mode
@@ -1184,23 +1194,23 @@ def test_unknown_mode_falls_back_to_half_even():
 def test_known_modes_unchanged():
     assert rounding_mode("half_up") == ROUND_HALF_UP
     assert quantize(Decimal("2.345"), 2, "half_up") == Decimal("2.35")
-'''
+"""
 
 # --- case: none-attribute (format_money) ---------------------------------------------------------
 
 FMT_TRAILING_BUGGY = _sub(
     _sub(
         FMT,
-        '''def format_money(money: Money, locale: str = "en_US", *, use_code: bool = False) -> str:''',
-        '''def format_money(
+        """def format_money(money: Money, locale: str = "en_US", *, use_code: bool = False) -> str:""",
+        """def format_money(
     money: Money, locale: str = "en_US", *, use_code: bool = False, symbol: str | None = None
-) -> str:''',
+) -> str:""",
     ),
-    '''    label = currency.code if use_code or currency.symbol is None else currency.symbol
+    """    label = currency.code if use_code or currency.symbol is None else currency.symbol
     gap = NBSP if style.space or len(label) > 1 else ""
     text = f"{label}{gap}{number}" if style.symbol_first else f"{number}{gap}{label}"
-''',
-    '''    if use_code:
+""",
+    """    if use_code:
         label, trailing = currency.code, not style.symbol_first
     else:
         # Alphabetic symbols (kr, zł) go after the amount in every locale, as banks print them.
@@ -1208,7 +1218,7 @@ FMT_TRAILING_BUGGY = _sub(
         trailing = not style.symbol_first or label.isalpha()
     gap = NBSP if style.space or len(label) > 1 else ""
     text = f"{number}{gap}{label}" if trailing else f"{label}{gap}{number}"
-''',
+""",
 )
 FMT_TRAILING_FIXED = _sub(
     FMT_TRAILING_BUGGY,
@@ -1216,15 +1226,18 @@ FMT_TRAILING_FIXED = _sub(
     "    if use_code or (symbol or currency.symbol) is None:\n"
     "        label, trailing = currency.code, not style.symbol_first\n",
 )
-TEST_FMT_TRAILING = TEST_FMT + r'''
+TEST_FMT_TRAILING = (
+    TEST_FMT
+    + r"""
 
 def test_alphabetic_symbols_and_overrides():
     assert format_money(Money.of("99", "SEK"), "en_US") == f"99.00{NBSP}kr"
     assert format_money(Money.of("5", "USD"), "en_US", symbol="US$") == f"US${NBSP}5.00"
-'''
+"""
+)
 BUG_FMT = "fmt: symbol override; alphabetic symbols go after the amount"
 
-HIDDEN_FMT = r'''from pricekit.fmt import NBSP, format_money
+HIDDEN_FMT = r"""from pricekit.fmt import NBSP, format_money
 from pricekit.money import Money
 
 
@@ -1238,11 +1251,11 @@ def test_symbols_unchanged():
     assert format_money(Money.of("99", "SEK"), "en_US") == f"99.00{NBSP}kr"
     assert format_money(Money.of("1234.5", "USD")) == "$1,234.50"
     assert format_money(Money.of("3", "USD"), use_code=True) == f"USD{NBSP}3.00"
-'''
+"""
 
 # --- triggers -------------------------------------------------------------------------------------
 
-TRIGGER_CLI = r'''#!/usr/bin/python3
+TRIGGER_CLI = r"""#!/usr/bin/python3
 # Finance's nightly job wrapper: {comment}
 import sys
 
@@ -1250,7 +1263,7 @@ from pricekit.cli import main
 
 if __name__ == "__main__":
     sys.exit(main({argv}))
-'''
+"""
 
 
 def _cli_trigger(comment: str, argv: list[str]) -> str:
@@ -1268,8 +1281,8 @@ CASES: list[CaseSpec] = [
         app="library",
         bug_class="wrong-operator",
         kind="wrong-value",
-        history=BASE
-        + (
+        history=(
+            *BASE,
             Commit(
                 message=BUG_ORDERING,
                 author=TOM,
@@ -1291,8 +1304,8 @@ CASES: list[CaseSpec] = [
         app="library",
         bug_class="off-by-one",
         kind="wrong-value",
-        history=BASE
-        + (
+        history=(
+            *BASE,
             Commit(
                 message=BUG_ALLOCATE,
                 author=PRIYA,
@@ -1320,8 +1333,8 @@ CASES: list[CaseSpec] = [
         title="RecursionError evaluating a credit-note rule with unary minus",
         app="library",
         bug_class="runaway-recursion",
-        history=BASE
-        + (
+        history=(
+            *BASE,
             Commit(
                 message=BUG_UNARY,
                 author=ANA,
@@ -1347,13 +1360,16 @@ CASES: list[CaseSpec] = [
         app="library",
         bug_class="mutable-default",
         kind="wrong-value",
-        history=BASE
-        + (
+        history=(
+            *BASE,
             Commit(
                 message=BUG_RULESET,
                 author=TOM,
                 date="2026-02-25T11:03:00+01:00",
-                files={"src/pricekit/rules.py": RULESET_BUGGY, "tests/test_rules.py": TEST_RULES_LIVE},
+                files={
+                    "src/pricekit/rules.py": RULESET_BUGGY,
+                    "tests/test_rules.py": TEST_RULES_LIVE,
+                },
             ),
             LATER_CI,
             LATER_LOCALES,
@@ -1370,8 +1386,8 @@ CASES: list[CaseSpec] = [
         title="CurrencyMismatch summing converted amounts: convert keeps the source currency",
         app="library",
         bug_class="wrong-variable",
-        history=BASE
-        + (
+        history=(
+            *BASE,
             Commit(
                 message=BUG_EXCHANGE,
                 author=TOM,
@@ -1382,7 +1398,18 @@ CASES: list[CaseSpec] = [
         ),
         trigger=_cli_trigger(
             "EUR totals of the day's marketplace payouts",
-            ["total", "12.00 USD", "5.00 EUR", "3.00 GBP", "--to", "EUR", "--rate", "USD=1.0842", "--rate", "GBP=0.8571"],
+            [
+                "total",
+                "12.00 USD",
+                "5.00 EUR",
+                "3.00 GBP",
+                "--to",
+                "EUR",
+                "--rate",
+                "USD=1.0842",
+                "--rate",
+                "GBP=0.8571",
+            ],
         ),
         gold=_gold("src/pricekit/exchange.py", "RateTable.convert", BUG_EXCHANGE),
         fix={"src/pricekit/exchange.py": EXCHANGE_VIA_BASE_FIXED},
@@ -1396,8 +1423,8 @@ CASES: list[CaseSpec] = [
         title="UnboundLocalError quoting with a market's unknown rounding mode",
         app="library",
         bug_class="unbound-local",
-        history=BASE
-        + (
+        history=(
+            *BASE,
             Commit(
                 message=BUG_ROUNDING,
                 author=PRIYA,
@@ -1411,7 +1438,16 @@ CASES: list[CaseSpec] = [
         ),
         trigger=_cli_trigger(
             "DE market price list (market config says rounding = commercial)",
-            ["--locale", "de_DE", "quote", "100.00 EUR", "--rule", "subtotal * 1.19", "--rounding", "commercial"],
+            [
+                "--locale",
+                "de_DE",
+                "quote",
+                "100.00 EUR",
+                "--rule",
+                "subtotal * 1.19",
+                "--rounding",
+                "commercial",
+            ],
         ),
         gold=_gold("src/pricekit/rounding.py", "rounding_mode", BUG_ROUNDING),
         fix={"src/pricekit/rounding.py": ROUNDING_LENIENT_FIXED},
@@ -1424,13 +1460,16 @@ CASES: list[CaseSpec] = [
         title="AttributeError formatting CHF: currency without a symbol",
         app="library",
         bug_class="none-attribute",
-        history=BASE
-        + (
+        history=(
+            *BASE,
             Commit(
                 message=BUG_FMT,
                 author=PRIYA,
                 date="2026-03-03T13:14:00+05:30",
-                files={"src/pricekit/fmt.py": FMT_TRAILING_BUGGY, "tests/test_fmt.py": TEST_FMT_TRAILING},
+                files={
+                    "src/pricekit/fmt.py": FMT_TRAILING_BUGGY,
+                    "tests/test_fmt.py": TEST_FMT_TRAILING,
+                },
             ),
             LATER_CI,
         ),
