@@ -20,13 +20,15 @@ from typing import Protocol
 
 from agent.domain import Reference, Symbol
 from tools.code_index.directory import DirectoryTree
-from tools.code_index.extract import Facts, extract, extract_task, run_matches
+from tools.code_index.extract import Facts, extract, extract_task, run_captures
 from tools.code_index.languages import LANGUAGES, facts_version, language_for
 from tools.code_index.store import FactStore
 
 PARALLEL_FROM = 32
 """Fewer files than this to parse are parsed in this process: workers cost more than they save."""
 _CHUNK = 8
+Row = tuple[str, int, int, str, int]
+"""What parsing one file yields: key, lines, symbols, facts as JSON, the parser's peak KiB."""
 
 
 class BlobRepo(Protocol):
@@ -51,7 +53,9 @@ class IndexStats:
     """Files parsed by this run; the others came from the cache."""
     seconds: float
     workers: int
-    """Processes that parsed (1: this process only)."""
+    """Processes that parsed (1: this process only, 0: nothing to parse)."""
+    worker_peak_mb: float
+    """Peak resident memory of the largest worker process; 0 when nothing was parsed in one."""
 
 
 class TreeSitterIndex:
@@ -75,8 +79,10 @@ class TreeSitterIndex:
         known = self._counts(keys.values())
         missing = {key: path for path, key in keys.items() if key not in known}
         workers = self._workers if len(missing) >= PARALLEL_FROM else 1
-        for key, lines, symbols, data in self._parse_many(rev, missing, workers):
+        worker_peak = 0
+        for key, lines, symbols, data, peak in self._parse_many(rev, missing, workers):
             known[key] = (lines, symbols)
+            worker_peak = max(worker_peak, peak)
             if self._store is None:
                 self._memory[key] = Facts.from_json(data)
         return IndexStats(
@@ -86,6 +92,7 @@ class TreeSitterIndex:
             parsed=len(missing),
             seconds=time.perf_counter() - started,
             workers=workers if missing else 0,
+            worker_peak_mb=round(worker_peak / 1024, 1) if workers > 1 else 0.0,
         )
 
     def definitions(self, rev: str, name: str) -> list[Symbol]:
@@ -143,9 +150,7 @@ class TreeSitterIndex:
     def _keys(self, rev: str) -> dict[str, str]:
         """path -> cache key of every source file at `rev`."""
         sources = [path for path in self._repo.tracked_files(rev) if language_for(path)]
-        return {
-            path: _key(blob, path) for path, blob in self._repo.blob_ids(rev, sources).items()
-        }
+        return {path: _key(blob, path) for path, blob in self._repo.blob_ids(rev, sources).items()}
 
     def _counts(self, keys: Iterable[str]) -> dict[str, tuple[int, int]]:
         wanted = set(keys)
@@ -187,9 +192,7 @@ class TreeSitterIndex:
                 self._memory[key] = Facts.from_json(data)
         return {path: self._memory[key] for path, key in keys.items() if key in self._memory}
 
-    def _parse_many(
-        self, rev: str, missing: dict[str, str], workers: int
-    ) -> Iterator[tuple[str, int, int, str]]:
+    def _parse_many(self, rev: str, missing: dict[str, str], workers: int) -> Iterator[Row]:
         """Parse the files `missing` names (key -> path), store and yield their rows."""
         if not missing:
             return
@@ -199,16 +202,14 @@ class TreeSitterIndex:
             for path, content in self._repo.read_files(rev, missing.values())
         )
         if workers <= 1:
-            rows: Iterator[tuple[str, int, int, str]] = map(extract_task, tasks)
+            rows: Iterator[Row] = map(extract_task, tasks)
             yield from self._stored(rows)
             return
         with _pool(workers) as pool:
             yield from self._stored(pool.imap_unordered(extract_task, tasks, chunksize=_CHUNK))
 
-    def _stored(
-        self, rows: Iterator[tuple[str, int, int, str]]
-    ) -> Iterator[tuple[str, int, int, str]]:
-        def counted() -> Iterator[tuple[str, int, int, str]]:
+    def _stored(self, rows: Iterator[Row]) -> Iterator[Row]:
+        def counted() -> Iterator[Row]:
             for row in rows:
                 self.parse_count += 1
                 yield row
@@ -216,7 +217,7 @@ class TreeSitterIndex:
         if self._store is None:
             yield from counted()
             return
-        batch: list[tuple[str, int, int, str]] = []
+        batch: list[Row] = []
         for row in counted():
             batch.append(row)
             yield row
@@ -259,7 +260,9 @@ def _symbol(row: list[object], path: str) -> Symbol:
 
 def _references(facts: Facts, path: str) -> list[Reference]:
     return [
-        Reference(name=name, path=path, line=line, scope=facts.defs[scope][1] if scope >= 0 else None)
+        Reference(
+            name=name, path=path, line=line, scope=facts.defs[scope][1] if scope >= 0 else None
+        )
         for name, line, scope in facts.refs
     ]
 
@@ -271,5 +274,5 @@ __all__ = [
     "IndexStats",
     "TreeSitterIndex",
     "extract",
-    "run_matches",
+    "run_captures",
 ]

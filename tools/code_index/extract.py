@@ -11,6 +11,11 @@ JSON-ready lists:
 from __future__ import annotations
 
 import json
+
+try:
+    import resource
+except ImportError:  # not on Windows
+    resource = None  # type: ignore[assignment]
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +23,7 @@ import tree_sitter
 
 from tools.code_index.languages import compiled, spec
 
-Match = dict[str, list[tree_sitter.Node]]
+Captures = dict[str, list[tree_sitter.Node]]
 _CLASS = "definition.class"
 _FUNCTION = "definition.function"
 _CALL = "reference.call"
@@ -39,126 +44,112 @@ class Facts:
         return cls(lines, defs, refs)
 
 
-def run_matches(query: tree_sitter.Query, node: tree_sitter.Node) -> list[Match]:
-    """The query's matches, captures by name; the one place that knows the query API.
+def run_captures(query: tree_sitter.Query, node: tree_sitter.Node) -> Captures:
+    """Captured nodes by capture name; the one place that knows the tree-sitter query API.
 
-    0.25+ runs queries through `QueryCursor`; 0.23-0.24 had `Query.matches`, whose capture
-    values were single nodes in older releases.
+    0.25+ runs queries through `QueryCursor`; 0.23-0.24 had `Query.captures`.
     """
     cursor_type = getattr(tree_sitter, "QueryCursor", None)
     if cursor_type is not None:
-        found = cursor_type(query).matches(node)
-    else:
-        found = query.matches(node)  # type: ignore[attr-defined]
-    return [
-        {name: nodes if isinstance(nodes, list) else [nodes] for name, nodes in captures.items()}
-        for _, captures in found
-    ]
+        return dict(cursor_type(query).captures(node))
+    return dict(query.captures(node))  # type: ignore[attr-defined]
 
 
 def extract(language: str, source: bytes) -> Facts:
     """Definitions (with qualified names and line ranges) and calls of one file."""
     parser, query = compiled(language)
-    tree = parser.parse(source)
-    definitions: dict[tuple[int, int], _Definition] = {}
-    calls: list[tuple[int, int, str]] = []
-    for match in run_matches(query, tree.root_node):
-        name_nodes = match.get("name")
-        if not name_nodes:
-            continue
-        name = _text(name_nodes[0])
-        if _CALL in match:
-            calls.append((name_nodes[0].start_byte, name_nodes[0].start_point[0] + 1, name))
-            continue
-        node = (match.get(_CLASS) or match.get(_FUNCTION) or [None])[0]
-        if node is None:
-            continue
-        scope = match.get("scope")
-        definitions[(node.start_byte, node.end_byte)] = _Definition(
-            node=node,
-            name=name,
-            is_class=_CLASS in match,
-            receiver=_text(scope[0]) if scope else None,
-            parameters=(match.get("parameters") or [None])[0],
-        )
-    ordered = sorted(definitions.values(), key=lambda d: (d.node.start_byte, -d.node.end_byte))
+    captures = run_captures(query, parser.parse(source).root_node)
+    classes = captures.get(_CLASS, [])
+    definitions = [(node, True) for node in classes] + [
+        (node, False) for node in captures.get(_FUNCTION, [])
+    ]
+    definitions.sort(key=lambda found: (found[0].start_byte, -found[0].end_byte))
+    calls = [
+        (node.start_byte, node.start_point[0] + 1, _text(node)) for node in captures.get(_CALL, [])
+    ]
+    calls.sort()
     facts = Facts(lines=source.count(b"\n") + (0 if source.endswith(b"\n") or not source else 1))
-    facts.defs = _qualify(ordered, language)
-    facts.refs = _scope_calls(sorted(calls), ordered)
+    facts.defs = _qualify(definitions, language)
+    facts.refs = _scope_calls(calls, [node for node, _ in definitions])
     return facts
 
 
-def extract_task(task: tuple[str, str, bytes]) -> tuple[str, int, int, str]:
-    """Worker entry point: (key, language, source) -> (key, lines, symbols, facts as JSON)."""
+def extract_task(task: tuple[str, str, bytes]) -> tuple[str, int, int, str, int]:
+    """Worker entry point: (key, language, source) -> (key, lines, symbols, facts as JSON,
+    the peak resident memory of this process so far in KiB)."""
     key, language, source = task
     facts = extract(language, source)
-    return key, facts.lines, len(facts.defs), facts.to_json()
+    return key, facts.lines, len(facts.defs), facts.to_json(), _peak_kib()
 
 
-@dataclass
-class _Definition:
-    node: tree_sitter.Node
-    name: str
-    is_class: bool
-    receiver: str | None
-    parameters: tree_sitter.Node | None
-    qualname: str = ""
+def _peak_kib() -> int:
+    if resource is None:
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 
-def _qualify(ordered: list[_Definition], language: str) -> list[list[Any]]:
+def _qualify(definitions: list[tuple[tree_sitter.Node, bool]], language: str) -> list[list[Any]]:
     wrappers = spec(language).wrappers
-    stack: list[_Definition] = []
+    stack: list[tuple[int, str, bool]] = []  # (end byte, qualname, is class) of open definitions
     rows: list[list[Any]] = []
-    for definition in ordered:
-        node = definition.node
-        while stack and stack[-1].node.end_byte <= node.start_byte:
+    for node, is_class in definitions:
+        while stack and stack[-1][0] <= node.start_byte:
             stack.pop()
-        parent = stack[-1] if stack else None
-        outer = definition.receiver or (parent.qualname if parent else None)
-        definition.qualname = f"{outer}.{definition.name}" if outer else definition.name
-        if definition.is_class:
+        name = _text(node.child_by_field_name("name"))
+        receiver = _receiver(node)
+        outer = receiver or (stack[-1][1] if stack else None)
+        qualname = f"{outer}.{name}" if outer else name
+        if is_class:
             kind = "class"
-        elif definition.receiver or (parent is not None and parent.is_class):
+        elif receiver or (stack and stack[-1][2]):
             kind = "method"
         else:
             kind = "function"
         span = node.parent if node.parent is not None and node.parent.type in wrappers else node
-        params = [] if definition.is_class else _params(definition.parameters, language)
+        params = [] if is_class else _params(_parameters(node), language)
         if kind == "method" and language == "python" and params[:1] in (["self"], ["cls"]):
             params = params[1:]
-        rows.append(
-            [
-                definition.name,
-                definition.qualname,
-                kind,
-                span.start_point[0] + 1,
-                span.end_point[0] + 1,
-                params,
-            ]
-        )
-        stack.append(definition)
+        rows.append([name, qualname, kind, span.start_point[0] + 1, span.end_point[0] + 1, params])
+        stack.append((node.end_byte, qualname, is_class))
     return rows
 
 
-def _scope_calls(calls: list[tuple[int, int, str]], ordered: list[_Definition]) -> list[list[Any]]:
+def _scope_calls(
+    calls: list[tuple[int, int, str]], ordered: list[tree_sitter.Node]
+) -> list[list[Any]]:
     """Each call with the index of its innermost enclosing definition (-1 for none)."""
     rows: list[list[Any]] = []
     stack: list[int] = []
     next_definition = 0
     for position, line, name in calls:
-        while (
-            next_definition < len(ordered)
-            and ordered[next_definition].node.start_byte <= position
-        ):
-            start = ordered[next_definition].node.start_byte
-            while stack and ordered[stack[-1]].node.end_byte <= start:
+        while next_definition < len(ordered) and ordered[next_definition].start_byte <= position:
+            start = ordered[next_definition].start_byte
+            while stack and ordered[stack[-1]].end_byte <= start:
                 stack.pop()
             stack.append(next_definition)
             next_definition += 1
-        while stack and ordered[stack[-1]].node.end_byte <= position:
+        while stack and ordered[stack[-1]].end_byte <= position:
             stack.pop()
         rows.append([name, line, stack[-1] if stack else -1])
     return rows
+
+
+def _parameters(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    value = node.child_by_field_name("value")  # a function assigned to a JavaScript variable
+    holder = value if value is not None else node
+    return holder.child_by_field_name("parameters") or holder.child_by_field_name("parameter")
+
+
+def _receiver(node: tree_sitter.Node) -> str | None:
+    """The type a Go method is declared on (`Store` for `func (s *Store[T]) Get()`)."""
+    receiver = node.child_by_field_name("receiver")
+    if receiver is None or not receiver.named_children:
+        return None
+    kind = receiver.named_children[0].child_by_field_name("type")
+    while kind is not None and kind.type in ("pointer_type", "generic_type"):
+        inner = kind.child_by_field_name("type")
+        kind = inner if inner is not None else next(iter(kind.named_children), None)
+    return _text(kind) if kind is not None and kind.type == "type_identifier" else None
 
 
 def _text(node: tree_sitter.Node | None) -> str:

@@ -1,39 +1,28 @@
-; JavaScript: definitions and calls for the code index (captures as in python.scm).
-; A function or arrow function assigned to a const, let or var is a function named by the variable.
+; JavaScript: what the code index captures (see python.scm).
+; A function or arrow function assigned to a variable is a function named by the variable: the
+; capture is the declarator, whose `value` holds the parameters. `new Foo()` is a call of Foo.
 
 (class_declaration
-  name: (identifier) @name) @definition.class
+  name: (identifier)) @definition.class
 
 [
-  (function_declaration
-    name: (identifier) @name
-    parameters: (formal_parameters) @parameters)
-  (generator_function_declaration
-    name: (identifier) @name
-    parameters: (formal_parameters) @parameters)
-] @definition.function
-
-(method_definition
-  name: [(property_identifier) (private_property_identifier)] @name
-  parameters: (formal_parameters) @parameters) @definition.function
-
-([(lexical_declaration) (variable_declaration)]
+  (function_declaration name: (identifier))
+  (generator_function_declaration name: (identifier))
+  (method_definition name: [(property_identifier) (private_property_identifier)])
   (variable_declarator
-    name: (identifier) @name
-    value: [
-      (arrow_function parameters: (formal_parameters) @parameters)
-      (arrow_function parameter: (identifier) @parameters)
-      (function_expression parameters: (formal_parameters) @parameters)
-    ])) @definition.function
+    name: (identifier)
+    value: [(arrow_function) (function_expression) (generator_function)])
+] @definition.function
 
 (call_expression
   function: [
-    (identifier) @name
-    (member_expression property: [(property_identifier) (private_property_identifier)] @name)
-  ]) @reference.call
+    (identifier) @reference.call
+    (member_expression
+      property: [(property_identifier) (private_property_identifier)] @reference.call)
+  ])
 
 (new_expression
   constructor: [
-    (identifier) @name
-    (member_expression property: (property_identifier) @name)
-  ]) @reference.call
+    (identifier) @reference.call
+    (member_expression property: (property_identifier) @reference.call)
+  ])

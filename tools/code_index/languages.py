@@ -45,10 +45,16 @@ LANGUAGES = (
         wrappers=("decorated_definition",),
     ),
     LanguageSpec(
-        "javascript", (".js", ".mjs", ".cjs", ".jsx"), tree_sitter_javascript.language, "javascript.scm"
+        "javascript",
+        (".js", ".mjs", ".cjs", ".jsx"),
+        tree_sitter_javascript.language,
+        "javascript.scm",
     ),
     LanguageSpec(
-        "typescript", (".ts", ".mts", ".cts"), tree_sitter_typescript.language_typescript, "typescript.scm"
+        "typescript",
+        (".ts", ".mts", ".cts"),
+        tree_sitter_typescript.language_typescript,
+        "typescript.scm",
     ),
     LanguageSpec("tsx", (".tsx",), tree_sitter_typescript.language_tsx, "typescript.scm"),
     LanguageSpec("go", (".go",), tree_sitter_go.language, "go.scm"),

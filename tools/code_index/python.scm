@@ -1,18 +1,17 @@
-; Python: definitions and calls for the code index.
-; @definition.class / @definition.function capture the whole definition; @name is its name and
-; @parameters its parameter list. The indexer widens a decorated definition to its decorators,
-; names a function inside a class a method, and builds qualified names from the nesting.
-; @reference.call captures a call; @name is the called name (the last part of a dotted call).
+; Python: what the code index captures.
+; @definition.class and @definition.function capture a whole definition; the indexer reads its
+; `name` and `parameters` fields, widens a decorated definition to its decorators, calls a
+; function directly inside a class a method, and builds qualified names from the nesting.
+; @reference.call captures the called name of a call (the last part of a dotted name).
 
 (class_definition
-  name: (identifier) @name) @definition.class
+  name: (identifier)) @definition.class
 
 (function_definition
-  name: (identifier) @name
-  parameters: (parameters) @parameters) @definition.function
+  name: (identifier)) @definition.function
 
 (call
   function: [
-    (identifier) @name
-    (attribute attribute: (identifier) @name)
-  ]) @reference.call
+    (identifier) @reference.call
+    (attribute attribute: (identifier) @reference.call)
+  ])

@@ -57,12 +57,12 @@ class FactStore:
                 found.update(rows)
         return found
 
-    def save(self, rows: Iterable[tuple[str, int, int, str]]) -> None:
-        """Store (key, lines, symbols, facts JSON) rows, committing in batches."""
+    def save(self, rows: Iterable[tuple[str, int, int, str, int]]) -> None:
+        """Store (key, lines, symbols, facts JSON, ...) rows, committing in batches."""
         with closing(self._connect()) as db:
             batch: list[tuple[str, int, int, str]] = []
             for row in rows:
-                batch.append(row)
+                batch.append(row[:4])
                 if len(batch) >= _BATCH:
                     with db:
                         db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?)", batch)

@@ -1,52 +1,34 @@
-; TypeScript and TSX: definitions and calls for the code index (captures as in python.scm).
-; Interfaces and enums are class-like definitions; method signatures in interfaces and abstract
-; classes are methods without a body.
+; TypeScript and TSX: what the code index captures (see python.scm and javascript.scm).
+; Interfaces and enums are class-like; method signatures (interfaces, abstract classes) are
+; methods without a body.
 
 [
-  (class_declaration name: (type_identifier) @name)
-  (abstract_class_declaration name: (type_identifier) @name)
-  (interface_declaration name: (type_identifier) @name)
-  (enum_declaration name: (identifier) @name)
+  (class_declaration name: (type_identifier))
+  (abstract_class_declaration name: (type_identifier))
+  (interface_declaration name: (type_identifier))
+  (enum_declaration name: (identifier))
 ] @definition.class
 
 [
-  (function_declaration
-    name: (identifier) @name
-    parameters: (formal_parameters) @parameters)
-  (generator_function_declaration
-    name: (identifier) @name
-    parameters: (formal_parameters) @parameters)
-] @definition.function
-
-[
-  (method_definition
-    name: [(property_identifier) (private_property_identifier)] @name
-    parameters: (formal_parameters) @parameters)
-  (method_signature
-    name: (property_identifier) @name
-    parameters: (formal_parameters) @parameters)
-  (abstract_method_signature
-    name: (property_identifier) @name
-    parameters: (formal_parameters) @parameters)
-] @definition.function
-
-([(lexical_declaration) (variable_declaration)]
+  (function_declaration name: (identifier))
+  (generator_function_declaration name: (identifier))
+  (method_definition name: [(property_identifier) (private_property_identifier)])
+  (method_signature name: (property_identifier))
+  (abstract_method_signature name: (property_identifier))
   (variable_declarator
-    name: (identifier) @name
-    value: [
-      (arrow_function parameters: (formal_parameters) @parameters)
-      (arrow_function parameter: (identifier) @parameters)
-      (function_expression parameters: (formal_parameters) @parameters)
-    ])) @definition.function
+    name: (identifier)
+    value: [(arrow_function) (function_expression) (generator_function)])
+] @definition.function
 
 (call_expression
   function: [
-    (identifier) @name
-    (member_expression property: [(property_identifier) (private_property_identifier)] @name)
-  ]) @reference.call
+    (identifier) @reference.call
+    (member_expression
+      property: [(property_identifier) (private_property_identifier)] @reference.call)
+  ])
 
 (new_expression
   constructor: [
-    (identifier) @name
-    (member_expression property: (property_identifier) @name)
-  ]) @reference.call
+    (identifier) @reference.call
+    (member_expression property: (property_identifier) @reference.call)
+  ])
