@@ -61,12 +61,20 @@ class IndexStats:
 class TreeSitterIndex:
     """The code index of one repository (or plain directory), for any revision of it."""
 
-    def __init__(self, repo: BlobRepo, cache_path: Path | None = None, workers: int = 0) -> None:
-        """`workers`: processes for parsing many files at once; 0 means one per core."""
+    def __init__(
+        self,
+        repo: BlobRepo,
+        cache_path: Path | None = None,
+        workers: int = 0,
+        parallel_from: int = PARALLEL_FROM,
+    ) -> None:
+        """`workers`: processes for parsing many files at once (0: one per core); they start
+        only when at least `parallel_from` files are to be parsed."""
         self._repo = repo
         self._store = FactStore(cache_path) if cache_path is not None else None
         self._memory: dict[str, Facts] = {}
         self._workers = workers or os.cpu_count() or 1
+        self._parallel_from = parallel_from
         self.parse_count = 0
         """How many files this index has parsed (the cache's effect is visible here)."""
 
@@ -78,7 +86,7 @@ class TreeSitterIndex:
         keys = self._keys(rev)
         known = self._counts(keys.values())
         missing = {key: path for path, key in keys.items() if key not in known}
-        workers = self._workers if len(missing) >= PARALLEL_FROM else 1
+        workers = self._workers if len(missing) >= self._parallel_from else 1
         worker_peak = 0
         for key, lines, symbols, data, peak in self._parse_many(rev, missing, workers):
             known[key] = (lines, symbols)
