@@ -48,9 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="fixloop-bench-index-") as scratch:
         root = Path(scratch)
         tree = root / "stdlib"
-        shutil.copytree(
-            stdlib, tree, ignore=shutil.ignore_patterns("site-packages", "__pycache__")
-        )
+        shutil.copytree(stdlib, tree, ignore=shutil.ignore_patterns("site-packages", "__pycache__"))
         results["directory"] = _scenario(tree, root / "home-dir", args, _change_a_file)
         _git(tree, "init", "-q")
         _git(tree, "add", "-A")

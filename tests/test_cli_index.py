@@ -8,7 +8,10 @@ from pathlib import Path
 from tests.cli_helpers import fixloop
 from tests.repo_builder import RepoBuilder
 
-MODULE = "class Shop:\n    def buy(self, item):\n        return price(item)\n\n\ndef price(x):\n    return 1\n"
+MODULE = (
+    "class Shop:\n    def buy(self, item):\n        return price(item)\n\n\n"
+    "def price(x):\n    return 1\n"
+)
 
 
 def test_index_a_git_repository_with_stats_then_from_the_cache(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.repo_builder import RepoBuilder
 from agent.errors import RepoError
+from tests.repo_builder import RepoBuilder
 from tools.code_index import DirectoryTree, TreeSitterIndex
 from tools.git_repo import GitRepo
 
