@@ -93,10 +93,11 @@ class TreeSitterIndex:
             worker_peak = max(worker_peak, peak)
             if self._store is None:
                 self._memory[key] = Facts.from_json(data)
+        indexed = [known[key] for key in keys.values() if key in known]  # unreadable: absent
         return IndexStats(
-            files=len(keys),
-            lines=sum(known[key][0] for key in keys.values()),
-            symbols=sum(known[key][1] for key in keys.values()),
+            files=len(indexed),
+            lines=sum(lines for lines, _ in indexed),
+            symbols=sum(symbols for _, symbols in indexed),
             parsed=len(missing),
             seconds=time.perf_counter() - started,
             workers=workers if missing else 0,
