@@ -192,13 +192,16 @@ class TreeSitterIndex:
         return facts
 
     def _tree_facts(self, rev: str) -> dict[str, Facts]:
-        """Facts of every source file at `rev` (indexing what is missing first)."""
-        self.index(rev)
+        """Facts of every source file at `rev`: from memory, else the store, else parsed."""
         keys = self._keys(rev)
         absent = [key for key in keys.values() if key not in self._memory]
         if absent and self._store is not None:
             for key, data in self._store.load(absent).items():
                 self._memory[key] = Facts.from_json(data)
+        missing = {key: path for path, key in keys.items() if key not in self._memory}
+        workers = self._workers if len(missing) >= self._parallel_from else 1
+        for key, *_, data, _peak in self._parse_many(rev, missing, workers):
+            self._memory[key] = Facts.from_json(data)
         return {path: self._memory[key] for path, key in keys.items() if key in self._memory}
 
     def _parse_many(self, rev: str, missing: dict[str, str], workers: int) -> Iterator[Row]:
