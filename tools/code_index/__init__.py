@@ -87,8 +87,9 @@ class TreeSitterIndex:
         known = self._counts(keys.values())
         missing = {key: path for path, key in keys.items() if key not in known}
         workers = self._workers if len(missing) >= self._parallel_from else 1
-        worker_peak = 0
+        worker_peak = parsed = 0
         for key, lines, symbols, data, peak in self._parse_many(rev, missing, workers):
+            parsed += 1
             known[key] = (lines, symbols)
             worker_peak = max(worker_peak, peak)
             if self._store is None:
@@ -98,7 +99,7 @@ class TreeSitterIndex:
             files=len(indexed),
             lines=sum(lines for lines, _ in indexed),
             symbols=sum(symbols for _, symbols in indexed),
-            parsed=len(missing),
+            parsed=parsed,
             seconds=time.perf_counter() - started,
             workers=workers if missing else 0,
             worker_peak_mb=round(worker_peak / 1024, 1) if workers > 1 else 0.0,
