@@ -101,6 +101,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(handler=_eval)
 
+    serve = sub.add_parser("serve", help="the webhook and Sentry-ingest server")
+    serve.add_argument("--host", help="address (default: setting server_host)")
+    serve.add_argument("--port", type=int, help="port (default: setting server_port)")
+    serve.add_argument(
+        "--no-worker", action="store_true", help="only persist and queue; run no incidents"
+    )
+    serve.set_defaults(handler=_serve)
+
     intake = sub.add_parser("intake", help="receive Sentry events: point an app's DSN here")
     intake.add_argument("--port", type=int, help="port (default: setting intake_port)")
     intake.set_defaults(handler=_intake)
@@ -155,6 +163,18 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     engines = [name.strip() for name in args.engine.split(",") if name.strip()]
     wiring.engines(settings.model_copy(update={"engines": engines}))
     return cli.eval_command(args, settings, engines)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from agent import server
+
+    if args.no_worker:
+        settings = settings.model_copy(update={"worker": False})
+    host = args.host or settings.server_host
+    port = settings.server_port if args.port is None else args.port
+    print(f"fixloop serve on http://{host}:{port} (Ctrl-C stops)", flush=True)
+    server.serve(settings, host, port)
+    return 0
 
 
 def _intake(args: argparse.Namespace, settings: Settings) -> int:

@@ -273,3 +273,22 @@ class AuditEntry(BaseModel):
     why: str
     at: datetime = Field(default_factory=utcnow)
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Admission(BaseModel):
+    """What the inbox did with one delivery."""
+
+    outcome: Literal["new", "repeat", "duplicate_delivery", "recorded"]
+    incident_id: str | None = None
+    count: int = 0
+    """Events seen so far for the incident (its fingerprint, while it is open)."""
+
+
+class Job(BaseModel):
+    """Work the server queued for the worker: never done inside a request."""
+
+    id: int
+    kind: Literal["run", "page", "merged", "closed_unmerged"]
+    incident_id: str
+    payload: dict[str, Any]
+    attempts: int = 0

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -90,6 +90,43 @@ class Settings(BaseSettings):
 
     intake_port: int = 8450
     """Port the Sentry-protocol intake listens on."""
+
+    server_host: str = "127.0.0.1"
+    """Address `fixloop serve` listens on."""
+
+    server_port: int = 8460
+    """Port `fixloop serve` listens on."""
+
+    repos: dict[str, Path] = Field(default_factory=dict)
+    """Which repository each incident is fixed in: Sentry project (id or slug, or the project
+    in an ingest DSN) to a local git checkout, as JSON, e.g. `{"42": "/srv/shop"}`."""
+
+    pagerduty_services: dict[str, str] = Field(default_factory=dict)
+    """PagerDuty service id to the Sentry project whose incidents it pages for, as JSON."""
+
+    sentry_client_secret: SecretStr | None = None
+    """Client secret of the Sentry integration: the key of `Sentry-Hook-Signature`. Without it
+    every Sentry webhook is refused (401)."""
+
+    pagerduty_webhook_secrets: list[SecretStr] = Field(default_factory=list)
+    """Secrets of the PagerDuty v3 webhook subscription (several while one is rotated). Without
+    one every PagerDuty webhook is refused (401)."""
+
+    github_webhook_secret: SecretStr | None = None
+    """Secret of the GitHub webhook (`X-Hub-Signature-256`). Without it every GitHub webhook is
+    refused (401)."""
+
+    ingest_keys: list[SecretStr] = Field(default_factory=list)
+    """DSN public keys the Sentry ingest endpoints accept (`http://KEY@host:port/PROJECT`).
+    Without one every ingest request is refused (401)."""
+
+    webhook_max_age: float = 300.0
+    """A signed webhook older than this many seconds (Sentry's `Sentry-Hook-Timestamp`,
+    PagerDuty's `occurred_at`) is stale and refused (401)."""
+
+    worker: bool = True
+    """Whether `fixloop serve` runs the in-process worker that carries queued incidents through
+    the loop. Off, requests are only persisted and queued."""
 
     @classmethod
     def settings_customise_sources(

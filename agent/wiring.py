@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from agent.deps import Deps
 from agent.errors import ConfigError
 from agent.intake import parse_payload
 from agent.policy import Policy
-from agent.ports import Sandbox
+from agent.ports import Inbox, Sandbox
+from agent.receive import EventReader
 from agent.repair import RepairEngine
 from agent.repair.templates import TemplateEngine
 from agent.settings import Settings
 from tools.code_index import TreeSitterIndex
 from tools.error_store import LocalErrorStore
 from tools.git_repo import GitRepo
+from tools.inbox import SqliteInbox
 from tools.local_forge import LocalForge
 from tools.local_tracker import LocalTracker
 from tools.sandbox import make_sandbox
-from tools.sentry_intake import SentryIntakeServer
+from tools.sentry_intake import SentryIntakeServer, read_events
 
 
 def records_db(settings: Settings) -> Path:
@@ -88,3 +91,11 @@ def sentry_intake(settings: Settings, port: int | None = None) -> SentryIntakeSe
         host=settings.intake_host,
         port=settings.intake_port if port is None else port,
     )
+
+
+def inbox(settings: Settings) -> Inbox:
+    return SqliteInbox(settings.home / "inbox.db")
+
+
+def ingest_reader(max_body_bytes: int) -> EventReader:
+    return partial(read_events, limit=max_body_bytes)
