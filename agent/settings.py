@@ -128,6 +128,26 @@ class Settings(BaseSettings):
     """Whether `fixloop serve` runs the in-process worker that carries queued incidents through
     the loop. Off, requests are only persisted and queued."""
 
+    forge: Literal["local", "github"] = "local"
+    """Where PRs are opened: `local` (a branch in the target repo and a record in SQLite) or
+    `github` (a pushed branch and a draft PR, settings `github_*`)."""
+
+    github_repo: str | None = None
+    """The GitHub repository PRs are opened on, `owner/name`."""
+
+    github_token: SecretStr | None = None
+    """Token for the GitHub API and for pushing `fixloop/*` branches (environment only)."""
+
+    github_api_url: str = "https://api.github.com"
+    """Base URL of the GitHub REST API (GitHub Enterprise: `https://HOST/api/v3`)."""
+
+    github_remote_url: str | None = None
+    """Git URL fixloop pushes to and fetches from; `https://github.com/<github_repo>.git` when
+    unset. The token goes as an HTTP header, never in this URL."""
+
+    pr_labels: list[str] = Field(default_factory=lambda: ["fixloop"])
+    """Labels put on every PR fixloop opens on GitHub."""
+
     @classmethod
     def settings_customise_sources(
         cls,

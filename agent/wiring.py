@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from github import Auth, Github
+
 from agent.deps import Deps
 from agent.errors import ConfigError
 from agent.intake import parse_payload
@@ -17,6 +19,7 @@ from agent.settings import Settings
 from tools.code_index import TreeSitterIndex
 from tools.error_store import LocalErrorStore
 from tools.git_repo import GitRepo
+from tools.github_forge import GitHubForge
 from tools.inbox import SqliteInbox
 from tools.local_forge import LocalForge
 from tools.local_tracker import LocalTracker
@@ -42,9 +45,29 @@ def tracker(settings: Settings) -> LocalTracker:
     return LocalTracker(records_db(settings))
 
 
-def forge(settings: Settings, repo: GitRepo) -> LocalForge:
+def forge(settings: Settings, repo: GitRepo) -> LocalForge | GitHubForge:
     base = settings.base_branch or repo.default_branch()
-    return LocalForge(records_db(settings), repo, base)
+    if settings.forge == "local":
+        return LocalForge(records_db(settings), repo, base)
+    if not settings.github_repo or settings.github_token is None:
+        raise ConfigError("forge 'github' needs the settings github_repo and github_token")
+    token = settings.github_token.get_secret_value()
+    client = Github(
+        auth=Auth.Token(token),
+        base_url=settings.github_api_url,
+        seconds_between_requests=0,
+        seconds_between_writes=0,
+        timeout=30,
+    )
+    return GitHubForge(
+        client,
+        settings.github_repo,
+        repo,
+        base,
+        remote_url=settings.github_remote_url or f"https://github.com/{settings.github_repo}.git",
+        token=token,
+        labels=settings.pr_labels,
+    )
 
 
 def engines(settings: Settings) -> tuple[RepairEngine, ...]:

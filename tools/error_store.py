@@ -3,8 +3,9 @@
 Written from the intake server's threads and read from the main thread: one long-lived
 connection behind a lock (WAL mode, busy timeout, `synchronous=NORMAL`: a stored event survives
 the process dying, not the machine losing power). A connection per call would cost a WAL
-checkpoint and an fsync at every close, about 30 ms a write. An event is keyed by its event id; an incident
-without one (a test failure) is keyed by its incident id, which comes from its fingerprint.
+checkpoint and an fsync at every close, about 30 ms a write. An event is keyed by its event
+id; an incident without one (a test failure) is keyed by its incident id, which comes from its
+fingerprint.
 """
 
 from __future__ import annotations
