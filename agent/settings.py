@@ -148,6 +148,48 @@ class Settings(BaseSettings):
     pr_labels: list[str] = Field(default_factory=lambda: ["fixloop"])
     """Labels put on every PR fixloop opens on GitHub."""
 
+    tracker: Literal["local", "jira"] = "local"
+    """Where tickets live: `local` (SQLite in the state directory) or `jira` (settings
+    `jira_*`)."""
+
+    jira_url: str | None = None
+    """Base URL of the Jira site, e.g. `https://acme.atlassian.net`."""
+
+    jira_user: str | None = None
+    """Jira user (email on Jira Cloud) for basic auth with `jira_token`; unset, the token is
+    sent as a bearer token (Jira Server/Data Center personal access token)."""
+
+    jira_token: SecretStr | None = None
+    """Jira API token or personal access token (environment only)."""
+
+    jira_project: str | None = None
+    """Key of the Jira project tickets are created in."""
+
+    jira_issue_type: str = "Bug"
+    """Issue type of the tickets fixloop creates."""
+
+    jira_priorities: dict[str, str] = Field(
+        default_factory=lambda: {
+            "fatal": "Highest",
+            "error": "High",
+            "warning": "Medium",
+            "info": "Low",
+            "debug": "Lowest",
+        }
+    )
+    """Jira priority name for each event level."""
+
+    jira_transitions: dict[str, str] = Field(
+        default_factory=lambda: {
+            "in_review": "In Review",
+            "closed": "Done",
+            "reopened": "Reopen",
+            "open": "Back to To Do",
+        }
+    )
+    """The workflow transition that takes a ticket to each fixloop status (PR opened:
+    `in_review`; merged and verified: `closed`; regressed: `reopened`)."""
+
     @classmethod
     def settings_customise_sources(
         cls,

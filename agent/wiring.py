@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from github import Auth, Github
+from jira import JIRA
 
 from agent.deps import Deps
 from agent.errors import ConfigError
@@ -21,6 +23,7 @@ from tools.error_store import LocalErrorStore
 from tools.git_repo import GitRepo
 from tools.github_forge import GitHubForge
 from tools.inbox import SqliteInbox
+from tools.jira_tracker import JiraTracker
 from tools.local_forge import LocalForge
 from tools.local_tracker import LocalTracker
 from tools.sandbox import make_sandbox
@@ -41,8 +44,25 @@ def error_store(settings: Settings) -> LocalErrorStore:
     return LocalErrorStore(records_db(settings))
 
 
-def tracker(settings: Settings) -> LocalTracker:
-    return LocalTracker(records_db(settings))
+def tracker(settings: Settings) -> LocalTracker | JiraTracker:
+    if settings.tracker == "local":
+        return LocalTracker(records_db(settings))
+    if not (settings.jira_url and settings.jira_project and settings.jira_token):
+        raise ConfigError("tracker 'jira' needs the settings jira_url, jira_project, jira_token")
+    token = settings.jira_token.get_secret_value()
+    auth: dict[str, Any] = (
+        {"basic_auth": (settings.jira_user, token)} if settings.jira_user else {"token_auth": token}
+    )
+    client = JIRA(
+        server=settings.jira_url, get_server_info=False, max_retries=2, timeout=30, **auth
+    )
+    return JiraTracker(
+        client,
+        settings.jira_project,
+        issue_type=settings.jira_issue_type,
+        priorities=settings.jira_priorities,
+        transitions=settings.jira_transitions,
+    )
 
 
 def forge(settings: Settings, repo: GitRepo) -> LocalForge | GitHubForge:
