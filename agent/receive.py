@@ -64,23 +64,25 @@ class Receiver:
         return {"ignored": f"Sentry-Hook-Resource {resource!r} is not read"}
 
     def _sentry_issue(self, request_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """An issue webhook has no stack trace: queue fetching its latest event (with the
+        Sentry API configured) when the issue is new or back; record it in any case."""
         data = payload.get("data")
         issue = data.get("issue") if isinstance(data, dict) else None
         if not isinstance(issue, dict) or not issue.get("id"):
             raise IntakeError("Sentry issue webhook has no 'data.issue' object with an id")
-        detail = {
-            "action": payload.get("action"),
-            "issue_id": str(issue["id"]),
-            "title": issue.get("title"),
-            "project": (issue.get("project") or {}).get("slug")
-            if isinstance(issue.get("project"), dict)
-            else None,
-        }
-        admission = self.inbox.admit_note("sentry", request_id, None, "issue", detail)
-        return admission.model_dump() | {
-            "note": "recorded only: an issue webhook has no stack trace, and fetching its "
-            "latest event needs the Sentry REST adapter, which fixloop does not have yet"
-        }
+        action = payload.get("action")
+        detail = {"action": action, "issue_id": str(issue["id"]), "title": issue.get("title")}
+        can_fetch = bool(self.settings.sentry_org and self.settings.sentry_token)
+        job = "sentry_issue" if can_fetch and action in ("created", "unresolved") else None
+        admission = self.inbox.admit_note(
+            "sentry", request_id, f"sentry-issue-{issue['id']}", f"issue.{action}", detail, job
+        )
+        if job is not None and admission.outcome == "recorded":
+            self.on_job()
+        note = "latest event queued for fetching" if job else "recorded only"
+        if not can_fetch:
+            note += ": fetching an issue's latest event needs sentry_org and sentry_token"
+        return admission.model_dump() | {"note": note}
 
     def pagerduty(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         webhooks.check_pagerduty(

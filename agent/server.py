@@ -65,7 +65,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
     receiver = Receiver(
         settings,
         inbox,
-        wiring.error_store(settings),
+        wiring.error_source(settings),
         wiring.ingest_reader(MAX_BODY_BYTES),
         on_job=job_worker.wake if job_worker else lambda: None,
     )

@@ -128,6 +128,16 @@ class Settings(BaseSettings):
     """Whether `fixloop serve` runs the in-process worker that carries queued incidents through
     the loop. Off, requests are only persisted and queued."""
 
+    sentry_url: str = "https://sentry.io"
+    """Base URL of the Sentry REST API (self-hosted: your Sentry's URL)."""
+
+    sentry_org: str | None = None
+    """Sentry organization slug. With `sentry_token`, fixloop fetches the latest event of an
+    `issue` webhook, counts events through the API, and resolves issues in Sentry."""
+
+    sentry_token: SecretStr | None = None
+    """Sentry auth token with event:read and event:write (environment only)."""
+
     forge: Literal["local", "github"] = "local"
     """Where PRs are opened: `local` (a branch in the target repo and a record in SQLite) or
     `github` (a pushed branch and a draft PR, settings `github_*`)."""

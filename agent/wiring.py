@@ -6,6 +6,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import httpx
 from github import Auth, Github
 from jira import JIRA
 
@@ -13,7 +14,7 @@ from agent.deps import Deps
 from agent.errors import ConfigError
 from agent.intake import parse_payload
 from agent.policy import Policy
-from agent.ports import Inbox, Sandbox
+from agent.ports import ErrorSource, Inbox, Sandbox
 from agent.receive import EventReader
 from agent.repair import RepairEngine
 from agent.repair.templates import TemplateEngine
@@ -27,6 +28,8 @@ from tools.jira_tracker import JiraTracker
 from tools.local_forge import LocalForge
 from tools.local_tracker import LocalTracker
 from tools.sandbox import make_sandbox
+from tools.sentry_api import SentryApi
+from tools.sentry_errors import SentryErrorSource
 from tools.sentry_intake import SentryIntakeServer, read_events
 
 
@@ -42,6 +45,25 @@ def open_repo(path: Path) -> GitRepo:
 
 def error_store(settings: Settings) -> LocalErrorStore:
     return LocalErrorStore(records_db(settings))
+
+
+def sentry_api(settings: Settings) -> SentryApi | None:
+    """The Sentry REST client, when `sentry_org` and `sentry_token` are set."""
+    if not settings.sentry_org or settings.sentry_token is None:
+        return None
+    client = httpx.Client(
+        base_url=settings.sentry_url,
+        headers={"Authorization": f"Bearer {settings.sentry_token.get_secret_value()}"},
+        timeout=httpx.Timeout(10.0, connect=5.0),
+    )
+    return SentryApi(client, settings.sentry_org)
+
+
+def error_source(settings: Settings) -> ErrorSource:
+    """The local store, or with the Sentry API configured, the store backed by Sentry."""
+    api = sentry_api(settings)
+    local = error_store(settings)
+    return local if api is None else SentryErrorSource(local, api, records_db(settings))
 
 
 def tracker(settings: Settings) -> LocalTracker | JiraTracker:
@@ -119,7 +141,7 @@ def build_deps(settings: Settings, repo_path: Path, incident_id: str) -> Deps:
         sandbox=sandbox(settings),
         tracker=tracker(settings),
         forge=local_forge,
-        errors=error_store(settings),
+        errors=error_source(settings),
         engines=engines(settings),
         policy=Policy.from_settings(settings),
         base_branch=local_forge.base,

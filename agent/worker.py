@@ -84,6 +84,8 @@ class Worker:
             return self._run(job.payload)
         if job.kind == "page":
             return self._page(job), False
+        if job.kind == "sentry_issue":
+            return self._sentry_issue(job), False
         action = "merge" if job.kind == "merged" else "reject"
         decision = ReviewDecision(
             action=action,
@@ -100,6 +102,19 @@ class Worker:
             return f"no repository mapped for project {incident.project!r} (setting repos)", False
         summary = runner.run_incident(self.settings, repo, incident, payload)
         return summary["status"], summary["status"] == "closed"
+
+    def _sentry_issue(self, job: Job) -> str:
+        """Fetch an issue's latest event through the Sentry API and admit it as an event."""
+        api = wiring.sentry_api(self.settings)
+        if api is None:
+            return "not fetched: sentry_org and sentry_token are not set"
+        issue_id = str(job.payload["issue_id"])
+        event = api.latest_event(issue_id)
+        incident = parse_payload(event)
+        wiring.error_source(self.settings).record(incident, event)
+        delivery = f"event:{incident.event_id}" if incident.event_id else f"issue:{issue_id}"
+        admission = self.inbox.admit_event("sentry", delivery, incident, event, "run")
+        return f"latest event of issue {issue_id}: {admission.outcome} {admission.incident_id}"
 
     def _page(self, job: Job) -> str:
         """Link a page to the open incident of its Sentry project, or ticket it for a human."""

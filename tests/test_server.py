@@ -179,7 +179,7 @@ def test_sentry_error_resource_and_issue_webhooks(client: TestClient, settings: 
 
     assert error.json()["outcome"] == "new"
     assert issue.json()["outcome"] == "recorded"
-    assert "no stack trace" in issue.json()["note"]
+    assert "needs sentry_org and sentry_token" in issue.json()["note"]
     assert "not read" in installation.json()["ignored"]
     assert stats(settings)["jobs_queued"] == 1
 

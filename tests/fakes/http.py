@@ -11,7 +11,8 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-Handler = Callable[..., tuple[int, Any]]
+Handler = Callable[..., tuple[Any, ...]]
+"""Returns (status, JSON body) or (status, JSON body, extra headers)."""
 
 
 class Request:
@@ -44,9 +45,11 @@ class FakeServer:
                 raw = self.rfile.read(length) if length else b""
                 body = json.loads(raw) if raw.strip() else None
                 request = Request(self.command, parts.path, parse_qs(parts.query), body)
-                status, payload = fake.dispatch(request)
+                status, payload, *extra = fake.dispatch(request)
                 data = b"" if payload is None else json.dumps(payload).encode()
                 self.send_response(status)
+                for name, value in (extra[0] if extra else {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -65,7 +68,7 @@ class FakeServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
-    def dispatch(self, request: Request) -> tuple[int, Any]:
+    def dispatch(self, request: Request) -> tuple[Any, ...]:
         with self._lock:
             self.calls.append((request.method, request.path))
             for method, pattern, handler in self._routes:
