@@ -1,5 +1,6 @@
 """End to end with the real clients: signed Sentry webhook -> Jira ticket -> draft PR on GitHub
--> merged webhook -> verify -> Jira closed, the error resolved. Git, SQLite, pytest are real."""
+-> merged webhook -> verify -> Jira closed, Sentry issue resolved. Git, SQLite, pytest are real;
+Sentry, Jira and GitHub are local fakes that httpx, jira and PyGithub talk to."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from agent.settings import Settings
 from agent.worker import Worker
 from tests import signed
 from tests.fakes.jira import FakeJira
+from tests.fakes.sentry import FakeSentry
 from tests.github_setup import FULL_NAME, TOKEN, github_for
 from tests.repo_builder import git
 from tests.test_server import alert, post_sentry
@@ -26,7 +28,12 @@ pytestmark = pytest.mark.slow
 def test_sentry_webhook_to_jira_and_github_and_back_to_closed(
     tmp_path: Path, demo_repo: Path
 ) -> None:
-    with github_for(demo_repo, tmp_path / "origin.git") as github, FakeJira("OPS") as jira:
+    with (
+        github_for(demo_repo, tmp_path / "origin.git") as github,
+        FakeJira("OPS") as jira,
+        FakeSentry("acme") as sentry,
+    ):
+        sentry.add_issue("1170820242", {})
         settings = Settings(
             home=tmp_path / "state",
             test_timeout=120,
@@ -43,10 +50,15 @@ def test_sentry_webhook_to_jira_and_github_and_back_to_closed(
             jira_url=jira.url,
             jira_token=SecretStr("jira-pat"),
             jira_project="OPS",
+            sentry_url=sentry.url,
+            sentry_org="acme",
+            sentry_token=SecretStr("sntrys_token"),
         )
         worker = Worker(settings, wiring.inbox(settings))
         with TestClient(create_app(settings)) as client:
-            incident_id = post_sentry(client, alert(uuid.uuid4().hex)).json()["incident_id"]
+            webhook = alert(uuid.uuid4().hex)
+            webhook["data"]["event"]["issue_id"] = "1170820242"
+            incident_id = post_sentry(client, webhook).json()["incident_id"]
             assert worker.drain() == 1
 
             waiting = client.get(f"/incidents/{incident_id}").json()["run"]
@@ -80,4 +92,6 @@ def test_sentry_webhook_to_jira_and_github_and_back_to_closed(
     assert jira.issues["OPS-1"]["status"] == "Done"
     assert any("Resolved by pull request" in c["body"] for c in jira.issues["OPS-1"]["comments"])
     assert wiring.error_store(settings).resolved_at(run["fingerprint"]) is not None
+    issue = sentry.issues["1170820242"]
+    assert (issue["status"], issue["statusDetails"]) == ("resolved", {"inNextRelease": True})
     assert closed["incident"]["open"] is False
