@@ -83,40 +83,27 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
     app.state.inbox = inbox
     app.state.worker = job_worker
 
-    async def answer(
-        endpoint: str, request: Request, handle: Callable[[bytes], dict[str, Any]]
-    ) -> JSONResponse:
-        try:
-            body = await _read_body(request, MAX_BODY_BYTES)
-            status, result = 200, handle(body)
-        except SignatureError as error:
-            status, result = 401, {"error": str(error)}
-        except IntakeError as error:
-            status, result = error.status, {"error": str(error)}
-        metrics.requests[(endpoint, status)] += 1
-        return JSONResponse(result, status_code=status)
+    def post(path: str, endpoint: str, handle: Callable[[Request, bytes], dict[str, Any]]) -> None:
+        """A plain Starlette route: no FastAPI dependency solving on the hot path."""
 
-    @app.post("/webhooks/sentry")
-    async def sentry_webhook(request: Request) -> JSONResponse:
-        return await answer("sentry", request, lambda body: receiver.sentry(body, request.headers))
+        async def route(request: Request) -> JSONResponse:
+            try:
+                body = await _read_body(request, MAX_BODY_BYTES)
+                status, result = 200, handle(request, body)
+            except SignatureError as error:
+                status, result = 401, {"error": str(error)}
+            except IntakeError as error:
+                status, result = error.status, {"error": str(error)}
+            metrics.requests[(endpoint, status)] += 1
+            return JSONResponse(result, status_code=status)
 
-    @app.post("/webhooks/pagerduty")
-    async def pagerduty_webhook(request: Request) -> JSONResponse:
-        return await answer(
-            "pagerduty", request, lambda body: receiver.pagerduty(body, request.headers)
-        )
+        app.router.add_route(path, route, methods=["POST"], include_in_schema=False)
 
-    @app.post("/webhooks/github")
-    async def github_webhook(request: Request) -> JSONResponse:
-        return await answer("github", request, lambda body: receiver.github(body, request.headers))
-
-    @app.post("/api/{project}/envelope/")
-    async def envelope(project: str, request: Request) -> JSONResponse:
-        return await answer("envelope", request, _ingest(receiver, project, "envelope", request))
-
-    @app.post("/api/{project}/store/")
-    async def store(project: str, request: Request) -> JSONResponse:
-        return await answer("store", request, _ingest(receiver, project, "store", request))
+    post("/webhooks/sentry", "sentry", lambda r, body: receiver.sentry(body, r.headers))
+    post("/webhooks/pagerduty", "pagerduty", lambda r, body: receiver.pagerduty(body, r.headers))
+    post("/webhooks/github", "github", lambda r, body: receiver.github(body, r.headers))
+    for endpoint in ("envelope", "store"):
+        post(f"/api/{{project}}/{endpoint}/", endpoint, _ingest(receiver, endpoint))
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
@@ -145,11 +132,13 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
     return app
 
 
-def _ingest(
-    receiver: Receiver, project: str, endpoint: str, request: Request
-) -> Callable[[bytes], dict[str, Any]]:
-    key = request.query_params.get("sentry_key")
-    return lambda body: receiver.ingest(project, endpoint, body, request.headers, key)
+def _ingest(receiver: Receiver, endpoint: str) -> Callable[[Request, bytes], dict[str, Any]]:
+    def handle(request: Request, body: bytes) -> dict[str, Any]:
+        project = request.path_params["project"]
+        key = request.query_params.get("sentry_key")
+        return receiver.ingest(project, endpoint, body, request.headers, key)
+
+    return handle
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

@@ -138,6 +138,16 @@ class Settings(BaseSettings):
     sentry_token: SecretStr | None = None
     """Sentry auth token with event:read and event:write (environment only)."""
 
+    pagerduty_url: str = "https://api.pagerduty.com"
+    """Base URL of the PagerDuty REST API."""
+
+    pagerduty_token: SecretStr | None = None
+    """PagerDuty REST API key (environment only). With `pagerduty_from`, the PagerDuty
+    incidents linked to a verified fix are resolved with a note."""
+
+    pagerduty_from: str | None = None
+    """Email of the PagerDuty user fixloop acts as (the `From` header of REST writes)."""
+
     forge: Literal["local", "github"] = "local"
     """Where PRs are opened: `local` (a branch in the target repo and a record in SQLite) or
     `github` (a pushed branch and a draft PR, settings `github_*`)."""

@@ -27,6 +27,8 @@ from tools.inbox import SqliteInbox
 from tools.jira_tracker import JiraTracker
 from tools.local_forge import LocalForge
 from tools.local_tracker import LocalTracker
+from tools.pagerduty_api import PagerDutyApi
+from tools.rest import RestClient
 from tools.sandbox import make_sandbox
 from tools.sentry_api import SentryApi
 from tools.sentry_errors import SentryErrorSource
@@ -56,7 +58,22 @@ def sentry_api(settings: Settings) -> SentryApi | None:
         headers={"Authorization": f"Bearer {settings.sentry_token.get_secret_value()}"},
         timeout=httpx.Timeout(10.0, connect=5.0),
     )
-    return SentryApi(client, settings.sentry_org)
+    return SentryApi(RestClient(client, "Sentry"), settings.sentry_org)
+
+
+def pagerduty_api(settings: Settings) -> PagerDutyApi | None:
+    """The PagerDuty REST client, when `pagerduty_token` and `pagerduty_from` are set."""
+    if settings.pagerduty_token is None or not settings.pagerduty_from:
+        return None
+    client = httpx.Client(
+        base_url=settings.pagerduty_url,
+        headers={
+            "Authorization": f"Token token={settings.pagerduty_token.get_secret_value()}",
+            "Accept": "application/vnd.pagerduty+json;version=2",
+        },
+        timeout=httpx.Timeout(10.0, connect=5.0),
+    )
+    return PagerDutyApi(RestClient(client, "PagerDuty"), settings.pagerduty_from)
 
 
 def error_source(settings: Settings) -> ErrorSource:

@@ -93,7 +93,22 @@ class Worker:
             reviewer=str(job.payload.get("sender", "github")),
         )
         summary = runner.review_incident(self.settings, job.incident_id, decision)
-        return summary["status"], summary["status"] == "closed"
+        if summary["status"] != "closed":
+            return summary["status"], False
+        resolved = self._resolve_pages(job.incident_id, summary)
+        return "closed" + (f"; resolved PagerDuty {', '.join(resolved)}" if resolved else ""), True
+
+    def _resolve_pages(self, incident_id: str, summary: dict[str, Any]) -> list[str]:
+        """Resolve the PagerDuty incidents linked to an incident whose fix is verified."""
+        api = wiring.pagerduty_api(self.settings)
+        record = self.inbox.incident(incident_id)
+        if api is None or record is None:
+            return []
+        pages = [n["detail"]["pagerduty_incident"] for n in record["notes"] if n["kind"] == "paged"]
+        verification = (summary.get("verification") or {}).get("summary", "")
+        for page in pages:
+            api.resolve(page, f"fixloop verified the merged fix. {verification}".strip())
+        return pages
 
     def _run(self, payload: dict[str, Any]) -> tuple[str, bool]:
         incident = parse_payload(payload)

@@ -23,6 +23,7 @@ from tests import signed
 from tests.conftest import fixture_payload
 from tests.fakes.sentry import FakeSentry
 from tests.test_server import post_sentry
+from tools.rest import RestClient
 from tools.sentry_api import SentryApi
 from tools.sentry_errors import SentryErrorSource
 
@@ -38,7 +39,9 @@ def sentry() -> Iterator[FakeSentry]:
 
 def api_for(fake: FakeSentry, waits: list[float]) -> SentryApi:
     client = httpx.Client(base_url=fake.url, timeout=5)
-    return SentryApi(client, "acme", retries=2, backoff=0.01, sleep=waits.append)
+    return SentryApi(
+        RestClient(client, "Sentry", retries=2, backoff=0.01, sleep=waits.append), "acme"
+    )
 
 
 def test_latest_event_counts_resolve_and_comment(sentry: FakeSentry) -> None:
@@ -89,7 +92,9 @@ def test_client_errors_are_not_retried(sentry: FakeSentry) -> None:
 def test_an_unreachable_sentry_is_an_adapter_error_after_retries() -> None:
     waits: list[float] = []
     client = httpx.Client(base_url="http://127.0.0.1:9", timeout=0.5)
-    api = SentryApi(client, "acme", retries=2, backoff=0.01, sleep=waits.append)
+    api = SentryApi(
+        RestClient(client, "Sentry", retries=2, backoff=0.01, sleep=waits.append), "acme"
+    )
 
     with pytest.raises(AdapterError, match="Sentry GET"):
         api.issue("1")
