@@ -1,6 +1,7 @@
-"""End to end with the real clients: signed Sentry webhook -> Jira ticket -> draft PR on GitHub
--> merged webhook -> verify -> Jira closed, Sentry issue resolved. Git, SQLite, pytest are real;
-Sentry, Jira and GitHub are local fakes that httpx, jira and PyGithub talk to."""
+"""End to end with the real clients: signed Sentry webhook (and its page) -> Jira ticket -> draft
+PR on GitHub -> merged webhook -> verify -> Jira closed, Sentry issue and PagerDuty page
+resolved. Git, SQLite and pytest are real; Sentry, PagerDuty, Jira and GitHub are local fakes
+that httpx, jira and PyGithub talk to."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from agent.settings import Settings
 from agent.worker import Worker
 from tests import signed
 from tests.fakes.jira import FakeJira
+from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.sentry import FakeSentry
 from tests.github_setup import FULL_NAME, TOKEN, github_for
 from tests.repo_builder import git
@@ -32,8 +34,10 @@ def test_sentry_webhook_to_jira_and_github_and_back_to_closed(
         github_for(demo_repo, tmp_path / "origin.git") as github,
         FakeJira("OPS") as jira,
         FakeSentry("acme") as sentry,
+        FakePagerDuty() as pagerduty,
     ):
         sentry.add_issue("1170820242", {})
+        pagerduty.add_incident("PT4KHLK")
         settings = Settings(
             home=tmp_path / "state",
             test_timeout=120,
@@ -53,13 +57,20 @@ def test_sentry_webhook_to_jira_and_github_and_back_to_closed(
             sentry_url=sentry.url,
             sentry_org="acme",
             sentry_token=SecretStr("sntrys_token"),
+            pagerduty_webhook_secrets=[SecretStr(signed.PAGERDUTY_SECRET)],
+            pagerduty_services={"PSVC1": "4504"},
+            pagerduty_url=pagerduty.url,
+            pagerduty_token=SecretStr("pd-token"),
+            pagerduty_from="oncall@acme.example",
         )
         worker = Worker(settings, wiring.inbox(settings))
         with TestClient(create_app(settings)) as client:
             webhook = alert(uuid.uuid4().hex)
             webhook["data"]["event"]["issue_id"] = "1170820242"
             incident_id = post_sentry(client, webhook).json()["incident_id"]
-            assert worker.drain() == 1
+            body, headers = signed.pagerduty(signed.page(incident="PT4KHLK", service="PSVC1"))
+            assert client.post("/webhooks/pagerduty", content=body, headers=headers).is_success
+            assert worker.drain() == 2
 
             waiting = client.get(f"/incidents/{incident_id}").json()["run"]
             assert waiting["status"] == "awaiting_review", waiting["audit"]
@@ -95,3 +106,6 @@ def test_sentry_webhook_to_jira_and_github_and_back_to_closed(
     issue = sentry.issues["1170820242"]
     assert (issue["status"], issue["statusDetails"]) == ("resolved", {"inNextRelease": True})
     assert closed["incident"]["open"] is False
+    assert closed["incident"]["jobs"][-1]["outcome"] == "closed; resolved PagerDuty PT4KHLK"
+    assert pagerduty.incidents["PT4KHLK"]["status"] == "resolved"
+    assert "fixloop verified the merged fix" in pagerduty.incidents["PT4KHLK"]["notes"][0]
