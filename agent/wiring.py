@@ -16,6 +16,7 @@ from agent.intake import parse_payload
 from agent.policy import Policy
 from agent.ports import ErrorSource, Inbox, Sandbox
 from agent.receive import EventReader
+from agent.redaction import RedactingForge, RedactingTracker, secrets_of
 from agent.repair import RepairEngine
 from agent.repair.templates import TemplateEngine
 from agent.settings import Settings
@@ -151,13 +152,14 @@ def sandbox(settings: Settings) -> Sandbox:
 def build_deps(settings: Settings, repo_path: Path, incident_id: str) -> Deps:
     repo = open_repo(repo_path)
     local_forge = forge(settings, repo)
+    secrets = secrets_of(settings)
     return Deps(
         settings=settings,
         repo=repo,
         code_index=TreeSitterIndex(repo, cache_path=settings.home / "index.db"),
         sandbox=sandbox(settings),
-        tracker=tracker(settings),
-        forge=local_forge,
+        tracker=RedactingTracker(tracker(settings), secrets),
+        forge=RedactingForge(local_forge, secrets),
         errors=error_source(settings),
         engines=engines(settings),
         policy=Policy.from_settings(settings),

@@ -15,6 +15,7 @@ from agent.domain import Job, ReviewDecision
 from agent.errors import FixloopError
 from agent.intake import parse_payload
 from agent.ports import Inbox
+from agent.redaction import RedactingTracker, secrets_of
 from agent.settings import Settings
 from agent.webhooks import Page
 
@@ -145,7 +146,7 @@ class Worker:
                 {"pagerduty_incident": page.incident_id, "url": page.html_url},
             )
             return f"linked to {linked}"
-        tracker = wiring.tracker(self.settings)
+        tracker = RedactingTracker(wiring.tracker(self.settings), secrets_of(self.settings))
         ticket = tracker.ensure_ticket(page.as_incident(), page.title, _page_body(page, project))
         tracker.comment(
             ticket.key,
