@@ -259,6 +259,8 @@ class Verification(BaseModel):
     reproduction_passed: bool | None = None
     regressions: list[str] = Field(default_factory=list)
     new_events: int = 0
+    events_before: int | None = None
+    """Events in the `verify_window` before the merge, when a window is set."""
     checked_commit: str = ""
     summary: str = ""
     checked_at: datetime = Field(default_factory=utcnow)

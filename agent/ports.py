@@ -174,12 +174,14 @@ class Inbox(Protocol):
         kind: str,
         detail: dict[str, Any],
         job: str | None = None,
+        delay: float = 0.0,
     ) -> Admission:
-        """Record something that happened to an incident (a review, a page), maybe with a job."""
+        """Record something that happened to an incident (a review, a page), maybe with a job
+        that no worker claims for `delay` seconds."""
         ...
 
     def claim(self) -> Job | None:
-        """The oldest queued job, now marked running; None when the queue is empty."""
+        """The oldest queued job that is due, now marked running; None when there is none."""
         ...
 
     def finish(self, job_id: int, outcome: str, *, close_incident: bool = False) -> None: ...

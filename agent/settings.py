@@ -124,6 +124,11 @@ class Settings(BaseSettings):
     """A signed webhook older than this many seconds (Sentry's `Sentry-Hook-Timestamp`,
     PagerDuty's `occurred_at`) is stale and refused (401)."""
 
+    verify_window: float = 0.0
+    """Seconds the server waits after a merge webhook before verifying, so events of a bug
+    that is not fixed have time to arrive; the events in the same span before the merge are
+    reported with the verdict. 0: verify at once (the CLI always does)."""
+
     worker: bool = True
     """Whether `fixloop serve` runs the in-process worker that carries queued incidents through
     the loop. Off, requests are only persisted and queued."""

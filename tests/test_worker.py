@@ -131,7 +131,7 @@ def test_a_real_sentry_sdk_reports_to_the_server_with_its_dsn(tmp_path: Path) ->
 def test_signed_webhook_to_pr_then_merged_webhook_to_closed(
     tmp_path: Path, demo_repo: Path
 ) -> None:
-    settings = _settings(tmp_path, repos={"4504": demo_repo})
+    settings = _settings(tmp_path, repos={"4504": demo_repo}, verify_window=1.0)
     with TestClient(create_app(settings)) as client:
         incident_id = post_sentry(client, alert(event_id=uuid.uuid4().hex)).json()["incident_id"]
         assert _drain(settings) == 1
@@ -142,11 +142,15 @@ def test_signed_webhook_to_pr_then_merged_webhook_to_closed(
         merged = signed.pull_request(incident_id, "closed", merged=True)
         body, headers = signed.github("pull_request", merged)
         assert client.post("/webhooks/github", content=body, headers=headers).status_code == 200
+        assert _drain(settings) == 0, "verify waits for the window after the merge"
+        time.sleep(1.1)
         assert _drain(settings) == 1
         closed = client.get(f"/incidents/{incident_id}").json()
 
     assert closed["run"]["status"] == "closed"
     assert closed["run"]["verification"]["verified"] is True
+    assert closed["run"]["verification"]["events_before"] == 0
+    assert closed["run"]["verification"]["summary"].endswith("0 in the 1 s before it.")
     assert closed["run"]["ticket"]["status"] == "closed"
     assert closed["incident"]["open"] is False
     assert [j["outcome"] for j in closed["incident"]["jobs"]] == ["awaiting_review", "closed"]

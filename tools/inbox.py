@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     state       TEXT NOT NULL DEFAULT 'queued',
     attempts    INTEGER NOT NULL DEFAULT 0,
     outcome     TEXT,
+    not_before  REAL NOT NULL DEFAULT 0,
     created_at  REAL NOT NULL,
     updated_at  REAL NOT NULL
 );
@@ -118,6 +119,7 @@ class SqliteInbox:
         kind: str,
         detail: dict[str, Any],
         job: str | None = None,
+        delay: float = 0.0,
     ) -> Admission:
         now = time.time()
         with self._transaction() as db:
@@ -128,16 +130,17 @@ class SqliteInbox:
                 (incident_id, source, kind, json.dumps(detail), now),
             )
             if job is not None and incident_id is not None:
-                _enqueue(db, job, incident_id, detail, now)
+                _enqueue(db, job, incident_id, detail, now, not_before=now + delay)
             return Admission(outcome="recorded", incident_id=incident_id)
 
     def claim(self) -> Job | None:
+        now = time.time()
         with self._transaction() as db:
             row = db.execute(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? "
-                "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1) "
-                "RETURNING id, kind, incident_id, payload, attempts",
-                (time.time(),),
+                "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND not_before <= ? "
+                "ORDER BY id LIMIT 1) RETURNING id, kind, incident_id, payload, attempts",
+                (now, now),
             ).fetchone()
         if row is None:
             return None
@@ -264,12 +267,17 @@ def _new_delivery(
 
 
 def _enqueue(
-    db: sqlite3.Connection, kind: str, incident_id: str, payload: dict[str, Any], now: float
+    db: sqlite3.Connection,
+    kind: str,
+    incident_id: str,
+    payload: dict[str, Any],
+    now: float,
+    not_before: float = 0.0,
 ) -> None:
     db.execute(
-        "INSERT INTO jobs (kind, incident_id, payload, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (kind, incident_id, json.dumps(payload, ensure_ascii=False), now, now),
+        "INSERT INTO jobs (kind, incident_id, payload, not_before, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (kind, incident_id, json.dumps(payload, ensure_ascii=False), not_before, now, now),
     )
 
 
