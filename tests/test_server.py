@@ -354,3 +354,16 @@ def test_health_and_metrics(client: TestClient) -> None:
     assert 'fixloop_jobs{state="queued"} 1' in metrics
     assert "fixloop_incidents 1" in metrics
     assert client.get("/incidents/fx-nothing").status_code == 404
+
+
+def test_an_oversized_body_is_413_before_anything_is_read(
+    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("agent.server.MAX_BODY_BYTES", 1000)
+    body, headers = signed.sentry({"data": {"event": {"message": "x" * 2000}}})
+
+    answer = client.post("/webhooks/sentry", content=body, headers=headers)
+
+    assert answer.status_code == 413
+    assert "over 1000 bytes" in answer.json()["error"]
+    assert stats(settings)["deliveries"] == 0

@@ -154,3 +154,16 @@ def test_signed_webhook_to_pr_then_merged_webhook_to_closed(
     assert closed["run"]["ticket"]["status"] == "closed"
     assert closed["incident"]["open"] is False
     assert [j["outcome"] for j in closed["incident"]["jobs"]] == ["awaiting_review", "closed"]
+
+
+def test_a_merge_for_an_unknown_run_fails_its_job_with_the_reason(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    with TestClient(create_app(settings)) as client:
+        body, headers = signed.github("pull_request", signed.pull_request("fx-000000000000"))
+        client.post("/webhooks/github", content=body, headers=headers)
+        _drain(settings)
+        record = client.get("/incidents/fx-000000000000").json()
+
+    [job] = record["incident"]["jobs"]
+    assert (job["kind"], job["state"]) == ("merged", "failed")
+    assert job["outcome"] == "no run for incident fx-000000000000"

@@ -171,6 +171,8 @@ class SqliteInbox:
         return [_incident(row) for row in rows]
 
     def incident(self, incident_id: str) -> dict[str, Any] | None:
+        """The incident with its notes and jobs; only those for an incident fixloop did not
+        receive itself (a run started from the CLI that a webhook is about)."""
         with self._lock:
             row = self._db.execute(
                 "SELECT * FROM incidents WHERE incident_id = ?", (incident_id,)
@@ -184,9 +186,10 @@ class SqliteInbox:
                 "ORDER BY id",
                 (incident_id,),
             ).fetchall()
-        if row is None:
+        if row is None and not notes and not jobs:
             return None
-        return _incident(row) | {
+        known = _incident(row) if row is not None else {"id": incident_id}
+        return known | {
             "notes": [dict(n) | {"detail": json.loads(n["detail"])} for n in notes],
             "jobs": [dict(job) for job in jobs],
         }
