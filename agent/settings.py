@@ -173,9 +173,9 @@ class Settings(BaseSettings):
     pr_labels: list[str] = Field(default_factory=lambda: ["fixloop"])
     """Labels put on every PR fixloop opens on GitHub."""
 
-    tracker: Literal["local", "jira"] = "local"
-    """Where tickets live: `local` (SQLite in the state directory) or `jira` (settings
-    `jira_*`)."""
+    tracker: Literal["local", "jira", "github"] = "local"
+    """Where tickets live: `local` (SQLite in the state directory), `jira` (settings `jira_*`)
+    or `github` (GitHub Issues of `github_repo`, with `github_token`)."""
 
     jira_url: str | None = None
     """Base URL of the Jira site, e.g. `https://acme.atlassian.net`."""

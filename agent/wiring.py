@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from github import Auth, Github
 from jira import JIRA
+from pydantic import SecretStr
 
 from agent.deps import Deps
 from agent.errors import ConfigError
@@ -24,6 +25,7 @@ from tools.code_index import TreeSitterIndex
 from tools.error_store import LocalErrorStore
 from tools.git_repo import GitRepo
 from tools.github_forge import GitHubForge
+from tools.github_issues import GitHubIssuesTracker
 from tools.inbox import SqliteInbox
 from tools.jira_tracker import JiraTracker
 from tools.local_forge import LocalForge
@@ -48,6 +50,16 @@ def open_repo(path: Path) -> GitRepo:
 
 def error_store(settings: Settings) -> LocalErrorStore:
     return LocalErrorStore(records_db(settings))
+
+
+def github_client(settings: Settings, token: SecretStr) -> Github:
+    return Github(
+        auth=Auth.Token(token.get_secret_value()),
+        base_url=settings.github_api_url,
+        seconds_between_requests=0,
+        seconds_between_writes=0,
+        timeout=30,
+    )
 
 
 def sentry_api(settings: Settings) -> SentryApi | None:
@@ -84,9 +96,15 @@ def error_source(settings: Settings) -> ErrorSource:
     return local if api is None else SentryErrorSource(local, api, records_db(settings))
 
 
-def tracker(settings: Settings) -> LocalTracker | JiraTracker:
+def tracker(settings: Settings) -> LocalTracker | JiraTracker | GitHubIssuesTracker:
     if settings.tracker == "local":
         return LocalTracker(records_db(settings))
+    if settings.tracker == "github":
+        if not settings.github_repo or settings.github_token is None:
+            raise ConfigError("tracker 'github' needs the settings github_repo and github_token")
+        return GitHubIssuesTracker(
+            github_client(settings, settings.github_token), settings.github_repo
+        )
     if not (settings.jira_url and settings.jira_project and settings.jira_token):
         raise ConfigError("tracker 'jira' needs the settings jira_url, jira_project, jira_token")
     token = settings.jira_token.get_secret_value()
@@ -112,15 +130,8 @@ def forge(settings: Settings, repo: GitRepo) -> LocalForge | GitHubForge:
     if not settings.github_repo or settings.github_token is None:
         raise ConfigError("forge 'github' needs the settings github_repo and github_token")
     token = settings.github_token.get_secret_value()
-    client = Github(
-        auth=Auth.Token(token),
-        base_url=settings.github_api_url,
-        seconds_between_requests=0,
-        seconds_between_writes=0,
-        timeout=30,
-    )
     return GitHubForge(
-        client,
+        github_client(settings, settings.github_token),
         settings.github_repo,
         repo,
         base,

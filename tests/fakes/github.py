@@ -29,6 +29,7 @@ class FakeGitHub(FakeServer):
         self.default_branch = default_branch
         self.pulls: dict[int, dict[str, Any]] = {}
         self.comments: dict[int, list[str]] = {}
+        self.issues: dict[int, dict[str, Any]] = {}
         super().__init__(
             [
                 ("GET", REPO, self._get_repo),
@@ -42,6 +43,11 @@ class FakeGitHub(FakeServer):
                 ("POST", REPO + r"/pulls/(?P<n>\d+)/requested_reviewers", self._request_review),
                 ("POST", REPO + r"/issues/(?P<n>\d+)/labels", self._add_labels),
                 ("POST", REPO + r"/issues/(?P<n>\d+)/comments", self._add_comment),
+                ("GET", REPO + r"/issues/(?P<n>\d+)/comments", self._list_comments),
+                ("POST", REPO + "/issues", self._create_issue),
+                ("GET", REPO + "/issues", self._list_issues),
+                ("GET", REPO + r"/issues/(?P<n>\d+)", self._get_issue),
+                ("PATCH", REPO + r"/issues/(?P<n>\d+)", self._edit_issue),
             ]
         )
 
@@ -98,7 +104,7 @@ class FakeGitHub(FakeServer):
             return 422, {"message": "Validation Failed", "errors": [{"field": "head"}]}
         if any(pr["head"] == body["head"] and pr["state"] == "open" for pr in self.pulls.values()):
             return 422, {"message": f"A pull request already exists for {owner}:{body['head']}."}
-        number = len(self.pulls) + 1
+        number = self._next_number()
         self.pulls[number] = {
             "number": number,
             "title": body["title"],
@@ -169,14 +175,76 @@ class FakeGitHub(FakeServer):
         return 201, self._pull_json(pr)
 
     def _add_labels(self, request: Request, owner: str, name: str, n: str) -> tuple[int, Any]:
-        pr = self.pulls[int(n)]
+        item = self.pulls.get(int(n)) or self.issues[int(n)]
         labels = request.body["labels"] if isinstance(request.body, dict) else request.body
-        pr["labels"] += [label for label in labels if label not in pr["labels"]]
-        return 200, [{"name": label} for label in pr["labels"]]
+        item["labels"] += [label for label in labels if label not in item["labels"]]
+        return 200, [{"name": label} for label in item["labels"]]
 
     def _add_comment(self, request: Request, owner: str, name: str, n: str) -> tuple[int, Any]:
         self.comments.setdefault(int(n), []).append(request.body["body"])
-        return 201, {"id": len(self.comments[int(n)]), "body": request.body["body"]}
+        return 201, self._comment_json(int(n), len(self.comments[int(n)]))
+
+    def _list_comments(self, request: Request, owner: str, name: str, n: str) -> tuple[int, Any]:
+        count = len(self.comments.get(int(n), []))
+        return 200, [self._comment_json(int(n), i) for i in range(1, count + 1)]
+
+    def _comment_json(self, number: int, index: int) -> dict[str, Any]:
+        return {
+            "id": number * 1000 + index,
+            "body": self.comments[number][index - 1],
+            "url": f"{self._repo_url()}/issues/comments/{number * 1000 + index}",
+        }
+
+    def _next_number(self) -> int:
+        return len(self.pulls) + len(self.issues) + 1
+
+    def _create_issue(self, request: Request, owner: str, name: str) -> tuple[int, Any]:
+        number = self._next_number()
+        self.issues[number] = {
+            "number": number,
+            "title": request.body["title"],
+            "body": request.body.get("body"),
+            "labels": list(request.body.get("labels", [])),
+            "state": "open",
+        }
+        return 201, self._issue_json(self.issues[number])
+
+    def _list_issues(self, request: Request, owner: str, name: str) -> tuple[int, Any]:
+        state = request.arg("state", "open")
+        wanted = [x for x in (request.arg("labels") or "").split(",") if x]
+        found = [
+            self._issue_json(issue)
+            for issue in self.issues.values()
+            if (state == "all" or issue["state"] == state)
+            and all(label in issue["labels"] for label in wanted)
+        ]
+        return 200, found
+
+    def _get_issue(self, request: Request, owner: str, name: str, n: str) -> tuple[int, Any]:
+        issue = self.issues.get(int(n))
+        return (200, self._issue_json(issue)) if issue else (404, {"message": "Not Found"})
+
+    def _edit_issue(self, request: Request, owner: str, name: str, n: str) -> tuple[int, Any]:
+        issue = self.issues[int(n)]
+        for key in ("state", "title", "body", "labels"):
+            if key in request.body:
+                issue[key] = request.body[key]
+        return 200, self._issue_json(issue)
+
+    def _issue_json(self, issue: dict[str, Any]) -> dict[str, Any]:
+        number = issue["number"]
+        return {
+            "id": 2000 + number,
+            "number": number,
+            "url": f"{self._repo_url()}/issues/{number}",
+            "html_url": f"https://github.example/{self.full_name}/issues/{number}",
+            "title": issue["title"],
+            "body": issue["body"],
+            "state": issue["state"],
+            "labels": [{"name": label} for label in issue["labels"]],
+            "pull_request": None,
+            "comments_url": f"{self._repo_url()}/issues/{number}/comments",
+        }
 
     def _pull_json(self, pr: dict[str, Any]) -> dict[str, Any]:
         number = pr["number"]
