@@ -80,8 +80,6 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
             job_worker.stop()
 
     app = FastAPI(title="fixloop", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.state.inbox = inbox
-    app.state.worker = job_worker
 
     def post(path: str, endpoint: str, handle: Callable[[Request, bytes], dict[str, Any]]) -> None:
         """A plain Starlette route: no FastAPI dependency solving on the hot path."""
