@@ -18,7 +18,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
-from starlette.concurrency import run_in_threadpool
 
 from agent import runner, wiring
 from agent.errors import IntakeError, NotFound, SignatureError
@@ -83,13 +82,12 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
     app = FastAPI(title="fixloop", lifespan=lifespan, docs_url=None, redoc_url=None)
 
     def post(path: str, endpoint: str, handle: Callable[[Request, bytes], dict[str, Any]]) -> None:
-        """A plain Starlette route: no FastAPI dependency solving on the hot path. The handler
-        runs in the thread pool: its SQLite writes wait on I/O without blocking the loop."""
+        """A plain Starlette route: no FastAPI dependency solving on the hot path."""
 
         async def route(request: Request) -> JSONResponse:
             try:
                 body = await _read_body(request, MAX_BODY_BYTES)
-                status, result = 200, await run_in_threadpool(handle, request, body)
+                status, result = 200, handle(request, body)
             except SignatureError as error:
                 status, result = 401, {"error": str(error)}
             except IntakeError as error:
