@@ -121,6 +121,14 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     index.set_defaults(handler=_index)
 
+    serve = sub.add_parser("serve", help="the webhook and Sentry-ingest server")
+    serve.add_argument("--host", help="address (default: setting server_host)")
+    serve.add_argument("--port", type=int, help="port (default: setting server_port)")
+    serve.add_argument(
+        "--no-worker", action="store_true", help="only persist and queue; run no incidents"
+    )
+    serve.set_defaults(handler=_serve)
+
     intake = sub.add_parser("intake", help="receive Sentry events: point an app's DSN here")
     intake.add_argument("--port", type=int, help="port (default: setting intake_port)")
     intake.set_defaults(handler=_intake)
@@ -224,6 +232,18 @@ def render_index_stats(figures: dict[str, Any]) -> str:
             f"(largest worker {figures['worker_peak_mb']:.0f} MB)",
         ]
     )
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from agent import server
+
+    if args.no_worker:
+        settings = settings.model_copy(update={"worker": False})
+    host = args.host or settings.server_host
+    port = settings.server_port if args.port is None else args.port
+    print(f"fixloop serve on http://{host}:{port} (Ctrl-C stops)", flush=True)
+    server.serve(settings, host, port)
+    return 0
 
 
 def _intake(args: argparse.Namespace, settings: Settings) -> int:

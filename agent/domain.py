@@ -276,6 +276,8 @@ class Verification(BaseModel):
     reproduction_passed: bool | None = None
     regressions: list[str] = Field(default_factory=list)
     new_events: int = 0
+    events_before: int | None = None
+    """Events in the `verify_window` before the merge, when a window is set."""
     checked_commit: str = ""
     summary: str = ""
     checked_at: datetime = Field(default_factory=utcnow)
@@ -290,3 +292,22 @@ class AuditEntry(BaseModel):
     why: str
     at: datetime = Field(default_factory=utcnow)
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Admission(BaseModel):
+    """What the inbox did with one delivery."""
+
+    outcome: Literal["new", "repeat", "duplicate_delivery", "recorded"]
+    incident_id: str | None = None
+    count: int = 0
+    """Events seen so far for the incident (its fingerprint, while it is open)."""
+
+
+class Job(BaseModel):
+    """Work the server queued for the worker: never done inside a request."""
+
+    id: int
+    kind: Literal["run", "page", "merged", "closed_unmerged", "sentry_issue"]
+    incident_id: str
+    payload: dict[str, Any]
+    attempts: int = 0

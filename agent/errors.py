@@ -2,6 +2,8 @@
 
     FixloopError
     ├── IntakeError          a payload that cannot become an Incident (bad JSON, wrong shape)
+    ├── SignatureError       a webhook or ingest request whose signature or key is missing,
+    │                        forged or stale
     ├── ConfigError          settings that cannot work (missing repo, unknown engine)
     ├── AdapterError         an outside system failed or refused
     │   ├── RepoError        git refused (missing ref, dirty worktree, merge conflict)
@@ -19,7 +21,16 @@ class FixloopError(Exception):
 
 
 class IntakeError(FixloopError):
-    """The payload cannot be turned into an Incident."""
+    """The payload cannot be turned into an Incident. `status` is the HTTP status a server
+    answers with (400, or 413 for a body over the limit, 415 for an unknown encoding)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class SignatureError(FixloopError):
+    """A request whose signature or key is missing, forged or stale: answered 401, not stored."""
 
 
 class ConfigError(FixloopError):

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from agent.domain import (
+    Admission,
     Incident,
+    Job,
     Patch,
     PullRequest,
     Reference,
@@ -176,3 +178,49 @@ class Model(Protocol):
     def create(
         self, *, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
     ) -> dict[str, Any]: ...
+
+
+class Inbox(Protocol):
+    """Deliveries persisted before they are acknowledged, deduplicated, and the jobs they make.
+
+    A delivery id is admitted once. An event whose fingerprint has an open incident counts
+    towards it and makes no job; one with a new fingerprint opens an incident and queues `job`.
+    """
+
+    def admit_event(
+        self, source: str, delivery_id: str, incident: Incident, payload: dict[str, Any], job: str
+    ) -> Admission: ...
+
+    def admit_note(
+        self,
+        source: str,
+        delivery_id: str,
+        incident_id: str | None,
+        kind: str,
+        detail: dict[str, Any],
+        job: str | None = None,
+        delay: float = 0.0,
+    ) -> Admission:
+        """Record something that happened to an incident (a review, a page), maybe with a job
+        that no worker claims for `delay` seconds."""
+        ...
+
+    def claim(self) -> Job | None:
+        """The oldest queued job that is due, now marked running; None when there is none."""
+        ...
+
+    def finish(self, job_id: int, outcome: str, *, close_incident: bool = False) -> None: ...
+
+    def fail(self, job_id: int, error: str) -> None: ...
+
+    def requeue_running(self) -> int:
+        """Put jobs a dead process left running back in the queue; return how many."""
+        ...
+
+    def incidents(self, limit: int = 100) -> list[dict[str, Any]]: ...
+
+    def incident(self, incident_id: str) -> dict[str, Any] | None: ...
+
+    def open_incident_of_project(self, project: str) -> str | None: ...
+
+    def stats(self) -> dict[str, int]: ...

@@ -103,11 +103,22 @@ def review_pr(settings: Settings, pr_id: int, decision: ReviewDecision) -> dict[
     """A human's review of a fixloop PR: act on the forge, then resume the incident's run."""
     with open_graph(settings) as graph:
         incident_id = _incident_for_pr(settings, graph, pr_id)
+    return review_incident(settings, incident_id, decision)
+
+
+def review_incident(
+    settings: Settings, incident_id: str, decision: ReviewDecision
+) -> dict[str, Any]:
+    """A human's review of the PR an incident's run opened (`review_pr`, or a forge webhook)."""
+    with open_graph(settings) as graph:
         config = _config(incident_id)
         snapshot = graph.get_state(config)
-        if not _interrupted(snapshot):
+        if not snapshot.values:
+            raise NotFound(f"no run for incident {incident_id}")
+        pr_id = snapshot.values["pr"]["id"] if snapshot.values.get("pr") else None
+        if pr_id is None or not _interrupted(snapshot):
             status = snapshot.values.get("status")
-            raise RunError(f"PR #{pr_id} (incident {incident_id}) is {status}, not awaiting review")
+            raise RunError(f"incident {incident_id} is {status}, not awaiting review")
         deps = wiring.build_deps(settings, Path(snapshot.values["repo"]), incident_id)
         pr = deps.forge.get_pr(pr_id)
         if decision.action == "merge" and pr.status != "merged":

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -94,6 +94,130 @@ class Settings(BaseSettings):
 
     intake_port: int = 8450
     """Port the Sentry-protocol intake listens on."""
+
+    server_host: str = "127.0.0.1"
+    """Address `fixloop serve` listens on."""
+
+    server_port: int = 8460
+    """Port `fixloop serve` listens on."""
+
+    repos: dict[str, Path] = Field(default_factory=dict)
+    """Which repository each incident is fixed in: Sentry project (id or slug, or the project
+    in an ingest DSN) to a local git checkout, as JSON, e.g. `{"42": "/srv/shop"}`."""
+
+    pagerduty_services: dict[str, str] = Field(default_factory=dict)
+    """PagerDuty service id to the Sentry project whose incidents it pages for, as JSON."""
+
+    sentry_client_secret: SecretStr | None = None
+    """Client secret of the Sentry integration: the key of `Sentry-Hook-Signature`. Without it
+    every Sentry webhook is refused (401)."""
+
+    pagerduty_webhook_secrets: list[SecretStr] = Field(default_factory=list)
+    """Secrets of the PagerDuty v3 webhook subscription (several while one is rotated). Without
+    one every PagerDuty webhook is refused (401)."""
+
+    github_webhook_secret: SecretStr | None = None
+    """Secret of the GitHub webhook (`X-Hub-Signature-256`). Without it every GitHub webhook is
+    refused (401)."""
+
+    ingest_keys: list[SecretStr] = Field(default_factory=list)
+    """DSN public keys the Sentry ingest endpoints accept (`http://KEY@host:port/PROJECT`).
+    Without one every ingest request is refused (401)."""
+
+    webhook_max_age: float = 300.0
+    """A signed webhook older than this many seconds (Sentry's `Sentry-Hook-Timestamp`,
+    PagerDuty's `occurred_at`) is stale and refused (401)."""
+
+    verify_window: float = 0.0
+    """Seconds the server waits after a merge webhook before verifying, so events of a bug
+    that is not fixed have time to arrive; the events in the same span before the merge are
+    reported with the verdict. 0: verify at once (the CLI always does)."""
+
+    worker: bool = True
+    """Whether `fixloop serve` runs the in-process worker that carries queued incidents through
+    the loop. Off, requests are only persisted and queued."""
+
+    sentry_url: str = "https://sentry.io"
+    """Base URL of the Sentry REST API (self-hosted: your Sentry's URL)."""
+
+    sentry_org: str | None = None
+    """Sentry organization slug. With `sentry_token`, fixloop fetches the latest event of an
+    `issue` webhook, counts events through the API, and resolves issues in Sentry."""
+
+    sentry_token: SecretStr | None = None
+    """Sentry auth token with event:read and event:write (environment only)."""
+
+    pagerduty_url: str = "https://api.pagerduty.com"
+    """Base URL of the PagerDuty REST API."""
+
+    pagerduty_token: SecretStr | None = None
+    """PagerDuty REST API key (environment only). With `pagerduty_from`, the PagerDuty
+    incidents linked to a verified fix are resolved with a note."""
+
+    pagerduty_from: str | None = None
+    """Email of the PagerDuty user fixloop acts as (the `From` header of REST writes)."""
+
+    forge: Literal["local", "github"] = "local"
+    """Where PRs are opened: `local` (a branch in the target repo and a record in SQLite) or
+    `github` (a pushed branch and a draft PR, settings `github_*`)."""
+
+    github_repo: str | None = None
+    """The GitHub repository PRs are opened on, `owner/name`."""
+
+    github_token: SecretStr | None = None
+    """Token for the GitHub API and for pushing `fixloop/*` branches (environment only)."""
+
+    github_api_url: str = "https://api.github.com"
+    """Base URL of the GitHub REST API (GitHub Enterprise: `https://HOST/api/v3`)."""
+
+    github_remote_url: str | None = None
+    """Git URL fixloop pushes to and fetches from; `https://github.com/<github_repo>.git` when
+    unset. The token goes as an HTTP header, never in this URL."""
+
+    pr_labels: list[str] = Field(default_factory=lambda: ["fixloop"])
+    """Labels put on every PR fixloop opens on GitHub."""
+
+    tracker: Literal["local", "jira", "github"] = "local"
+    """Where tickets live: `local` (SQLite in the state directory), `jira` (settings `jira_*`)
+    or `github` (GitHub Issues of `github_repo`, with `github_token`)."""
+
+    jira_url: str | None = None
+    """Base URL of the Jira site, e.g. `https://acme.atlassian.net`."""
+
+    jira_user: str | None = None
+    """Jira user (email on Jira Cloud) for basic auth with `jira_token`; unset, the token is
+    sent as a bearer token (Jira Server/Data Center personal access token)."""
+
+    jira_token: SecretStr | None = None
+    """Jira API token or personal access token (environment only)."""
+
+    jira_project: str | None = None
+    """Key of the Jira project tickets are created in."""
+
+    jira_issue_type: str = "Bug"
+    """Issue type of the tickets fixloop creates."""
+
+    jira_priorities: dict[str, str] = Field(
+        default_factory=lambda: {
+            "fatal": "Highest",
+            "error": "High",
+            "warning": "Medium",
+            "info": "Low",
+            "debug": "Lowest",
+        }
+    )
+    """Jira priority name for each event level."""
+
+    jira_transitions: dict[str, str] = Field(
+        default_factory=lambda: {
+            "in_review": "In Review",
+            "closed": "Done",
+            "reopened": "Reopen",
+            "open": "Back to To Do",
+        }
+    )
+    """The workflow transition that takes a ticket to each fixloop status (PR opened:
+    `in_review`; merged and verified: `closed`; regressed: `reopened`)."""
 
     @classmethod
     def settings_customise_sources(

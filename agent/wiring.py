@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import Any
+
+import httpx
+from github import Auth, Github
+from jira import JIRA
+from pydantic import SecretStr
 
 from agent.deps import Deps
 from agent.errors import ConfigError
 from agent.intake import parse_payload
 from agent.policy import Policy
-from agent.ports import Sandbox
+from agent.ports import ErrorSource, Inbox, Sandbox
+from agent.receive import EventReader
+from agent.redaction import RedactingForge, RedactingTracker, secrets_of
 from agent.repair import RepairEngine
 from agent.repair.templates import TemplateEngine
 from agent.settings import Settings
 from tools.code_index import DirectoryTree, TreeSitterIndex
 from tools.error_store import LocalErrorStore
 from tools.git_repo import GitRepo
+from tools.github_forge import GitHubForge
+from tools.github_issues import GitHubIssuesTracker
+from tools.inbox import SqliteInbox
+from tools.jira_tracker import JiraTracker
 from tools.local_forge import LocalForge
 from tools.local_tracker import LocalTracker
+from tools.pagerduty_api import PagerDutyApi
+from tools.rest import RestClient
 from tools.sandbox import make_sandbox
-from tools.sentry_intake import SentryIntakeServer
+from tools.sentry_api import SentryApi
+from tools.sentry_errors import SentryErrorSource
+from tools.sentry_intake import SentryIntakeServer, read_events
 
 
 def records_db(settings: Settings) -> Path:
@@ -35,13 +52,93 @@ def error_store(settings: Settings) -> LocalErrorStore:
     return LocalErrorStore(records_db(settings))
 
 
-def tracker(settings: Settings) -> LocalTracker:
-    return LocalTracker(records_db(settings))
+def github_client(settings: Settings, token: SecretStr) -> Github:
+    return Github(
+        auth=Auth.Token(token.get_secret_value()),
+        base_url=settings.github_api_url,
+        seconds_between_requests=0,
+        seconds_between_writes=0,
+        timeout=30,
+    )
 
 
-def forge(settings: Settings, repo: GitRepo) -> LocalForge:
+def sentry_api(settings: Settings) -> SentryApi | None:
+    """The Sentry REST client, when `sentry_org` and `sentry_token` are set."""
+    if not settings.sentry_org or settings.sentry_token is None:
+        return None
+    client = httpx.Client(
+        base_url=settings.sentry_url,
+        headers={"Authorization": f"Bearer {settings.sentry_token.get_secret_value()}"},
+        timeout=httpx.Timeout(10.0, connect=5.0),
+    )
+    return SentryApi(RestClient(client, "Sentry"), settings.sentry_org)
+
+
+def pagerduty_api(settings: Settings) -> PagerDutyApi | None:
+    """The PagerDuty REST client, when `pagerduty_token` and `pagerduty_from` are set."""
+    if settings.pagerduty_token is None or not settings.pagerduty_from:
+        return None
+    client = httpx.Client(
+        base_url=settings.pagerduty_url,
+        headers={
+            "Authorization": f"Token token={settings.pagerduty_token.get_secret_value()}",
+            "Accept": "application/vnd.pagerduty+json;version=2",
+        },
+        timeout=httpx.Timeout(10.0, connect=5.0),
+    )
+    return PagerDutyApi(RestClient(client, "PagerDuty"), settings.pagerduty_from)
+
+
+def error_source(settings: Settings) -> ErrorSource:
+    """The local store, or with the Sentry API configured, the store backed by Sentry."""
+    api = sentry_api(settings)
+    local = error_store(settings)
+    return local if api is None else SentryErrorSource(local, api, records_db(settings))
+
+
+def tracker(settings: Settings) -> LocalTracker | JiraTracker | GitHubIssuesTracker:
+    if settings.tracker == "local":
+        return LocalTracker(records_db(settings))
+    if settings.tracker == "github":
+        if not settings.github_repo or settings.github_token is None:
+            raise ConfigError("tracker 'github' needs the settings github_repo and github_token")
+        return GitHubIssuesTracker(
+            github_client(settings, settings.github_token), settings.github_repo
+        )
+    if not (settings.jira_url and settings.jira_project and settings.jira_token):
+        raise ConfigError("tracker 'jira' needs the settings jira_url, jira_project, jira_token")
+    token = settings.jira_token.get_secret_value()
+    auth: dict[str, Any] = (
+        {"basic_auth": (settings.jira_user, token)} if settings.jira_user else {"token_auth": token}
+    )
+    client = JIRA(
+        server=settings.jira_url, get_server_info=False, max_retries=2, timeout=30, **auth
+    )
+    return JiraTracker(
+        client,
+        settings.jira_project,
+        issue_type=settings.jira_issue_type,
+        priorities=settings.jira_priorities,
+        transitions=settings.jira_transitions,
+    )
+
+
+def forge(settings: Settings, repo: GitRepo) -> LocalForge | GitHubForge:
     base = settings.base_branch or repo.default_branch()
-    return LocalForge(records_db(settings), repo, base)
+    if settings.forge == "local":
+        return LocalForge(records_db(settings), repo, base)
+    if not settings.github_repo or settings.github_token is None:
+        raise ConfigError("forge 'github' needs the settings github_repo and github_token")
+    token = settings.github_token.get_secret_value()
+    return GitHubForge(
+        github_client(settings, settings.github_token),
+        settings.github_repo,
+        repo,
+        base,
+        remote_url=settings.github_remote_url or f"https://github.com/{settings.github_repo}.git",
+        token=token,
+        labels=settings.pr_labels,
+    )
 
 
 def engines(settings: Settings) -> tuple[RepairEngine, ...]:
@@ -66,6 +163,7 @@ def sandbox(settings: Settings) -> Sandbox:
 def build_deps(settings: Settings, repo_path: Path, incident_id: str) -> Deps:
     repo = open_repo(repo_path)
     local_forge = forge(settings, repo)
+    secrets = secrets_of(settings)
     return Deps(
         settings=settings,
         repo=repo,
@@ -73,9 +171,9 @@ def build_deps(settings: Settings, repo_path: Path, incident_id: str) -> Deps:
             repo, cache_path=index_db(settings), workers=settings.index_workers
         ),
         sandbox=sandbox(settings),
-        tracker=tracker(settings),
-        forge=local_forge,
-        errors=error_store(settings),
+        tracker=RedactingTracker(tracker(settings), secrets),
+        forge=RedactingForge(local_forge, secrets),
+        errors=error_source(settings),
         engines=engines(settings),
         policy=Policy.from_settings(settings),
         base_branch=local_forge.base,
@@ -120,3 +218,11 @@ def sentry_intake(settings: Settings, port: int | None = None) -> SentryIntakeSe
         host=settings.intake_host,
         port=settings.intake_port if port is None else port,
     )
+
+
+def inbox(settings: Settings) -> Inbox:
+    return SqliteInbox(settings.home / "inbox.db")
+
+
+def ingest_reader(max_body_bytes: int) -> EventReader:
+    return partial(read_events, limit=max_body_bytes)

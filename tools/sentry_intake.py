@@ -114,32 +114,57 @@ class SentryIntakeServer:
 
     def ingest(self, project: str, endpoint: str, body: bytes) -> str | None:
         """Record the events in a decoded request body; return the (last) event id."""
-        if endpoint == "store":
-            return self._record_event(project, _json_object(body, "event"))
-        header, items = parse_envelope(body)
-        event_id = header.get("event_id")
-        if event_id is not None and not isinstance(event_id, str):
-            raise _Rejected(400, "envelope header event_id is not a string")
-        for number, (item_header, payload) in enumerate(items, start=1):
-            if item_header.get("type") != "event":
-                continue
-            event = _json_object(payload, f"envelope item {number} (event)")
-            if event_id and not event.get("event_id"):
-                event["event_id"] = event_id
-            event_id = self._record_event(project, event)
+        event_id = None
+        for event in _events(project, endpoint, body):
+            try:
+                incident = self.normalise(event)
+            except IntakeError as exc:
+                raise _Rejected(400, str(exc)) from None
+            self.store.record(incident, event)
+            event_id = incident.event_id or str(event["event_id"])
         return event_id
 
-    def _record_event(self, project: str, event: dict[str, Any]) -> str:
-        """Like Sentry ingest: give the event an id if it has none and stamp its project."""
-        if not event.get("event_id"):
-            event["event_id"] = uuid.uuid4().hex
-        event["project"] = project
-        try:
-            incident = self.normalise(event)
-        except IntakeError as exc:
-            raise _Rejected(400, str(exc)) from None
-        self.store.record(incident, event)
-        return incident.event_id or str(event["event_id"])
+
+def read_events(
+    project: str,
+    endpoint: str,
+    body: bytes,
+    content_encoding: str | None,
+    limit: int = MAX_BODY_BYTES,
+) -> list[dict[str, Any]]:
+    """The events of one `/api/<project>/<endpoint>/` request body, as Sentry ingest sees them:
+    encoding undone, each with an event id and stamped with `project`. Raises `IntakeError`
+    with the HTTP status to answer (400, 413 or 415)."""
+    try:
+        return _events(project, endpoint, decode_body(body, content_encoding, limit))
+    except _Rejected as rejected:
+        raise IntakeError(rejected.reason, status=rejected.status) from None
+
+
+def _events(project: str, endpoint: str, body: bytes) -> list[dict[str, Any]]:
+    if endpoint == "store":
+        return [_stamped(project, _json_object(body, "event"))]
+    header, items = parse_envelope(body)
+    event_id = header.get("event_id")
+    if event_id is not None and not isinstance(event_id, str):
+        raise _Rejected(400, "envelope header event_id is not a string")
+    events = []
+    for number, (item_header, payload) in enumerate(items, start=1):
+        if item_header.get("type") != "event":
+            continue
+        event = _json_object(payload, f"envelope item {number} (event)")
+        if event_id and not event.get("event_id"):
+            event["event_id"] = event_id
+        events.append(_stamped(project, event))
+    return events
+
+
+def _stamped(project: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Like Sentry ingest: give the event an id if it has none and stamp its project."""
+    if not event.get("event_id"):
+        event["event_id"] = uuid.uuid4().hex
+    event["project"] = project
+    return event
 
 
 def parse_envelope(body: bytes) -> tuple[dict[str, Any], list[tuple[dict[str, Any], bytes]]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -31,14 +32,23 @@ def verify(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         still_failing = [t for t in must_fix if after.outcome(t) != "passed"]
         regressions = sorted(before.suite.passed() - after.suite.passed())
         new_events = deps.errors.events_since(incident.fingerprint, pr.merged_at)
+        window = deps.settings.verify_window
+        events_before = (
+            deps.errors.events_since(incident.fingerprint, pr.merged_at - timedelta(seconds=window))
+            - new_events
+            if window > 0
+            else None
+        )
         verified = not still_failing and not regressions and new_events == 0
         verification = Verification(
             verified=verified,
             reproduction_passed=not still_failing if must_fix else None,
             regressions=regressions,
             new_events=new_events,
+            events_before=events_before,
             checked_commit=pr.merge_sha,
-            summary=_summary(pr.merge_sha, must_fix, still_failing, regressions, new_events, after),
+            summary=_summary(pr.merge_sha, must_fix, still_failing, regressions, new_events, after)
+            + _before(events_before, window),
         )
     return {
         "pr": pr.model_dump(mode="json"),
@@ -76,3 +86,9 @@ def _summary(
     )
     parts.append(f"{new_events} new events with this fingerprint since the merge.")
     return " ".join(parts)
+
+
+def _before(events_before: int | None, window: float) -> str:
+    if events_before is None:
+        return ""
+    return f" {events_before} in the {window:.0f} s before it."

@@ -1,0 +1,183 @@
+"""What the server does with one request: check it, read it, persist it, queue its work.
+
+Never processes an incident: a request is answered once its delivery is in the inbox. Each
+method returns the JSON answer, or raises `SignatureError` (401) or `IntakeError` (4xx); both
+are raised before anything is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from agent import webhooks
+from agent.domain import Incident
+from agent.errors import IntakeError, SignatureError
+from agent.intake import parse_payload
+from agent.ports import ErrorSource, Inbox
+from agent.settings import Settings
+
+EventReader = Callable[[str, str, bytes, str | None], list[dict[str, Any]]]
+"""(project, endpoint, raw body, Content-Encoding) -> the events of a Sentry ingest request."""
+
+
+class Receiver:
+    def __init__(
+        self,
+        settings: Settings,
+        inbox: Inbox,
+        errors: ErrorSource,
+        read_events: EventReader,
+        on_job: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.inbox = inbox
+        self.errors = errors
+        self.read_events = read_events
+        self.on_job = on_job
+        self.clock = clock
+
+    def sentry(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+        webhooks.check_sentry(
+            self.settings.sentry_client_secret,
+            body,
+            headers.get("sentry-hook-signature"),
+            headers.get("sentry-hook-timestamp"),
+            self.clock(),
+            self.settings.webhook_max_age,
+        )
+        resource = headers.get("sentry-hook-resource")
+        if not resource:
+            raise IntakeError("missing Sentry-Hook-Resource header")
+        payload = webhooks.json_body(body, "Sentry webhook")
+        request_id = headers.get("request-id") or hashlib.sha256(body).hexdigest()
+        if resource in webhooks.SENTRY_EVENT_RESOURCES:
+            incident, event = webhooks.sentry_event(resource, payload)
+            stored = {"action": payload.get("action"), "data": {"event": event}}
+            return self._admit_event("sentry", request_id, incident, stored)
+        if resource == "issue":
+            return self._sentry_issue(request_id, payload)
+        return {"ignored": f"Sentry-Hook-Resource {resource!r} is not read"}
+
+    def _sentry_issue(self, request_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """An issue webhook has no stack trace: queue fetching its latest event (with the
+        Sentry API configured) when the issue is new or back; record it in any case."""
+        data = payload.get("data")
+        issue = data.get("issue") if isinstance(data, dict) else None
+        if not isinstance(issue, dict) or not issue.get("id"):
+            raise IntakeError("Sentry issue webhook has no 'data.issue' object with an id")
+        action = payload.get("action")
+        detail = {"action": action, "issue_id": str(issue["id"]), "title": issue.get("title")}
+        can_fetch = bool(self.settings.sentry_org and self.settings.sentry_token)
+        job = "sentry_issue" if can_fetch and action in ("created", "unresolved") else None
+        admission = self.inbox.admit_note(
+            "sentry", request_id, f"sentry-issue-{issue['id']}", f"issue.{action}", detail, job
+        )
+        if job is not None and admission.outcome == "recorded":
+            self.on_job()
+        note = "latest event queued for fetching" if job else "recorded only"
+        if not can_fetch:
+            note += ": fetching an issue's latest event needs sentry_org and sentry_token"
+        return admission.model_dump() | {"note": note}
+
+    def pagerduty(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+        webhooks.check_pagerduty(
+            self.settings.pagerduty_webhook_secrets, body, headers.get("x-pagerduty-signature")
+        )
+        payload = webhooks.json_body(body, "PagerDuty webhook")
+        page = webhooks.pagerduty_page(payload, self.clock(), self.settings.webhook_max_age)
+        incident = page.as_incident()
+        if page.event_type == "incident.triggered":
+            stored = {"page": page.model_dump(mode="json")}
+            admission = self.inbox.admit_event("pagerduty", page.event_id, incident, stored, "page")
+            if admission.outcome == "new":
+                self.on_job()
+            return admission.model_dump()
+        if page.event_type == "incident.resolved":
+            detail = page.model_dump(mode="json")
+            return self.inbox.admit_note(
+                "pagerduty", page.event_id, incident.id, "resolved", detail
+            ).model_dump()
+        return {"ignored": f"event_type {page.event_type!r} is not read"}
+
+    def github(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+        webhooks.check_github(
+            self.settings.github_webhook_secret, body, headers.get("x-hub-signature-256")
+        )
+        event = headers.get("x-github-event")
+        delivery = headers.get("x-github-delivery")
+        if not event or not delivery:
+            raise IntakeError("missing X-GitHub-Event or X-GitHub-Delivery header")
+        payload = webhooks.json_body(body, "GitHub webhook")
+        if event == "ping":
+            return {"pong": True}
+        if event not in ("pull_request", "pull_request_review"):
+            return {"ignored": f"X-GitHub-Event {event!r} is not read"}
+        pr = webhooks.github_pull_request(event, payload)
+        if pr is None:
+            return {"ignored": "not a pull request from a fixloop/* branch"}
+        job = None
+        if event == "pull_request" and pr.action == "closed":
+            job = "merged" if pr.merged else "closed_unmerged"
+        delay = self.settings.verify_window if job == "merged" else 0.0
+        admission = self.inbox.admit_note(
+            "github", delivery, pr.incident_id, f"{event}.{pr.action}", pr.model_dump(), job, delay
+        )
+        if job is not None and admission.outcome == "recorded":
+            self.on_job()
+        return admission.model_dump()
+
+    def ingest(
+        self,
+        project: str,
+        endpoint: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        query_key: str | None,
+    ) -> dict[str, Any]:
+        """Sentry's ingest protocol: authenticated by a DSN key, answered with the event id."""
+        self._check_dsn_key(_dsn_key(headers.get("x-sentry-auth")) or query_key)
+        events = self.read_events(project, endpoint, body, headers.get("content-encoding"))
+        incidents = [(parse_payload(event), event) for event in events]
+        event_id = None
+        for incident, event in incidents:
+            self._admit_event("ingest", str(event["event_id"]), incident, event)
+            event_id = incident.event_id
+        return {"id": event_id}
+
+    def _check_dsn_key(self, key: str | None) -> None:
+        keys = self.settings.ingest_keys
+        if not keys:
+            raise SignatureError("ingest is refused: no ingest_keys are set")
+        if not key:
+            raise SignatureError("missing DSN key (X-Sentry-Auth sentry_key, or ?sentry_key=)")
+        if not any(hmac.compare_digest(key, known.get_secret_value()) for known in keys):
+            raise SignatureError("unknown DSN key")
+
+    def _admit_event(
+        self, source: str, request_id: str, incident: Incident, stored: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Count the event first (idempotent by event id), then admit it: a delivery retried
+        after a crash between the two is neither lost nor counted twice."""
+        self.errors.record(incident, stored)
+        delivery = f"event:{incident.event_id}" if incident.event_id else request_id
+        admission = self.inbox.admit_event(source, delivery, incident, stored, "run")
+        if admission.outcome == "new":
+            self.on_job()
+        return admission.model_dump()
+
+
+def _dsn_key(auth_header: str | None) -> str | None:
+    """`sentry_key` of an `X-Sentry-Auth: Sentry sentry_key=..., sentry_version=7` header."""
+    if not auth_header:
+        return None
+    fields = auth_header.removeprefix("Sentry ").split(",")
+    for field in fields:
+        name, _, value = field.strip().partition("=")
+        if name == "sentry_key":
+            return value.strip()
+    return None

@@ -1,0 +1,89 @@
+"""Keep fixloop's own secrets out of what it writes: tickets, comments, PR titles and bodies.
+
+Incident text is attacker-controlled and may quote anything, a token included; every write to a
+tracker or forge goes through these wrappers, which replace each configured secret value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydantic import SecretStr
+
+from agent.domain import Incident, PullRequest, Ticket
+from agent.ports import Forge, Tracker
+from agent.settings import Settings
+
+REDACTED = "[redacted]"
+_MIN_SECRET_LENGTH = 4
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret value in the settings, longest first."""
+    values: list[str] = []
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        items: Iterable[object] = value if isinstance(value, list) else [value]
+        values += [item.get_secret_value() for item in items if isinstance(item, SecretStr)]
+    return sorted({v for v in values if len(v) >= _MIN_SECRET_LENGTH}, key=len, reverse=True)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+class RedactingTracker:
+    def __init__(self, inner: Tracker, secrets: list[str]) -> None:
+        self.inner = inner
+        self.secrets = secrets
+
+    def find_open(self, fingerprint: str) -> Ticket | None:
+        return self.inner.find_open(fingerprint)
+
+    def ensure_ticket(self, incident: Incident, title: str, body: str) -> Ticket:
+        return self.inner.ensure_ticket(
+            incident, redact(title, self.secrets), redact(body, self.secrets)
+        )
+
+    def get(self, key: str) -> Ticket:
+        return self.inner.get(key)
+
+    def comment(self, key: str, comment_key: str, body: str) -> None:
+        self.inner.comment(key, comment_key, redact(body, self.secrets))
+
+    def comments(self, key: str) -> list[str]:
+        return self.inner.comments(key)
+
+    def transition(self, key: str, status: str) -> Ticket:
+        return self.inner.transition(key, status)
+
+    def close(self, key: str, resolution: str) -> Ticket:
+        return self.inner.close(key, redact(resolution, self.secrets))
+
+
+class RedactingForge:
+    def __init__(self, inner: Forge, secrets: list[str]) -> None:
+        self.inner = inner
+        self.secrets = secrets
+
+    def find_pr(self, branch: str) -> PullRequest | None:
+        return self.inner.find_pr(branch)
+
+    def get_pr(self, pr_id: int) -> PullRequest:
+        return self.inner.get_pr(pr_id)
+
+    def open_pr(self, branch: str, head_sha: str, title: str, body: str) -> PullRequest:
+        return self.inner.open_pr(
+            branch, head_sha, redact(title, self.secrets), redact(body, self.secrets)
+        )
+
+    def approve(self, pr_id: int, comment: str) -> PullRequest:
+        return self.inner.approve(pr_id, redact(comment, self.secrets))
+
+    def merge(self, pr_id: int, comment: str) -> PullRequest:
+        return self.inner.merge(pr_id, redact(comment, self.secrets))
+
+    def close_pr(self, pr_id: int, comment: str) -> PullRequest:
+        return self.inner.close_pr(pr_id, redact(comment, self.secrets))

@@ -1,0 +1,166 @@
+"""`fixloop serve`: webhooks, Sentry ingest, health, metrics and incidents over HTTP.
+
+Thin: every request is handed to `agent.receive.Receiver`, which persists it and queues its
+work in the inbox; the in-process `agent.worker.Worker` carries queued incidents through
+`agent.runner`. A request never runs the loop, so it is answered in milliseconds.
+
+    POST /webhooks/sentry | /webhooks/pagerduty | /webhooks/github   signed webhooks
+    POST /api/<project>/envelope/ | /api/<project>/store/           Sentry ingest (DSN key)
+    GET  /healthz   /metrics   /incidents   /incidents/<id>
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from agent import runner, wiring
+from agent.errors import IntakeError, NotFound, SignatureError
+from agent.ports import Inbox
+from agent.receive import Receiver
+from agent.settings import Settings
+from agent.worker import Worker
+
+MAX_BODY_BYTES = 20 * 1024 * 1024
+
+
+class Metrics:
+    """Request counters for `/metrics`, by endpoint and status."""
+
+    def __init__(self) -> None:
+        self.requests: Counter[tuple[str, int]] = Counter()
+
+    def render(self, inbox: Inbox) -> str:
+        lines = [
+            "# HELP fixloop_requests_total Requests answered, by endpoint and status.",
+            "# TYPE fixloop_requests_total counter",
+        ]
+        for (endpoint, status), count in sorted(self.requests.items()):
+            lines.append(
+                f'fixloop_requests_total{{endpoint="{endpoint}",status="{status}"}} {count}'
+            )
+        stats = inbox.stats()
+        for name in ("deliveries", "incidents", "events"):
+            lines += [
+                f"# HELP fixloop_{name} {name.capitalize()} in the inbox.",
+                f"# TYPE fixloop_{name} gauge",
+                f"fixloop_{name} {stats[name]}",
+            ]
+        lines += ["# HELP fixloop_jobs Jobs in the queue, by state.", "# TYPE fixloop_jobs gauge"]
+        for state in ("queued", "running", "done", "failed"):
+            lines.append(f'fixloop_jobs{{state="{state}"}} {stats["jobs_" + state]}')
+        return "\n".join(lines) + "\n"
+
+
+def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
+    """The server's app; the worker runs (per setting `worker` unless given) while it serves."""
+    inbox = wiring.inbox(settings)
+    run_worker = settings.worker if worker is None else worker
+    job_worker = Worker(settings, inbox) if run_worker else None
+    receiver = Receiver(
+        settings,
+        inbox,
+        wiring.error_source(settings),
+        wiring.ingest_reader(MAX_BODY_BYTES),
+        on_job=job_worker.wake if job_worker else lambda: None,
+    )
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if job_worker is not None:
+            job_worker.start()
+        yield
+        if job_worker is not None:
+            job_worker.stop()
+
+    app = FastAPI(title="fixloop", lifespan=lifespan, docs_url=None, redoc_url=None)
+
+    def post(path: str, endpoint: str, handle: Callable[[Request, bytes], dict[str, Any]]) -> None:
+        """A plain Starlette route: no FastAPI dependency solving on the hot path."""
+
+        async def route(request: Request) -> JSONResponse:
+            try:
+                body = await _read_body(request, MAX_BODY_BYTES)
+                status, result = 200, handle(request, body)
+            except SignatureError as error:
+                status, result = 401, {"error": str(error)}
+            except IntakeError as error:
+                status, result = error.status, {"error": str(error)}
+            metrics.requests[(endpoint, status)] += 1
+            return JSONResponse(result, status_code=status)
+
+        app.router.add_route(path, route, methods=["POST"], include_in_schema=False)
+
+    post("/webhooks/sentry", "sentry", lambda r, body: receiver.sentry(body, r.headers))
+    post("/webhooks/pagerduty", "pagerduty", lambda r, body: receiver.pagerduty(body, r.headers))
+    post("/webhooks/github", "github", lambda r, body: receiver.github(body, r.headers))
+    for endpoint in ("envelope", "store"):
+        post(f"/api/{{project}}/{endpoint}/", endpoint, _ingest(receiver, endpoint))
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        alive = job_worker.alive() if job_worker else None
+        return {"ok": alive is not False, "worker": alive, "queue": inbox.stats()["jobs_queued"]}
+
+    @app.get("/metrics")
+    def prometheus() -> PlainTextResponse:
+        return PlainTextResponse(metrics.render(inbox), media_type="text/plain; version=0.0.4")
+
+    @app.get("/incidents")
+    def incidents(limit: int = 100) -> dict[str, Any]:
+        return {"incidents": inbox.incidents(min(max(limit, 1), 1000))}
+
+    @app.get("/incidents/{incident_id}")
+    def incident(incident_id: str) -> JSONResponse:
+        record = inbox.incident(incident_id)
+        try:
+            run: dict[str, Any] | None = runner.incident_status(settings, incident_id)
+        except NotFound:
+            run = None
+        if record is None and run is None:
+            return JSONResponse({"error": f"no incident {incident_id}"}, status_code=404)
+        return JSONResponse({"incident": record, "run": run})
+
+    return app
+
+
+def _ingest(receiver: Receiver, endpoint: str) -> Callable[[Request, bytes], dict[str, Any]]:
+    def handle(request: Request, body: bytes) -> dict[str, Any]:
+        project = request.path_params["project"]
+        key = request.query_params.get("sentry_key")
+        return receiver.ingest(project, endpoint, body, request.headers, key)
+
+    return handle
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise IntakeError(f"body is over {limit} bytes", status=413)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise IntakeError(f"body is over {limit} bytes", status=413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+    """Run the server until interrupted (uvicorn, one process)."""
+    import uvicorn
+
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.server_host,
+        port=settings.server_port if port is None else port,
+        log_level="warning",
+        access_log=False,
+    )

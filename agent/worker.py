@@ -1,0 +1,168 @@
+"""The in-process worker: drains the server's inbox, one job at a time, through `agent.runner`.
+
+Jobs are claimed from the durable queue, so a process killed mid-job leaves it `running`; the
+next worker puts it back in the queue on start, and the runner resumes the run idempotently.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from agent import runner, wiring
+from agent.domain import Job, ReviewDecision
+from agent.errors import FixloopError
+from agent.intake import parse_payload
+from agent.ports import Inbox
+from agent.redaction import RedactingTracker, secrets_of
+from agent.settings import Settings
+from agent.webhooks import Page
+
+log = logging.getLogger("fixloop.worker")
+
+
+class Worker:
+    def __init__(self, settings: Settings, inbox: Inbox, poll_seconds: float = 0.5) -> None:
+        self.settings = settings
+        self.inbox = inbox
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.inbox.requeue_running()
+        self._thread = threading.Thread(target=self._loop, name="fixloop-worker", daemon=True)
+        self._thread.start()
+
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def wake(self) -> None:
+        """A job was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop after the job in hand; a job cut off by process exit is requeued on restart."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def drain(self) -> int:
+        """Run queued jobs until none is left, in this thread; return how many ran."""
+        ran = 0
+        while (job := self.inbox.claim()) is not None:
+            self.run_job(job)
+            ran += 1
+        return ran
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            job = self.inbox.claim()
+            if job is None:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+                continue
+            self.run_job(job)
+
+    def run_job(self, job: Job) -> None:
+        try:
+            outcome, finished = self._dispatch(job)
+        except FixloopError as error:
+            self.inbox.fail(job.id, str(error))
+            return
+        except Exception as error:
+            # A bug in one job must not stop the server's queue: record it loudly and go on.
+            log.exception("job %s (%s for %s) crashed", job.id, job.kind, job.incident_id)
+            self.inbox.fail(job.id, f"crashed: {error!r}")
+            return
+        self.inbox.finish(job.id, outcome, close_incident=finished)
+
+    def _dispatch(self, job: Job) -> tuple[str, bool]:
+        if job.kind == "run":
+            return self._run(job.payload)
+        if job.kind == "page":
+            return self._page(job), False
+        if job.kind == "sentry_issue":
+            return self._sentry_issue(job), False
+        action = "merge" if job.kind == "merged" else "reject"
+        decision = ReviewDecision(
+            action=action,
+            comment=str(job.payload.get("comment", "")),
+            reviewer=str(job.payload.get("sender", "github")),
+        )
+        summary = runner.review_incident(self.settings, job.incident_id, decision)
+        if summary["status"] != "closed":
+            return summary["status"], False
+        resolved = self._resolve_pages(job.incident_id, summary)
+        return "closed" + (f"; resolved PagerDuty {', '.join(resolved)}" if resolved else ""), True
+
+    def _resolve_pages(self, incident_id: str, summary: dict[str, Any]) -> list[str]:
+        """Resolve the PagerDuty incidents linked to an incident whose fix is verified."""
+        api = wiring.pagerduty_api(self.settings)
+        record = self.inbox.incident(incident_id)
+        if api is None or record is None:
+            return []
+        pages = [n["detail"]["pagerduty_incident"] for n in record["notes"] if n["kind"] == "paged"]
+        verification = (summary.get("verification") or {}).get("summary", "")
+        for page in pages:
+            api.resolve(page, f"fixloop verified the merged fix. {verification}".strip())
+        return pages
+
+    def _run(self, payload: dict[str, Any]) -> tuple[str, bool]:
+        incident = parse_payload(payload)
+        repo = self.settings.repos.get(incident.project or "")
+        if repo is None:
+            return f"no repository mapped for project {incident.project!r} (setting repos)", False
+        summary = runner.run_incident(self.settings, repo, incident, payload)
+        return summary["status"], summary["status"] == "closed"
+
+    def _sentry_issue(self, job: Job) -> str:
+        """Fetch an issue's latest event through the Sentry API and admit it as an event."""
+        api = wiring.sentry_api(self.settings)
+        if api is None:
+            return "not fetched: sentry_org and sentry_token are not set"
+        issue_id = str(job.payload["issue_id"])
+        event = api.latest_event(issue_id)
+        incident = parse_payload(event)
+        wiring.error_source(self.settings).record(incident, event)
+        delivery = f"event:{incident.event_id}" if incident.event_id else f"issue:{issue_id}"
+        admission = self.inbox.admit_event("sentry", delivery, incident, event, "run")
+        return f"latest event of issue {issue_id}: {admission.outcome} {admission.incident_id}"
+
+    def _page(self, job: Job) -> str:
+        """Link a page to the open incident of its Sentry project, or ticket it for a human."""
+        page = Page.model_validate(job.payload["page"])
+        project = self.settings.pagerduty_services.get(page.service_id)
+        linked = self.inbox.open_incident_of_project(project) if project else None
+        if linked is not None:
+            self.inbox.admit_note(
+                "pagerduty",
+                f"link:{page.incident_id}",
+                linked,
+                "paged",
+                {"pagerduty_incident": page.incident_id, "url": page.html_url},
+            )
+            return f"linked to {linked}"
+        tracker = RedactingTracker(wiring.tracker(self.settings), secrets_of(self.settings))
+        ticket = tracker.ensure_ticket(page.as_incident(), page.title, _page_body(page, project))
+        tracker.comment(
+            ticket.key,
+            "escalation:no_stack_trace",
+            "No stack trace to work from: the page names no Sentry issue that fixloop has seen. "
+            "Escalated to a human.",
+        )
+        return f"escalated: ticket {ticket.key}"
+
+
+def _page_body(page: Page, project: str | None) -> str:
+    lines = [
+        f"PagerDuty incident {page.incident_id}: {page.title}",
+        f"service {page.service_id}" + (f" (Sentry project {project})" if project else ""),
+        f"triggered at {page.occurred_at.isoformat()}",
+    ]
+    if page.html_url:
+        lines.append(page.html_url)
+    return "\n".join(lines)

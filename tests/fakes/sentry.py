@@ -1,0 +1,89 @@
+"""A fake Sentry REST API (organization-scoped issue endpoints) for httpx and SentryApi.
+
+`fail_next` makes the next requests answer with the given statuses (and headers), to exercise
+retries and rate limits.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.fakes.http import FakeServer, Request
+
+ISSUE = r"/api/0/organizations/(?P<org>[^/]+)/issues/(?P<issue>\d+)/"
+
+
+class FakeSentry(FakeServer):
+    def __init__(self, organization: str = "acme") -> None:
+        self.organization = organization
+        self.issues: dict[str, dict[str, Any]] = {}
+        self.fail_next: list[tuple[int, dict[str, str]]] = []
+        self.requests_seen: list[tuple[str, str, float]] = []
+        super().__init__(
+            [
+                ("GET", ISSUE, self._get_issue),
+                ("PUT", ISSUE, self._update_issue),
+                ("GET", ISSUE + "events/latest/", self._latest_event),
+                ("POST", ISSUE + "comments/", self._comment),
+            ]
+        )
+
+    def add_issue(
+        self, issue_id: str, latest_event: dict[str, Any], hourly: list[int] | None = None
+    ) -> None:
+        now = int(time.time()) // 3600 * 3600
+        counts = hourly or [0] * 24
+        stats = [[now - 3600 * (len(counts) - 1 - i), n] for i, n in enumerate(counts)]
+        self.issues[issue_id] = {
+            "event": latest_event,
+            "status": "unresolved",
+            "statusDetails": {},
+            "stats": stats,
+            "comments": [],
+        }
+
+    def dispatch(self, request: Request) -> tuple[Any, ...]:
+        self.requests_seen.append((request.method, request.path, time.monotonic()))
+        if self.fail_next:
+            status, headers = self.fail_next.pop(0)
+            return status, {"detail": "failing on purpose"}, headers
+        return super().dispatch(request)
+
+    def _issue(self, org: str, issue: str) -> dict[str, Any] | None:
+        return self.issues.get(issue) if org == self.organization else None
+
+    def _get_issue(self, request: Request, org: str, issue: str) -> tuple[int, Any]:
+        found = self._issue(org, issue)
+        if found is None:
+            return 404, {"detail": "The requested resource does not exist"}
+        period = request.arg("statsPeriod", "24h") or "24h"
+        return 200, {
+            "id": issue,
+            "status": found["status"],
+            "statusDetails": found["statusDetails"],
+            "stats": {period: found["stats"]},
+        }
+
+    def _update_issue(self, request: Request, org: str, issue: str) -> tuple[int, Any]:
+        found = self._issue(org, issue)
+        if found is None:
+            return 404, {"detail": "The requested resource does not exist"}
+        if request.body.get("status") not in ("resolved", "unresolved", "ignored"):
+            return 400, {"detail": f"invalid status {request.body.get('status')!r}"}
+        found["status"] = request.body["status"]
+        found["statusDetails"] = request.body.get("statusDetails", {})
+        return 200, {"status": found["status"], "statusDetails": found["statusDetails"]}
+
+    def _latest_event(self, request: Request, org: str, issue: str) -> tuple[int, Any]:
+        found = self._issue(org, issue)
+        if found is None:
+            return 404, {"detail": "The requested resource does not exist"}
+        return 200, found["event"]
+
+    def _comment(self, request: Request, org: str, issue: str) -> tuple[int, Any]:
+        found = self._issue(org, issue)
+        if found is None:
+            return 404, {"detail": "The requested resource does not exist"}
+        found["comments"].append(request.body["text"])
+        return 201, {"id": str(len(found["comments"])), "data": {"text": request.body["text"]}}

@@ -1,0 +1,89 @@
+"""Requests signed the way Sentry, PagerDuty and GitHub sign them."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from agent.webhooks import sign
+
+SENTRY_SECRET = "sentry-client-secret"
+PAGERDUTY_SECRET = "pagerduty-secret"
+GITHUB_SECRET = "github-secret"
+DSN_KEY = "public-key"
+
+
+def sentry(
+    payload: dict[str, Any],
+    resource: str = "event_alert",
+    secret: str = SENTRY_SECRET,
+    sent: float | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(payload).encode()
+    return body, {
+        "Content-Type": "application/json",
+        "Sentry-Hook-Resource": resource,
+        "Sentry-Hook-Signature": sign(secret, body),
+        "Sentry-Hook-Timestamp": str(int(time.time() if sent is None else sent)),
+        "Request-ID": str(uuid.uuid4()),
+    }
+
+
+def pagerduty(payload: dict[str, Any], *secrets: str) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(payload).encode()
+    signatures = ",".join(f"v1={sign(s, body)}" for s in secrets or (PAGERDUTY_SECRET,))
+    return body, {"Content-Type": "application/json", "X-PagerDuty-Signature": signatures}
+
+
+def github(
+    event: str, payload: dict[str, Any], secret: str = GITHUB_SECRET
+) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(payload).encode()
+    return body, {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": str(uuid.uuid4()),
+        "X-Hub-Signature-256": "sha256=" + sign(secret, body),
+    }
+
+
+def page(
+    event_type: str = "incident.triggered",
+    incident: str = "PT4KHLK",
+    service: str = "PSVC1",
+    occurred_at: datetime | None = None,
+) -> dict[str, Any]:
+    """A PagerDuty v3 webhook body about one incident."""
+    return {
+        "event": {
+            "id": uuid.uuid4().hex,
+            "event_type": event_type,
+            "resource_type": "incident",
+            "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
+            "data": {
+                "id": incident,
+                "type": "incident",
+                "title": "Checkout 500s",
+                "html_url": f"https://acme.pagerduty.com/incidents/{incident}",
+                "incident_key": f"key-{incident}",
+                "service": {"id": service, "summary": "checkout"},
+            },
+        }
+    }
+
+
+def pull_request(
+    incident_id: str, action: str = "closed", merged: bool = True, number: int = 7
+) -> dict[str, Any]:
+    return {
+        "action": action,
+        "pull_request": {
+            "number": number,
+            "merged": merged,
+            "head": {"ref": f"fixloop/{incident_id}"},
+        },
+        "sender": {"login": "octocat"},
+    }

@@ -1,0 +1,111 @@
+"""End to end with the real clients: signed Sentry webhook (and its page) -> Jira ticket -> draft
+PR on GitHub -> merged webhook -> verify -> Jira closed, Sentry issue and PagerDuty page
+resolved. Git, SQLite and pytest are real; Sentry, PagerDuty, Jira and GitHub are local fakes
+that httpx, jira and PyGithub talk to."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from agent import wiring
+from agent.server import create_app
+from agent.settings import Settings
+from agent.worker import Worker
+from tests import signed
+from tests.fakes.jira import FakeJira
+from tests.fakes.pagerduty import FakePagerDuty
+from tests.fakes.sentry import FakeSentry
+from tests.github_setup import FULL_NAME, TOKEN, github_for
+from tests.repo_builder import git
+from tests.test_server import alert, post_sentry
+
+pytestmark = pytest.mark.slow
+
+
+def test_sentry_webhook_to_jira_and_github_and_back_to_closed(
+    tmp_path: Path, demo_repo: Path
+) -> None:
+    with (
+        github_for(demo_repo, tmp_path / "origin.git") as github,
+        FakeJira("OPS") as jira,
+        FakeSentry("acme") as sentry,
+        FakePagerDuty() as pagerduty,
+    ):
+        sentry.add_issue("1170820242", {})
+        pagerduty.add_incident("PT4KHLK")
+        settings = Settings(
+            home=tmp_path / "state",
+            test_timeout=120,
+            worker=False,
+            repos={"4504": demo_repo},
+            sentry_client_secret=SecretStr(signed.SENTRY_SECRET),
+            github_webhook_secret=SecretStr(signed.GITHUB_SECRET),
+            forge="github",
+            github_repo=FULL_NAME,
+            github_token=SecretStr(TOKEN),
+            github_api_url=github.fake.url,
+            github_remote_url=str(github.bare),
+            tracker="jira",
+            jira_url=jira.url,
+            jira_token=SecretStr("jira-pat"),
+            jira_project="OPS",
+            sentry_url=sentry.url,
+            sentry_org="acme",
+            sentry_token=SecretStr("sntrys_token"),
+            pagerduty_webhook_secrets=[SecretStr(signed.PAGERDUTY_SECRET)],
+            pagerduty_services={"PSVC1": "4504"},
+            pagerduty_url=pagerduty.url,
+            pagerduty_token=SecretStr("pd-token"),
+            pagerduty_from="oncall@acme.example",
+        )
+        worker = Worker(settings, wiring.inbox(settings))
+        with TestClient(create_app(settings)) as client:
+            webhook = alert(uuid.uuid4().hex)
+            webhook["data"]["event"]["issue_id"] = "1170820242"
+            incident_id = post_sentry(client, webhook).json()["incident_id"]
+            body, headers = signed.pagerduty(signed.page(incident="PT4KHLK", service="PSVC1"))
+            assert client.post("/webhooks/pagerduty", content=body, headers=headers).is_success
+            assert worker.drain() == 2
+
+            waiting = client.get(f"/incidents/{incident_id}").json()["run"]
+            assert waiting["status"] == "awaiting_review", waiting["audit"]
+            assert waiting["ticket"]["key"] == "OPS-1"
+            assert jira.issues["OPS-1"]["status"] == "In Review"
+            assert jira.issues["OPS-1"]["priority"] == "High"
+            pr = github.fake.pulls[1]
+            assert (pr["draft"], pr["labels"], pr["head"]) == (
+                True,
+                ["fixloop"],
+                f"fixloop/{incident_id}",
+            )
+            assert "OPS-1" in pr["body"] and incident_id in pr["body"]
+            head = git(github.bare, "rev-parse", f"refs/heads/fixloop/{incident_id}")
+            assert head == waiting["pr"]["head_sha"]
+
+            merge_sha = github.fake.merge(1, "Merge pull request #1")
+            body, headers = signed.github("pull_request", signed.pull_request(incident_id))
+            assert (
+                client.post("/webhooks/github", content=body, headers=headers).json()["outcome"]
+                == "recorded"
+            )
+            assert worker.drain() == 1
+            closed = client.get(f"/incidents/{incident_id}").json()
+
+    run = closed["run"]
+    assert run["status"] == "closed", run["audit"]
+    assert run["verification"]["verified"] is True
+    assert run["verification"]["checked_commit"] == merge_sha
+    assert jira.issues["OPS-1"]["status"] == "Done"
+    assert any("Resolved by pull request" in c["body"] for c in jira.issues["OPS-1"]["comments"])
+    assert wiring.error_store(settings).resolved_at(run["fingerprint"]) is not None
+    issue = sentry.issues["1170820242"]
+    assert (issue["status"], issue["statusDetails"]) == ("resolved", {"inNextRelease": True})
+    assert closed["incident"]["open"] is False
+    assert closed["incident"]["jobs"][-1]["outcome"] == "closed; resolved PagerDuty PT4KHLK"
+    assert pagerduty.incidents["PT4KHLK"]["status"] == "resolved"
+    assert "fixloop verified the merged fix" in pagerduty.incidents["PT4KHLK"]["notes"][0]

@@ -1,0 +1,169 @@
+"""The worker drains the server's queue: runs, pages, merges; and a real sentry-sdk reports in."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sentry_sdk
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from agent import wiring
+from agent.server import create_app
+from agent.settings import Settings
+from agent.worker import Worker
+from tests import signed
+from tests.live_server import live_server
+from tests.test_server import alert, post_sentry
+
+
+def _settings(tmp_path: Path, **overrides: Any) -> Settings:
+    fields: dict[str, Any] = {
+        "home": tmp_path / "state",
+        "sentry_client_secret": SecretStr(signed.SENTRY_SECRET),
+        "pagerduty_webhook_secrets": [SecretStr(signed.PAGERDUTY_SECRET)],
+        "github_webhook_secret": SecretStr(signed.GITHUB_SECRET),
+        "ingest_keys": [SecretStr(signed.DSN_KEY)],
+        "worker": False,
+        "test_timeout": 120,
+    }
+    return Settings(**(fields | overrides))
+
+
+def _drain(settings: Settings) -> int:
+    return Worker(settings, wiring.inbox(settings)).drain()
+
+
+def _page(client: TestClient, service: str = "PSVC1") -> dict[str, Any]:
+    body, headers = signed.pagerduty(signed.page(service=service))
+    return dict(client.post("/webhooks/pagerduty", content=body, headers=headers).json())
+
+
+def test_an_incident_of_an_unmapped_project_is_recorded_not_run(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    with TestClient(create_app(settings)) as client:
+        incident_id = post_sentry(client, alert()).json()["incident_id"]
+        assert _drain(settings) == 1
+        record = client.get(f"/incidents/{incident_id}").json()
+
+    assert record["incident"]["jobs"][0]["state"] == "done"
+    assert "no repository mapped for project '4504'" in record["incident"]["outcome"]
+    assert record["run"] is None
+
+
+def test_a_page_without_a_stack_trace_is_ticketed_and_escalated(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    with TestClient(create_app(settings)) as client:
+        incident_id = _page(client)["incident_id"]
+        _drain(settings)
+        record = client.get(f"/incidents/{incident_id}").json()["incident"]
+
+    assert record["outcome"] == "escalated: ticket FIX-1"
+    tracker = wiring.tracker(settings)
+    ticket = tracker.get("FIX-1")
+    assert "PagerDuty incident PT4KHLK: Checkout 500s" in ticket.body
+    assert "https://acme.pagerduty.com/incidents/PT4KHLK" in ticket.body
+    assert "No stack trace" in tracker.comments("FIX-1")[0]
+
+
+def test_a_page_for_a_mapped_service_is_linked_to_its_sentry_incident(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, pagerduty_services={"PSVC1": "4504"})
+    with TestClient(create_app(settings)) as client:
+        incident_id = post_sentry(client, alert()).json()["incident_id"]
+        page = _page(client)
+        _drain(settings)
+        record = client.get(f"/incidents/{incident_id}").json()["incident"]
+        paged = client.get(f"/incidents/{page['incident_id']}").json()["incident"]
+
+    assert paged["outcome"] == f"linked to {incident_id}"
+    assert [(n["kind"], n["detail"]["pagerduty_incident"]) for n in record["notes"]] == [
+        ("paged", "PT4KHLK")
+    ]
+    assert wiring.tracker(settings).all() == []
+
+
+def test_a_job_left_running_by_a_dead_process_is_run_by_the_next_worker(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    with TestClient(create_app(settings)) as client:
+        post_sentry(client, alert())
+    inbox = wiring.inbox(settings)
+    assert inbox.claim() is not None
+    assert inbox.claim() is None
+
+    worker = Worker(settings, wiring.inbox(settings), poll_seconds=0.05)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while inbox.stats()["jobs_done"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker.stop(5)
+
+    counts = inbox.stats()
+    assert (counts["jobs_queued"], counts["jobs_running"], counts["jobs_done"]) == (0, 0, 1)
+
+
+def test_a_real_sentry_sdk_reports_to_the_server_with_its_dsn(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    with live_server(create_app(settings)) as url:
+        host = url.removeprefix("http://")
+        sentry_sdk.init(dsn=f"http://{signed.DSN_KEY}@{host}/42", default_integrations=False)
+        try:
+            try:
+                {}["missing"]
+            except KeyError:
+                event_id = sentry_sdk.capture_exception()
+            sentry_sdk.flush(timeout=10)
+        finally:
+            sentry_sdk.get_client().close()
+            sentry_sdk.get_global_scope().set_client(None)
+        incidents = httpx.get(f"{url}/incidents").json()["incidents"]
+
+    assert event_id is not None
+    assert [(i["project"], i["count"]) for i in incidents] == [("42", 1)]
+    assert "KeyError" in incidents[0]["title"]
+
+
+@pytest.mark.slow
+def test_signed_webhook_to_pr_then_merged_webhook_to_closed(
+    tmp_path: Path, demo_repo: Path
+) -> None:
+    settings = _settings(tmp_path, repos={"4504": demo_repo}, verify_window=1.0)
+    with TestClient(create_app(settings)) as client:
+        incident_id = post_sentry(client, alert(event_id=uuid.uuid4().hex)).json()["incident_id"]
+        assert _drain(settings) == 1
+        waiting = client.get(f"/incidents/{incident_id}").json()
+        assert waiting["run"]["status"] == "awaiting_review", waiting["run"]["audit"]
+        assert waiting["incident"]["open"] is True
+
+        merged = signed.pull_request(incident_id, "closed", merged=True)
+        body, headers = signed.github("pull_request", merged)
+        assert client.post("/webhooks/github", content=body, headers=headers).status_code == 200
+        assert _drain(settings) == 0, "verify waits for the window after the merge"
+        time.sleep(1.1)
+        assert _drain(settings) == 1
+        closed = client.get(f"/incidents/{incident_id}").json()
+
+    assert closed["run"]["status"] == "closed"
+    assert closed["run"]["verification"]["verified"] is True
+    assert closed["run"]["verification"]["events_before"] == 0
+    assert closed["run"]["verification"]["summary"].endswith("0 in the 1 s before it.")
+    assert closed["run"]["ticket"]["status"] == "closed"
+    assert closed["incident"]["open"] is False
+    assert [j["outcome"] for j in closed["incident"]["jobs"]] == ["awaiting_review", "closed"]
+
+
+def test_a_merge_for_an_unknown_run_fails_its_job_with_the_reason(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    with TestClient(create_app(settings)) as client:
+        body, headers = signed.github("pull_request", signed.pull_request("fx-000000000000"))
+        client.post("/webhooks/github", content=body, headers=headers)
+        _drain(settings)
+        record = client.get("/incidents/fx-000000000000").json()
+
+    [job] = record["incident"]["jobs"]
+    assert (job["kind"], job["state"]) == ("merged", "failed")
+    assert job["outcome"] == "no run for incident fx-000000000000"

@@ -1,0 +1,71 @@
+"""The error source when Sentry holds the issues: local event store plus Sentry's REST API.
+
+Events that reach fixloop (webhooks, ingest) are kept in the local store as before; the Sentry
+issue each fingerprint belongs to is remembered from the payload (`issue_id` of a webhook
+event, `groupID` of a REST event). For a known issue, counts come from Sentry too (it sees
+every event, fixloop only the alerted ones) and resolving also resolves the issue in Sentry
+in the next release, with a comment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from agent.domain import Incident
+from tools.error_store import LocalErrorStore
+from tools.sentry_api import SentryApi
+from tools.sqlite_db import connect
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sentry_issues (
+    fingerprint TEXT PRIMARY KEY,
+    issue_id    TEXT NOT NULL
+);
+"""
+RESOLVED_COMMENT = "fixloop verified the merged fix: resolved in the next release."
+
+
+class SentryErrorSource:
+    def __init__(self, local: LocalErrorStore, api: SentryApi, db_path: Path) -> None:
+        self.local = local
+        self.api = api
+        self.db_path = db_path
+
+    def record(self, incident: Incident, payload: dict[str, Any]) -> bool:
+        issue_id = sentry_issue_id(payload)
+        if issue_id is not None:
+            with connect(self.db_path, SCHEMA) as db:
+                db.execute(
+                    "INSERT OR REPLACE INTO sentry_issues VALUES (?, ?)",
+                    (incident.fingerprint, issue_id),
+                )
+        return self.local.record(incident, payload)
+
+    def events_since(self, fingerprint: str, since: datetime) -> int:
+        local = self.local.events_since(fingerprint, since)
+        issue_id = self.issue_for(fingerprint)
+        return local if issue_id is None else max(local, self.api.events_since(issue_id, since))
+
+    def resolve(self, fingerprint: str) -> None:
+        self.local.resolve(fingerprint)
+        issue_id = self.issue_for(fingerprint)
+        if issue_id is not None:
+            self.api.resolve_in_next_release(issue_id)
+            self.api.comment(issue_id, RESOLVED_COMMENT)
+
+    def issue_for(self, fingerprint: str) -> str | None:
+        with connect(self.db_path, SCHEMA) as db:
+            row = db.execute(
+                "SELECT issue_id FROM sentry_issues WHERE fingerprint = ?", (fingerprint,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+
+def sentry_issue_id(payload: dict[str, Any]) -> str | None:
+    data = payload.get("data")
+    event = data.get("event") if isinstance(data, dict) else None
+    source = event if isinstance(event, dict) else payload
+    value = source.get("issue_id") or source.get("groupID")
+    return str(value) if value else None
