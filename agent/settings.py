@@ -76,6 +76,19 @@ class Settings(BaseSettings):
     candidates_per_round: int = 6
     """How many candidates one round sends to the test node."""
 
+    search_candidates: int = 120
+    """How many candidates one round may send to the test node when there are must-fix tests
+    to screen them with (each screen runs only those tests); `candidates_per_round` otherwise."""
+
+    search_seconds: float = 240.0
+    """Wall-time budget for validating one round's candidates; the untested rest is reported."""
+
+    validation_jobs: int = 2
+    """How many candidates are screened or proven at once, each in its own worktree."""
+
+    mutation_seconds: float = 20.0
+    """Wall-time budget for generating the mutation candidates of one round."""
+
     max_diff_lines: int = 40
     """Guardrail: the largest diff (added + removed lines) a candidate may have."""
 

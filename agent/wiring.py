@@ -10,6 +10,7 @@ from agent.intake import parse_payload
 from agent.policy import Policy
 from agent.ports import Sandbox
 from agent.repair import RepairEngine
+from agent.repair.mutations import MutationEngine
 from agent.repair.templates import TemplateEngine
 from agent.settings import Settings
 from tools.code_index import TreeSitterIndex
@@ -45,7 +46,8 @@ def forge(settings: Settings, repo: GitRepo) -> LocalForge:
 
 
 def engines(settings: Settings) -> tuple[RepairEngine, ...]:
-    known: dict[str, RepairEngine] = {"templates": TemplateEngine()}
+    mutations = MutationEngine(seconds=settings.mutation_seconds)
+    known: dict[str, RepairEngine] = {"templates": TemplateEngine(mutations)}
     unknown = [name for name in settings.engines if name not in known]
     if unknown:
         raise ConfigError(f"unknown repair engine(s) {unknown}; known: {sorted(known)}")

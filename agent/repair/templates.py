@@ -12,12 +12,13 @@ from __future__ import annotations
 import ast
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from agent.domain import ExceptionInfo, FileChange, Frame, Patch, Suspect
 from agent.repair import RepairContext
 from agent.repair.diffs import make_patch
+from agent.repair.mutations import MutationEngine
 from agent.repair.pysource import FUNCTIONS, PySource
 from agent.repair.rules import Site, Template
 from agent.repair.rules.indexes import (
@@ -66,11 +67,23 @@ class _Draft:
 
 
 class TemplateEngine:
-    """Fixes from templates, ranked; no model, no tokens."""
+    """Fixes from crash templates, ranked, then mutants of the code under test to fill the
+    round's limit; no model, no tokens."""
 
     name = ENGINE
 
+    def __init__(self, mutations: MutationEngine | None = None) -> None:
+        self.mutations = mutations
+
     def candidates(self, ctx: RepairContext) -> list[Patch]:
+        fixes = self.crash_fixes(ctx)
+        if self.mutations is None or len(fixes) >= ctx.limit:
+            return fixes
+        rest = replace(ctx, tried=ctx.tried | {p.id for p in fixes}, limit=ctx.limit - len(fixes))
+        mutants = self.mutations.candidates(rest)
+        return [p.model_copy(update={"rank": n}) for n, p in enumerate([*fixes, *mutants], 1)]
+
+    def crash_fixes(self, ctx: RepairContext) -> list[Patch]:
         error = ctx.incident.crash
         if error is None:
             return []
