@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from agent.domain import FileChange, Patch
 from agent.repair import RepairContext
 from agent.repair.diffs import make_patch
-from agent.repair.operators import OPERATORS, Mutant
+from agent.repair.operators import CRASH_OPERATORS, OPERATORS, Mutant, Operator
 from agent.repair.targets import Target, find_targets
 
 ENGINE = "mutations"
@@ -44,6 +44,9 @@ class MutationEngine:
         self.depth = depth
 
     def candidates(self, ctx: RepairContext) -> list[Patch]:
+        operators = _operators(ctx)
+        if not operators:
+            return []
         deadline = time.monotonic() + self.seconds
         targets = find_targets(ctx, depth=self.depth)
         drafts: list[_Draft] = []
@@ -51,7 +54,7 @@ class MutationEngine:
         for target in targets:
             seen.add(ast.dump(target.code.tree))
         for target in targets:
-            for operator in OPERATORS:
+            for operator in operators:
                 for mutant in operator(target.code, target.func):
                     if time.monotonic() > deadline:
                         break
@@ -70,6 +73,20 @@ class MutationEngine:
             if len(patches) >= ctx.limit:
                 break
         return patches
+
+
+def _operators(ctx: RepairContext) -> tuple[Operator, ...]:
+    """All operators for a failing assertion, the crash operators for another exception, and
+    none without a test that fails before a fix: a mutant that only has to keep the suite
+    green proves nothing."""
+    reproduction = ctx.diagnosis.reproduction
+    reproduced = reproduction is not None and reproduction.reproduced
+    crash = ctx.incident.crash
+    if ctx.incident.failing_tests and crash is not None and crash.type.endswith("AssertionError"):
+        return OPERATORS
+    if ctx.incident.failing_tests or reproduced:
+        return CRASH_OPERATORS
+    return ()
 
 
 def _shape(text: str) -> str | None:

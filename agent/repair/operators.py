@@ -226,12 +226,14 @@ def boolean_negation(code: PySource, func: Function) -> Iterator[Mutant]:
             )
 
 
-def _locals(func: Function) -> dict[str, int]:
-    """Parameters and plainly assigned names, with the line they are first bound on."""
-    found: dict[str, int] = {}
+def _locals(func: Function) -> dict[str, tuple[int, str | None]]:
+    """Parameters and plainly assigned names: the line they are first bound on, and their kind
+    (a parameter's annotation; None when unknown)."""
+    found: dict[str, tuple[int, str | None]] = {}
     for arg in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs):
         if arg.arg not in ("self", "cls"):
-            found.setdefault(arg.arg, func.lineno)
+            kind = ast.unparse(arg.annotation) if arg.annotation is not None else None
+            found.setdefault(arg.arg, (func.lineno, kind))
     for node in own_nodes(func):
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):
@@ -240,29 +242,67 @@ def _locals(func: Function) -> dict[str, int]:
             targets = [node.target]
         for target in targets:
             for name in ast.walk(target):
-                if isinstance(name, ast.Name):
-                    line = _line(node)
-                    found[name.id] = min(found.get(name.id, line), line)
+                if isinstance(name, ast.Name) and name.id not in found:
+                    found[name.id] = (_line(node), None)
     return found
 
 
+def _same_kind(a: str | None, b: str | None) -> bool:
+    return a == b or (a is None and b in _NUMBERS) or (b is None and a in _NUMBERS)
+
+
+_ARITHMETIC_PARTS = (
+    ast.Name,
+    ast.Constant,
+    ast.BinOp,
+    ast.operator,
+    ast.Attribute,
+    ast.expr_context,
+)
+_NUMBERS = ("int", "float", "Decimal", "Fraction", "complex", None)
+
+
+def _expressions(code: PySource, func: Function) -> list[tuple[str, int]]:
+    """Arithmetic over locals written elsewhere in the function (`list_total - discount`)."""
+    found: dict[str, int] = {}
+    for node in own_nodes(func):
+        if isinstance(node, ast.BinOp) and all(
+            isinstance(n, _ARITHMETIC_PARTS) for n in ast.walk(node)
+        ):
+            text = code.expr(node)
+            if len(text) <= 40:
+                found.setdefault(text, _line(node))
+    return list(found.items())
+
+
 def other_variable(code: PySource, func: Function) -> Iterator[Mutant]:
-    """A local variable read where another local, bound earlier, was meant."""
+    """A local read where another local of the same kind, bound earlier, was meant; or where
+    arithmetic written elsewhere in the function was meant."""
     scope = _locals(func)
+    expressions = _expressions(code, func)
     for node in own_nodes(func):
         if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
             continue
         parent = code.parents.get(node)
         if node.id not in scope or (isinstance(parent, ast.Call) and parent.func is node):
             continue
-        for other, bound_at in scope.items():
-            if other == node.id or (bound_at >= _line(node) and bound_at != func.lineno):
+        line, kind = _line(node), scope[node.id][1]
+        for other, (bound_at, other_kind) in scope.items():
+            if other == node.id or not _same_kind(kind, other_kind):
+                continue
+            if bound_at >= line and bound_at != func.lineno:
                 continue
             yield Mutant(
-                code.replace((node, other)),
-                _line(node),
-                f"`{node.id}` -> `{other}` in {func.name}",
-                0.5,
+                code.replace((node, other)), line, f"`{node.id}` -> `{other}` in {func.name}", 0.5
+            )
+        if kind not in _NUMBERS:
+            continue
+        for text, _ in expressions:
+            if node.id not in text.split() or len(text.split()) < 3:
+                continue
+            new = f"({text})" if isinstance(parent, ast.BinOp | ast.Attribute) else text
+            yield Mutant(
+                code.replace((node, new)), line, f"`{node.id}` -> `{text}` in {func.name}", 0.45
             )
 
 
@@ -291,6 +331,36 @@ def dropped_value(code: PySource, func: Function) -> Iterator[Mutant]:
                 if text is not None:
                     title = f"return `{target.id}` after it is computed in {func.name}"
                     yield Mutant(text, _line(last), title, 0.7)
+
+
+def missing_return(code: PySource, func: Function) -> Iterator[Mutant]:
+    """A function that returns values elsewhere (or declares a return type) but can fall off
+    its end: `return <local>` appended, for the locals assigned in it, last assigned first."""
+    last = func.body[-1]
+    if isinstance(last, ast.Return | ast.Raise) or not (returns_value(func) or func.returns):
+        return
+    if func.returns is not None and ast.unparse(func.returns) == "None":
+        return
+    assigned = sorted(
+        (
+            (_line(node), target.id)
+            for node in own_nodes(func)
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        ),
+        reverse=True,
+    )
+    unit = code.indent_unit(func)
+    for number, name in enumerate(dict.fromkeys(name for _, name in assigned)):
+        text = code.insert_after(last, [(0, f"return {name}")], unit)
+        if text is not None and last.col_offset == func.body[0].col_offset:
+            yield Mutant(
+                text,
+                _line(last),
+                f"return `{name}` at the end of {func.name}",
+                0.85 - 0.05 * number,
+            )
 
 
 def _mutating_call(call: ast.Call) -> bool:
@@ -355,6 +425,7 @@ def sibling_statement(code: PySource, func: Function) -> Iterator[Mutant]:
 
 OPERATORS: tuple[Operator, ...] = (
     compare_operators,
+    missing_return,
     dropped_value,
     arithmetic_operators,
     off_by_one,
@@ -363,3 +434,7 @@ OPERATORS: tuple[Operator, ...] = (
     swapped_arguments,
     sibling_statement,
 )
+
+CRASH_OPERATORS: tuple[Operator, ...] = (missing_return, dropped_value)
+"""For a crash: a value that never came back (None flowing on) is a slip a mutant can fix
+without hiding the crash; the other operators would only move it."""
