@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -34,6 +34,8 @@ from agent.repair.rules.none_attribute import (
     guard_none_at_origin,
     guard_none_before_use,
 )
+from agent.repair.rules.parsing import default_on_bad_value, raise_like_siblings
+from agent.repair.rules.renames import renamed_attribute
 from agent.repair.rules.type_errors import (
     coerce_operand,
     none_iterable,
@@ -49,7 +51,13 @@ MAX_SUSPECTS = 3
 TEMPLATES: dict[str, tuple[Template, ...]] = {
     "ZeroDivisionError": (guard_zero_division, conditional_division),
     "DivisionByZero": (guard_zero_division, conditional_division),
-    "AttributeError": (guard_none_before_use, conditional_attribute, guard_none_at_origin),
+    "AttributeError": (
+        renamed_attribute,
+        guard_none_before_use,
+        conditional_attribute,
+        guard_none_at_origin,
+    ),
+    "ValueError": (raise_like_siblings, default_on_bad_value),
     "KeyError": (get_with_default, guard_missing_key),
     "IndexError": (last_index_off_by_one, range_bound, one_based_index, while_bound, guard_index),
     "TypeError": (none_subscript, none_iterable, none_operand, coerce_operand),
@@ -97,11 +105,13 @@ class TemplateEngine:
             if code is None:
                 continue
             for line in suspect.lines:
-                site = Site(suspect.file, code, line, error, _variables(error, suspect, line))
+                variables = _variables(error, suspect, line)
+                site = Site(suspect.file, code, line, error, variables, _reader(ctx))
                 bounds = _bounds(code, suspect, line)
                 for template in templates:
                     for fix in template(site):
-                        if fix.after in seen or not _valid(code.text, fix.after, bounds):
+                        allowed = (1, len(code.lines) + 1) if fix.anywhere else bounds
+                        if fix.after in seen or not _valid(code.text, fix.after, allowed):
                             continue
                         seen.add(fix.after)
                         change = FileChange(path=suspect.file, before=code.text, after=fix.after)
@@ -110,6 +120,10 @@ class TemplateEngine:
         drafts.sort(key=lambda d: (d.suspect, -d.confidence, d.patch.changed_lines, d.order))
         fresh = [d.patch for d in drafts if d.patch.id not in ctx.tried][: ctx.limit]
         return [patch.model_copy(update={"rank": rank}) for rank, patch in enumerate(fresh, 1)]
+
+
+def _reader(ctx: RepairContext) -> Callable[[str], str | None]:
+    return lambda path: ctx.repo.read(ctx.rev, path)
 
 
 def _load(ctx: RepairContext, path: str) -> PySource | None:

@@ -30,6 +30,8 @@ class Site:
     line: int
     error: ExceptionInfo
     variables: Mapping[str, Any]
+    read: Callable[[str], str | None] = lambda path: None
+    """The text of another file of the repository at the same commit, or None."""
 
     def nodes(self, *kinds: type[ast.AST]) -> list[ast.AST]:
         return self.code.nodes_on_line(self.line, *kinds)
@@ -59,6 +61,8 @@ class Fix:
     title: str
     rationale: str
     confidence: float
+    anywhere: bool = False
+    """The edit may change lines outside the suspect symbol (a rename fixes every use)."""
 
 
 Template = Callable[[Site], Iterator[Fix]]
