@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     mutation_seconds: float = 20.0
     """Wall-time budget for generating the mutation candidates of one round."""
 
+    revert_window: int = 20
+    """The revert of the suspect commit is a candidate only when the commit is among this many
+    latest commits of the base branch (first parents)."""
+
     max_diff_lines: int = 40
     """Guardrail: the largest diff (added + removed lines) a candidate may have."""
 

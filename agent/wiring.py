@@ -11,6 +11,7 @@ from agent.policy import Policy
 from agent.ports import Sandbox
 from agent.repair import RepairEngine
 from agent.repair.mutations import MutationEngine
+from agent.repair.revert import RevertEngine
 from agent.repair.templates import TemplateEngine
 from agent.settings import Settings
 from tools.code_index import TreeSitterIndex
@@ -47,7 +48,12 @@ def forge(settings: Settings, repo: GitRepo) -> LocalForge:
 
 def engines(settings: Settings) -> tuple[RepairEngine, ...]:
     mutations = MutationEngine(seconds=settings.mutation_seconds)
-    known: dict[str, RepairEngine] = {"templates": TemplateEngine(mutations)}
+    revert = RevertEngine(window=settings.revert_window)
+    known: dict[str, RepairEngine] = {
+        "templates": TemplateEngine(mutations, revert),
+        "mutations": mutations,
+        "revert": revert,
+    }
     unknown = [name for name in settings.engines if name not in known]
     if unknown:
         raise ConfigError(f"unknown repair engine(s) {unknown}; known: {sorted(known)}")

@@ -16,9 +16,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from agent.domain import ExceptionInfo, FileChange, Frame, Patch, Suspect
-from agent.repair import RepairContext
+from agent.repair import RepairContext, RepairEngine
 from agent.repair.diffs import make_patch
-from agent.repair.mutations import MutationEngine
 from agent.repair.pysource import FUNCTIONS, PySource
 from agent.repair.rules import Site, Template
 from agent.repair.rules.indexes import (
@@ -75,21 +74,29 @@ class _Draft:
 
 
 class TemplateEngine:
-    """Fixes from crash templates, ranked, then mutants of the code under test to fill the
-    round's limit; no model, no tokens."""
+    """Fixes from crash templates, ranked; then mutants of the code under test; then the revert
+    of the suspect commit. Smaller forward fixes rank first. No model, no tokens."""
 
     name = ENGINE
 
-    def __init__(self, mutations: MutationEngine | None = None) -> None:
+    def __init__(
+        self, mutations: RepairEngine | None = None, revert: RepairEngine | None = None
+    ) -> None:
         self.mutations = mutations
+        self.revert = revert
 
     def candidates(self, ctx: RepairContext) -> list[Patch]:
         fixes = self.crash_fixes(ctx)
-        if self.mutations is None or len(fixes) >= ctx.limit:
-            return fixes
-        rest = replace(ctx, tried=ctx.tried | {p.id for p in fixes}, limit=ctx.limit - len(fixes))
-        mutants = self.mutations.candidates(rest)
-        return [p.model_copy(update={"rank": n}) for n, p in enumerate([*fixes, *mutants], 1)]
+        reverts: list[Patch] = []
+        if self.revert is not None and len(fixes) < ctx.limit:
+            reverts = self.revert.candidates(replace(ctx, limit=1))
+        mutants: list[Patch] = []
+        room = ctx.limit - len(fixes) - len(reverts)
+        if self.mutations is not None and room > 0:
+            tried = ctx.tried | {p.id for p in [*fixes, *reverts]}
+            mutants = self.mutations.candidates(replace(ctx, tried=tried, limit=room))
+        ranked = [*fixes, *mutants, *reverts]
+        return [p.model_copy(update={"rank": n}) for n, p in enumerate(ranked, 1)]
 
     def crash_fixes(self, ctx: RepairContext) -> list[Patch]:
         error = ctx.incident.crash
