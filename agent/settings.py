@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     max_diff_lines: int = 40
     """Guardrail: the largest diff (added + removed lines) a candidate may have."""
 
+    max_changed_files: int = 3
+    """Guardrail: the most files one candidate may change."""
+
     allowed_paths: list[str] = Field(default_factory=lambda: ["**"])
     """Guardrail: globs a candidate may touch."""
 
