@@ -38,17 +38,18 @@ def renamed_attribute(site: Site) -> Iterator[Fix]:
         return
     call = site.code.parents.get(crash_uses[0])
     arity = len(call.args) if isinstance(call, ast.Call) else None
+    passed = _argument_names(call) if isinstance(call, ast.Call) else []
     alias = crash_uses[0].value
     assert isinstance(alias, ast.Name)
     same_alias = [u for u in uses if isinstance(u.value, ast.Name) and u.value.id == alias.id]
-    for number, new in enumerate(_candidates(source, old, arity)[:MAX_RENAMES]):
+    for number, new in enumerate(_candidates(source, old, arity, passed)[:MAX_RENAMES]):
         text = site.code.replace(*((u, f"{alias.id}.{new}") for u in same_alias))
         yield Fix(
             text,
             f"Use {module}.{new}, the new name of {old}",
-            f"`{module}` has no `{old}` any more; `{new}` is the function there that takes the "
-            f"same arguments with the closest name. Every use of `{alias.id}.{old}` in "
-            f"{site.path} now calls `{alias.id}.{new}`.",
+            f"`{module}` has no `{old}` any more; `{new}` is the function there whose "
+            f"parameters best match the arguments of the failing call. Every use of "
+            f"`{alias.id}.{old}` in {site.path} now calls `{alias.id}.{new}`.",
             0.8 - 0.05 * number,
             anywhere=True,
         )
@@ -66,18 +67,37 @@ def _module_source(site: Site, module: str) -> ast.Module | None:
     return None
 
 
-def _candidates(tree: ast.Module, old: str, arity: int | None) -> list[str]:
+def _argument_names(call: ast.Call) -> list[str]:
+    """What each argument is called at the call site: `order.country` -> country."""
     names = []
+    for arg in call.args:
+        match arg:
+            case ast.Name(id=name) | ast.Attribute(attr=name):
+                names.append(name)
+            case ast.BoolOp(values=[ast.Name(id=name) | ast.Attribute(attr=name), *_]):
+                names.append(name)
+            case _:
+                names.append("")
+    return names + [k.arg for k in call.keywords if k.arg]
+
+
+def _candidates(tree: ast.Module, old: str, arity: int | None, passed: list[str]) -> list[str]:
+    """Public functions and classes that accept the call, those whose parameter names match
+    the arguments' names best first, then by similarity to the old name."""
+    scored = []
     for node in tree.body:
         if isinstance(node, FUNCTIONS) and not node.name.startswith("_"):
             positional = [*node.args.posonlyargs, *node.args.args]
             required = len(positional) - len(node.args.defaults)
-            fits = arity is None or required <= arity <= len(positional) or node.args.vararg
-            if fits:
-                names.append(node.name)
+            if arity is None or required <= arity <= len(positional) or node.args.vararg:
+                params = {a.arg for a in (*positional, *node.args.kwonlyargs)}
+                scored.append((len(params & set(passed)), node.name))
         elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
-            names.append(node.name)
-    return sorted(
-        (name for name in names if name != old),
-        key=lambda name: -difflib.SequenceMatcher(None, old, name).ratio(),
-    )
+            scored.append((0, node.name))
+    return [
+        name
+        for _, name in sorted(
+            (item for item in scored if item[1] != old),
+            key=lambda item: (-item[0], -difflib.SequenceMatcher(None, old, item[1]).ratio()),
+        )
+    ]
