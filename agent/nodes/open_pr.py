@@ -45,8 +45,10 @@ def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             report=report,
             must_fix=state.get("must_fix", []),
             candidates=len(state.get("candidates", [])),
-            decided=sum(
-                1 for r in state.get("reports", []) if r["candidate_id"] != "(search budget)"
+            not_proven=sum(
+                1
+                for r in state.get("reports", [])
+                if not r["proven"] and r["candidate_id"] != "(search budget)"
             ),
         )
         pr = deps.forge.open_pr(branch, head, title, body)
