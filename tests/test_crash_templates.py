@@ -109,3 +109,66 @@ def test_other_value_errors_get_no_parse_fix() -> None:
         VIEWS, "limit = int(", "ValueError", "math domain error", {}, path="shop/views.py"
     )
     assert TemplateEngine().candidates(case.ctx) == []
+
+
+LISTING = """from datetime import datetime
+
+
+def list_orders(orders, query):
+    if query.get("since"):
+        since = datetime.fromisoformat(query["since"])
+        orders = [order for order in orders if order.created_at >= since]
+    return orders
+"""
+
+
+def test_a_naive_datetime_is_read_as_utc_where_it_is_made() -> None:
+    case = make_case(
+        LISTING,
+        "order.created_at >= since",
+        "TypeError",
+        "can't compare offset-naive and offset-aware datetimes",
+        {"since": "datetime.datetime(2026, 3, 1, 0, 0)"},
+        path="shop/views.py",
+    )
+    [patch] = TemplateEngine().candidates(case.ctx)
+    assert patch.files[0].after == LISTING.replace(
+        "from datetime import datetime\n", "from datetime import datetime, timezone\n"
+    ).replace(
+        '        since = datetime.fromisoformat(query["since"])\n',
+        '        since = datetime.fromisoformat(query["since"])\n'
+        "        if since.tzinfo is None:\n"
+        "            since = since.replace(tzinfo=timezone.utc)\n",
+    )
+
+
+def test_an_aware_captured_value_is_left_alone() -> None:
+    aware = "datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)"
+    case = make_case(
+        LISTING,
+        "order.created_at >= since",
+        "TypeError",
+        "can't compare offset-naive and offset-aware datetimes",
+        {"since": aware},
+        path="shop/views.py",
+    )
+    assert TemplateEngine().candidates(case.ctx) == []
+
+
+def test_a_web_handler_rejects_a_bad_number_with_its_bad_request_error() -> None:
+    source = """def orders(request):
+    if request.query.get("status") == "x":
+        raise HTTPError(400, "unknown status")
+    limit = int(request.query["limit"])
+    return limit
+"""
+    case = make_case(
+        source,
+        "limit = int(",
+        "ValueError",
+        "invalid literal for int() with base 10: 'x'",
+        {},
+        path="shop/views.py",
+    )
+    [patch] = TemplateEngine().candidates(case.ctx)
+    assert 'raise HTTPError(400, "limit must be a number") from None' in patch.files[0].after

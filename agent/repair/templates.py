@@ -20,6 +20,7 @@ from agent.repair import RepairContext, RepairEngine
 from agent.repair.diffs import make_patch
 from agent.repair.pysource import FUNCTIONS, PySource
 from agent.repair.rules import Site, Template
+from agent.repair.rules.datetimes import naive_as_utc
 from agent.repair.rules.indexes import (
     guard_index,
     last_index_off_by_one,
@@ -59,7 +60,7 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
     "ValueError": (raise_like_siblings, default_on_bad_value),
     "KeyError": (get_with_default, guard_missing_key),
     "IndexError": (last_index_off_by_one, range_bound, one_based_index, while_bound, guard_index),
-    "TypeError": (none_subscript, none_iterable, none_operand, coerce_operand),
+    "TypeError": (naive_as_utc, none_subscript, none_iterable, none_operand, coerce_operand),
 }
 """Exception type name (without its module) -> the templates that try to fix it.
 `DivisionByZero` is what `decimal` raises (a ZeroDivisionError subclass)."""

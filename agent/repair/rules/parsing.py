@@ -1,8 +1,9 @@
 """ValueError from parsing outside text: `int(...)` or `float(...)` of a value that is no number.
 
 The statement that parses is wrapped in `try`/`except ValueError`. When the file already turns
-a ValueError into an error of its own (`except ValueError: raise HTTPError(400, ...) from None`),
-the new handler does the same, naming the value; when the parsed value comes from
+a ValueError into an error of its own (`except ValueError: raise HTTPError(400, ...) from None`)
+or answers bad requests with one (`raise HTTPError(400, ...)`), the new handler raises it,
+naming the value (bad input gets a clear error); when the parsed value comes from
 `.get(key, default)`, the handler falls back to that default.
 """
 
@@ -107,7 +108,20 @@ def _get_default(call: ast.Call) -> ast.expr | None:
 
 
 def _own_error(tree: ast.Module) -> tuple[str, str | None] | None:
-    """`(class, status)` of the first `except ValueError: raise Cls(status?, ...)` in the file."""
+    """`(class, status)` of the first `except ValueError: raise Cls(status?, ...)` in the file,
+    else the class the file raises for a bad request (`raise Cls(400, ...)`)."""
+    return _value_error_handler(tree) or _bad_request(tree)
+
+
+def _bad_request(tree: ast.Module) -> tuple[str, str | None] | None:
+    for node in ast.walk(tree):
+        match node:
+            case ast.Raise(exc=ast.Call(func=ast.Name(id=cls), args=[ast.Constant(value=400), *_])):
+                return cls, "400"
+    return None
+
+
+def _value_error_handler(tree: ast.Module) -> tuple[str, str | None] | None:
     for node in ast.walk(tree):
         if not isinstance(node, ast.ExceptHandler) or not isinstance(node.type, ast.Name):
             continue
