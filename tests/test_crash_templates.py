@@ -172,3 +172,32 @@ def test_a_web_handler_rejects_a_bad_number_with_its_bad_request_error() -> None
     )
     [patch] = TemplateEngine().candidates(case.ctx)
     assert 'raise HTTPError(400, "limit must be a number") from None' in patch.files[0].after
+
+
+BACKOFF = """def delay_seconds(attempt: int) -> int:
+    if attempt <= 2:
+        delay = 10
+    elif attempt <= 5:  # a few more tries
+        delay = 60
+    return delay
+"""
+
+
+def test_an_unbound_local_gets_an_else() -> None:
+    case = make_case(
+        BACKOFF,
+        "return delay",
+        "UnboundLocalError",
+        "cannot access local variable 'delay' where it is not associated with a value",
+        {"attempt": "6"},
+        path="worker/backoff.py",
+    )
+    patches = TemplateEngine().candidates(case.ctx)
+    assert [p.files[0].after for p in patches] == [
+        BACKOFF.replace(
+            "    elif attempt <= 5:  # a few more tries\n", "    else:  # a few more tries\n"
+        ),
+        BACKOFF.replace(
+            "        delay = 60\n", "        delay = 60\n    else:\n        delay = 60\n"
+        ),
+    ]
