@@ -19,6 +19,7 @@ from agent.repair.operators import (
     compare_operators,
     dropped_value,
     missing_return,
+    mutable_default,
     off_by_one,
     other_variable,
     sibling_statement,
@@ -89,6 +90,14 @@ def mutants(operator: Operator, source: str) -> list[str]:
             missing_return,
             "def f(a) -> int:\n    total = a * 2\n",
             "def f(a) -> int:\n    total = a * 2\n    return total\n",
+        ),
+        (
+            mutable_default,
+            'def send(to, headers={}):\n    """Send."""\n'
+            '    headers["To"] = to\n    return headers\n',
+            'def send(to, headers=None):\n    """Send."""\n'
+            "    if headers is None:\n        headers = {}\n"
+            '    headers["To"] = to\n    return headers\n',
         ),
         (
             swapped_arguments,

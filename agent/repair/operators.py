@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from agent.repair.fallbacks import own_nodes, returns_value
-from agent.repair.pysource import PySource
+from agent.repair.pysource import FUNCTIONS, PySource
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -423,7 +423,45 @@ def sibling_statement(code: PySource, func: Function) -> Iterator[Mutant]:
                     yield Mutant(text, _line(lack[-1]), title, 0.4)
 
 
+def mutable_default(code: PySource, func: Function) -> Iterator[Mutant]:
+    """`def f(x=[])` -> `def f(x=None)` and `if x is None: x = []` first thing in the body: a
+    mutable default is shared by every call."""
+    args = func.args
+    positional = [*args.posonlyargs, *args.args]
+    with_default = positional[len(positional) - len(args.defaults) :]
+    pairs = list(zip(with_default, args.defaults, strict=True))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d]
+    for arg, default in pairs:
+        mutable = isinstance(default, ast.List | ast.Dict | ast.Set) or (
+            isinstance(default, ast.Call)
+            and isinstance(default.func, ast.Name)
+            and default.func.id in ("list", "dict", "set")
+            and not default.args
+        )
+        if not mutable:
+            continue
+        fresh = code.expr(default)
+        changed = PySource(code.replace((default, "None")))
+        inner = next(
+            (
+                node
+                for node in ast.walk(changed.tree)
+                if isinstance(node, FUNCTIONS) and node.lineno == func.lineno
+            ),
+            None,
+        )
+        if inner is None:
+            continue
+        block = [(0, f"if {arg.arg} is None:"), (1, f"{arg.arg} = {fresh}")]
+        first, unit = changed.first_statement(inner), changed.indent_unit(inner)
+        text = changed.insert_before(first, block, unit)
+        if text is not None:
+            title = f"a fresh `{fresh}` per call for `{arg.arg}` in {func.name}"
+            yield Mutant(text, _line(default), title, 0.8)
+
+
 OPERATORS: tuple[Operator, ...] = (
+    mutable_default,
     compare_operators,
     missing_return,
     dropped_value,
