@@ -59,7 +59,7 @@ class _Modules:
         return None
 
 
-def find_targets(ctx: RepairContext, depth: int = 2, limit: int = 12) -> list[Target]:
+def find_targets(ctx: RepairContext, depth: int = 2, limit: int = 40) -> list[Target]:
     modules = _Modules(ctx)
     found: dict[tuple[str, str], Target] = {}
     queue: list[tuple[str, Function, str, int]] = []
