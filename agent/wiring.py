@@ -49,11 +49,7 @@ def forge(settings: Settings, repo: GitRepo) -> LocalForge:
 def engines(settings: Settings) -> tuple[RepairEngine, ...]:
     mutations = MutationEngine(seconds=settings.mutation_seconds)
     revert = RevertEngine(window=settings.revert_window)
-    known: dict[str, RepairEngine] = {
-        "templates": TemplateEngine(mutations, revert),
-        "mutations": mutations,
-        "revert": revert,
-    }
+    known: dict[str, RepairEngine] = {"templates": TemplateEngine(mutations, revert)}
     unknown = [name for name in settings.engines if name not in known]
     if unknown:
         raise ConfigError(f"unknown repair engine(s) {unknown}; known: {sorted(known)}")
