@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     forbidden_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_FORBIDDEN_PATHS))
     """Guardrail: globs a candidate may never touch (CI config, secrets, lock files, migrations)."""
 
+    index_workers: int = Field(default=0, ge=0)
+    """Processes that parse source files when the code index reads a whole tree; 0 means one
+    per core. A handful of files is always parsed in-process."""
+
     intake_host: str = "127.0.0.1"
     """Address the Sentry-protocol intake listens on."""
 
