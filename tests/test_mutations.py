@@ -313,3 +313,8 @@ def test_engine_reads_nothing_outside_the_repo(
     repo, rev = regression
     ctx = context(repo, rev, failing_tests=["../outside.py::test_x", "tests/missing.py::test_y"])
     assert MutationEngine().candidates(ctx) == []
+
+
+def test_a_log_call_is_not_a_dropped_value() -> None:
+    source = "def f(a):\n    if a:\n        log.warning('odd %r', a)\n    return a\n"
+    assert mutants(dropped_value, source) == []

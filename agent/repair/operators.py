@@ -364,10 +364,12 @@ def missing_return(code: PySource, func: Function) -> Iterator[Mutant]:
 
 
 def _mutating_call(call: ast.Call) -> bool:
+    """A call made for its effect: a mutation, output, or a log record (its value is None)."""
     verbs = ("append", "extend", "insert", "update", "add", "write", "sort", "remove", "pop")
-    return (isinstance(call.func, ast.Attribute) and call.func.attr.startswith(verbs)) or (
-        isinstance(call.func, ast.Name) and call.func.id in ("print", "setattr", "delattr")
-    )
+    logs = ("debug", "info", "warning", "warn", "error", "exception", "critical", "log")
+    if isinstance(call.func, ast.Attribute):
+        return call.func.attr.startswith(verbs) or call.func.attr in logs
+    return isinstance(call.func, ast.Name) and call.func.id in ("print", "setattr", "delattr")
 
 
 def _blocks(func: Function) -> Iterator[list[ast.stmt]]:
