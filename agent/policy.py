@@ -2,8 +2,9 @@
 
 A candidate is refused when it touches a path outside the repository or inside `.git/`, a path
 no allowed glob matches or a forbidden glob matches (CI config, secrets, lock files, migrations
-by default), when its diff is too large, when it deletes or empties a file, or when it weakens a
-test file: removes a test, removes or changes an assertion, or adds a skip or an xfail.
+by default), when its diff is too large or touches too many files, when it deletes or empties a
+file, when it adds a dependency (`agent.dependencies`), or when it weakens a test file: removes
+a test, removes or changes an assertion, or adds a skip or an xfail.
 Globs are fnmatch-style over `/`-separated paths: `*` and `?` stay within one directory,
 `**` crosses directories (`**/x` also matches `x` at the root, `a/**` matches `a` and all below).
 """
@@ -17,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 
+from agent.dependencies import new_dependencies
 from agent.domain import FileChange, Patch
 from agent.repair.diffs import unified_diff
 from agent.settings import DEFAULT_FORBIDDEN_PATHS, Settings
@@ -43,6 +45,7 @@ class Policy:
     allowed_paths: list[str] = field(default_factory=lambda: ["**"])
     forbidden_paths: list[str] = field(default_factory=lambda: list(DEFAULT_FORBIDDEN_PATHS))
     max_diff_lines: int = 40
+    max_changed_files: int = 3
     test_globs: list[str] = field(default_factory=lambda: list(DEFAULT_TEST_GLOBS))
 
     @classmethod
@@ -51,6 +54,7 @@ class Policy:
             allowed_paths=list(settings.allowed_paths),
             forbidden_paths=list(settings.forbidden_paths),
             max_diff_lines=settings.max_diff_lines,
+            max_changed_files=settings.max_changed_files,
         )
 
 
@@ -66,6 +70,14 @@ def check(patch: Patch, policy: Policy) -> Verdict:
     for change in patch.files:
         reasons += _path_reasons(change.path, policy)
         reasons += _content_reasons(change, policy)
+        added = new_dependencies(change)
+        if added:
+            reasons.append(f"The change to {change.path} adds the dependency {', '.join(added)}.")
+    if len(patch.files) > policy.max_changed_files:
+        reasons.append(
+            f"The change touches {len(patch.files)} files, more than the limit of "
+            f"{policy.max_changed_files}."
+        )
     size = sum(_changed_lines(change) for change in patch.files)
     if size > policy.max_diff_lines:
         paths = ", ".join(change.path for change in patch.files)

@@ -9,10 +9,11 @@ existing suite alone, and the report says so.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel
@@ -60,11 +61,13 @@ def prove(
     baseline: Baseline,
     workdir: Path,
     reproduction: Reproduction | None,
+    lock: threading.Lock | None = None,
 ) -> TestReport:
     """Apply `patch` to `rev` in its own worktree and decide whether it is proven.
 
     Test failures, timeouts and patches that cannot be applied give a report that is not
     proven; `SandboxError` (pytest could not run at all) propagates. Worktrees are removed.
+    `lock` serialises worktree creation and removal when proofs run in parallel threads.
     """
     started = time.monotonic()
     tracked = reproduction.nodeid if reproduction else (must_fix[0] if must_fix else None)
@@ -76,7 +79,7 @@ def prove(
         baseline_passed=len(baseline.suite.passed()),
         sandbox=sandbox.name,
     )
-    with _worktree(repo, workdir, rev, f"candidate-{patch.id}") as tree:
+    with _worktree(repo, workdir, rev, f"candidate-{patch.id}", lock) as tree:
         verdict = _prove_in(tree, sandbox, patch, must_fix, baseline, reproduction, tracked)
     return report.model_copy(update={**verdict, "seconds": round(time.monotonic() - started, 3)})
 
@@ -190,6 +193,10 @@ def _inside(root: Path, relative: str) -> Path | None:
     return target if target.is_relative_to(root) and target != root else None
 
 
+def write_reproduction(tree: Path, reproduction: Reproduction) -> None:
+    _write(tree, reproduction.filename, reproduction.source)
+
+
 def _write(tree: Path, name: str, text: str) -> None:
     target = _inside(tree.resolve(), name)
     if target is None or target.parent != tree.resolve():
@@ -198,10 +205,15 @@ def _write(tree: Path, name: str, text: str) -> None:
 
 
 @contextmanager
-def _worktree(repo: Repo, workdir: Path, rev: str, label: str) -> Iterator[Path]:
-    workdir.mkdir(parents=True, exist_ok=True)
-    tree = repo.add_worktree(workdir / f"{label}-{uuid.uuid4().hex[:8]}", rev)
+def _worktree(
+    repo: Repo, workdir: Path, rev: str, label: str, lock: threading.Lock | None = None
+) -> Iterator[Path]:
+    guard = lock or nullcontext()
+    with guard:
+        workdir.mkdir(parents=True, exist_ok=True)
+        tree = repo.add_worktree(workdir / f"{label}-{uuid.uuid4().hex[:8]}", rev)
     try:
         yield tree
     finally:
-        repo.remove_worktree(tree)
+        with guard:
+            repo.remove_worktree(tree)

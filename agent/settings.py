@@ -76,8 +76,28 @@ class Settings(BaseSettings):
     candidates_per_round: int = 6
     """How many candidates one round sends to the test node."""
 
+    search_candidates: int = 120
+    """How many candidates one round may send to the test node when there are must-fix tests
+    to screen them with (each screen runs only those tests); `candidates_per_round` otherwise."""
+
+    search_seconds: float = 240.0
+    """Wall-time budget for validating one round's candidates; the untested rest is reported."""
+
+    validation_jobs: int = 2
+    """How many candidates are screened or proven at once, each in its own worktree."""
+
+    mutation_seconds: float = 20.0
+    """Wall-time budget for generating the mutation candidates of one round."""
+
+    revert_window: int = 20
+    """The revert of the suspect commit is a candidate only when the commit is among this many
+    latest commits of the base branch (first parents)."""
+
     max_diff_lines: int = 40
     """Guardrail: the largest diff (added + removed lines) a candidate may have."""
+
+    max_changed_files: int = 3
+    """Guardrail: the most files one candidate may change."""
 
     allowed_paths: list[str] = Field(default_factory=lambda: ["**"])
     """Guardrail: globs a candidate may touch."""

@@ -19,6 +19,8 @@ from agent.ports import ErrorSource, Inbox, Sandbox
 from agent.receive import EventReader
 from agent.redaction import RedactingForge, RedactingTracker, secrets_of
 from agent.repair import RepairEngine
+from agent.repair.mutations import MutationEngine
+from agent.repair.revert import RevertEngine
 from agent.repair.templates import TemplateEngine
 from agent.settings import Settings
 from tools.code_index import DirectoryTree, TreeSitterIndex
@@ -142,7 +144,9 @@ def forge(settings: Settings, repo: GitRepo) -> LocalForge | GitHubForge:
 
 
 def engines(settings: Settings) -> tuple[RepairEngine, ...]:
-    known: dict[str, RepairEngine] = {"templates": TemplateEngine()}
+    mutations = MutationEngine(seconds=settings.mutation_seconds)
+    revert = RevertEngine(window=settings.revert_window)
+    known: dict[str, RepairEngine] = {"templates": TemplateEngine(mutations, revert)}
     unknown = [name for name in settings.engines if name not in known]
     if unknown:
         raise ConfigError(f"unknown repair engine(s) {unknown}; known: {sorted(known)}")

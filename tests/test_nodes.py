@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from langgraph.runtime import Runtime
 
 from agent import wiring
 from agent.deps import Deps
+from agent.domain import FileChange, Patch
 from agent.intake import parse_payload
 from agent.nodes.close import close
 from agent.nodes.detect import detect
@@ -21,6 +23,8 @@ from agent.nodes.root_cause import root_cause
 from agent.nodes.test import prove_candidates
 from agent.nodes.ticket import ticket
 from agent.nodes.verify import verify
+from agent.repair import RepairContext
+from agent.repair.diffs import make_patch
 from agent.settings import Settings
 from tests.conftest import fixture_payload
 
@@ -80,7 +84,9 @@ def test_the_loop_node_by_node(start: tuple[dict[str, Any], Runtime[Deps]]) -> N
 
     state = _apply(state, prove_candidates(state, runtime))  # type: ignore[arg-type]
     assert state["proven"]["id"] == state["candidates"][0]["id"]
-    assert len(state["reports"]) == 1, "testing stops at the first proven candidate"
+    jobs = runtime.context.settings.validation_jobs
+    assert state["reports"][0]["candidate_id"] == state["proven"]["id"]
+    assert len(state["reports"]) <= jobs < len(state["candidates"]), "testing stops early"
 
     opened = open_pr(state, runtime)  # type: ignore[arg-type]
     again = open_pr(state, runtime)  # type: ignore[arg-type]
@@ -111,9 +117,56 @@ def test_guardrails_refuse_candidates_before_testing(
         state = _apply(state, node(state, runtime))  # type: ignore[operator]
     assert state["candidates"] == []
     refused = state["audit"][-1]["data"]["refused"]
-    assert refused and all("app/reports.py" in r[0] for r in refused.values())
+    assert refused and all(
+        r[0].endswith("forbidden by the pattern app/**.") for r in refused.values()
+    )
+    assert any("app/reports.py" in r[0] for r in refused.values())
     state = _apply(state, escalate(state, runtime))  # type: ignore[arg-type]
     assert state["status"] == "no_fix_found"
+
+
+class _ProposesDeniedChanges:
+    """An engine whose candidates each break one guardrail."""
+
+    name = "denied"
+
+    def candidates(self, ctx: RepairContext) -> list[Patch]:
+        source = ctx.repo.read(ctx.rev, "app/reports.py") or ""
+        files = [FileChange(path=f"app/new_{n}.py", before="", after="x = 1\n") for n in range(4)]
+        return [
+            make_patch(
+                "denied",
+                "new dependency",
+                "",
+                [FileChange(path="app/reports.py", before=source, after="import numpy\n" + source)],
+            ),
+            make_patch("denied", "four files", "", files),
+            make_patch(
+                "denied",
+                "ci",
+                "",
+                [FileChange(path=".github/workflows/ci.yml", before="", after="on: push\n")],
+            ),
+        ]
+
+
+def test_each_denied_change_is_refused_with_its_reason_in_the_audit(
+    start: tuple[dict[str, Any], Runtime[Deps]],
+) -> None:
+    state, runtime = start
+    for node in (detect, ticket, root_cause):
+        state = _apply(state, node(state, runtime))  # type: ignore[operator]
+    denied = Runtime(context=replace(runtime.context, engines=(_ProposesDeniedChanges(),)))
+    state = _apply(state, fix(state, denied))  # type: ignore[arg-type]
+    assert state["candidates"] == []
+    entry = state["audit"][-1]
+    assert entry["decided"] == "0 candidates to test, 3 refused by guardrails"
+    reasons = sorted(r for rs in entry["data"]["refused"].values() for r in rs)
+    assert reasons == [
+        "The change to app/reports.py adds the dependency numpy.",
+        "The change touches 4 files, more than the limit of 3.",
+        "The path .github/workflows/ci.yml is forbidden by the pattern .github/**.",
+    ]
 
 
 def test_reject_records_the_reason_on_the_ticket(

@@ -259,3 +259,69 @@ def test_source_files_may_drop_asserts() -> None:
 )
 def test_glob_match(path: str, pattern: str, expected: bool) -> None:
     assert glob_match(path, pattern) is expected
+
+
+def test_too_many_files_are_refused() -> None:
+    changes = [(f"app/m{n}.py", "x = 1\n", "x = 2\n") for n in range(4)]
+    result = check(patch_of(*changes), Policy(max_changed_files=3))
+    assert not result.allowed
+    assert result.reasons == ["The change touches 4 files, more than the limit of 3."]
+    assert check(patch_of(*changes[:3]), Policy(max_changed_files=3)).allowed
+
+
+PYPROJECT = """[project]
+name = "shop"
+dependencies = ["requests>=2", "pydantic"]
+
+[project.optional-dependencies]
+dev = ["pytest"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "before", "after", "added"),
+    [
+        (
+            "pyproject.toml",
+            PYPROJECT,
+            PYPROJECT.replace('"pydantic"]', '"pydantic", "left_pad==1.0"]'),
+            "left-pad",
+        ),
+        (
+            "pyproject.toml",
+            PYPROJECT,
+            PYPROJECT.replace('["pytest"]', '["pytest", "hypothesis"]'),
+            "hypothesis",
+        ),
+        (
+            "setup.cfg",
+            "[options]\ninstall_requires =\n    requests\n",
+            "[options]\ninstall_requires =\n    requests\n    simplejson>=3\n",
+            "simplejson",
+        ),
+        (
+            "web/package.json",
+            '{"dependencies": {"a": "1"}}',
+            '{"dependencies": {"a": "1", "b": "2"}}',
+            "b",
+        ),
+        ("app/reports.py", SOURCE, "import numpy as np\n" + SOURCE, "numpy"),
+        ("app/reports.py", SOURCE, "from dateutil import parser\n" + SOURCE, "dateutil"),
+    ],
+)
+def test_new_dependencies_are_refused(path: str, before: str, after: str, added: str) -> None:
+    refused(verdict(path, before, after), path, f"adds the dependency {added}")
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (SOURCE, "import math\n" + SOURCE),
+        (SOURCE, "from app.money import cents\n" + SOURCE),
+        ("import numpy\n" + SOURCE, "import numpy\nfrom numpy import mean\n" + SOURCE),
+        (PYPROJECT, PYPROJECT.replace("requests>=2", "requests>=2.31")),
+    ],
+)
+def test_existing_or_own_modules_are_not_new_dependencies(before: str, after: str) -> None:
+    path = "pyproject.toml" if before.startswith("[project]") else "app/reports.py"
+    assert verdict(path, before, after).allowed

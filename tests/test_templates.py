@@ -695,7 +695,7 @@ def test_limit_is_respected() -> None:
 
 @pytest.mark.parametrize(
     ("error_type", "message"),
-    [("RuntimeError", "boom"), ("ValueError", "invalid literal for int()"), ("OSError", "")],
+    [("RuntimeError", "boom"), ("LookupError", "no such thing"), ("OSError", "")],
 )
 def test_no_candidates_without_a_template(error_type: str, message: str) -> None:
     assert error_type not in TEMPLATES

@@ -20,7 +20,9 @@ def fix(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     diagnosis = Diagnosis.model_validate(state["diagnosis"])
     tried = list(state.get("tried", []))
     round_number = state.get("round", 0) + 1
-    limit = deps.settings.candidates_per_round
+    settings = deps.settings
+    screened = bool(state.get("must_fix")) or bool(diagnosis.reproduction)
+    limit = settings.search_candidates if screened else settings.candidates_per_round
 
     accepted: list[Patch] = []
     refused: dict[str, list[str]] = {}

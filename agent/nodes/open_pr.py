@@ -37,13 +37,19 @@ def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         message = f"{title}\n\n{patch.rationale}\n\nIncident: {incident.id}\nTicket: {ticket.key}"
         head = deps.repo.commit_patch(state["base_commit"], patch, message)
         body = render(
-            "pull_request.md.j2",
+            "pr_body.j2",
             incident=incident,
             ticket=ticket,
             diagnosis=diagnosis,
             patch=patch,
             report=report,
             must_fix=state.get("must_fix", []),
+            candidates=len(state.get("candidates", [])),
+            not_proven=sum(
+                1
+                for r in state.get("reports", [])
+                if not r["proven"] and r["candidate_id"] != "(search budget)"
+            ),
         )
         pr = deps.forge.open_pr(branch, head, title, body)
 

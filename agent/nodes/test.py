@@ -1,4 +1,4 @@
-"""test: prove candidates in their own worktrees, best first; the first proven one wins."""
+"""test: validate candidates best first, in parallel; the best-ranked proven one wins."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
-from agent.domain import Diagnosis, Patch, TestReport
+from agent.domain import Diagnosis, Patch
 from agent.nodes import audit
-from agent.proof import Baseline, prove
+from agent.proof import Baseline
 from agent.state import State
+from agent.validation import Search, validate
 
 
 def prove_candidates(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
@@ -19,31 +20,32 @@ def prove_candidates(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     baseline = Baseline.model_validate(state["baseline"])
     candidates = [Patch.model_validate(c) for c in state.get("candidates", [])]
 
-    reports: list[TestReport] = []
-    proven: Patch | None = None
-    for patch in candidates:
-        report = prove(
-            deps.repo,
-            deps.sandbox,
-            state["base_commit"],
-            patch,
-            state.get("must_fix", []),
-            baseline,
-            deps.scratch,
-            diagnosis.reproduction,
-        )
-        reports.append(report)
-        if report.proven:
-            proven = patch
-            break
+    settings = deps.settings
+    search = Search(jobs=settings.validation_jobs, seconds=settings.search_seconds)
+    reports, proven = validate(
+        deps.repo,
+        deps.sandbox,
+        state["base_commit"],
+        candidates,
+        state.get("must_fix", []),
+        baseline,
+        deps.scratch,
+        diagnosis.reproduction,
+        search,
+    )
+    screened = sum(1 for r in reports if r.reason.startswith("screen:"))
 
-    summary = "; ".join(f"{r.candidate_id}: {r.reason}" for r in reports)
+    summary = "; ".join(
+        f"{r.candidate_id}: {r.reason}" for r in reports if not r.reason.startswith("screen:")
+    )
+    if screened:
+        summary = f"{screened} dropped by the must-fix screen; {summary}"
     return {
         "reports": [r.model_dump(mode="json") for r in reports],
         "proven": proven.model_dump(mode="json") if proven else None,
         "audit": audit(
             "test",
-            f"{len(candidates)} candidates in sandbox {deps.sandbox.name}",
+            f"{len(candidates)} candidates in sandbox {deps.sandbox.name}, {len(reports)} decided",
             f"proven: {proven.id}" if proven else "none proven",
             summary or "no candidates",
             reports=[r.candidate_id for r in reports],

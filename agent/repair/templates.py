@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import ast
 import difflib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from agent.domain import ExceptionInfo, FileChange, Frame, Patch, Suspect
-from agent.repair import RepairContext
+from agent.repair import RepairContext, RepairEngine
 from agent.repair.diffs import make_patch
 from agent.repair.pysource import FUNCTIONS, PySource
 from agent.repair.rules import Site, Template
+from agent.repair.rules.datetimes import naive_as_utc
 from agent.repair.rules.indexes import (
     guard_index,
     last_index_off_by_one,
@@ -33,12 +34,15 @@ from agent.repair.rules.none_attribute import (
     guard_none_at_origin,
     guard_none_before_use,
 )
+from agent.repair.rules.parsing import default_on_bad_value, raise_like_siblings
+from agent.repair.rules.renames import renamed_attribute
 from agent.repair.rules.type_errors import (
     coerce_operand,
     none_iterable,
     none_operand,
     none_subscript,
 )
+from agent.repair.rules.unbound import unbound_local
 from agent.repair.rules.zero_division import conditional_division, guard_zero_division
 
 ENGINE = "templates"
@@ -48,10 +52,17 @@ MAX_SUSPECTS = 3
 TEMPLATES: dict[str, tuple[Template, ...]] = {
     "ZeroDivisionError": (guard_zero_division, conditional_division),
     "DivisionByZero": (guard_zero_division, conditional_division),
-    "AttributeError": (guard_none_before_use, conditional_attribute, guard_none_at_origin),
+    "AttributeError": (
+        renamed_attribute,
+        guard_none_before_use,
+        conditional_attribute,
+        guard_none_at_origin,
+    ),
+    "ValueError": (raise_like_siblings, default_on_bad_value),
+    "UnboundLocalError": (unbound_local,),
     "KeyError": (get_with_default, guard_missing_key),
     "IndexError": (last_index_off_by_one, range_bound, one_based_index, while_bound, guard_index),
-    "TypeError": (none_subscript, none_iterable, none_operand, coerce_operand),
+    "TypeError": (naive_as_utc, none_subscript, none_iterable, none_operand, coerce_operand),
 }
 """Exception type name (without its module) -> the templates that try to fix it.
 `DivisionByZero` is what `decimal` raises (a ZeroDivisionError subclass)."""
@@ -66,11 +77,31 @@ class _Draft:
 
 
 class TemplateEngine:
-    """Fixes from templates, ranked; no model, no tokens."""
+    """Fixes from crash templates, ranked; then mutants of the code under test; then the revert
+    of the suspect commit. Smaller forward fixes rank first. No model, no tokens."""
 
     name = ENGINE
 
+    def __init__(
+        self, mutations: RepairEngine | None = None, revert: RepairEngine | None = None
+    ) -> None:
+        self.mutations = mutations
+        self.revert = revert
+
     def candidates(self, ctx: RepairContext) -> list[Patch]:
+        fixes = self.crash_fixes(ctx)
+        reverts: list[Patch] = []
+        if self.revert is not None and len(fixes) < ctx.limit:
+            reverts = self.revert.candidates(replace(ctx, limit=1))
+        mutants: list[Patch] = []
+        room = ctx.limit - len(fixes) - len(reverts)
+        if self.mutations is not None and room > 0:
+            tried = ctx.tried | {p.id for p in [*fixes, *reverts]}
+            mutants = self.mutations.candidates(replace(ctx, tried=tried, limit=room))
+        ranked = [*fixes, *mutants, *reverts]
+        return [p.model_copy(update={"rank": n}) for n, p in enumerate(ranked, 1)]
+
+    def crash_fixes(self, ctx: RepairContext) -> list[Patch]:
         error = ctx.incident.crash
         if error is None:
             return []
@@ -84,11 +115,13 @@ class TemplateEngine:
             if code is None:
                 continue
             for line in suspect.lines:
-                site = Site(suspect.file, code, line, error, _variables(error, suspect, line))
+                variables = _variables(error, suspect, line)
+                site = Site(suspect.file, code, line, error, variables, _reader(ctx))
                 bounds = _bounds(code, suspect, line)
                 for template in templates:
                     for fix in template(site):
-                        if fix.after in seen or not _valid(code.text, fix.after, bounds):
+                        allowed = (1, len(code.lines) + 1) if fix.anywhere else bounds
+                        if fix.after in seen or not _valid(code.text, fix.after, allowed):
                             continue
                         seen.add(fix.after)
                         change = FileChange(path=suspect.file, before=code.text, after=fix.after)
@@ -97,6 +130,10 @@ class TemplateEngine:
         drafts.sort(key=lambda d: (d.suspect, -d.confidence, d.patch.changed_lines, d.order))
         fresh = [d.patch for d in drafts if d.patch.id not in ctx.tried][: ctx.limit]
         return [patch.model_copy(update={"rank": rank}) for rank, patch in enumerate(fresh, 1)]
+
+
+def _reader(ctx: RepairContext) -> Callable[[str], str | None]:
+    return lambda path: ctx.repo.read(ctx.rev, path)
 
 
 def _load(ctx: RepairContext, path: str) -> PySource | None:

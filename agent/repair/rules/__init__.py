@@ -30,6 +30,8 @@ class Site:
     line: int
     error: ExceptionInfo
     variables: Mapping[str, Any]
+    read: Callable[[str], str | None] = lambda path: None
+    """The text of another file of the repository at the same commit, or None."""
 
     def nodes(self, *kinds: type[ast.AST]) -> list[ast.AST]:
         return self.code.nodes_on_line(self.line, *kinds)
@@ -59,6 +61,8 @@ class Fix:
     title: str
     rationale: str
     confidence: float
+    anywhere: bool = False
+    """The edit may change lines outside the suspect symbol (a rename fixes every use)."""
 
 
 Template = Callable[[Site], Iterator[Fix]]
@@ -129,15 +133,17 @@ def guards(
     after: bool = False,
     loop_exit: str = "continue",
     value_fallback: str | None = None,
+    loop_only: bool = False,
 ) -> Iterator[Fix]:
     """`if <condition>: <exit>` on new lines before (or after) `anchor`: `loop_exit` first when
-    the anchor is in a loop body, then a return of the function's empty value."""
+    the anchor is in a loop body, then a return of the function's empty value (not with
+    `loop_only`: inside a loop, returning a made-up value would hide the bug)."""
     func = enclosing_function(site, anchor)
     if func is None:
         return
     exits = [return_statement(func, value_fallback)]
     if site.code.loop_of(anchor) is not None:
-        exits.insert(0, loop_exit)
+        exits = [loop_exit] if loop_only else [loop_exit, *exits]
     unit = site.code.indent_unit(func)
     for number, exit_code in enumerate(exits):
         block: Block = [(0, f"if {condition}:"), (1, exit_code)]

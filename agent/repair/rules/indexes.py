@@ -188,4 +188,5 @@ def guard_index(site: Site) -> Iterator[Fix]:
             + seen(evidence, "the index was out of range"),
             confidence=0.5 + bonus(evidence),
             loop_exit="break",
+            loop_only=True,
         )

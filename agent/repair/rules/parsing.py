@@ -1,0 +1,136 @@
+"""ValueError from parsing outside text: `int(...)` or `float(...)` of a value that is no number.
+
+The statement that parses is wrapped in `try`/`except ValueError`. When the file already turns
+a ValueError into an error of its own (`except ValueError: raise HTTPError(400, ...) from None`)
+or answers bad requests with one (`raise HTTPError(400, ...)`), the new handler raises it,
+naming the value (bad input gets a clear error); when the parsed value comes from
+`.get(key, default)`, the handler falls back to that default.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from agent.repair.pysource import PySource
+from agent.repair.rules import Fix, Site, enclosing_function
+
+_PARSE_ERROR = re.compile(
+    r"invalid literal for int\(\) with base \d+|could not convert string to float"
+)
+_PARSERS = frozenset({"int", "float"})
+
+
+def _parse_sites(site: Site) -> Iterator[tuple[ast.Call, ast.stmt, str]]:
+    """(the parsing call, its statement, the name it assigns) on the crash line."""
+    if _PARSE_ERROR.search(site.error.value) is None:
+        return
+    for node in site.nodes(ast.Call):
+        assert isinstance(node, ast.Call)
+        if not (isinstance(node.func, ast.Name) and node.func.id in _PARSERS):
+            continue
+        stmt = site.code.statement_of(node)
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target = stmt.targets[0]
+            if isinstance(target, ast.Name) and site.code.starts_line(stmt):
+                yield node, stmt, target.id
+
+
+def _wrap(code: PySource, stmt: ast.stmt, handler: list[str], unit: str) -> str | None:
+    indent = code.indent_of(stmt)
+    start = code.offset(stmt.lineno, 0)
+    end_line = stmt.end_lineno or stmt.lineno
+    end = code.offset(end_line + 1, 0) if end_line < len(code.lines) else len(code.text)
+    body = code.text[start:end]
+    if not body.endswith(("\n", "\r")):
+        body += code.newline
+    nl = code.newline
+    inner = "".join(unit + line for line in body.splitlines(keepends=True))
+    tail = "".join(f"{indent}{unit}{line}{nl}" for line in handler)
+    return (
+        code.text[:start]
+        + f"{indent}try:{nl}{inner}{indent}except ValueError:{nl}{tail}"
+        + (code.text[end:])
+    )
+
+
+def raise_like_siblings(site: Site) -> Iterator[Fix]:
+    """`except ValueError: raise <the file's own error>(...) from None`, as elsewhere in it."""
+    raised = _own_error(site.code.tree)
+    if raised is None:
+        return
+    for call, stmt, name in _parse_sites(site):
+        func = enclosing_function(site, call)
+        if func is None:
+            continue
+        cls, status = raised
+        args = f'{status}, "{name} must be a number"' if status else f'"{name} must be a number"'
+        text = _wrap(
+            site.code, stmt, [f"raise {cls}({args}) from None"], site.code.indent_unit(func)
+        )
+        if text is not None:
+            yield Fix(
+                text,
+                f"Reject a non-numeric {name} in {func.name} with {cls}",
+                f"`{func.name}` parses `{site.code.expr(call)}` without handling a value that is "
+                f"no number, so bad input crashes it. The file already answers a ValueError with "
+                f"`{cls}`; this parse now does the same.",
+                0.75,
+            )
+
+
+def default_on_bad_value(site: Site) -> Iterator[Fix]:
+    """`except ValueError: <name> = <the .get default>`."""
+    for call, stmt, name in _parse_sites(site):
+        func = enclosing_function(site, call)
+        default = _get_default(call)
+        if func is None or default is None:
+            continue
+        fallback = site.code.expr(default)
+        text = _wrap(site.code, stmt, [f"{name} = {fallback}"], site.code.indent_unit(func))
+        if text is not None:
+            yield Fix(
+                text,
+                f"Fall back to {fallback} for a non-numeric {name} in {func.name}",
+                f"`{func.name}` parses `{site.code.expr(call)}`, which fails on a value that is "
+                f"no number; such a value now counts as missing and `{name}` falls back to "
+                f"`{fallback}`, the default the code already uses.",
+                0.65,
+            )
+
+
+def _get_default(call: ast.Call) -> ast.expr | None:
+    match call.args:
+        case [ast.Call(func=ast.Attribute(attr="get"), args=[_, default])]:
+            return default
+    return None
+
+
+def _own_error(tree: ast.Module) -> tuple[str, str | None] | None:
+    """`(class, status)` of the first `except ValueError: raise Cls(status?, ...)` in the file,
+    else the class the file raises for a bad request (`raise Cls(400, ...)`)."""
+    return _value_error_handler(tree) or _bad_request(tree)
+
+
+def _bad_request(tree: ast.Module) -> tuple[str, str | None] | None:
+    for node in ast.walk(tree):
+        match node:
+            case ast.Raise(exc=ast.Call(func=ast.Name(id=cls), args=[ast.Constant(value=400), *_])):
+                return cls, "400"
+    return None
+
+
+def _value_error_handler(tree: ast.Module) -> tuple[str, str | None] | None:
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ExceptHandler) or not isinstance(node.type, ast.Name):
+            continue
+        if node.type.id != "ValueError":
+            continue
+        for stmt in node.body:
+            match stmt:
+                case ast.Raise(exc=ast.Call(func=ast.Name(id=cls), args=args)):
+                    first = args[0] if args else None
+                    is_status = isinstance(first, ast.Constant) and isinstance(first.value, int)
+                    return cls, str(first.value) if is_status else None  # type: ignore[union-attr]
+    return None

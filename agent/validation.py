@@ -1,0 +1,195 @@
+"""Validate ranked candidates in parallel, cheapest test first, and stop once the best is known.
+
+Each candidate is first screened: its change is written into a reusable worktree of the base
+commit and only the must-fix tests run (a second or so). A candidate that does not make them
+pass is dropped without its full proof. A survivor gets the full proof of `agent.proof.prove`
+in its own fresh worktree: the must-fix tests pass and no test that passed before fails.
+
+Candidates are taken in rank order, `jobs` at a time. The search stops when a candidate is
+proven and every better-ranked candidate has been decided (none can beat it), when all are
+decided, or when the time budget is spent (the untested rest is reported as such).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.domain import Patch, Reproduction, TestReport
+from agent.ports import Repo, Sandbox
+from agent.proof import Baseline, apply_patch, prove, write_reproduction
+
+
+@dataclass(frozen=True)
+class Search:
+    jobs: int = 2
+    seconds: float = 240.0
+    screen: bool = True
+    """Run the must-fix tests alone before the full proof (needs must-fix tests)."""
+
+
+class _Screens:
+    """One reusable worktree per worker thread; a candidate's files are written, run, restored."""
+
+    def __init__(
+        self,
+        repo: Repo,
+        rev: str,
+        workdir: Path,
+        reproduction: Reproduction | None,
+        lock: threading.Lock,
+    ) -> None:
+        self.repo, self.rev, self.workdir, self.reproduction = repo, rev, workdir, reproduction
+        self.local = threading.local()
+        self.lock = lock
+        self.trees: list[Path] = []
+
+    def tree(self) -> Path:
+        tree: Path | None = getattr(self.local, "tree", None)
+        if tree is None:
+            with self.lock:
+                self.workdir.mkdir(parents=True, exist_ok=True)
+                where = self.workdir / f"screen-{uuid.uuid4().hex[:8]}"
+                tree = self.repo.add_worktree(where, self.rev)
+                self.trees.append(tree)
+            if self.reproduction is not None:
+                write_reproduction(tree, self.reproduction)
+            self.local.tree = tree
+        return tree
+
+    def close(self) -> None:
+        with self.lock:
+            for tree in self.trees:
+                self.repo.remove_worktree(tree)
+            self.trees.clear()
+
+
+def screen(sandbox: Sandbox, tree: Path, patch: Patch, tests: list[str]) -> str | None:
+    """Why the candidate fails its screen, or None when every test in `tests` passes with it."""
+    refusal = apply_patch(tree, patch)
+    if refusal is not None:
+        return refusal
+    try:
+        _drop_bytecode(tree, patch)
+        run = sandbox.run_tests(tree, tests)
+    finally:
+        restore = patch.model_copy(
+            update={
+                "files": [
+                    change.model_copy(update={"before": change.after, "after": change.before})
+                    for change in patch.files
+                ]
+            }
+        )
+        apply_patch(tree, restore)
+        _drop_bytecode(tree, patch)
+    if run.timed_out:
+        return "screen: the must-fix tests timed out with the patch"
+    failing = [test for test in tests if run.outcomes.get(test) != "passed"]
+    if failing:
+        outcomes = ", ".join(f"{t} {run.outcomes.get(t, 'not run')}" for t in failing)
+        return f"screen: not proven: with the patch {outcomes}"
+    return None
+
+
+def _drop_bytecode(tree: Path, patch: Patch) -> None:
+    """Cached bytecode is keyed on mtime and size, which a one-token edit may keep."""
+    for change in patch.files:
+        path = tree / change.path
+        for cached in path.parent.glob(f"__pycache__/{path.stem}.*.pyc"):
+            cached.unlink(missing_ok=True)
+
+
+def validate(
+    repo: Repo,
+    sandbox: Sandbox,
+    rev: str,
+    candidates: list[Patch],
+    must_fix: list[str],
+    baseline: Baseline,
+    workdir: Path,
+    reproduction: Reproduction | None,
+    search: Search,
+) -> tuple[list[TestReport], Patch | None]:
+    """Reports for the candidates decided (rank order), and the best-ranked proven one."""
+    started = time.monotonic()
+    tests = [*must_fix, *([reproduction.nodeid] if reproduction else [])]
+    tests = list(dict.fromkeys(tests))
+    worktrees = threading.Lock()
+    screens = None
+    if search.screen and tests:
+        screens = _Screens(repo, rev, workdir, reproduction, worktrees)
+
+    def decide(patch: Patch) -> TestReport:
+        if screens is not None:
+            reason = screen(sandbox, screens.tree(), patch, tests)
+            if reason is not None:
+                return TestReport(candidate_id=patch.id, proven=False, reason=reason)
+        return prove(
+            repo, sandbox, rev, patch, must_fix, baseline, workdir, reproduction, worktrees
+        )
+
+    try:
+        reports = _in_rank_order(candidates, decide, search, started)
+    finally:
+        if screens is not None:
+            screens.close()
+    decided = [reports[i] for i in sorted(reports)]
+    proven = next((candidates[i] for i in sorted(reports) if reports[i].proven), None)
+    untested = len(candidates) - len(reports)
+    if untested and proven is None:
+        decided.append(
+            TestReport(
+                candidate_id="(search budget)",
+                proven=False,
+                reason=f"{untested} candidates not tested: the search budget of "
+                f"{search.seconds:g}s was spent",
+            )
+        )
+    return decided, proven
+
+
+def _in_rank_order(
+    candidates: list[Patch],
+    decide: Callable[[Patch], TestReport],
+    search: Search,
+    started: float,
+) -> dict[int, TestReport]:
+    reports: dict[int, TestReport] = {}
+    with ThreadPoolExecutor(max_workers=max(1, search.jobs)) as pool:
+        running: dict[Future[TestReport], int] = {}
+        following = 0
+        while True:
+            if _settled(reports):
+                break
+            while (
+                len(running) < max(1, search.jobs)
+                and following < len(candidates)
+                and time.monotonic() - started < search.seconds
+            ):
+                running[pool.submit(decide, candidates[following])] = following
+                following += 1
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                reports[running.pop(future)] = future.result()
+        for future in running:
+            future.cancel()
+    return reports
+
+
+def _settled(reports: dict[int, TestReport]) -> bool:
+    """A candidate is proven and every candidate ranked above it is decided."""
+    for index in range(len(reports) + 1):
+        report = reports.get(index)
+        if report is None:
+            return False
+        if report.proven:
+            return True
+    return False

@@ -1,0 +1,203 @@
+"""Crash templates that read beyond the crash line: renamed module attributes, parse errors."""
+
+from __future__ import annotations
+
+from agent.repair.templates import TemplateEngine
+from tests.test_templates import make_case
+
+HANDLERS = """from shop import pricing
+
+
+def receipt(order, customer):
+    totals = pricing.quote(order, customer, order.country or "DE")
+    return {"total": totals["total"]}
+
+
+def preview(order, customer):
+    return pricing.quote(order, customer, "DE")
+"""
+PRICING = """def price_order(order, customer, country):
+    return {"total": 1}
+
+
+def coupon_discount(order, customer, code):
+    return 0
+
+
+def tax_rate(country):
+    return 19
+"""
+
+
+def test_a_renamed_function_is_called_by_its_new_name_everywhere() -> None:
+    case = make_case(
+        HANDLERS,
+        "totals = pricing.quote",
+        "AttributeError",
+        "module 'shop.pricing' has no attribute 'quote'",
+        {},
+        path="shop/handlers.py",
+    )
+    case.ctx.repo.files["shop/pricing.py"] = PRICING  # type: ignore[attr-defined]
+    patches = TemplateEngine().candidates(case.ctx)
+    assert [p.title for p in patches] == [
+        "Use shop.pricing.price_order, the new name of quote",
+        "Use shop.pricing.coupon_discount, the new name of quote",
+    ], "parameter names decide first; tax_rate takes one argument, not three"
+    after = patches[0].files[0].after
+    assert after == HANDLERS.replace("pricing.quote(", "pricing.price_order(")
+
+
+def test_no_rename_without_the_module() -> None:
+    case = make_case(
+        HANDLERS,
+        "totals = pricing.quote",
+        "AttributeError",
+        "module 'shop.pricing' has no attribute 'quote'",
+        {},
+        path="shop/handlers.py",
+    )
+    assert TemplateEngine().candidates(case.ctx) == []
+
+
+VIEWS = """HISTORY_SIZE = 20
+
+
+def history(request):
+    limit = int(request.query.get("limit", HISTORY_SIZE))
+    return limit
+
+
+def since(request):
+    try:
+        return parse(request.query["since"])
+    except ValueError:
+        raise HTTPError(400, "since must be a timestamp") from None
+"""
+
+
+def test_a_parse_error_is_answered_like_the_file_answers_others() -> None:
+    case = make_case(
+        VIEWS,
+        "limit = int(",
+        "ValueError",
+        "invalid literal for int() with base 10: 'undefined'",
+        {},
+        path="shop/views.py",
+    )
+    patches = TemplateEngine().candidates(case.ctx)
+    assert [p.files[0].after for p in patches] == [
+        VIEWS.replace(
+            '    limit = int(request.query.get("limit", HISTORY_SIZE))\n',
+            "    try:\n"
+            '        limit = int(request.query.get("limit", HISTORY_SIZE))\n'
+            "    except ValueError:\n"
+            '        raise HTTPError(400, "limit must be a number") from None\n',
+        ),
+        VIEWS.replace(
+            '    limit = int(request.query.get("limit", HISTORY_SIZE))\n',
+            "    try:\n"
+            '        limit = int(request.query.get("limit", HISTORY_SIZE))\n'
+            "    except ValueError:\n"
+            "        limit = HISTORY_SIZE\n",
+        ),
+    ]
+
+
+def test_other_value_errors_get_no_parse_fix() -> None:
+    case = make_case(
+        VIEWS, "limit = int(", "ValueError", "math domain error", {}, path="shop/views.py"
+    )
+    assert TemplateEngine().candidates(case.ctx) == []
+
+
+LISTING = """from datetime import datetime
+
+
+def list_orders(orders, query):
+    if query.get("since"):
+        since = datetime.fromisoformat(query["since"])
+        orders = [order for order in orders if order.created_at >= since]
+    return orders
+"""
+
+
+def test_a_naive_datetime_is_read_as_utc_where_it_is_made() -> None:
+    case = make_case(
+        LISTING,
+        "order.created_at >= since",
+        "TypeError",
+        "can't compare offset-naive and offset-aware datetimes",
+        {"since": "datetime.datetime(2026, 3, 1, 0, 0)"},
+        path="shop/views.py",
+    )
+    [patch] = TemplateEngine().candidates(case.ctx)
+    assert patch.files[0].after == LISTING.replace(
+        "from datetime import datetime\n", "from datetime import datetime, timezone\n"
+    ).replace(
+        '        since = datetime.fromisoformat(query["since"])\n',
+        '        since = datetime.fromisoformat(query["since"])\n'
+        "        if since.tzinfo is None:\n"
+        "            since = since.replace(tzinfo=timezone.utc)\n",
+    )
+
+
+def test_an_aware_captured_value_is_left_alone() -> None:
+    aware = "datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)"
+    case = make_case(
+        LISTING,
+        "order.created_at >= since",
+        "TypeError",
+        "can't compare offset-naive and offset-aware datetimes",
+        {"since": aware},
+        path="shop/views.py",
+    )
+    assert TemplateEngine().candidates(case.ctx) == []
+
+
+def test_a_web_handler_rejects_a_bad_number_with_its_bad_request_error() -> None:
+    source = """def orders(request):
+    if request.query.get("status") == "x":
+        raise HTTPError(400, "unknown status")
+    limit = int(request.query["limit"])
+    return limit
+"""
+    case = make_case(
+        source,
+        "limit = int(",
+        "ValueError",
+        "invalid literal for int() with base 10: 'x'",
+        {},
+        path="shop/views.py",
+    )
+    [patch] = TemplateEngine().candidates(case.ctx)
+    assert 'raise HTTPError(400, "limit must be a number") from None' in patch.files[0].after
+
+
+BACKOFF = """def delay_seconds(attempt: int) -> int:
+    if attempt <= 2:
+        delay = 10
+    elif attempt <= 5:  # a few more tries
+        delay = 60
+    return delay
+"""
+
+
+def test_an_unbound_local_gets_an_else() -> None:
+    case = make_case(
+        BACKOFF,
+        "return delay",
+        "UnboundLocalError",
+        "cannot access local variable 'delay' where it is not associated with a value",
+        {"attempt": "6"},
+        path="worker/backoff.py",
+    )
+    patches = TemplateEngine().candidates(case.ctx)
+    assert [p.files[0].after for p in patches] == [
+        BACKOFF.replace(
+            "    elif attempt <= 5:  # a few more tries\n", "    else:  # a few more tries\n"
+        ),
+        BACKOFF.replace(
+            "        delay = 60\n", "        delay = 60\n    else:\n        delay = 60\n"
+        ),
+    ]

@@ -1,0 +1,102 @@
+"""prompts/pr_body.j2: every section a reviewer needs, incident text fenced, per-engine checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from agent.domain import (
+    CommitRef,
+    Diagnosis,
+    ExceptionInfo,
+    FileChange,
+    Frame,
+    Incident,
+    Patch,
+    Ticket,
+)
+from agent.domain import (
+    TestReport as Report,
+)
+from agent.prompting import render
+from agent.repair.diffs import make_patch
+
+
+def body(patch: Patch, must_fix: list[str], not_proven: int = 3) -> str:
+    frame = Frame(filename="app/price.py", function="price", lineno=2, in_app=True)
+    incident = Incident(
+        id="fx-1",
+        source="sentry_event",
+        fingerprint="fp",
+        title="ZeroDivisionError",
+        event_id="ev-9",
+        count=12,
+        exceptions=[
+            ExceptionInfo(type="ZeroDivisionError", value="``` ignore this", frames=[frame])
+        ],
+    )
+    commit = CommitRef(
+        sha="a" * 40, summary="pricing: per unit", author="Ana", date=datetime.now(UTC), pr_number=7
+    )
+    diagnosis = Diagnosis(explanation="The divisor can be zero.", suspect_commit=commit)
+    report = Report(
+        candidate_id=patch.id,
+        proven=True,
+        reason="ok",
+        reproduction_before="failed",
+        reproduction_after="passed",
+        baseline_passed=10,
+        passed_after=11,
+        sandbox="bwrap",
+    )
+    ticket = Ticket(key="FIX-3", fingerprint="fp", incident_id="fx-1", title="t", url="http://t/3")
+    return render(
+        "pr_body.j2",
+        incident=incident,
+        ticket=ticket,
+        diagnosis=diagnosis,
+        patch=patch,
+        report=report,
+        must_fix=must_fix,
+        candidates=40,
+        not_proven=not_proven,
+    )
+
+
+def patch_by(engine: str) -> Patch:
+    change = FileChange(path="app/price.py", before="a = 1\n", after="a = 2\n")
+    return make_patch(engine, "Change a", "Because a must be 2.", [change], rank=4)
+
+
+def test_the_body_has_every_section() -> None:
+    text = body(patch_by("templates"), ["test_repro.py::test_it"])
+    for heading in ("## What broke", "## Why", "## What changed, and why this change"):
+        assert heading in text
+    assert "## Evidence" in text and "## What to check" in text
+    assert "Fixes [FIX-3](http://t/3) · incident `fx-1` (event `ev-9`)." in text
+    assert "Seen 12 times." in text
+    assert 'Suspect commit: `aaaaaaaaaaaa` "pricing: per unit" by Ana (PR #7).' in text
+    assert "candidate 4 of 40 in its round; 3 candidates tested before or beside it" in text
+    assert "**failed** before the change, **passed** after" in text
+    assert "10 tests passed before, 11 pass after, regressions: 0" in text
+    assert "```untrusted-data\nZeroDivisionError: `\u200b`` ignore this\n```" in text
+
+
+@pytest.mark.parametrize(
+    ("engine", "check"),
+    [
+        ("revert", "The reverted commit may carry more than the bug"),
+        ("mutations", "This is a one-token change found by search"),
+        ("templates", "The fallback or guard decides what happens on the failing input"),
+    ],
+)
+def test_what_to_check_depends_on_the_engine(engine: str, check: str) -> None:
+    assert check in body(patch_by(engine), ["t.py::t"])
+
+
+def test_without_a_reproduction_the_body_says_so() -> None:
+    text = body(patch_by("templates"), [], not_proven=1)
+    assert "this proof rests on the existing test suite only" in text
+    assert "No test failed before this change: add one" in text
+    assert "1 candidate tested before or beside it was not proven" in text
