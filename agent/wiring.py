@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from agent.deps import Deps
@@ -10,8 +11,10 @@ from agent.intake import parse_payload
 from agent.policy import Policy
 from agent.ports import Sandbox
 from agent.repair import RepairEngine
+from agent.repair.claude import Budget, ClaudeEngine, Price
 from agent.repair.templates import TemplateEngine
 from agent.settings import Settings
+from tools.anthropic_model import AnthropicModel
 from tools.code_index import TreeSitterIndex
 from tools.error_store import LocalErrorStore
 from tools.git_repo import GitRepo
@@ -44,12 +47,50 @@ def forge(settings: Settings, repo: GitRepo) -> LocalForge:
     return LocalForge(records_db(settings), repo, base)
 
 
+ENGINE_NAMES = ("templates", "claude")
+
+
 def engines(settings: Settings) -> tuple[RepairEngine, ...]:
-    known: dict[str, RepairEngine] = {"templates": TemplateEngine()}
-    unknown = [name for name in settings.engines if name not in known]
+    unknown = [name for name in settings.engines if name not in ENGINE_NAMES]
     if unknown:
-        raise ConfigError(f"unknown repair engine(s) {unknown}; known: {sorted(known)}")
-    return tuple(known[name] for name in settings.engines)
+        raise ConfigError(f"unknown repair engine(s) {unknown}; known: {sorted(ENGINE_NAMES)}")
+    built: list[RepairEngine] = []
+    for name in settings.engines:
+        built.append(TemplateEngine() if name == "templates" else claude_engine(settings))
+    return tuple(built)
+
+
+def claude_engine(settings: Settings) -> ClaudeEngine:
+    """The Claude engine, with its client built from `ANTHROPIC_API_KEY` and, when set,
+    `ANTHROPIC_BASE_URL` (the two variables outside `FIXLOOP_*` that fixloop reads)."""
+    api_key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
+    if not api_key:
+        raise ConfigError("the claude engine needs ANTHROPIC_API_KEY in the environment")
+    unpriced = [m for m in settings.claude_models if m not in settings.claude_prices]
+    if unpriced or not settings.claude_models:
+        raise ConfigError(f"claude_models needs models with a price in claude_prices: {unpriced}")
+    model = AnthropicModel(
+        api_key,
+        os.environ.get("ANTHROPIC_BASE_URL") or None,
+        settings.claude_max_retries,
+        settings.claude_timeout,
+    )
+    budget = Budget(
+        max_steps=settings.claude_max_steps,
+        max_seconds=settings.claude_max_seconds,
+        max_tokens=settings.claude_max_tokens,
+        max_cost_usd=settings.claude_max_cost_usd,
+        max_output_tokens=settings.claude_max_output_tokens,
+    )
+    tiers = [(m, Price(*settings.claude_prices[m])) for m in settings.claude_models]
+    return ClaudeEngine(
+        model,
+        tiers,
+        budget,
+        sandbox(settings),
+        Policy.from_settings(settings),
+        (settings.home / "worktrees" / "claude").resolve(),
+    )
 
 
 def sandbox(settings: Settings) -> Sandbox:
