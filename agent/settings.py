@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     forbidden_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_FORBIDDEN_PATHS))
     """Guardrail: globs a candidate may never touch (CI config, secrets, lock files, migrations)."""
 
-    claude_models: list[str] = Field(default_factory=lambda: ["claude-sonnet-4-5"])
+    claude_models: list[str] = Field(default_factory=lambda: ["claude-sonnet-4-6"])
     """The Claude engine's models in tier order: it starts with the first and moves to the next
     when a model ends its conversation without a candidate the guardrails allow."""
 
@@ -94,6 +94,7 @@ class Settings(BaseSettings):
         default_factory=lambda: {
             "claude-haiku-4-5": (1.0, 5.0),
             "claude-sonnet-4-5": (3.0, 15.0),
+            "claude-sonnet-4-6": (3.0, 15.0),
             "claude-opus-4-5": (5.0, 25.0),
         }
     )

@@ -14,7 +14,6 @@ from agent.repair import RepairEngine
 from agent.repair.claude import Budget, ClaudeEngine, Price
 from agent.repair.templates import TemplateEngine
 from agent.settings import Settings
-from tools.anthropic_model import AnthropicModel
 from tools.code_index import TreeSitterIndex
 from tools.error_store import LocalErrorStore
 from tools.git_repo import GitRepo
@@ -63,6 +62,8 @@ def engines(settings: Settings) -> tuple[RepairEngine, ...]:
 def claude_engine(settings: Settings) -> ClaudeEngine:
     """The Claude engine, with its client built from `ANTHROPIC_API_KEY` and, when set,
     `ANTHROPIC_BASE_URL` (the two variables outside `FIXLOOP_*` that fixloop reads)."""
+    from tools.anthropic_model import AnthropicModel  # the SDK takes seconds to import
+
     api_key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
     if not api_key:
         raise ConfigError("the claude engine needs ANTHROPIC_API_KEY in the environment")

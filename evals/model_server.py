@@ -5,7 +5,8 @@ path runs offline. A script is JSON:
 
     {"conversations": [
       {"match": "per_unit",                      # optional: a substring of the request's
-       "replies": [                              #   system text or first user message
+       "model": "claude-haiku-4-5",              #   system text or first user message; the
+       "replies": [                              #   model, when given, must be the request's
          {"error": 429, "times": 1},             # served before the next reply, `times` times
          {"text": "Reading.", "tool_use": [{"name": "read_code", "input": {"path": "a.py"}}],
           "usage": {"input_tokens": 900, "output_tokens": 40}},
@@ -61,7 +62,9 @@ class ScriptedModelServer:
         self._cached: set[str] = set()
         self._lock = threading.Lock()
         self._http = ThreadingHTTPServer((host, port), _handler(self))
-        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:
@@ -98,7 +101,8 @@ class ScriptedModelServer:
     def _conversation(self, body: dict[str, Any]) -> int | None:
         text = _system_text(body) + "\n" + _content_text(body["messages"][0].get("content"))
         for index, conversation in enumerate(self.script.get("conversations", [])):
-            if conversation.get("match", "") in text:
+            model = conversation.get("model", body["model"])
+            if conversation.get("match", "") in text and model == body["model"]:
                 return index
         return None
 
