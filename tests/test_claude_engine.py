@@ -281,7 +281,7 @@ def test_budgets_end_the_run_by_name(
 
 
 def test_the_same_call_a_third_time_ends_the_run(run_script: Any) -> None:
-    patches, journal, server = run_script([{"tool_use": [READ]}] * 3 + [{"tool_use": [FINISH]}])
+    _, journal, server = run_script([{"tool_use": [READ]}] * 3 + [{"tool_use": [FINISH]}])
     assert journal.stop == "loop: read_code called 3 times alike"
     assert len(server.requests) == 3
     assert journal.budget_exhausted is False
@@ -333,7 +333,7 @@ def test_without_an_api_key_the_engine_is_a_config_error(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    with pytest.raises(ConfigError, match="^the claude engine needs ANTHROPIC_API_KEY"):
+    with pytest.raises(ConfigError, match=r"^the claude engine needs ANTHROPIC_API_KEY"):
         wiring.engines(settings.model_copy(update={"engines": ["templates", "claude"]}))
 
 

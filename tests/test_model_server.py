@@ -103,5 +103,5 @@ def test_a_tool_use_without_its_result_is_refused_like_the_real_api() -> None:
             {"role": "assistant", "content": reply.content},
             {"role": "user", "content": "?"},
         ]
-        with pytest.raises(ModelError, match="400.*tool_result"):
+        with pytest.raises(ModelError, match=r"400.*tool_result"):
             _ask(model, unanswered)
