@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="carry one incident through the loop")
     run.add_argument("--repo", type=Path, required=True, help="the target git repository")
     run.add_argument("--event", type=Path, required=True, help="incident payload (JSON file)")
+    run.add_argument("--engine", help="repair engine(s), comma-separated (default: setting)")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.set_defaults(handler=_run)
 
@@ -108,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.engine:
+        engines = [name.strip() for name in args.engine.split(",") if name.strip()]
+        settings = settings.model_copy(update={"engines": engines})
     incident, payload = load_event_file(args.event)
     summary = runner.run_incident(settings, args.repo, incident, payload)
     _emit(summary, args.json)
