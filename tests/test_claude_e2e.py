@@ -148,3 +148,19 @@ def test_fixloop_eval_with_claude_and_no_api_key_fails_in_one_line(
     assert result.stderr.strip().splitlines() == [
         "fixloop: the claude engine needs ANTHROPIC_API_KEY in the environment"
     ]
+
+
+def test_fixloop_run_with_claude_and_no_api_key_fails_in_one_line_and_writes_nothing(
+    case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(case / "repo.bundle"), str(repo)], check=True)
+    home = tmp_path / "home"
+    event = str(case / "incident.json")
+    result = fixloop(home, "run", "--repo", str(repo), "--event", event, "--engine", "claude")
+    assert (result.returncode, result.stderr) == (
+        2,
+        "fixloop: the claude engine needs ANTHROPIC_API_KEY in the environment\n",
+    )
+    assert not (home / "checkpoints.db").exists()

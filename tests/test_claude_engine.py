@@ -341,3 +341,15 @@ def test_a_model_without_a_price_is_a_config_error(settings: Settings, api_key: 
     unpriced = settings.model_copy(update={"claude_models": ["claude-next"]})
     with pytest.raises(ConfigError, match="claude-next"):
         wiring.claude_engine(unpriced)
+
+
+def test_git_refusing_a_tool_is_an_error_result_for_the_model(run_script: Any) -> None:
+    bad = {"name": "git_history", "input": {"path": "billing/rates.py", "commit": "no-such-sha"}}
+    search = {"name": "search_code", "input": {"query": "PER_UNIT"}}
+    _, journal, server = run_script([{"tool_use": [bad, search]}])
+    refused, found = _results(server, 1)
+    assert refused["is_error"] is True
+    assert refused["content"] == "[error] unknown revision: no-such-sha^"
+    assert "billing/rates.py:1-3 function per_unit" in found["content"]
+    assert "tests/test_rates.py:1: from billing.rates import per_unit" in found["content"]
+    assert journal.stop == "end_turn"

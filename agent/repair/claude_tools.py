@@ -1,7 +1,8 @@
 """The tools the Claude engine offers the model. Each input model's docstring is its prompt.
 
-Every call returns a `ToolResult` with a status (`ok`, `error`, `no_data`): a tool failure the
-model should see is a result, never an exception. Tools read the commit under repair only;
+Every call returns a `ToolResult` with a status (`ok`, `error`, `no_data`): a malformed call, a
+git refusal (`RepoError`) or a sandbox failure (`SandboxError`) is a result the model sees,
+never an exception. Tools read the commit under repair only;
 `run_tests` runs in a fresh worktree inside the sandbox; `propose_edit` checks the guardrails.
 """
 
@@ -16,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.domain import Patch, TestRun
+from agent.errors import RepoError, SandboxError
 from agent.policy import Policy, check
 from agent.ports import Sandbox
 from agent.proof import apply_patch
@@ -152,7 +154,10 @@ class Toolbox:
                 for e in error.errors()
             )
             return ToolResult("error", f"malformed call of {name}: {problems}")
-        return run(parsed)
+        try:
+            return run(parsed)
+        except (RepoError, SandboxError) as error:
+            return ToolResult("error", str(error))
 
     def _tools(self) -> dict[str, tuple[type[_Input], Callable[[Any], ToolResult]]]:
         return {
