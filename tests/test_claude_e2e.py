@@ -121,22 +121,34 @@ def test_a_refused_edit_is_in_the_audit_and_a_spent_budget_is_the_status(
 def test_fixloop_eval_with_claude_reports_the_servers_usage(
     case: Path, tmp_path: Path, serve: Any
 ) -> None:
+    twin = write_rates_case(tmp_path / "more", "handwritten-rates-twin")[0]
     server = serve(FIXING)
-    report = run_eval([case], EvalOptions(engines=["claude"], jobs=1, workdir=tmp_path))
+    report = run_eval([case, twin], EvalOptions(engines=["claude"], jobs=2, workdir=tmp_path))
 
-    (result,) = report["cases"]
-    assert (result["status"], result["proven"], result["correct"]) == (
-        "awaiting_review",
-        True,
-        True,
-    )
+    results = report["cases"]
+    assert [(r["status"], r["proven"], r["correct"]) for r in results] == [
+        ("awaiting_review", True, True)
+    ] * 2
     expected = _server_usage(server)
-    assert (result["tokens_in"], result["tokens_out"]) == (
+    summary = report["summary"]
+    assert (summary["tokens_in"], summary["tokens_out"]) == (
         expected.tokens_in,
         expected.output_tokens,
     )
-    assert result["cost_usd"] == round(Price(3.0, 15.0).cost(expected), 6)
-    assert report["summary"]["tokens_in"] == expected.tokens_in
+    assert sum(r["tokens_in"] for r in results) == expected.tokens_in
+    dollars = Price(3.0, 15.0).cost(expected)
+    assert sum(r["cost_usd"] for r in results) == pytest.approx(dollars, abs=2e-6)
+    assert len(server.requests) == 2 * len(FIXING)
+
+
+def test_with_templates_first_claude_is_not_asked_when_they_have_a_candidate(
+    case: Path, tmp_path: Path, serve: Any
+) -> None:
+    server = serve(FIXING)
+    report = run_eval([case], EvalOptions(engines=["templates", "claude"], workdir=tmp_path))
+    (result,) = report["cases"]
+    assert (result["proven"], result["correct"], result["tokens_in"]) == (True, True, 0)
+    assert server.requests == []
 
 
 def test_fixloop_eval_with_claude_and_no_api_key_fails_in_one_line(
