@@ -212,6 +212,12 @@ def render_summary(summary: dict[str, Any]) -> str:
     if summary["pr"]:
         pr = summary["pr"]
         lines.append(f"pull request: #{pr['id']} on {pr['branch']} ({pr['status']})")
+    usage = summary.get("usage")
+    if usage:
+        lines.append(
+            f"model usage: {usage['tokens_in']} tokens in, {usage['tokens_out']} out, "
+            f"${usage['cost_usd']:.4f}"
+        )
     if summary.get("review_command"):
         lines.append(f"next: {summary['review_command']}")
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from agent import runner
+from agent.cli import render_summary
 from agent.domain import ModelUsage
 from agent.intake import load_event_file
 from agent.repair.claude import Price
@@ -96,6 +97,8 @@ def test_a_claude_fix_goes_to_a_pr_with_its_usage_and_transcript_in_the_run(
     assert transcript[0]["messages"][-2]["content"][0] == {"type": "text", "text": "Fixed."}
     fix_entry = next(e for e in state["audit"] if e["node"] == "fix")
     assert fix_entry["data"]["model_runs"][0]["stop"] == "finished"
+    shown = render_summary(runner.incident_status(settings, state["incident"]["id"]))
+    assert f"model usage: {expected.tokens_in} tokens in, {expected.output_tokens} out" in shown
 
 
 def test_a_refused_edit_is_in_the_audit_and_a_spent_budget_is_the_status(
