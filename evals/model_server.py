@@ -23,7 +23,8 @@ checks what the real API checks that matters here: required fields, and a `tool_
 every `tool_use` of the previous assistant message (400 otherwise). `totals` sums the usage of
 every reply served; `requests` keeps every request body.
 
-`python -m evals.model_server SCRIPT.json [--port N]` serves a script until interrupted.
+`python -m evals.model_server SCRIPT.json [--port N]` serves a script until interrupted;
+`GET /_totals` answers the usage served so far and the number of requests.
 """
 
 from __future__ import annotations
@@ -155,6 +156,13 @@ def _handler(server: ScriptedModelServer) -> type[BaseHTTPRequestHandler]:
                 self._send(*_error(400, "the body is not JSON"))
                 return
             self._send(*server.answer(body))
+
+        def do_GET(self) -> None:
+            if self.path != "/_totals":
+                self._send(404, {"type": "error", "error": {"type": "not_found_error"}})
+                return
+            with server._lock:
+                self._send(200, {"totals": server.totals, "requests": len(server.requests)})
 
         def _send(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()

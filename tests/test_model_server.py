@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from typing import Any
 
 import pytest
@@ -105,3 +107,13 @@ def test_a_tool_use_without_its_result_is_refused_like_the_real_api() -> None:
         ]
         with pytest.raises(ModelError, match=r"400.*tool_result"):
             _ask(model, unanswered)
+
+
+def test_totals_are_served_for_runs_in_other_processes() -> None:
+    script = {"conversations": [{"replies": [{"text": "a", "usage": {"output_tokens": 7}}]}]}
+    with ScriptedModelServer(script) as server:
+        _ask(_model(server), [{"role": "user", "content": "fix it"}])
+        with urllib.request.urlopen(f"{server.base_url}/_totals") as response:
+            served = json.loads(response.read())
+    assert served["requests"] == 1
+    assert served["totals"]["output_tokens"] == 7

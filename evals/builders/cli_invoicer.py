@@ -23,7 +23,7 @@ def _patch(text: str, old: str, new: str) -> str:
 
 # --- base application ---------------------------------------------------------------------
 
-PYPROJECT = '''[project]
+PYPROJECT = """[project]
 name = "invoicer"
 version = "1.3.0"
 description = "Invoices and payment reminders from sales exports"
@@ -35,9 +35,9 @@ invoicer = "invoicer.cli:main"
 [tool.pytest.ini_options]
 pythonpath = ["."]
 testpaths = ["tests"]
-'''
+"""
 
-README = '''# invoicer
+README = """# invoicer
 
 Invoices and payment reminders for Lindqvist Supply, from the sales team's CSV export or the
 shop's JSON order dump.
@@ -49,14 +49,14 @@ shop's JSON order dump.
 
 Exports go to `$INVOICER_OUTPUT_DIR/<yyyy-mm>/` (default `./out`).
 Run the tests with `python -m pytest`.
-'''
+"""
 
-GITIGNORE = '''__pycache__/
+GITIGNORE = """__pycache__/
 *.pyc
 .pytest_cache/
 out/
 var/
-'''
+"""
 
 INIT = '''"""invoicer: invoices and reminders from sales exports."""
 
@@ -464,12 +464,12 @@ if __name__ == "__main__":
     sys.exit(main())
 '''
 
-MAIN = '''from invoicer.cli import main
+MAIN = """from invoicer.cli import main
 
 raise SystemExit(main())
-'''
+"""
 
-CONFTEST = '''import pytest
+CONFTEST = """import pytest
 
 
 @pytest.fixture
@@ -482,9 +482,9 @@ def items_csv(tmp_path):
         encoding="utf-8",
     )
     return path
-'''
+"""
 
-TEST_MONEY = '''from decimal import Decimal
+TEST_MONEY = """from decimal import Decimal
 
 from invoicer.money import format_money, percent, round_money
 
@@ -502,9 +502,9 @@ def test_percent():
 def test_format_money_groups_thousands():
     assert format_money(Decimal("1234.5")) == "1,234.50"
     assert format_money(Decimal("-3")) == "-3.00"
-'''
+"""
 
-TEST_ITEMS = '''from decimal import Decimal
+TEST_ITEMS = """from decimal import Decimal
 
 import pytest
 
@@ -529,9 +529,9 @@ def test_load_json(tmp_path):
 def test_missing_field_is_reported():
     with pytest.raises(ItemError, match="item 3: missing unit_price"):
         parse_item({"sku": "A", "description": "a", "quantity": "1"}, 3)
-'''
+"""
 
-TEST_INVOICE = '''from datetime import date
+TEST_INVOICE = """from datetime import date
 from decimal import Decimal
 
 from invoicer.invoice import build_invoice
@@ -559,9 +559,9 @@ def test_volume_discount_applies_from_ten_units():
 def test_default_number_from_customer_and_month():
     invoice = build_invoice([item(1)], "ACME GmbH", "NL", date(2026, 3, 9))
     assert invoice.number == "INV-202603-ACMEGM"
-'''
+"""
 
-TEST_CLI = '''from invoicer.cli import main
+TEST_CLI = """from invoicer.cli import main
 
 
 def test_totals(items_csv, capsys):
@@ -590,7 +590,7 @@ def test_export_text(items_csv, tmp_path, capsys):
     assert main([*argv, "--out-dir", str(out_dir)]) == 0
     written = out_dir / "2026-03" / "INV-202603-ACME.txt"
     assert written.read_text().startswith("INVOICE INV-202603-ACME")
-'''
+"""
 
 BASE = (
     Commit(
@@ -606,9 +606,7 @@ BASE = (
             "invoicer/money.py": MONEY,
             "invoicer/items.py": ITEMS,
             "invoicer/pricing.py": PRICING,
-            "invoicer/tax.py": TAX.replace(
-                '    "DK": {"standard": Decimal("25")},\n', ""
-            ),
+            "invoicer/tax.py": TAX.replace('    "DK": {"standard": Decimal("25")},\n', ""),
             "invoicer/invoice.py": INVOICE,
             "invoicer/render.py": RENDER,
             "invoicer/output.py": OUTPUT,
@@ -636,7 +634,10 @@ BASE = (
         message="README: how exports are laid out",
         author=MARTA,
         date="2026-02-09T10:12:00+01:00",
-        files={"README.md": README + "\nReleases are tagged `vX.Y.Z`; the changelog lives in the wiki.\n"},
+        files={
+            "README.md": README
+            + "\nReleases are tagged `vX.Y.Z`; the changelog lives in the wiki.\n"
+        },
     ),
 )
 
@@ -686,10 +687,10 @@ def _launcher(setup: str, call: str) -> str:
     )
 
 
-INBOX_CSV = '''inbox = Path("var/inbox")
+INBOX_CSV = """inbox = Path("var/inbox")
 inbox.mkdir(parents=True, exist_ok=True)
 (inbox / "{name}").write_text({content!r}, encoding="utf-8")
-'''
+"""
 
 
 def _inbox(name: str, content: str) -> str:
@@ -735,18 +736,18 @@ def volume_discount(quantity: int) -> Decimal:
 
 PRICING_RANGES_FIXED = _patch(
     PRICING_RANGES,
-    '''    for index, (minimum, _) in enumerate(VOLUME_TIERS):
+    """    for index, (minimum, _) in enumerate(VOLUME_TIERS):
         if minimum <= quantity < VOLUME_TIERS[index + 1][0]:
             return index
-''',
-    '''    for index, (minimum, _) in enumerate(VOLUME_TIERS):
+""",
+    """    for index, (minimum, _) in enumerate(VOLUME_TIERS):
         upper = VOLUME_TIERS[index + 1][0] if index + 1 < len(VOLUME_TIERS) else None
         if minimum <= quantity and (upper is None or quantity < upper):
             return index
-''',
+""",
 )
 
-TEST_PRICING = '''from decimal import Decimal
+TEST_PRICING = """from decimal import Decimal
 
 from invoicer.pricing import tier_index, volume_discount
 
@@ -756,13 +757,13 @@ def test_tiers_are_half_open():
     assert tier_index(10) == 1
     assert volume_discount(49) == Decimal("5")
     assert volume_discount(50) == Decimal("10")
-'''
+"""
 
 RENDER_TIER = _patch(
     RENDER,
-    '''            out.append(f"{'':<10}{'  volume discount':<48}{'-' + money.format_money(line.discount):>14}")''',
-    '''            label = f"  volume discount (tier {tier_index(item.quantity)})"
-            out.append(f"{'':<10}{label:<48}{'-' + money.format_money(line.discount):>14}")''',
+    """            out.append(f"{'':<10}{'  volume discount':<48}{'-' + money.format_money(line.discount):>14}")""",
+    """            label = f"  volume discount (tier {tier_index(item.quantity)})"
+            out.append(f"{'':<10}{label:<48}{'-' + money.format_money(line.discount):>14}")""",
 )
 RENDER_TIER = _patch(
     RENDER_TIER,
@@ -770,7 +771,7 @@ RENDER_TIER = _patch(
     "from invoicer.invoice import Invoice\nfrom invoicer.pricing import tier_index\n",
 )
 
-HIDDEN_PRICING = '''from decimal import Decimal
+HIDDEN_PRICING = """from decimal import Decimal
 
 from invoicer.pricing import tier_index, volume_discount
 
@@ -785,7 +786,7 @@ def test_top_tier_has_no_upper_bound():
 def test_lower_tiers_unchanged():
     assert volume_discount(1) == Decimal("0")
     assert volume_discount(99) == Decimal("10")
-'''
+"""
 
 BUG_TIERS = Commit(
     message="pricing: volume tiers as half-open ranges; print the tier on the invoice",
@@ -851,10 +852,10 @@ ITEMS_NUMERIC = _patch(
 )
 ITEMS_NUMERIC_FIXED = _patch(
     ITEMS_NUMERIC,
-    '''    if isinstance(raw, float):
+    """    if isinstance(raw, float):
         raw = repr(raw)
     return Decimal(str(raw).strip())
-''',
+""",
     '''    if isinstance(raw, float):
         raw = repr(raw)
     return Decimal(_clean_amount(raw))
@@ -875,16 +876,19 @@ ITEMS_NUMERIC_FIXED = _patch(
     'CURRENCY_MARKS = ("EUR", "USD", "GBP", "\\u20ac", "$", "\\u00a3")\n',
 )
 
-TEST_ITEMS_FLOAT = TEST_ITEMS + '''
+TEST_ITEMS_FLOAT = (
+    TEST_ITEMS
+    + """
 
 def test_json_float_price_is_exact(tmp_path):
     path = tmp_path / "order.json"
     path.write_text('[{"sku": "A", "description": "a", "quantity": 1, "unit_price": 0.1}]')
     (item,) = load_items(path)
     assert item.unit_price == Decimal("0.1")
-'''
+"""
+)
 
-HIDDEN_PRICES = '''from decimal import Decimal
+HIDDEN_PRICES = """from decimal import Decimal
 
 from invoicer.items import load_items, parse_price
 
@@ -905,7 +909,7 @@ def test_csv_with_thousands_separator(tmp_path):
     path.write_text('sku,description,quantity,unit_price\\nSRV-1,Server rack,1,"1,250.00"\\n')
     (item,) = load_items(path)
     assert item.unit_price == Decimal("1250.00")
-'''
+"""
 
 BUG_PRICES = Commit(
     message="items: keep JSON float prices exact",
@@ -925,7 +929,7 @@ CASE_PARSE = CaseSpec(
         _inbox(
             "nordlicht-2026-03.csv",
             "sku,description,quantity,unit_price,category\n"
-            "SRV-1,Server rack 42U,1,\"1,250.00\",standard\n"
+            'SRV-1,Server rack 42U,1,"1,250.00",standard\n'
             "BRK-2,Bracket steel,12,3.20,standard\n",
         ),
         '["render", "var/inbox/nordlicht-2026-03.csv", "--customer", "Nordlicht AG", "--region", "DE"]',
@@ -941,33 +945,35 @@ CASE_PARSE = CaseSpec(
 
 CLI_LATE_FEE = _patch(
     CLI,
-    '''            command.add_argument("--days-overdue", type=int, default=14)
-''',
-    '''            command.add_argument("--days-overdue", type=int, default=14)
+    """            command.add_argument("--days-overdue", type=int, default=14)
+""",
+    """            command.add_argument("--days-overdue", type=int, default=14)
             command.add_argument("--late-fee", type=float, default=None, help="e.g. 40.00")
-''',
+""",
 )
 CLI_LATE_FEE = _patch(
     CLI_LATE_FEE,
-    '''    elif args.command == "remind":
+    """    elif args.command == "remind":
         print(render_reminder(invoice, args.days_overdue, args.currency), end="")
-''',
-    '''    elif args.command == "remind":
+""",
+    """    elif args.command == "remind":
         if args.late_fee:
             invoice = invoice.with_fee("Late payment fee", args.late_fee)
         print(render_reminder(invoice, args.days_overdue, args.currency), end="")
-''',
+""",
 )
 CLI_LATE_FEE_FIXED = _patch(
     CLI_LATE_FEE,
-    '''command.add_argument("--late-fee", type=float, default=None, help="e.g. 40.00")''',
-    '''command.add_argument("--late-fee", type=Decimal, default=None, help="e.g. 40.00")''',
+    """command.add_argument("--late-fee", type=float, default=None, help="e.g. 40.00")""",
+    """command.add_argument("--late-fee", type=Decimal, default=None, help="e.g. 40.00")""",
 )
 CLI_LATE_FEE_FIXED = _patch(
-    CLI_LATE_FEE_FIXED, "from datetime import date\n", "from datetime import date\nfrom decimal import Decimal\n"
+    CLI_LATE_FEE_FIXED,
+    "from datetime import date\n",
+    "from datetime import date\nfrom decimal import Decimal\n",
 )
 
-HIDDEN_LATE_FEE = '''from invoicer.cli import main
+HIDDEN_LATE_FEE = """from invoicer.cli import main
 
 ITEMS = "sku,description,quantity,unit_price\\nWID-10,Widget 10mm,4,12.50\\n"
 
@@ -990,7 +996,7 @@ def test_late_fee_in_cents(tmp_path, capsys):
 
 def test_reminder_without_fee(tmp_path, capsys):
     assert "Amount due: 59.50 EUR" in remind(tmp_path, capsys)
-'''
+"""
 
 BUG_LATE_FEE = Commit(
     message="remind: optional --late-fee added to the amount due",
@@ -1022,14 +1028,14 @@ CASE_TYPE_MIXUP = CaseSpec(
 
 INVOICE_LIST = _patch(
     INVOICE,
-    '''def build_line(item: LineItem, region: str) -> Line:
+    """def build_line(item: LineItem, region: str) -> Line:
     list_total = item.unit_price * item.quantity
     discount = percent(list_total, volume_discount(item.quantity))
     net = round_money(list_total - discount)
     rate = rate_for(region, item.category)
     return Line(item=item, net=net, discount=discount, tax_rate=rate, tax=percent(net, rate))
-''',
-    '''def build_line(item: LineItem, region: str) -> Line:
+""",
+    """def build_line(item: LineItem, region: str) -> Line:
     list_total = round_money(item.unit_price * item.quantity)
     discount = percent(list_total, volume_discount(item.quantity))
     rate = rate_for(region, item.category)
@@ -1042,23 +1048,29 @@ INVOICE_LIST = _patch(
         tax_rate=rate,
         tax=tax,
     )
-''',
+""",
 )
 INVOICE_LIST = _patch(
     INVOICE_LIST,
-    '''class Line:
+    """class Line:
     item: LineItem
     net: Decimal
-''',
-    '''class Line:
+""",
+    """class Line:
     item: LineItem
     list_total: Decimal
     net: Decimal
-''',
+""",
 )
-INVOICE_LIST_FIXED = _patch(INVOICE_LIST, "    tax = percent(list_total, rate)\n", "    tax = percent(list_total - discount, rate)\n")
+INVOICE_LIST_FIXED = _patch(
+    INVOICE_LIST,
+    "    tax = percent(list_total, rate)\n",
+    "    tax = percent(list_total - discount, rate)\n",
+)
 
-TEST_INVOICE_DISCOUNTED = TEST_INVOICE + '''
+TEST_INVOICE_DISCOUNTED = (
+    TEST_INVOICE
+    + """
 
 def test_vat_is_charged_on_the_discounted_net():
     invoice = build_invoice([item(50, "2.00")], "ACME", "DE", date(2026, 3, 1))
@@ -1067,9 +1079,10 @@ def test_vat_is_charged_on_the_discounted_net():
     assert line.net == Decimal("90.00")
     assert line.tax == Decimal("17.10")
     assert invoice.total == Decimal("107.10")
-'''
+"""
+)
 
-HIDDEN_VAT = '''from datetime import date
+HIDDEN_VAT = """from datetime import date
 from decimal import Decimal
 
 from invoicer.invoice import build_invoice
@@ -1092,7 +1105,7 @@ def test_vat_on_discounted_lines():
 def test_vat_without_discount():
     (line,) = build_invoice([LineItem("A", "a", 3, Decimal("10.00"))], "ACME", "NL", date(2026, 3, 1)).lines
     assert line.tax == Decimal("6.30")
-'''
+"""
 
 BUG_LIST_TOTAL = Commit(
     message="invoice: keep the list total on each line for the discount column",
@@ -1128,18 +1141,18 @@ CASE_WRONG_VARIABLE = CaseSpec(
 
 TAX_LOGGED = _patch(
     TAX,
-    '''    if category in REDUCED_CATEGORIES:
+    """    if category in REDUCED_CATEGORIES:
         return rates.get("reduced", rates["standard"])
     return rates["standard"]
-''',
-    '''    if category not in REDUCED_CATEGORIES:
+""",
+    """    if category not in REDUCED_CATEGORIES:
         return rates["standard"]
     if "reduced" in rates:
         rate = rates["reduced"]
     else:
         log.info("%s has no reduced VAT rate; charging %s%% on %s", region, rates["standard"], category)
         rate = rates["standard"]
-''',
+""",
 )
 TAX_LOGGED = _patch(
     TAX_LOGGED,
@@ -1148,14 +1161,14 @@ TAX_LOGGED = _patch(
 )
 TAX_LOGGED_FIXED = _patch(
     TAX_LOGGED,
-    '''        rate = rates["standard"]
-''',
-    '''        rate = rates["standard"]
+    """        rate = rates["standard"]
+""",
+    """        rate = rates["standard"]
     return rate
-''',
+""",
 )
 
-TEST_TAX = '''from decimal import Decimal
+TEST_TAX = """from decimal import Decimal
 
 import pytest
 
@@ -1170,9 +1183,9 @@ def test_standard_rates():
 def test_unknown_region():
     with pytest.raises(UnknownRegion):
         rate_for("XX")
-'''
+"""
 
-HIDDEN_TAX = '''from datetime import date
+HIDDEN_TAX = """from datetime import date
 from decimal import Decimal
 
 from invoicer.invoice import build_invoice
@@ -1197,7 +1210,7 @@ def test_invoice_with_reduced_lines():
         date(2026, 3, 1),
     )
     assert invoice.tax_total == Decimal("4.70")
-'''
+"""
 
 BUG_TAX_LOG = Commit(
     message="tax: log when a reduced-rate item is charged the standard rate",
@@ -1214,14 +1227,14 @@ CASE_MISSING_RETURN = CaseSpec(
     history=(*BASE, BUG_TAX_LOG, LATER_DOCS, LATER_VERSION),
     gold=Gold("invoicer/tax.py", "rate_for", BUG_TAX_LOG.message),
     trigger=_launcher(
-        '''inbox = Path("var/inbox")
+        """inbox = Path("var/inbox")
 inbox.mkdir(parents=True, exist_ok=True)
 (inbox / "shop-order-88213.json").write_text(
     '{"order": 88213, "items": ['
     '{"sku": "BK-7", "description": "Welding handbook", "quantity": 3, "unit_price": 34.9, "category": "books"},'
     '{"sku": "GLV-L", "description": "Gloves L", "quantity": 10, "unit_price": 4.5}]}'
 )
-''',
+""",
         '["render", "var/inbox/shop-order-88213.json", "--customer", "Atelier Roux", "--region", "FR"]',
     ),
     fix={"invoicer/tax.py": TAX_LOGGED_FIXED},
@@ -1238,20 +1251,20 @@ RENDER_RENAMED = RENDER.replace("money.format_money(", "money.format_amount(")
 # the CSV export was missed: it still calls the old name
 RENDER_RENAMED = _patch(
     RENDER_RENAMED,
-    '''                money.format_amount(line.item.unit_price),
+    """                money.format_amount(line.item.unit_price),
                 money.format_amount(line.net),
                 str(line.tax_rate),
-                money.format_amount(line.tax),''',
-    '''                money.format_money(line.item.unit_price),
+                money.format_amount(line.tax),""",
+    """                money.format_money(line.item.unit_price),
                 money.format_money(line.net),
                 str(line.tax_rate),
-                money.format_money(line.tax),''',
+                money.format_money(line.tax),""",
 )
 CLI_RENAMED = CLI.replace("money.format_money(", "money.format_amount(")
 TEST_MONEY_RENAMED = TEST_MONEY.replace("format_money", "format_amount")
 RENDER_RENAMED_FIXED = RENDER_RENAMED.replace("money.format_money(", "money.format_amount(")
 
-HIDDEN_CSV = '''import csv
+HIDDEN_CSV = """import csv
 import io
 from datetime import date
 from decimal import Decimal
@@ -1283,7 +1296,7 @@ def test_export_csv(tmp_path, capsys):
     assert main([*argv, "--out-dir", str(tmp_path / "out")]) == 0
     written = (tmp_path / "out" / "2026-03" / "INV-202603-ACME.csv").read_text()
     assert "INV-202603-ACME,A,a,2,10.00,20.00,19,3.80" in written
-'''
+"""
 
 BUG_RENAME = Commit(
     message="money: rename format_money to format_amount (it never adds a currency)",

@@ -26,7 +26,7 @@ def _patch(text: str, old: str, new: str) -> str:
 
 # --- base application ---------------------------------------------------------------------
 
-PYPROJECT = '''[project]
+PYPROJECT = """[project]
 name = "evpipe"
 version = "2.1.0"
 description = "Nightly sessionization and daily metrics from collector events"
@@ -41,9 +41,9 @@ evpipe = "evpipe.run:main"
 [tool.pytest.ini_options]
 pythonpath = ["src"]
 testpaths = ["tests"]
-'''
+"""
 
-README = '''# evpipe
+README = """# evpipe
 
 Nightly batch job: collector event files (JSON lines) in, one daily metrics report out.
 
@@ -53,13 +53,13 @@ Stages: `validate` (schema) -> `clean` (duplicates, bots, internal traffic, chan
 `sessions` (30-minute inactivity gap) -> `aggregate` -> `report`.
 
 Device families need the optional `uaparse` package (`pip install .[devices]`).
-'''
+"""
 
-GITIGNORE = '''__pycache__/
+GITIGNORE = """__pycache__/
 .pytest_cache/
 var/
 *.egg-info/
-'''
+"""
 
 INIT = '''"""evpipe: sessions and daily metrics from collector events."""
 
@@ -205,21 +205,21 @@ def clean(records: Iterable[tuple[int, dict]], source: str = "<input>") -> list[
 
 CLEAN_DEVICES = _patch(
     CLEAN,
-    '''from evpipe.records import Event, parse_ts
+    """from evpipe.records import Event, parse_ts
 from evpipe.validate import validate
-''',
-    '''from evpipe.records import Event, parse_ts
+""",
+    """from evpipe.records import Event, parse_ts
 from evpipe.validate import validate
 
 try:  # optional: `pip install .[devices]`
     import uaparse
 except ImportError:
     uaparse = None
-''',
+""",
 )
 CLEAN_DEVICES = _patch(
     CLEAN_DEVICES,
-    '''def to_event(record: dict) -> Event:''',
+    """def to_event(record: dict) -> Event:""",
     '''def device_of(user_agent: str) -> str | None:
     """'mobile', 'tablet', 'desktop', ... when uaparse is installed."""
     if uaparse is None or not user_agent:
@@ -231,11 +231,11 @@ def to_event(record: dict) -> Event:''',
 )
 CLEAN_DEVICES = _patch(
     CLEAN_DEVICES,
-    '''        amount=float(record.get("amount") or 0.0),
-    )''',
-    '''        amount=float(record.get("amount") or 0.0),
+    """        amount=float(record.get("amount") or 0.0),
+    )""",
+    """        amount=float(record.get("amount") or 0.0),
         device=device_of(record.get("ua") or ""),
-    )''',
+    )""",
 )
 
 WINDOWS = '''"""Time windows in UTC: the day a report covers, hourly buckets."""
@@ -469,7 +469,7 @@ if __name__ == "__main__":
     sys.exit(main())
 '''
 
-CONFTEST = '''import json
+CONFTEST = """import json
 
 import pytest
 
@@ -501,9 +501,9 @@ def write_jsonl(tmp_path):
         return path
 
     return write
-'''
+"""
 
-TEST_VALIDATE = '''import pytest
+TEST_VALIDATE = """import pytest
 
 from evpipe.validate import SchemaError, validate
 
@@ -522,9 +522,9 @@ def test_purchase_needs_an_amount():
     record = {"event_id": "e", "user_id": "u", "type": "purchase", "ts": "2026-03-01T00:00:00Z"}
     with pytest.raises(SchemaError, match="purchase without a numeric amount"):
         validate(record)
-'''
+"""
 
-TEST_CLEAN = '''from conftest import record
+TEST_CLEAN = """from conftest import record
 
 from evpipe.clean import channel_of, clean
 
@@ -549,9 +549,9 @@ def test_channels():
 def test_timestamps_are_utc(day_records):
     events = {event.event_id: event for event in clean(numbered(day_records))}
     assert events["e6"].ts.isoformat() == "2026-03-01T10:30:00+00:00"
-'''
+"""
 
-TEST_SESSIONS = '''from evpipe.clean import clean
+TEST_SESSIONS = """from evpipe.clean import clean
 from evpipe.sessions import sessionize
 
 
@@ -561,9 +561,9 @@ def test_thirty_minute_gap_splits_sessions(day_records):
     assert sessions[0].duration_seconds == 720
     assert sessions[0].converted and not sessions[1].converted
     assert sessions[1].is_bounce
-'''
+"""
 
-TEST_AGGREGATE = '''from evpipe.aggregate import summarise
+TEST_AGGREGATE = """from evpipe.aggregate import summarise
 from evpipe.clean import clean
 from evpipe.sessions import sessionize
 
@@ -583,9 +583,9 @@ def test_no_sessions():
     metrics = summarise([])
     assert metrics["sessions"] == 0 and metrics["conversion_rate"] == 0.0
     assert metrics["avg_order_value"] == 0.0
-'''
+"""
 
-TEST_RUN = '''import json
+TEST_RUN = """import json
 
 from evpipe.run import main
 
@@ -596,7 +596,7 @@ def test_main_writes_the_report(day_records, write_jsonl, tmp_path, capsys):
     report = json.loads((tmp_path / "reports" / "daily-all.json").read_text())
     assert report["sessions"] == 4 and report["day"] is None
     assert "revenue=169.00" in capsys.readouterr().out
-'''
+"""
 
 BASE = (
     Commit(
@@ -646,7 +646,9 @@ BASE = (
         message="README: pipeline stages",
         author=SAM,
         date="2026-01-22T14:30:00+00:00",
-        files={"README.md": README + "\nThe nightly cron runs on the analytics box at 02:15 UTC.\n"},
+        files={
+            "README.md": README + "\nThe nightly cron runs on the analytics box at 02:15 UTC.\n"
+        },
     ),
 )
 
@@ -666,7 +668,9 @@ LATER_CONFTEST = Commit(
     message="tests: share the Chrome user agent constant",
     author=AIKO,
     date="2026-03-04T18:10:00+09:00",
-    files={"tests/conftest.py": CONFTEST.replace("CHROME = ", "# a current desktop browser\nCHROME = ")},
+    files={
+        "tests/conftest.py": CONFTEST.replace("CHROME = ", "# a current desktop browser\nCHROME = ")
+    },
 )
 LATER_REPORT = Commit(
     message="report: sort channels in the log line",
@@ -675,11 +679,11 @@ LATER_REPORT = Commit(
     files={
         "src/evpipe/report.py": _patch(
             REPORT,
-            '''        f"conversion={metrics['conversion_rate']:.1%} revenue={metrics['revenue']:.2f}"
-    )''',
-            '''        f"conversion={metrics['conversion_rate']:.1%} revenue={metrics['revenue']:.2f} "
+            """        f"conversion={metrics['conversion_rate']:.1%} revenue={metrics['revenue']:.2f}"
+    )""",
+            """        f"conversion={metrics['conversion_rate']:.1%} revenue={metrics['revenue']:.2f} "
         f"channels={','.join(sorted(metrics.get('channels', {})))}"
-    )''',
+    )""",
         )
     },
 )
@@ -708,13 +712,42 @@ def _night(day: str = "2026-03-01") -> list[dict]:
     return [
         _rec("01HQ7A1", "u-1842", f"{day}T06:58:12Z", page="/", referrer="https://www.google.com/"),
         _rec("01HQ7A2", "u-1842", f"{day}T07:01:40Z", page="/pricing?plan=team"),
-        _rec("01HQ7A3", "u-1842", f"{day}T07:09:03Z", "purchase", page="/checkout/done", amount=89.0),
-        _rec("01HQ7A4", "u-2210", f"{day}T08:15:55Z", page="/blog/q1-roadmap", referrer="https://t.co/Qz81"),
+        _rec(
+            "01HQ7A3", "u-1842", f"{day}T07:09:03Z", "purchase", page="/checkout/done", amount=89.0
+        ),
+        _rec(
+            "01HQ7A4",
+            "u-2210",
+            f"{day}T08:15:55Z",
+            page="/blog/q1-roadmap",
+            referrer="https://t.co/Qz81",
+        ),
         _rec("01HQ7A5", "u-0907", f"{day}T09:30:00+01:00", page="/docs/api", ua=SAFARI),
-        _rec("01HQ7A6", "u-0907", f"{day}T08:41:27Z", "click", page="/docs/api", target="copy-snippet", ua=SAFARI),
-        _rec("01HQ7A7", "u-3371", f"{day}T11:02:09Z", page="/", referrer="https://www.linkedin.com/", ua=ANDROID),
+        _rec(
+            "01HQ7A6",
+            "u-0907",
+            f"{day}T08:41:27Z",
+            "click",
+            page="/docs/api",
+            target="copy-snippet",
+            ua=SAFARI,
+        ),
+        _rec(
+            "01HQ7A7",
+            "u-3371",
+            f"{day}T11:02:09Z",
+            page="/",
+            referrer="https://www.linkedin.com/",
+            ua=ANDROID,
+        ),
         _rec("01HQ7A8", "u-3371", f"{day}T11:04:51Z", "signup", page="/signup", ua=ANDROID),
-        _rec("01HQ7A9", "crawl", f"{day}T12:00:00Z", page="/", ua="Mozilla/5.0 (compatible; bingbot/2.0)"),
+        _rec(
+            "01HQ7A9",
+            "crawl",
+            f"{day}T12:00:00Z",
+            page="/",
+            ua="Mozilla/5.0 (compatible; bingbot/2.0)",
+        ),
         _rec("01HQ7AA", "u-1842", f"{day}T19:22:31Z", page="/account/billing"),
     ]
 
@@ -744,7 +777,9 @@ def _launcher(files: dict[str, list[dict]], argv: str) -> str:
 
 # --- division-by-zero: average order value per channel ---------------------------------------
 
-AGGREGATE_AOV = AGGREGATE + '''
+AGGREGATE_AOV = (
+    AGGREGATE
+    + '''
 
 def order_values(sessions: list[Session]) -> dict[str, float]:
     """Average order value per channel, for the revenue panel of the daily report."""
@@ -756,6 +791,7 @@ def order_values(sessions: list[Session]) -> dict[str, float]:
         orders[session.channel] += session_orders
     return {channel: round(revenue[channel] / orders[channel], 2) for channel in sorted(revenue)}
 '''
+)
 AGGREGATE_AOV_FIXED = _patch(
     AGGREGATE_AOV,
     """    return {channel: round(revenue[channel] / orders[channel], 2) for channel in sorted(revenue)}""",
@@ -772,10 +808,17 @@ RUN_AOV = _patch(
         metrics["order_value_by_channel"] = order_values(sessionize(events))
 """,
 )
-RUN_AOV = _patch(RUN_AOV, "from evpipe.aggregate import summarise\n", "from evpipe.aggregate import order_values, summarise\n")
-TEST_AGGREGATE_AOV = TEST_AGGREGATE.replace(
-    "from evpipe.aggregate import summarise\n", "from evpipe.aggregate import order_values, summarise\n"
-) + '''
+RUN_AOV = _patch(
+    RUN_AOV,
+    "from evpipe.aggregate import summarise\n",
+    "from evpipe.aggregate import order_values, summarise\n",
+)
+TEST_AGGREGATE_AOV = (
+    TEST_AGGREGATE.replace(
+        "from evpipe.aggregate import summarise\n",
+        "from evpipe.aggregate import order_values, summarise\n",
+    )
+    + """
 
 def test_order_values_per_channel():
     from conftest import record
@@ -787,8 +830,9 @@ def test_order_values_per_channel():
     ]
     sessions = sessionize(clean(enumerate(records, start=1)))
     assert order_values(sessions) == {"direct": 40.0, "search": 12.5}
-'''
-HIDDEN_AOV = '''from datetime import date
+"""
+)
+HIDDEN_AOV = """from datetime import date
 
 from conftest import record
 
@@ -822,7 +866,7 @@ def test_daily_report_with_browsing_channels(day_records, write_jsonl):
     assert values["search"] == 49.0 and values["referral"] == 120.0
     assert values.get("social", 0.0) == 0.0
     assert metrics["revenue"] == 169.0
-'''
+"""
 BUG_AOV = Commit(
     message="aggregate: average order value per channel for the daily report",
     author=AIKO,
@@ -856,9 +900,9 @@ CASE_DIV_ZERO = CaseSpec(
 
 CLEAN_UTM = _patch(
     CLEAN,
-    '''def channel_of(record: dict) -> str:
+    """def channel_of(record: dict) -> str:
     host = urlsplit(record.get("referrer") or "").hostname or ""
-''',
+""",
     '''UTM_MEDIUMS = {
     "cpc": "paid_search",
     "ppc": "paid_search",
@@ -879,18 +923,21 @@ def channel_of(record: dict) -> str:
 )
 CLEAN_UTM_FIXED = _patch(
     CLEAN_UTM,
-    '''        return UTM_MEDIUMS.get(utm["medium"].lower(), "campaign")''',
-    '''        return UTM_MEDIUMS.get((utm.get("medium") or "").lower(), "campaign")''',
+    """        return UTM_MEDIUMS.get(utm["medium"].lower(), "campaign")""",
+    """        return UTM_MEDIUMS.get((utm.get("medium") or "").lower(), "campaign")""",
 )
-TEST_CLEAN_UTM = TEST_CLEAN + '''
+TEST_CLEAN_UTM = (
+    TEST_CLEAN
+    + """
 
 def test_utm_tags_win_over_the_referrer():
     tagged = {"referrer": "https://www.google.com/", "utm": {"source": "google", "medium": "cpc"}}
     assert channel_of(tagged) == "paid_search"
     assert channel_of({"utm": {"source": "spring-sale", "medium": "Newsletter"}}) == "email"
     assert channel_of({"utm": {"source": "partner", "medium": "banner"}}) == "campaign"
-'''
-HIDDEN_UTM = '''from conftest import record
+"""
+)
+HIDDEN_UTM = """from conftest import record
 
 from evpipe.clean import channel_of, clean
 
@@ -908,7 +955,7 @@ def test_utm_with_medium():
 def test_clean_keeps_events_tagged_with_source_only():
     events = clean([(1, record("a", "u", "2026-03-01T09:00:00Z", page="/", utm={"source": "podcast"}))])
     assert [event.channel for event in events] == ["campaign"]
-'''
+"""
 BUG_UTM = Commit(
     message="clean: attribute channels from utm tags before the referrer",
     author=SAM,
@@ -949,10 +996,10 @@ CASE_MISSING_KEY = CaseSpec(
 
 WINDOWS_SHARED = _patch(
     WINDOWS,
-    '''from datetime import date, datetime, timedelta, timezone
-''',
-    '''from datetime import date, datetime, time, timedelta, timezone
-''',
+    """from datetime import date, datetime, timedelta, timezone
+""",
+    """from datetime import date, datetime, time, timedelta, timezone
+""",
 )
 WINDOWS_SHARED = _patch(
     WINDOWS_SHARED,
@@ -977,10 +1024,10 @@ def hour_bounds(moment: datetime) -> tuple[datetime, datetime]:
 )
 WINDOWS_SHARED_FIXED = _patch(
     WINDOWS_SHARED,
-    '''    return window(datetime.combine(day, time.min), timedelta(days=1))''',
-    '''    return window(datetime.combine(day, time.min, tzinfo=UTC), timedelta(days=1))''',
+    """    return window(datetime.combine(day, time.min), timedelta(days=1))""",
+    """    return window(datetime.combine(day, time.min, tzinfo=UTC), timedelta(days=1))""",
 )
-TEST_WINDOWS = '''from datetime import datetime, timezone
+TEST_WINDOWS = """from datetime import datetime, timezone
 
 from evpipe.windows import hour_bounds
 
@@ -991,8 +1038,8 @@ def test_hour_bounds():
     start, end = hour_bounds(datetime(2026, 3, 1, 9, 41, 7, tzinfo=UTC))
     assert start == datetime(2026, 3, 1, 9, tzinfo=UTC)
     assert end == datetime(2026, 3, 1, 10, tzinfo=UTC)
-'''
-HIDDEN_DAY = '''from datetime import date, datetime, timezone
+"""
+HIDDEN_DAY = """from datetime import date, datetime, timezone
 
 from evpipe.run import run_batch
 from evpipe.windows import day_bounds
@@ -1019,7 +1066,7 @@ def test_run_batch_for_one_day(day_records, write_jsonl):
 
 def test_run_batch_without_day(day_records, write_jsonl):
     assert run_batch([write_jsonl("events.jsonl", day_records)])["sessions"] == 4
-'''
+"""
 BUG_WINDOWS = Commit(
     message="windows: one window helper for day and hour bounds",
     author=SAM,
@@ -1049,11 +1096,11 @@ CASE_NAIVE = CaseSpec(
 
 WINDOWS_BISECT = _patch(
     WINDOWS,
-    '''from collections.abc import Sequence
-''',
-    '''from bisect import bisect_left, bisect_right
+    """from collections.abc import Sequence
+""",
+    """from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-''',
+""",
 )
 WINDOWS_BISECT = _patch(
     WINDOWS_BISECT,
@@ -1070,9 +1117,10 @@ WINDOWS_BISECT = _patch(
 ''',
 )
 WINDOWS_BISECT_FIXED = WINDOWS_BISECT.replace(
-    "bisect_left(stamps, start) : bisect_right(stamps, end)", "bisect_left(stamps, start) : bisect_left(stamps, end)"
+    "bisect_left(stamps, start) : bisect_right(stamps, end)",
+    "bisect_left(stamps, start) : bisect_left(stamps, end)",
 ).replace("from bisect import bisect_left, bisect_right\n", "from bisect import bisect_left\n")
-TEST_WINDOWS_MIDNIGHT = '''from datetime import date
+TEST_WINDOWS_MIDNIGHT = """from datetime import date
 
 from conftest import record
 
@@ -1091,8 +1139,8 @@ def test_event_at_midnight_belongs_to_the_next_day(day_records):
     events = clean(enumerate([*day_records, midnight], start=1))
     assert [event.event_id for event in select(events, *day_bounds(date(2026, 3, 2)))] == ["m1"]
     assert "m1" not in [event.event_id for event in select(events, *day_bounds(date(2026, 3, 1)))]
-'''
-HIDDEN_SELECT = '''from datetime import date, datetime, timedelta, timezone
+"""
+HIDDEN_SELECT = """from datetime import date, datetime, timedelta, timezone
 
 from conftest import record
 
@@ -1115,7 +1163,7 @@ def test_daily_report_skips_next_midnight(day_records, write_jsonl):
     midnight = record("m1", "u5", "2026-03-02T00:00:00Z", page="/")
     metrics = run_batch([write_jsonl("events.jsonl", [*day_records, midnight])], date(2026, 3, 1))
     assert metrics["sessions"] == 4 and metrics["users"] == 3
-'''
+"""
 BUG_BISECT = Commit(
     message="windows: select by bisecting the sorted timestamps",
     author=AIKO,
@@ -1147,12 +1195,12 @@ CASE_OFF_BY_ONE = CaseSpec(
 
 AGGREGATE_ONE_PASS = _patch(
     AGGREGATE,
-    '''def revenue_and_orders(sessions: list[Session]) -> tuple[float, int]:
+    """def revenue_and_orders(sessions: list[Session]) -> tuple[float, int]:
     events = [event for session in sessions for event in session.events]
     purchases = [event.amount for event in events if event.type == "purchase"]
     refunds = [event.amount for event in events if event.type == "refund"]
     return round(sum(purchases) - sum(refunds), 2), len(purchases)
-''',
+""",
     '''def revenue_and_orders(sessions: list[Session]) -> tuple[float, int]:
     """Net revenue (purchases less refunds) and the number of orders, in one pass."""
     revenue, orders = 0.0, 0
@@ -1168,12 +1216,14 @@ AGGREGATE_ONE_PASS = _patch(
 )
 AGGREGATE_ONE_PASS_FIXED = _patch(
     AGGREGATE_ONE_PASS,
-    '''            elif event.type == "refund":
-                revenue += event.amount''',
-    '''            elif event.type == "refund":
-                revenue -= event.amount''',
+    """            elif event.type == "refund":
+                revenue += event.amount""",
+    """            elif event.type == "refund":
+                revenue -= event.amount""",
 )
-TEST_AGGREGATE_REFUNDS = TEST_AGGREGATE + '''
+TEST_AGGREGATE_REFUNDS = (
+    TEST_AGGREGATE
+    + """
 
 def test_refunds_reduce_revenue(day_records):
     from conftest import record
@@ -1182,8 +1232,9 @@ def test_refunds_reduce_revenue(day_records):
     metrics = summarise(sessionize(clean(enumerate([*day_records, refund], start=1))))
     assert metrics["revenue"] == 149.0
     assert metrics["orders"] == 2
-'''
-HIDDEN_REFUNDS = '''from conftest import record
+"""
+)
+HIDDEN_REFUNDS = """from conftest import record
 
 from evpipe.aggregate import revenue_and_orders, summarise
 from evpipe.clean import clean
@@ -1211,7 +1262,7 @@ def test_net_revenue_per_channel():
 
 def test_without_refunds(day_records):
     assert revenue_and_orders(sessions_of(day_records)) == (169.0, 2)
-'''
+"""
 BUG_ONE_PASS = Commit(
     message="aggregate: revenue and orders in a single pass over the events",
     author=AIKO,
@@ -1243,7 +1294,7 @@ CASE_WRONG_OPERATOR = CaseSpec(
 
 CLEAN_PAGES = _patch(
     CLEAN,
-    '''def to_event(record: dict) -> Event:''',
+    """def to_event(record: dict) -> Event:""",
     '''def normalise_page(page: str | None) -> str:
     """'/pricing/?plan=team' -> '/pricing': one row per page in the report, not per query."""
     path = page.split("?", 1)[0].split("#", 1)[0]
@@ -1252,7 +1303,11 @@ CLEAN_PAGES = _patch(
 
 def to_event(record: dict) -> Event:''',
 )
-CLEAN_PAGES = _patch(CLEAN_PAGES, '''        page=record.get("page"),''', '''        page=normalise_page(record.get("page")),''')
+CLEAN_PAGES = _patch(
+    CLEAN_PAGES,
+    """        page=record.get("page"),""",
+    """        page=normalise_page(record.get("page")),""",
+)
 CLEAN_PAGES_FIXED = _patch(
     CLEAN_PAGES,
     '''def normalise_page(page: str | None) -> str:
@@ -1265,15 +1320,18 @@ CLEAN_PAGES_FIXED = _patch(
         return None
     path = page.split("?", 1)[0].split("#", 1)[0]''',
 )
-TEST_CLEAN_PAGES = TEST_CLEAN + '''
+TEST_CLEAN_PAGES = (
+    TEST_CLEAN
+    + """
 
 def test_page_paths_lose_query_and_trailing_slash():
     events = clean([(1, record("a", "u", "2026-03-01T09:00:00Z", page="/pricing/?plan=team#faq"))])
     assert events[0].page == "/pricing"
     events = clean([(1, record("b", "u", "2026-03-01T09:00:00Z", page="/?ref=hn"))])
     assert events[0].page == "/"
-'''
-HIDDEN_PAGES = '''from conftest import record
+"""
+)
+HIDDEN_PAGES = """from conftest import record
 
 from evpipe.aggregate import summarise
 from evpipe.clean import clean
@@ -1291,7 +1349,7 @@ def test_server_side_purchase_has_no_page():
 
 def test_root_page():
     assert clean([(1, record("a", "u", "2026-03-01T09:00:00Z", page="/"))])[0].page == "/"
-'''
+"""
 BUG_PAGES = Commit(
     message="clean: strip query strings and trailing slashes from page paths",
     author=SAM,
@@ -1345,7 +1403,7 @@ for _number, _record in enumerate(BAD_NIGHT):
             9: 1772565751000,
         }[_number]
 
-BAD_DATA_TRIGGER = '''#!/usr/bin/python3
+BAD_DATA_TRIGGER = """#!/usr/bin/python3
 # nightly: evpipe over every partition in the collector spool; one Sentry issue per bad partition
 import sys
 from pathlib import Path
@@ -1376,7 +1434,7 @@ def nightly(spool: Path, out: Path) -> int:
 
 if __name__ == "__main__":
     sys.exit(nightly(SPOOL, Path("var/reports")))
-'''.format(good=_jsonl(_night("2026-03-02")), bad=_jsonl(BAD_NIGHT))
+""".format(good=_jsonl(_night("2026-03-02")), bad=_jsonl(BAD_NIGHT))
 
 CASE_BAD_DATA = CaseSpec(
     id="pipeline-escalate-bad-data",

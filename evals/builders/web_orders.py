@@ -25,7 +25,7 @@ def _edit(text: str, old: str, new: str) -> str:
 
 # --- base files -----------------------------------------------------------------------------
 
-PYPROJECT = '''
+PYPROJECT = """
 [project]
 name = "orders-api"
 version = "1.3.0"
@@ -35,9 +35,9 @@ requires-python = ">=3.11"
 [tool.pytest.ini_options]
 pythonpath = ["."]
 testpaths = ["tests"]
-'''
+"""
 
-README = '''
+README = """
 # orders-api
 
 Orders and checkout HTTP API for the shopfront. Plain WSGI, no framework.
@@ -49,7 +49,7 @@ Configuration (environment):
 - `ORDERS_LEDGER_URL`: the payments ledger (Redis), default `redis://127.0.0.1:6379/0`.
 
 Run the tests with `python -m pytest -q`.
-'''
+"""
 
 WSGI = '''
 """WSGI entry point: `gunicorn wsgi:application`."""
@@ -570,7 +570,7 @@ def create_app(
     return OrdersApp(repo or OrderRepository(), ledger or Ledger.from_env())
 '''
 
-CONFTEST = '''
+CONFTEST = """
 import io
 import json
 
@@ -625,9 +625,9 @@ def ledger():
 @pytest.fixture
 def client(repo, ledger):
     return Client(create_app(repo, ledger))
-'''
+"""
 
-TEST_API = '''
+TEST_API = """
 def test_health(client):
     assert client.get("/health") == (200, {"status": "ok"})
 
@@ -679,9 +679,9 @@ def test_list_orders_by_status(client):
 def test_unknown_route_and_method(client):
     assert client.get("/nope")[0] == 404
     assert client.request("DELETE", "/orders")[0] == 405
-'''
+"""
 
-TEST_PRICING = '''
+TEST_PRICING = """
 from orders_api import pricing
 from orders_api.repository import Customer, LineItem, Order
 
@@ -716,9 +716,9 @@ def test_free_shipping_and_tax():
     assert quote["shipping_cents"] == 0
     assert quote["tax_cents"] == 6600 * 20 // 100
     assert quote["total_cents"] == 6600 + 1320
-'''
+"""
 
-TEST_ROUTER = '''
+TEST_ROUTER = """
 import pytest
 
 from orders_api.http import HTTPError
@@ -737,14 +737,14 @@ def test_wrong_method_is_405():
     with pytest.raises(HTTPError) as error:
         router.resolve("PUT", "/orders")
     assert error.value.status == 405
-'''
+"""
 
-GITIGNORE = '''
+GITIGNORE = """
 __pycache__/
 *.pyc
 .pytest_cache/
 .venv/
-'''
+"""
 
 BASE = (
     Commit(
@@ -763,23 +763,25 @@ BASE = (
             "orders_api/repository.py": REPOSITORY,
             "orders_api/pricing.py": _edit(
                 _edit(PRICING, "    shipping = shipping_cents(subtotal)\n", "    shipping = 0\n"),
-                '''
+                """
 def shipping_cents(subtotal: int) -> int:
     if subtotal >= FREE_SHIPPING_CENTS:
         return 0
     return FLAT_SHIPPING_CENTS
 
-''',
+""",
                 "",
             ),
             "orders_api/ledger.py": LEDGER,
             "orders_api/handlers.py": HANDLERS,
             "orders_api/app.py": APP_PY,
             "tests/conftest.py": CONFTEST,
-            "tests/test_api.py": TEST_API.replace("    assert quote[\"shipping_cents\"] == 495\n", ""),
+            "tests/test_api.py": TEST_API.replace(
+                '    assert quote["shipping_cents"] == 495\n', ""
+            ),
             "tests/test_router.py": TEST_ROUTER,
             "tests/test_pricing.py": _edit(
-                TEST_PRICING, "    assert quote[\"shipping_cents\"] == 0\n", ""
+                TEST_PRICING, '    assert quote["shipping_cents"] == 0\n', ""
             ),
         },
     ),
@@ -803,18 +805,21 @@ def shipping_cents(subtotal: int) -> int:
 )
 
 # Unrelated later commits, so that the bug commit is not HEAD.
-README_DEPLOY = README + '''
+README_DEPLOY = (
+    README
+    + """
 ## Deploying
 
 The service runs behind gunicorn with 4 sync workers; see `deploy/gunicorn.conf.py`.
-'''
-GUNICORN_CONF = '''
+"""
+)
+GUNICORN_CONF = """
 bind = "0.0.0.0:8080"
 workers = 4
 worker_class = "sync"
 timeout = 30
 accesslog = "-"
-'''
+"""
 CATALOG_HOODIE = _edit(
     CATALOG,
     '    Product("POSTER-A2", "Poster A2", 900),\n',
@@ -841,7 +846,7 @@ def later_catalog(date: str) -> Commit:
     )
 
 
-WSGI_TRIGGER_HEAD = '''
+WSGI_TRIGGER_HEAD = """
 import io
 import json
 from wsgiref.util import setup_testing_defaults
@@ -870,7 +875,7 @@ def request(method, path, query="", body=None):
     chunks = app(environ, lambda line, headers, exc_info=None: status.append(line))
     return status[0], json.loads(b"".join(chunks))
 
-'''
+"""
 
 
 LEDGER_STAND_IN = '''
@@ -904,26 +909,26 @@ def trigger(body: str) -> str:
 
 REPOSITORY_TIER = _edit(
     REPOSITORY,
-    '''    tier: str = "standard"
-''',
-    '''    tier: str = "standard"
+    """    tier: str = "standard"
+""",
+    """    tier: str = "standard"
 
     @property
     def discount_percent(self) -> int:
         return {"standard": 0, "silver": 3, "gold": 5}.get(self.tier, 0)
-''',
+""",
 )
 PRICING_TIER = _edit(
     _edit(
         PRICING,
-        '''def tier_discount(customer: Customer | None, subtotal: int) -> int:
+        """def tier_discount(customer: Customer | None, subtotal: int) -> int:
     if customer is None:  # guest checkout
         return 0
     return subtotal * TIER_PERCENT.get(customer.tier, 0) // 100
-''',
-        '''def tier_discount(customer: Customer | None, subtotal: int) -> int:
+""",
+        """def tier_discount(customer: Customer | None, subtotal: int) -> int:
     return subtotal * customer.discount_percent // 100
-''',
+""",
     ),
     'TIER_PERCENT = {"standard": 0, "gold": 5}\n',
     "",
@@ -931,10 +936,10 @@ PRICING_TIER = _edit(
 PRICING_TIER_FIXED = _edit(
     PRICING_TIER,
     "    return subtotal * customer.discount_percent // 100\n",
-    '''    if customer is None:  # guest checkout
+    """    if customer is None:  # guest checkout
         return 0
     return subtotal * customer.discount_percent // 100
-''',
+""",
 )
 BUG_TIER = "customers: the tier discount rate lives on Customer; add the silver tier"
 
@@ -955,14 +960,14 @@ NONE_ATTRIBUTE = CaseSpec(
     ),
     gold=Gold("orders_api/pricing.py", "tier_discount", BUG_TIER),
     trigger=trigger(
-        '''
+        """
 request("POST", "/orders", body={"items": [{"sku": "MUG-01", "quantity": 2}], "coupon": "WELCOME10"})
 request("GET", "/orders/1001/quote", "country=AT")
-'''
+"""
     ),
     fix={"orders_api/pricing.py": PRICING_TIER_FIXED},
     hidden={
-        "tests/test_hidden_guest_quote.py": '''
+        "tests/test_hidden_guest_quote.py": """
 def test_guest_order_quote_has_no_tier_discount(client):
     _, order = client.post("/orders", {"items": [{"sku": "MUG-01", "quantity": 2}], "coupon": "WELCOME10"})
     status, quote = client.get(f"/orders/{order['id']}/quote", "country=AT")
@@ -980,7 +985,7 @@ def test_silver_and_gold_customers_keep_their_tier_discount(client, repo):
         status, quote = client.get(f"/orders/{order['id']}/quote")
         assert status == 200
         assert quote["discount_cents"] == discount
-'''
+"""
     },
     shape="sentry_event",
     deploy_path="/srv/orders-api",
@@ -992,7 +997,7 @@ def test_silver_and_gold_customers_keep_their_tier_discount(client, repo):
 HANDLERS_MERGE = _edit(
     _edit(
         HANDLERS,
-        '''    items = []
+        """    items = []
     for raw in raw_items:
         product = catalog.find(str(raw.get("sku", "")))
         if product is None:
@@ -1001,11 +1006,11 @@ HANDLERS_MERGE = _edit(
         if quantity < 1:
             raise HTTPError(400, "quantity must be at least 1")
         items.append(LineItem(product.sku, quantity, product.price_cents))
-    customer_id''',
-        '''    items = _line_items(raw_items)
-    customer_id''',
+    customer_id""",
+        """    items = _line_items(raw_items)
+    customer_id""",
     ),
-    '''def create_order(''',
+    """def create_order(""",
     '''def _line_items(raw_items: list[dict[str, Any]]) -> list[LineItem]:
     """One line item per SKU: the web shop sends a line per click, so SKUs repeat."""
     quantities: dict[str, int] = {}
@@ -1028,14 +1033,17 @@ def create_order(''',
 HANDLERS_MERGE_FIXED = _edit(
     HANDLERS_MERGE, 'quantity = int(raw["quantity"])', 'quantity = int(raw.get("quantity", 1))'
 )
-TEST_API_MERGE = TEST_API + '''
+TEST_API_MERGE = (
+    TEST_API
+    + """
 
 def test_repeated_skus_are_merged(client):
     items = [{"sku": "MUG-01", "quantity": 1}, {"sku": "CAP-02", "quantity": 1}, {"sku": "mug-01", "quantity": 2}]
     status, order = client.post("/orders", {"items": items})
     assert status == 201
     assert [(i["sku"], i["quantity"]) for i in order["items"]] == [("MUG-01", 3), ("CAP-02", 1)]
-'''
+"""
+)
 BUG_MERGE = "orders: merge repeated SKUs into one line item"
 
 MISSING_KEY = CaseSpec(
@@ -1056,7 +1064,7 @@ MISSING_KEY = CaseSpec(
     ),
     gold=Gold("orders_api/handlers.py", "_line_items", BUG_MERGE),
     trigger=trigger(
-        '''
+        """
 request(
     "POST",
     "/orders",
@@ -1066,11 +1074,11 @@ request(
         "client": "shopfront-ios/3.8.1",
     },
 )
-'''
+"""
     ),
     fix={"orders_api/handlers.py": HANDLERS_MERGE_FIXED},
     hidden={
-        "tests/test_hidden_item_quantity.py": '''
+        "tests/test_hidden_item_quantity.py": """
 def test_item_without_quantity_counts_as_one(client):
     status, order = client.post("/orders", {"items": [{"sku": "TEE-BLK-M"}, {"sku": "CAP-02", "quantity": 2}]})
     assert status == 201
@@ -1085,7 +1093,7 @@ def test_repeated_sku_without_quantity_is_merged(client):
 
 def test_zero_quantity_is_still_rejected(client):
     assert client.post("/orders", {"items": [{"sku": "MUG-01", "quantity": 0}]})[0] == 400
-'''
+"""
     },
     shape="sentry_webhook",
     deploy_path="/app",
@@ -1114,17 +1122,19 @@ HANDLERS_SINCE = _edit(
 HANDLERS_SINCE_FIXED = _edit(
     _edit(
         HANDLERS_SINCE,
-        '''            raise HTTPError(400, "since must be an ISO 8601 timestamp") from None
-''',
-        '''            raise HTTPError(400, "since must be an ISO 8601 timestamp") from None
+        """            raise HTTPError(400, "since must be an ISO 8601 timestamp") from None
+""",
+        """            raise HTTPError(400, "since must be an ISO 8601 timestamp") from None
         if since.tzinfo is None:  # a timestamp without an offset is UTC
             since = since.replace(tzinfo=timezone.utc)
-''',
+""",
     ),
     "from datetime import datetime\n",
     "from datetime import datetime, timezone\n",
 )
-TEST_API_SINCE = TEST_API + '''
+TEST_API_SINCE = (
+    TEST_API
+    + """
 
 def test_list_orders_since(client, repo):
     from datetime import datetime, timezone
@@ -1137,7 +1147,8 @@ def test_list_orders_since(client, repo):
     assert status == 200
     assert [order["id"] for order in body["orders"]] == [1002]
     assert client.get("/orders", "since=last-week")[0] == 400
-'''
+"""
+)
 BUG_SINCE = "orders: filter the order list by creation time (?since=)"
 
 NAIVE_AWARE = CaseSpec(
@@ -1158,14 +1169,14 @@ NAIVE_AWARE = CaseSpec(
     ),
     gold=Gold("orders_api/handlers.py", "list_orders", BUG_SINCE),
     trigger=trigger(
-        '''
+        """
 request("POST", "/orders", body={"customer_id": None, "items": [{"sku": "CAP-02", "quantity": 1}]})
 request("GET", "/orders", "status=open&since=2026-02-25T00:00:00")
-'''
+"""
     ),
     fix={"orders_api/handlers.py": HANDLERS_SINCE_FIXED},
     hidden={
-        "tests/test_hidden_since.py": '''
+        "tests/test_hidden_since.py": """
 from datetime import datetime, timezone
 
 from orders_api.repository import LineItem
@@ -1188,7 +1199,7 @@ def test_since_with_offset(client, repo):
     status, body = client.get("/orders", "since=2026-02-25T00:00:00%2B02:00")
     assert status == 200
     assert [order["id"] for order in body["orders"]] == [1001, 1002]
-'''
+"""
     },
     shape="sentry_api",
     deploy_path="/opt/orders-api/current",
@@ -1199,22 +1210,22 @@ def test_since_with_offset(client, repo):
 
 PRICING_RENAMED = _edit(
     PRICING,
-    "def quote(order: Order, customer: Customer | None, country: str = \"DE\")",
-    "def price_order(order: Order, customer: Customer | None, country: str = \"DE\")",
+    'def quote(order: Order, customer: Customer | None, country: str = "DE")',
+    'def price_order(order: Order, customer: Customer | None, country: str = "DE")',
 )
 HANDLERS_RENAMED = _edit(
     _edit(
         HANDLERS,
-        "    return Response({\"order_id\": order.id, **pricing.quote(order, customer, country)})\n",
-        "    return Response({\"order_id\": order.id, **pricing.price_order(order, customer, country)})\n",
+        '    return Response({"order_id": order.id, **pricing.quote(order, customer, country)})\n',
+        '    return Response({"order_id": order.id, **pricing.price_order(order, customer, country)})\n',
     ),
     "    totals = pricing.quote(order, customer, country)\n",
     "    totals = pricing.price_order(order, customer, country)\n",
 )
 HANDLERS_RENAMED_FIXED = _edit(
     HANDLERS_RENAMED,
-    "    totals = pricing.quote(order, customer, order.country or \"DE\")\n",
-    "    totals = pricing.price_order(order, customer, order.country or \"DE\")\n",
+    '    totals = pricing.quote(order, customer, order.country or "DE")\n',
+    '    totals = pricing.price_order(order, customer, order.country or "DE")\n',
 )
 TEST_PRICING_RENAMED = TEST_PRICING.replace("pricing.quote(", "pricing.price_order(")
 BUG_RENAME = "pricing: rename quote() to price_order(), as the billing service calls it"
@@ -1241,15 +1252,15 @@ BROKEN_RENAME = CaseSpec(
     gold=Gold("orders_api/handlers.py", "order_receipt", BUG_RENAME),
     trigger=LEDGER_STAND_IN
     + trigger(
-        '''
+        """
 request("POST", "/orders", body={"customer_id": None, "items": [{"sku": "POSTER-A2", "quantity": 2}]})
 request("POST", "/orders/1001/pay", body={"country": "FR"})
 request("GET", "/orders/1001/receipt")
-'''
+"""
     ),
     fix={"orders_api/handlers.py": HANDLERS_RENAMED_FIXED},
     hidden={
-        "tests/test_hidden_receipt.py": '''
+        "tests/test_hidden_receipt.py": """
 def test_receipt_of_paid_order(client):
     _, order = client.post("/orders", {"items": [{"sku": "POSTER-A2", "quantity": 2}]})
     _, paid = client.post(f"/orders/{order['id']}/pay", {"country": "FR"})
@@ -1263,7 +1274,7 @@ def test_receipt_of_paid_order(client):
 def test_receipt_of_open_order_is_409(client):
     _, order = client.post("/orders", {"items": [{"sku": "POSTER-A2", "quantity": 1}]})
     assert client.get(f"/orders/{order['id']}/receipt")[0] == 409
-'''
+"""
     },
     shape="sentry_event",
     deploy_path="/home/deploy/orders-api/releases/20260301",
@@ -1278,24 +1289,26 @@ HANDLERS_LIMIT = _edit(
         "HISTORY_SIZE = 20\n",
         "HISTORY_SIZE = 20\nMAX_HISTORY_SIZE = 100\n",
     ),
-    '''    orders = app.repo.for_customer(customer_id)[-HISTORY_SIZE:]
-''',
-    '''    limit = int(request.query.get("limit", HISTORY_SIZE))
+    """    orders = app.repo.for_customer(customer_id)[-HISTORY_SIZE:]
+""",
+    """    limit = int(request.query.get("limit", HISTORY_SIZE))
     limit = max(1, min(limit, MAX_HISTORY_SIZE))
     orders = app.repo.for_customer(customer_id)[-limit:]
-''',
+""",
 )
 HANDLERS_LIMIT_FIXED = _edit(
     HANDLERS_LIMIT,
-    '''    limit = int(request.query.get("limit", HISTORY_SIZE))
-''',
-    '''    try:
+    """    limit = int(request.query.get("limit", HISTORY_SIZE))
+""",
+    """    try:
         limit = int(request.query.get("limit", HISTORY_SIZE))
     except ValueError:
         raise HTTPError(400, "limit must be an integer") from None
-''',
+""",
 )
-TEST_API_LIMIT = TEST_API + '''
+TEST_API_LIMIT = (
+    TEST_API
+    + """
 
 def test_customer_order_history_limit(client):
     for _ in range(3):
@@ -1304,7 +1317,8 @@ def test_customer_order_history_limit(client):
     assert status == 200
     assert [order["id"] for order in body["orders"]] == [1002, 1003]
     assert len(client.get("/customers/c-100/orders")[1]["orders"]) == 3
-'''
+"""
+)
 BUG_LIMIT = "customers: let the account page ask for a shorter order history (?limit=)"
 
 PARSE_ERROR = CaseSpec(
@@ -1324,17 +1338,17 @@ PARSE_ERROR = CaseSpec(
     ),
     gold=Gold("orders_api/handlers.py", "customer_orders", BUG_LIMIT),
     trigger=trigger(
-        '''
+        """
 from orders_api.repository import Customer
 
 application.repo.add_customer(Customer("c-5521", "jonas@example.com"))
 request("POST", "/orders", body={"customer_id": "c-5521", "items": [{"sku": "CAP-02", "quantity": 1}]})
 request("GET", "/customers/c-5521/orders", "limit=undefined")
-'''
+"""
     ),
     fix={"orders_api/handlers.py": HANDLERS_LIMIT_FIXED},
     hidden={
-        "tests/test_hidden_history_limit.py": '''
+        "tests/test_hidden_history_limit.py": """
 def test_non_numeric_limit_is_a_bad_request(client):
     client.post("/orders", {"customer_id": "c-100", "items": [{"sku": "CAP-02", "quantity": 1}]})
     status, body = client.get("/customers/c-100/orders", "limit=undefined")
@@ -1348,7 +1362,7 @@ def test_numeric_limit_still_applies(client):
     status, body = client.get("/customers/c-100/orders", "limit=3")
     assert status == 200
     assert [order["id"] for order in body["orders"]] == [1002, 1003, 1004]
-'''
+"""
     },
     shape="sentry_webhook",
     deploy_path="/srv/orders-api",
@@ -1360,9 +1374,9 @@ def test_numeric_limit_still_applies(client):
 PRICING_AFTER_DISCOUNT = _edit(
     _edit(
         PRICING,
-        '''def shipping_cents(subtotal: int) -> int:
+        """def shipping_cents(subtotal: int) -> int:
     if subtotal >= FREE_SHIPPING_CENTS:
-        return 0''',
+        return 0""",
         '''def shipping_cents(subtotal: int, discount: int = 0) -> int:
     """Flat shipping unless the order, after discounts, reaches the free-shipping threshold."""
     if subtotal + discount >= FREE_SHIPPING_CENTS:
@@ -1376,7 +1390,9 @@ PRICING_AFTER_DISCOUNT_FIXED = _edit(
     "    if subtotal + discount >= FREE_SHIPPING_CENTS:\n",
     "    if subtotal - discount >= FREE_SHIPPING_CENTS:\n",
 )
-TEST_PRICING_AFTER_DISCOUNT = TEST_PRICING + '''
+TEST_PRICING_AFTER_DISCOUNT = (
+    TEST_PRICING
+    + """
 
 def test_discount_can_drop_order_below_free_shipping():
     items = (("CAP-02", 2, 1800), ("POSTER-A2", 2, 900))
@@ -1384,7 +1400,8 @@ def test_discount_can_drop_order_below_free_shipping():
     assert quote["subtotal_cents"] == 5400
     assert quote["discount_cents"] == 500
     assert quote["shipping_cents"] == 495
-'''
+"""
+)
 BUG_SHIPPING = "pricing: the free-shipping threshold applies after discounts"
 
 WRONG_OPERATOR = CaseSpec(
@@ -1410,7 +1427,7 @@ WRONG_OPERATOR = CaseSpec(
     failing_tests=("tests/test_pricing.py::test_discount_can_drop_order_below_free_shipping",),
     fix={"orders_api/pricing.py": PRICING_AFTER_DISCOUNT_FIXED},
     hidden={
-        "tests/test_hidden_shipping.py": '''
+        "tests/test_hidden_shipping.py": """
 from orders_api import pricing
 
 
@@ -1428,17 +1445,20 @@ def test_quote_through_the_api(client):
     assert status == 200
     assert quote["shipping_cents"] == 495
     assert quote["total_cents"] == (5400 - 500 + 495) * 119 // 100
-'''
+"""
     },
     project="4507310",
 )
 
 # --- case: escalate (infrastructure: the ledger's Redis is down) ----------------------------
 
-README_LEDGER = README_DEPLOY + '''
+README_LEDGER = (
+    README_DEPLOY
+    + """
 In production the ledger lives on the payments Redis (`redis://ledger.internal:6390/2`),
 reached through the local stunnel on port 6390.
-'''
+"""
+)
 
 ESCALATE_INFRA = CaseSpec(
     id="web-handler-infrastructure",
@@ -1457,16 +1477,16 @@ ESCALATE_INFRA = CaseSpec(
         ),
     ),
     gold=None,
-    trigger='''
+    trigger="""
 import os
 
 os.environ["ORDERS_LEDGER_URL"] = "redis://127.0.0.1:6390/2"
-'''
+"""
     + trigger(
-        '''
+        """
 request("POST", "/orders", body={"customer_id": None, "items": [{"sku": "HOODIE-GRY-M", "quantity": 1}]})
 request("POST", "/orders/1001/pay", body={"country": "DE"})
-'''
+"""
     ),
     shape="sentry_event",
     deploy_path="/opt/orders-api/current",

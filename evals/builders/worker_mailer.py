@@ -114,7 +114,7 @@ class PickupClient:
 
 # --- base files -----------------------------------------------------------------------------
 
-PYPROJECT = '''
+PYPROJECT = """
 [project]
 name = "tasklane-mailer"
 version = "0.9.0"
@@ -125,9 +125,9 @@ dependencies = ["postkit>=2.4,<3"]
 [tool.pytest.ini_options]
 pythonpath = ["src"]
 testpaths = ["tests"]
-'''
+"""
 
-README = '''
+README = """
 # tasklane-mailer
 
 The worker that sends Tasklane's mail: weekly digests, payment receipts, and redeliveries of
@@ -138,7 +138,7 @@ Production hands the messages to the local Postfix through its pickup directory
 (`MAILER_PICKUP_DIR`), using `postkit`.
 
     python -m pytest -q
-'''
+"""
 
 INIT = '''
 """Tasklane's mail worker."""
@@ -567,7 +567,7 @@ def build_worker(queue: JobQueue) -> Worker:
     return Worker(queue, PickupTransport(directory))
 '''
 
-CONFTEST = '''
+CONFTEST = """
 from datetime import datetime, timezone
 
 import pytest
@@ -614,9 +614,9 @@ def receipt_payload(email="grace@example.com", locale="en"):
         "currency": "EUR",
         "locale": locale,
     }
-'''
+"""
 
-TEST_WORKER = '''
+TEST_WORKER = """
 from datetime import timedelta
 
 from conftest import NOW, digest_payload, receipt_payload
@@ -669,9 +669,9 @@ def test_redelivery_waits_until_it_may_be_retried(worker, queue, transport):
     queue.enqueue("redeliver", {"message": message, "remote": "mx.example.com", "not_before": NOW.isoformat()}, run_at=NOW)
     worker.run()
     assert [m.to for m in transport.sent] == ["b@example.com"]
-'''
+"""
 
-TEST_QUEUE = '''
+TEST_QUEUE = """
 from datetime import datetime, timedelta, timezone
 
 from mailer.queue import MAX_ATTEMPTS, JobQueue
@@ -695,18 +695,18 @@ def test_job_dies_after_max_attempts():
     queue.claim_next(T0)
     queue.retry(job, T0 + timedelta(hours=1), "boom")
     assert job.status == "dead"
-'''
+"""
 
-TEST_BACKOFF = '''
+TEST_BACKOFF = """
 from mailer import backoff
 
 
 def test_delays_double_up_to_an_hour():
     assert [backoff.delay_seconds(n) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
     assert backoff.delay_seconds(12) == 3600
-'''
+"""
 
-TEST_TEMPLATES = '''
+TEST_TEMPLATES = """
 from mailer import templates
 
 
@@ -720,9 +720,9 @@ def test_render_english_and_german():
 def test_unknown_locale_falls_back_to_english():
     assert templates.pick_template("receipt", "ja") == templates.TEMPLATES["receipt.en"]
     assert templates.pick_template("receipt", "en-GB") == templates.TEMPLATES["receipt.en"]
-'''
+"""
 
-TEST_DIGEST = '''
+TEST_DIGEST = """
 from mailer import digest
 
 
@@ -733,9 +733,9 @@ def test_flatten_nested_project_groups():
 
 def test_format_items():
     assert digest.format_items([{"project": "Web", "text": "Shipped"}]) == "- [Web] Shipped"
-'''
+"""
 
-TEST_THROTTLE = '''
+TEST_THROTTLE = """
 import pytest
 
 from mailer.throttle import Throttle, Throttled
@@ -756,13 +756,13 @@ def test_unlisted_domain_is_not_limited():
     throttle = Throttle({"gmail.com": 1}, clock=lambda: 0.0)
     for _ in range(5):
         throttle.acquire("example.org")
-'''
+"""
 
-GITIGNORE = '''
+GITIGNORE = """
 __pycache__/
 *.pyc
 .pytest_cache/
-'''
+"""
 
 HANDLERS_V1 = _edit(HANDLERS, "    worker.throttle.acquire(message.domain)\n", "")
 WORKER_V1 = _edit(
@@ -834,7 +834,7 @@ BASE = (
 )
 
 # Unrelated later commits, so that the bug commit is not HEAD.
-SYSTEMD_UNIT = '''
+SYSTEMD_UNIT = """
 [Unit]
 Description=Tasklane mail worker
 After=network.target postfix.service
@@ -848,7 +848,7 @@ Restart=always
 
 [Install]
 WantedBy=multi-user.target
-'''
+"""
 QUEUE_DOC = _edit(
     QUEUE,
     '    status: str = "queued"  # queued, running, done, dead\n',
@@ -877,7 +877,7 @@ def later_queue_doc(date: str) -> Commit:
 def trigger(jobs: str) -> str:
     """The production entry point (/usr/local/bin/worker), with the jobs found in the table."""
     return (
-        '''
+        """
 import logging
 import os
 from datetime import datetime, timedelta, timezone
@@ -893,18 +893,18 @@ os.environ.setdefault("MAILER_PICKUP_DIR", os.path.abspath("var/pickup"))
 
 now = datetime.now(timezone.utc)
 queue = JobQueue()
-'''
+"""
         + jobs
-        + '''
+        + """
 
 worker = build_worker(queue)
 worker.run(report=sentry_sdk.capture_exception)
 logging.getLogger("mailer").info("jobs: %s", queue.counts())
-'''
+"""
     )
 
 
-DIGEST_JOB = '''
+DIGEST_JOB = """
 queue.enqueue(
     "send_digest",
     {
@@ -919,15 +919,15 @@ queue.enqueue(
     },
     run_at=now - timedelta(minutes=3),
 )
-'''
+"""
 
 # --- case: mutable-default (wrong value, main is red) ---------------------------------------
 
 MESSAGES_HEADERS = _edit(
     MESSAGES,
-    '''def build_message(to: str, subject: str, body: str, unsubscribe_url: str | None = None) -> Message:
+    """def build_message(to: str, subject: str, body: str, unsubscribe_url: str | None = None) -> Message:
     headers = {"X-Mailer": "tasklane-mailer"}
-    if unsubscribe_url:''',
+    if unsubscribe_url:""",
     '''def build_message(
     to: str,
     subject: str,
@@ -950,15 +950,17 @@ MESSAGES_HEADERS_FIXED = _edit(
     """`headers` are added to the standard ones (a redelivery keeps its Message-ID)."""
     headers = {"X-Mailer": "tasklane-mailer", **(headers or {})}''',
 )
-TEST_MESSAGES = '''
+TEST_MESSAGES = """
 from mailer.messages import build_message
 
 
 def test_extra_headers_are_kept():
     message = build_message("a@example.com", "Hi", "x", headers={"Message-ID": "<1@tasklane.io>"})
     assert message.headers == {"Message-ID": "<1@tasklane.io>", "X-Mailer": "tasklane-mailer"}
-'''
-TEST_WORKER_LEAK = TEST_WORKER + '''
+"""
+TEST_WORKER_LEAK = (
+    TEST_WORKER
+    + """
 
 def test_receipt_after_digest_has_no_unsubscribe_header(worker, queue, transport):
     queue.enqueue("send_digest", digest_payload(), run_at=NOW)
@@ -967,7 +969,8 @@ def test_receipt_after_digest_has_no_unsubscribe_header(worker, queue, transport
     digest, receipt = transport.sent
     assert "List-Unsubscribe" in digest.headers
     assert "List-Unsubscribe" not in receipt.headers
-'''
+"""
+)
 BUG_HEADERS = "messages: let callers pass extra headers to build_message"
 
 MUTABLE_DEFAULT = CaseSpec(
@@ -996,7 +999,7 @@ MUTABLE_DEFAULT = CaseSpec(
     failing_tests=("tests/test_worker.py::test_receipt_after_digest_has_no_unsubscribe_header",),
     fix={"src/mailer/messages.py": MESSAGES_HEADERS_FIXED},
     hidden={
-        "tests/test_hidden_message_headers.py": '''
+        "tests/test_hidden_message_headers.py": """
 from mailer.messages import build_message
 
 
@@ -1015,7 +1018,7 @@ def test_extra_headers_are_merged_and_not_mutated():
     assert message.headers["Message-ID"] == "<7@tasklane.io>"
     assert message.headers["X-Mailer"] == "tasklane-mailer"
     assert extra == {"Message-ID": "<7@tasklane.io>"}
-'''
+"""
     },
     project="4507422",
 )
@@ -1036,12 +1039,15 @@ DIGEST_SEQUENCE_FIXED = _edit(
     "        if isinstance(item, Sequence):\n",
     "        if isinstance(item, Sequence) and not isinstance(item, str):\n",
 )
-TEST_DIGEST_TUPLES = TEST_DIGEST + '''
+TEST_DIGEST_TUPLES = (
+    TEST_DIGEST
+    + """
 
 def test_flatten_tuples_from_the_grouped_feed():
     a, b = {"project": "Web", "text": "1"}, {"project": "App", "text": "2"}
     assert digest.flatten([(a,), [(b,)]]) == [a, b]
-'''
+"""
+)
 BUG_SEQUENCE = "digest: flatten tuples from the grouped feed as well as lists"
 
 RUNAWAY_RECURSION = CaseSpec(
@@ -1062,7 +1068,7 @@ RUNAWAY_RECURSION = CaseSpec(
     gold=Gold("src/mailer/digest.py", "flatten", BUG_SEQUENCE),
     trigger=trigger(
         DIGEST_JOB
-        + '''
+        + """
 queue.enqueue(
     "send_digest",
     {
@@ -1077,11 +1083,11 @@ queue.enqueue(
     },
     run_at=now - timedelta(minutes=2),
 )
-'''
+"""
     ),
     fix={"src/mailer/digest.py": DIGEST_SEQUENCE_FIXED},
     hidden={
-        "tests/test_hidden_announcements.py": '''
+        "tests/test_hidden_announcements.py": """
 from conftest import NOW, digest_payload
 
 from mailer import digest
@@ -1104,7 +1110,7 @@ def test_digest_with_announcement_is_sent(worker, queue, transport):
     assert f"* {NOTICE}" in message.body
     assert "- [Web] Shipped" in message.body
     assert "2 updates" in message.subject
-'''
+"""
     },
     shape="sentry_event",
     libraries=POSTKIT,
@@ -1138,25 +1144,25 @@ def next_run_at(attempts: int, now: datetime) -> datetime:
 '''
 BACKOFF_SCHEDULE_FIXED = _edit(
     BACKOFF_SCHEDULE,
-    '''    for limit, seconds in SCHEDULE:
+    """    for limit, seconds in SCHEDULE:
         if attempts <= limit:
             delay = seconds
             break
-    return delay''',
-    '''    delay = SCHEDULE[-1][1]  # past the schedule: keep the longest wait
+    return delay""",
+    """    delay = SCHEDULE[-1][1]  # past the schedule: keep the longest wait
     for limit, seconds in SCHEDULE:
         if attempts <= limit:
             delay = seconds
             break
-    return delay''',
+    return delay""",
 )
-TEST_BACKOFF_SCHEDULE = '''
+TEST_BACKOFF_SCHEDULE = """
 from mailer import backoff
 
 
 def test_fixed_schedule():
     assert [backoff.delay_seconds(n) for n in (1, 2, 3, 4, 5)] == [60, 300, 300, 1800, 1800]
-'''
+"""
 TEST_WORKER_SCHEDULE = TEST_WORKER.replace(
     "NOW + timedelta(seconds=30)", "NOW + timedelta(seconds=60)"
 )
@@ -1185,7 +1191,7 @@ UNBOUND_LOCAL = CaseSpec(
     gold=Gold("src/mailer/backoff.py", "delay_seconds", BUG_SCHEDULE),
     trigger=trigger(
         DIGEST_JOB
-        + '''
+        + """
 queue.enqueue(
     "redeliver",
     {
@@ -1203,11 +1209,11 @@ queue.enqueue(
     run_at=now - timedelta(minutes=1),
     attempts=5,
 )
-'''
+"""
     ),
     fix={"src/mailer/backoff.py": BACKOFF_SCHEDULE_FIXED},
     hidden={
-        "tests/test_hidden_backoff_tail.py": '''
+        "tests/test_hidden_backoff_tail.py": """
 from datetime import timedelta
 
 from conftest import NOW
@@ -1227,7 +1233,7 @@ def test_sixth_attempt_is_rescheduled(worker, queue):
     worker.run()
     assert job.status == "queued"
     assert job.run_at == NOW + timedelta(seconds=1800)
-'''
+"""
     },
     shape="sentry_webhook",
     libraries=POSTKIT,
@@ -1284,12 +1290,12 @@ THROTTLE_SPREAD = _edit(
 )
 THROTTLE_SPREAD_FIXED = _edit(
     THROTTLE_SPREAD,
-    '''        if limit is None:
-            return None''',
-    '''        if not limit:
-            return None''',
+    """        if limit is None:
+            return None""",
+    """        if not limit:
+            return None""",
 )
-TEST_THROTTLE_SPREAD = '''
+TEST_THROTTLE_SPREAD = """
 import pytest
 
 from mailer.throttle import Throttle, Throttled
@@ -1310,7 +1316,7 @@ def test_unlisted_domain_is_not_limited():
     throttle = Throttle({"gmail.com": 1}, clock=lambda: 0.0)
     for _ in range(5):
         throttle.acquire("example.org")
-'''
+"""
 BUG_SPREAD = "throttle: spread sends evenly over the minute instead of bursting"
 
 DIVISION_BY_ZERO = CaseSpec(
@@ -1324,14 +1330,17 @@ DIVISION_BY_ZERO = CaseSpec(
             BUG_SPREAD,
             ELIF,
             "2026-02-19T12:26:00+03:00",
-            {"src/mailer/throttle.py": THROTTLE_SPREAD, "tests/test_throttle.py": TEST_THROTTLE_SPREAD},
+            {
+                "src/mailer/throttle.py": THROTTLE_SPREAD,
+                "tests/test_throttle.py": TEST_THROTTLE_SPREAD,
+            },
         ),
         later_deploy("2026-02-20T08:00:00+00:00"),
     ),
     gold=Gold("src/mailer/throttle.py", "Throttle._interval", BUG_SPREAD),
     trigger=trigger(
         DIGEST_JOB
-        + '''
+        + """
 queue.enqueue(
     "send_digest",
     {
@@ -1343,11 +1352,11 @@ queue.enqueue(
     },
     run_at=now - timedelta(minutes=2),
 )
-'''
+"""
     ),
     fix={"src/mailer/throttle.py": THROTTLE_SPREAD_FIXED},
     hidden={
-        "tests/test_hidden_unlimited_domain.py": '''
+        "tests/test_hidden_unlimited_domain.py": """
 import pytest
 
 from conftest import NOW, digest_payload
@@ -1370,7 +1379,7 @@ def test_digest_to_own_domain_is_sent(worker, queue, transport):
     worker.run(report=reported.append)
     assert reported == []
     assert [m.to for m in transport.sent] == ["sam@tasklane.io", "elif@tasklane.io"]
-'''
+"""
     },
     shape="sentry_api",
     libraries=POSTKIT,
@@ -1384,52 +1393,52 @@ HANDLERS_RETRY_AFTER = _edit(
     _edit(
         _edit(
             HANDLERS,
-            '''    not_before = datetime.fromisoformat(payload["not_before"])
-''',
-            '''    deferred_at = datetime.fromisoformat(payload["deferred_at"])
+            """    not_before = datetime.fromisoformat(payload["not_before"])
+""",
+            """    deferred_at = datetime.fromisoformat(payload["deferred_at"])
     retry_after = payload.get("headers", {}).get("Retry-After", DEFAULT_RETRY_AFTER_SECONDS)
     not_before = deferred_at + timedelta(seconds=retry_after + SAFETY_MARGIN_SECONDS)
-''',
+""",
         ),
         "from datetime import datetime\n",
         "from datetime import datetime, timedelta\n",
     ),
-    '''from mailer.messages import Message, build_message
-''',
-    '''from mailer.messages import Message, build_message
+    """from mailer.messages import Message, build_message
+""",
+    """from mailer.messages import Message, build_message
 
 DEFAULT_RETRY_AFTER_SECONDS = 900
 SAFETY_MARGIN_SECONDS = 30
-''',
+""",
 )
 HANDLERS_RETRY_AFTER_FIXED = _edit(
     HANDLERS_RETRY_AFTER,
-    '''    retry_after = payload.get("headers", {}).get("Retry-After", DEFAULT_RETRY_AFTER_SECONDS)
-''',
-    '''    retry_after = int(payload.get("headers", {}).get("Retry-After", DEFAULT_RETRY_AFTER_SECONDS))
-''',
+    """    retry_after = payload.get("headers", {}).get("Retry-After", DEFAULT_RETRY_AFTER_SECONDS)
+""",
+    """    retry_after = int(payload.get("headers", {}).get("Retry-After", DEFAULT_RETRY_AFTER_SECONDS))
+""",
 )
 TEST_WORKER_RETRY_AFTER = _edit(
     TEST_WORKER,
-    '''    early = queue.enqueue(
+    """    early = queue.enqueue(
         "redeliver",
         {"message": message, "remote": "mx.example.com", "not_before": (NOW + timedelta(minutes=5)).isoformat()},
         run_at=NOW,
-    )''',
-    '''    early = queue.enqueue(
+    )""",
+    """    early = queue.enqueue(
         "redeliver",
         {"message": message, "remote": "mx.example.com", "deferred_at": NOW.isoformat()},
         run_at=NOW,
-    )''',
+    )""",
 ).replace(
-    '''{"message": message, "remote": "mx.example.com", "not_before": NOW.isoformat()}''',
-    '''{"message": message, "remote": "mx.example.com", "deferred_at": (NOW - timedelta(hours=1)).isoformat()}''',
+    """{"message": message, "remote": "mx.example.com", "not_before": NOW.isoformat()}""",
+    """{"message": message, "remote": "mx.example.com", "deferred_at": (NOW - timedelta(hours=1)).isoformat()}""",
 )
 BUG_RETRY_AFTER = "redeliver: wait as long as the receiving server asks (Retry-After)"
 
 TYPE_MIXUP = CaseSpec(
     id="worker-type-mixup",
-    title="Redelivery fails with TypeError: can only concatenate str (not \"int\") to str",
+    title='Redelivery fails with TypeError: can only concatenate str (not "int") to str',
     app=APP,
     bug_class="type-mixup",
     history=(
@@ -1439,13 +1448,16 @@ TYPE_MIXUP = CaseSpec(
             BUG_RETRY_AFTER,
             JONAS,
             "2026-02-23T15:05:00+01:00",
-            {"src/mailer/handlers.py": HANDLERS_RETRY_AFTER, "tests/test_worker.py": TEST_WORKER_RETRY_AFTER},
+            {
+                "src/mailer/handlers.py": HANDLERS_RETRY_AFTER,
+                "tests/test_worker.py": TEST_WORKER_RETRY_AFTER,
+            },
         ),
         later_deploy("2026-02-24T09:12:00+00:00"),
     ),
     gold=Gold("src/mailer/handlers.py", "redeliver", BUG_RETRY_AFTER),
     trigger=trigger(
-        '''
+        """
 queue.enqueue(
     "redeliver",
     {
@@ -1463,11 +1475,11 @@ queue.enqueue(
     },
     run_at=now - timedelta(minutes=1),
 )
-'''
+"""
     ),
     fix={"src/mailer/handlers.py": HANDLERS_RETRY_AFTER_FIXED},
     hidden={
-        "tests/test_hidden_retry_after.py": '''
+        "tests/test_hidden_retry_after.py": """
 from datetime import timedelta
 
 from conftest import NOW
@@ -1500,7 +1512,7 @@ def test_sent_once_retry_after_has_passed(worker, queue, transport):
     assert reported == []
     assert job.status == "done"
     assert [m.to for m in transport.sent] == ["b@outlook.com"]
-'''
+"""
     },
     shape="sentry_event",
     libraries=POSTKIT,
@@ -1512,9 +1524,9 @@ def test_sent_once_retry_after_has_passed(worker, queue, transport):
 
 TEMPLATES_REGIONAL = _edit(
     TEMPLATES,
-    '''def pick_template(name: str, locale: str) -> tuple[str, str]:
+    """def pick_template(name: str, locale: str) -> tuple[str, str]:
     return TEMPLATES.get(f"{name}.{locale}") or TEMPLATES[f"{name}.{DEFAULT_LOCALE}"]
-''',
+""",
     '''def _language_fallback(name: str, locale: str) -> tuple[str, str] | None:
     """`de-AT`, `de_CH` -> the `de` template, if there is one."""
     language = locale.replace("_", "-").split("-")[0].lower()
@@ -1538,18 +1550,21 @@ TEMPLATES_REGIONAL = _edit(
 )
 TEMPLATES_REGIONAL_FIXED = _edit(
     TEMPLATES_REGIONAL,
-    '''        log.debug("no %s template for %s, using %s", name, locale, DEFAULT_LOCALE)
-''',
-    '''        log.debug("no %s template for %s, using %s", name, locale, DEFAULT_LOCALE)
+    """        log.debug("no %s template for %s, using %s", name, locale, DEFAULT_LOCALE)
+""",
+    """        log.debug("no %s template for %s, using %s", name, locale, DEFAULT_LOCALE)
     return template
-''',
+""",
 )
-TEST_TEMPLATES_REGIONAL = TEST_TEMPLATES + '''
+TEST_TEMPLATES_REGIONAL = (
+    TEST_TEMPLATES
+    + """
 
 def test_regional_locale_uses_its_language():
     assert templates.pick_template("receipt", "de-AT") == templates.TEMPLATES["receipt.de"]
     assert templates.pick_template("digest", "de_CH") == templates.TEMPLATES["digest.de"]
-'''
+"""
+)
 BUG_REGIONAL = "templates: regional locales (de-AT, de_CH) fall back to their language"
 
 MISSING_RETURN = CaseSpec(
@@ -1565,14 +1580,17 @@ MISSING_RETURN = CaseSpec(
             BUG_REGIONAL,
             JONAS,
             "2026-02-26T17:44:00+01:00",
-            {"src/mailer/templates.py": TEMPLATES_REGIONAL, "tests/test_templates.py": TEST_TEMPLATES_REGIONAL},
+            {
+                "src/mailer/templates.py": TEMPLATES_REGIONAL,
+                "tests/test_templates.py": TEST_TEMPLATES_REGIONAL,
+            },
         ),
     ),
     gold=Gold("src/mailer/templates.py", "_language_fallback", BUG_REGIONAL),
     failing_tests=("tests/test_templates.py::test_regional_locale_uses_its_language",),
     fix={"src/mailer/templates.py": TEMPLATES_REGIONAL_FIXED},
     hidden={
-        "tests/test_hidden_locale_fallback.py": '''
+        "tests/test_hidden_locale_fallback.py": """
 from conftest import NOW, receipt_payload
 
 from mailer import templates
@@ -1592,7 +1610,7 @@ def test_austrian_receipt_is_german(worker, queue, transport):
         "Beleg zur Rechnung INV-2026-0042",
         "Receipt for invoice INV-2026-0042",
     ]
-'''
+"""
     },
     project="4507422",
 )
@@ -1613,7 +1631,7 @@ ESCALATE_THIRD_PARTY = CaseSpec(
     gold=None,
     trigger=trigger(
         DIGEST_JOB
-        + '''
+        + """
 queue.enqueue(
     "send_digest",
     {
@@ -1628,7 +1646,7 @@ queue.enqueue(
     },
     run_at=now - timedelta(minutes=2),
 )
-'''
+"""
     ),
     libraries=POSTKIT,
     shape="sentry_webhook",
