@@ -117,7 +117,13 @@ class Ticket(BaseModel):
 
 
 class Symbol(BaseModel):
-    """A definition found by the code index."""
+    """A definition found by the code index.
+
+    `qualname` is the name within its file, as Python's `__qualname__`: enclosing classes and
+    functions joined by dots (`Cart.total.add`; a Go method is `Receiver.Method`). Structs,
+    interfaces, enums and records are `class`; a function defined in a class-like body is a
+    `method`.
+    """
 
     name: str
     qualname: str
@@ -126,6 +132,17 @@ class Symbol(BaseModel):
     start_line: int
     end_line: int
     params: list[str] = Field(default_factory=list)
+
+
+class Reference(BaseModel):
+    """A call found by the code index. Calls are matched to definitions by name only."""
+
+    name: str
+    """The called name: `f` for `f()`, `get` for `store.get()`, the class for `new Foo()`."""
+    path: str
+    line: int
+    scope: str | None = None
+    """Qualified name of the innermost definition containing the call; None at module level."""
 
 
 class Evidence(BaseModel):

@@ -12,6 +12,7 @@ from agent.domain import (
     ModelReply,
     Patch,
     PullRequest,
+    Reference,
     Symbol,
     TestRun,
     Ticket,
@@ -129,10 +130,34 @@ class Repo(Protocol):
 
 
 class CodeIndex(Protocol):
-    def symbols(self, rev: str, path: str) -> list[Symbol]: ...
+    """Definitions and calls of a repository's source files at any revision.
+
+    Calls are matched to definitions by name only: a caller of `Cart.add` is any call of a
+    name `add`, and the callers of a constructor are the calls of its class.
+    """
+
+    def symbols(self, rev: str, path: str) -> list[Symbol]:
+        """Definitions in `path`, outer before inner; empty for files in no indexed language."""
+        ...
 
     def enclosing(self, rev: str, path: str, line: int) -> Symbol | None:
-        """The innermost function, method or class that contains `line`."""
+        """The innermost function or method that contains `line`, else the innermost class."""
+        ...
+
+    def references(self, rev: str, path: str) -> list[Reference]:
+        """The calls in `path`, in source order, each with its enclosing definition."""
+        ...
+
+    def definitions(self, rev: str, name: str) -> list[Symbol]:
+        """Every definition called `name` in the tree at `rev`."""
+        ...
+
+    def callers(self, rev: str, path: str, qualname: str) -> list[Reference]:
+        """The calls anywhere in the tree at `rev` of the definition `qualname` of `path`."""
+        ...
+
+    def callees(self, rev: str, path: str, qualname: str) -> list[Reference]:
+        """The calls made directly in the body of the definition `qualname` of `path`."""
         ...
 
 

@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     claude_timeout: float = 120.0
     """Timeout of one model call, in seconds."""
 
+    index_workers: int = Field(default=0, ge=0)
+    """Processes that parse source files when the code index reads a whole tree; 0 means one
+    per core. A handful of files is always parsed in-process."""
+
     intake_host: str = "127.0.0.1"
     """Address the Sentry-protocol intake listens on."""
 

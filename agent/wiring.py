@@ -14,7 +14,7 @@ from agent.repair import RepairEngine
 from agent.repair.claude import Budget, ClaudeEngine, Price
 from agent.repair.templates import TemplateEngine
 from agent.settings import Settings
-from tools.code_index import TreeSitterIndex
+from tools.code_index import DirectoryTree, TreeSitterIndex
 from tools.error_store import LocalErrorStore
 from tools.git_repo import GitRepo
 from tools.local_forge import LocalForge
@@ -111,7 +111,9 @@ def build_deps(settings: Settings, repo_path: Path, incident_id: str) -> Deps:
     return Deps(
         settings=settings,
         repo=repo,
-        code_index=TreeSitterIndex(repo, cache_path=settings.home / "index.db"),
+        code_index=TreeSitterIndex(
+            repo, cache_path=index_db(settings), workers=settings.index_workers
+        ),
         sandbox=sandbox(settings),
         tracker=tracker(settings),
         forge=local_forge,
@@ -121,6 +123,36 @@ def build_deps(settings: Settings, repo_path: Path, incident_id: str) -> Deps:
         base_branch=local_forge.base,
         scratch=(settings.home / "worktrees" / incident_id).resolve(),
     )
+
+
+def index_db(settings: Settings) -> Path:
+    return settings.home / "index.db"
+
+
+def code_index_of(
+    settings: Settings, path: Path, rev: str | None = None, exclude: list[str] | None = None
+) -> tuple[TreeSitterIndex, str]:
+    """The code index of a git repository at `rev` (default HEAD), or of a plain directory.
+
+    A plain directory has no revisions (`rev` must be unset); its files are keyed by the git
+    blob id of their content. `exclude` names folders left out of a plain directory.
+    """
+    if (path / ".git").exists():
+        if exclude:
+            raise ConfigError(
+                "--exclude applies to plain directories; a git repository is "
+                "indexed as its commit has it"
+            )
+        repo = open_repo(path)
+        tree: GitRepo | DirectoryTree = repo
+        rev = repo.head(rev or "HEAD")
+    elif rev is not None:
+        raise ConfigError(f"{path} is not a git repository, so it has no revision {rev}")
+    else:
+        tree = DirectoryTree(path, exclude or [], stat_cache=index_db(settings))
+        rev = ""
+    index = TreeSitterIndex(tree, cache_path=index_db(settings), workers=settings.index_workers)
+    return index, rev
 
 
 def sentry_intake(settings: Settings, port: int | None = None) -> SentryIntakeServer:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
@@ -179,6 +179,43 @@ class GitRepo:
         if entry is None:
             return None
         return self._git_bytes("cat-file", "blob", entry.blob).decode("utf-8", errors="replace")
+
+    def blob_ids(self, rev: str, paths: Iterable[str]) -> dict[str, str]:
+        """Blob ids of those of `paths` that exist at `rev`."""
+        tree = self._tree(rev)
+        return {path: tree[path].blob for path in paths if path in tree}
+
+    def read_files(self, rev: str, paths: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+        """(path, content) of those of `paths` that exist at `rev`, read by one `git cat-file`."""
+        tree = self._tree(rev)
+        wanted = [(path, tree[path].blob) for path in paths if path in tree]
+        if not wanted:
+            return
+        request = "".join(f"{blob}\n" for _, blob in wanted).encode()
+        out = self._git_bytes_in("cat-file", "--batch", stdin=request)
+        position = 0
+        for path, _ in wanted:
+            header_end = out.index(b"\n", position)
+            size = int(out[position:header_end].rsplit(b" ", 1)[1])
+            start = header_end + 1
+            yield path, out[start : start + size]
+            position = start + size + 1
+
+    def _git_bytes_in(self, *args: str, stdin: bytes) -> bytes:
+        with tempfile.TemporaryFile() as stream:
+            stream.write(stdin)
+            stream.seek(0)
+            try:
+                out = self._repo.git.execute(
+                    ["git", *args],
+                    istream=stream,
+                    stdout_as_string=False,
+                    strip_newline_in_stdout=False,
+                )
+            except git.GitCommandError as error:
+                raise RepoError(f"git {args[0]}: {_one_line(error)}") from error
+        assert isinstance(out, bytes)
+        return out
 
     def blame(self, rev: str, path: str, start: int, end: int) -> list[BlameLine]:
         """Who last touched lines `start`..`end` (1-based, inclusive) of `path` at `rev`."""

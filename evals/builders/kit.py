@@ -24,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import textwrap
 import uuid
@@ -31,11 +32,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from xml.etree import ElementTree
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "cases"
 HARNESS = Path(__file__).resolve().parent / "harness.py"
 SITE_PACKAGES = "/usr/local/lib/python3.11/site-packages"
-"""Where third-party modules of a case (`CaseSpec.libraries`) appear to live in the event."""
+"""Where third-party modules (`CaseSpec.libraries`, sentry-sdk) appear to live in the event."""
+STDLIB = "/usr/local/lib/python3.11"
+"""Where the standard library appears to live in the event."""
 
 Shape = Literal["sentry_event", "sentry_webhook", "sentry_api"]
 
@@ -182,9 +186,7 @@ def _check_sound(spec: CaseSpec, repo: Path, scratch: Path) -> None:
     if spec.kind == "wrong-value":
         if not spec.failing_tests:
             raise CaseBuildError(f"{spec.id}: a wrong-value case names its failing tests")
-        failing = _run("python -m pytest -q " + " ".join(spec.failing_tests), head)
-        if failing.returncode == 0:
-            raise CaseBuildError(f"{spec.id}: the failing tests pass on HEAD")
+        _check_red_tests(spec, head, scratch / "suite.xml")
     if spec.expect == "escalate" and not spec.hidden:
         return
     if not spec.hidden or not spec.fix:
@@ -199,6 +201,38 @@ def _check_sound(spec: CaseSpec, repo: Path, scratch: Path) -> None:
         result = _run(command, fixed)
         if result.returncode != 0:
             raise CaseBuildError(f"{spec.id}: {command!r} fails with the fix:\n{_tail(result)}")
+
+
+def _check_red_tests(spec: CaseSpec, head: Path, report: Path) -> None:
+    """On HEAD, exactly the reported tests fail, each with a wrong value, not a crash."""
+    _run(f"{spec.test_command} --junitxml={report}", head)
+    failures: dict[tuple[str, str], str] = {}
+    for case in ElementTree.parse(report).getroot().iter("testcase"):
+        failure = case.find("failure")
+        if failure is None:
+            failure = case.find("error")
+        if failure is not None:
+            key = (case.get("classname", ""), case.get("name", ""))
+            failures[key] = failure.get("message", "")
+    reported = {_junit_key(nodeid) for nodeid in spec.failing_tests}
+    if set(failures) != reported:
+        raise CaseBuildError(
+            f"{spec.id}: failing on HEAD: {sorted(failures)}; reported: {sorted(reported)}"
+        )
+    crashes = {
+        name: message
+        for (_, name), message in failures.items()
+        if not message.startswith(("assert", "AssertionError"))
+    }
+    if crashes:
+        raise CaseBuildError(f"{spec.id}: these fail by a crash, not a wrong value: {crashes}")
+
+
+def _junit_key(nodeid: str) -> tuple[str, str]:
+    """`tests/test_a.py::TestB::test_c` as JUnit XML names it: (`tests.test_a.TestB`, `test_c`)."""
+    path, *parts = nodeid.split("::")
+    module = path.removesuffix(".py").replace("/", ".")
+    return ".".join([module, *parts[:-1]]), parts[-1] if parts else ""
 
 
 def _copy_tree(repo: Path, target: Path) -> Path:
@@ -263,6 +297,8 @@ def _capture(spec: CaseSpec, repo: Path, scratch: Path, release: str) -> dict[st
             str(checkout): spec.deploy_path,
             str(libraries): SITE_PACKAGES,
             str(launcher): f"/usr/local/bin/{spec.app}",
+            sysconfig.get_paths()["purelib"]: SITE_PACKAGES,
+            sysconfig.get_paths()["stdlib"]: STDLIB,
         },
         "release": release,
         "environment": spec.environment,
@@ -279,7 +315,7 @@ def _capture(spec: CaseSpec, repo: Path, scratch: Path, release: str) -> dict[st
         "FIXLOOP_CASE_CONFIG": str(scratch / "config.json"),
     }
     result = subprocess.run(
-        [sys.executable, str(launcher)],
+        [*_offline(), sys.executable, str(launcher)],
         cwd=checkout,
         env=env,
         capture_output=True,
@@ -292,6 +328,15 @@ def _capture(spec: CaseSpec, repo: Path, scratch: Path, release: str) -> dict[st
     event = events[0]
     event["project"] = spec.project
     return event
+
+
+def _offline() -> list[str]:
+    """A prefix that runs the trigger without network (its own network namespace), so that a
+    trigger can never reach a service of the machine that builds it; empty without bubblewrap."""
+    if shutil.which("bwrap") is None:
+        print("warning: no bubblewrap; the trigger runs with the host's network", file=sys.stderr)
+        return []
+    return ["bwrap", "--dev-bind", "/", "/", "--unshare-net", "--die-with-parent", "--"]
 
 
 def _last_date(spec: CaseSpec) -> float:

@@ -1,105 +1,152 @@
-"""The code index: definitions in a file at a commit, found with tree-sitter queries.
+"""The code index: definitions, calls, enclosing symbols, callers and callees, per file and commit.
 
-Implements `agent.ports.CodeIndex`. Queries are data files next to this module (`python.scm`).
-Parsed symbols are cached by git blob id, in memory and optionally in SQLite, so reading an
-unchanged file at a new commit parses nothing. Only Python is indexed for now; other files have
-no symbols.
+Implements `agent.ports.CodeIndex` with tree-sitter: one grammar wheel and one `.scm` query file
+per language (`languages.py`), facts extracted by `extract.py`. Facts are cached by git blob id,
+in memory and in SQLite (`store.py`), so an unchanged file at a new commit parses nothing.
+`index(rev)` indexes a whole tree at once, parsing what is not cached in worker processes.
+A plain directory is read through `DirectoryTree`, keyed by the git blob id of each file's
+content. Callers and callees are matched by name: a call `x.get()` is a caller of every `get`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import sqlite3
-from contextlib import closing
-from functools import cache
+import multiprocessing
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import tree_sitter
-import tree_sitter_python
+from agent.domain import Reference, Symbol
+from tools.code_index.directory import DirectoryTree
+from tools.code_index.extract import Facts, extract, extract_task, run_captures
+from tools.code_index.languages import LANGUAGES, facts_version, language_for
+from tools.code_index.store import FactStore
 
-from agent.domain import Symbol
-
-QUERY_DIR = Path(__file__).parent
-PYTHON_SUFFIXES = (".py", ".pyi")
-_EXTRACTOR_VERSION = "1"
-"""Bump when the extraction code changes, so cached symbols are rebuilt."""
-
-_DEFINITIONS = {"class_definition", "function_definition"}
+PARALLEL_FROM = 32
+"""Fewer files than this to parse are parsed in this process: workers cost more than they save."""
+_CHUNK = 8
+Row = tuple[str, int, int, str, int]
+"""What parsing one file yields: key, lines, symbols, facts as JSON, the parser's peak KiB."""
 
 
 class BlobRepo(Protocol):
-    """What the index needs from a repository: blob ids and file text at a commit."""
+    """What the index reads: a tree of files at a revision, with blob ids."""
+
+    def tracked_files(self, rev: str) -> list[str]: ...
 
     def blob_id(self, rev: str, path: str) -> str | None: ...
 
-    def read(self, rev: str, path: str) -> str | None: ...
+    def blob_ids(self, rev: str, paths: Iterable[str]) -> dict[str, str]: ...
+
+    def read_files(self, rev: str, paths: Iterable[str]) -> Iterator[tuple[str, bytes]]: ...
 
 
-Captures = dict[str, list[tree_sitter.Node]]
-
-
-def run_captures(query: tree_sitter.Query, node: tree_sitter.Node) -> Captures:
-    """Captures by name; the one place that knows the tree-sitter query API.
-
-    0.25+ runs queries through `QueryCursor`; 0.23-0.24 had `Query.captures` (a dict, or a list
-    of (node, name) pairs in older releases).
-    """
-    cursor_type = getattr(tree_sitter, "QueryCursor", None)
-    if cursor_type is not None:
-        captures = cursor_type(query).captures(node)
-    else:
-        captures = query.captures(node)  # type: ignore[attr-defined]
-    if isinstance(captures, dict):
-        return captures
-    grouped: dict[str, list[tree_sitter.Node]] = {}
-    for captured, name in captures:
-        grouped.setdefault(name, []).append(captured)
-    return grouped
-
-
-@cache
-def _python() -> tuple[tree_sitter.Parser, tree_sitter.Query, str]:
-    language = tree_sitter.Language(tree_sitter_python.language())
-    text = (QUERY_DIR / "python.scm").read_text()
-    version = hashlib.sha256(f"{_EXTRACTOR_VERSION}\n{text}".encode()).hexdigest()[:12]
-    return tree_sitter.Parser(language), tree_sitter.Query(language, text), version
+@dataclass(frozen=True)
+class IndexStats:
+    files: int
+    """Source files in a language the index reads."""
+    lines: int
+    symbols: int
+    parsed: int
+    """Files parsed by this run; the others came from the cache."""
+    seconds: float
+    workers: int
+    """Processes that parsed (1: this process only, 0: nothing to parse)."""
+    worker_peak_mb: float
+    """Peak resident memory of the largest worker process; 0 when nothing was parsed in one."""
 
 
 class TreeSitterIndex:
-    """Symbols of a repository's files, parsed once per blob."""
+    """The code index of one repository (or plain directory), for any revision of it."""
 
-    def __init__(self, repo: BlobRepo, cache_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        repo: BlobRepo,
+        cache_path: Path | None = None,
+        workers: int = 0,
+        parallel_from: int = PARALLEL_FROM,
+    ) -> None:
+        """`workers`: processes for parsing many files at once (0: one per core); they start
+        only when at least `parallel_from` files are to be parsed."""
         self._repo = repo
-        self._memory: dict[str, list[Symbol]] = {}
-        self._cache_path = cache_path
+        self._store = FactStore(cache_path) if cache_path is not None else None
+        self._memory: dict[str, Facts] = {}
+        self._workers = workers or os.cpu_count() or 1
+        self._parallel_from = parallel_from
         self.parse_count = 0
         """How many files this index has parsed (the cache's effect is visible here)."""
-        if cache_path is not None:
-            cache_path.parent.mkdir(parents=True, exist_ok=True)
-            with closing(sqlite3.connect(cache_path)) as db, db:
-                db.execute("CREATE TABLE IF NOT EXISTS symbols (key TEXT PRIMARY KEY, data TEXT)")
+
+    # -- whole trees ----------------------------------------------------------------------------
+
+    def index(self, rev: str) -> IndexStats:
+        """Make sure every source file at `rev` is in the cache; parse the missing ones."""
+        started = time.perf_counter()
+        keys = self._keys(rev)
+        known = self._counts(keys.values())
+        missing = {key: path for path, key in keys.items() if key not in known}
+        workers = self._workers if len(missing) >= self._parallel_from else 1
+        worker_peak = parsed = 0
+        for key, lines, symbols, data, peak in self._parse_many(rev, missing, workers):
+            parsed += 1
+            known[key] = (lines, symbols)
+            worker_peak = max(worker_peak, peak)
+            if self._store is None:
+                self._memory[key] = Facts.from_json(data)
+        indexed = [known[key] for key in keys.values() if key in known]  # unreadable: absent
+        return IndexStats(
+            files=len(indexed),
+            lines=sum(lines for lines, _ in indexed),
+            symbols=sum(symbols for _, symbols in indexed),
+            parsed=parsed,
+            seconds=time.perf_counter() - started,
+            workers=workers if missing else 0,
+            worker_peak_mb=round(worker_peak / 1024, 1) if workers > 1 else 0.0,
+        )
+
+    def definitions(self, rev: str, name: str) -> list[Symbol]:
+        """Every definition called `name` at `rev`, by path and line."""
+        return [
+            _symbol(row, path)
+            for path, facts in self._tree_facts(rev).items()
+            for row in facts.defs
+            if row[0] == name
+        ]
+
+    def callers(self, rev: str, path: str, qualname: str) -> list[Reference]:
+        """Calls at `rev` of the name of the definition `qualname` in `path`.
+
+        Matched by name only (a constructor is called by its class's name).
+        """
+        target = next((s for s in self.symbols(rev, path) if s.qualname == qualname), None)
+        if target is None:
+            return []
+        name = target.name
+        if target.kind == "method" and name in ("__init__", "constructor", "__new__"):
+            name = target.qualname.rsplit(".", 2)[-2]
+        return [
+            reference
+            for file, facts in self._tree_facts(rev).items()
+            for reference in _references(facts, file)
+            if reference.name == name
+        ]
+
+    def callees(self, rev: str, path: str, qualname: str) -> list[Reference]:
+        """The calls made directly in the body of `qualname` (not in functions nested in it)."""
+        return [r for r in self.references(rev, path) if r.scope == qualname]
+
+    # -- one file -------------------------------------------------------------------------------
 
     def symbols(self, rev: str, path: str) -> list[Symbol]:
         """Definitions in `path` at `rev`, in source order (outer before inner)."""
-        if not path.endswith(PYTHON_SUFFIXES):
-            return []
-        blob = self._repo.blob_id(rev, path)
-        if blob is None:
-            return []
-        key = f"{blob}:{_python()[2]}"
-        found = self._memory.get(key)
-        if found is None:
-            found = self._load(key)
-        if found is None:
-            text = self._repo.read(rev, path)
-            if text is None:
-                return []
-            found = self._parse(text)
-            self._store(key, found)
-        self._memory[key] = found
-        return [symbol.model_copy(update={"path": path}) for symbol in found]
+        facts = self._file_facts(rev, path)
+        return [_symbol(row, path) for row in facts.defs] if facts else []
+
+    def references(self, rev: str, path: str) -> list[Reference]:
+        """The calls in `path` at `rev`, in source order."""
+        facts = self._file_facts(rev, path)
+        return _references(facts, path) if facts else []
 
     def enclosing(self, rev: str, path: str, line: int) -> Symbol | None:
         """The innermost function or method containing `line`, else the innermost class."""
@@ -108,87 +155,137 @@ class TreeSitterIndex:
         pool = functions or containing
         return max(pool, key=lambda s: (s.start_line, -s.end_line)) if pool else None
 
-    def _parse(self, text: str) -> list[Symbol]:
-        self.parse_count += 1
-        parser, query, _ = _python()
-        tree = parser.parse(text.encode())
-        captures = run_captures(query, tree.root_node)
-        nodes = [
-            node
-            for name, found in captures.items()
-            if name.startswith("definition.")
-            for node in found
-        ]
-        nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
-        return [_symbol(node) for node in nodes]
+    # -- the cache ------------------------------------------------------------------------------
 
-    def _load(self, key: str) -> list[Symbol] | None:
-        if self._cache_path is None:
-            return None
-        with closing(sqlite3.connect(self._cache_path)) as db:
-            row = db.execute("SELECT data FROM symbols WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            return None
-        return [Symbol.model_validate(item) for item in json.loads(row[0])]
+    def _keys(self, rev: str) -> dict[str, str]:
+        """path -> cache key of every source file at `rev`."""
+        sources = [path for path in self._repo.tracked_files(rev) if language_for(path)]
+        return {path: _key(blob, path) for path, blob in self._repo.blob_ids(rev, sources).items()}
 
-    def _store(self, key: str, symbols: list[Symbol]) -> None:
-        if self._cache_path is None:
+    def _counts(self, keys: Iterable[str]) -> dict[str, tuple[int, int]]:
+        wanted = set(keys)
+        found = {
+            key: (facts.lines, len(facts.defs))
+            for key, facts in self._memory.items()
+            if key in wanted
+        }
+        if self._store is not None:
+            found.update(self._store.counts(wanted - found.keys()))
+        return found
+
+    def _file_facts(self, rev: str, path: str) -> Facts | None:
+        if language_for(path) is None:
+            return None
+        blob = self._repo.blob_id(rev, path)
+        if blob is None:
+            return None
+        key = _key(blob, path)
+        facts = self._memory.get(key)
+        if facts is None and self._store is not None:
+            stored = self._store.load([key]).get(key)
+            facts = Facts.from_json(stored) if stored is not None else None
+        if facts is None:
+            rows = list(self._parse_many(rev, {key: path}, workers=1))
+            if not rows:
+                return None
+            facts = Facts.from_json(rows[0][3])
+        self._memory[key] = facts
+        return facts
+
+    def _tree_facts(self, rev: str) -> dict[str, Facts]:
+        """Facts of every source file at `rev`: from memory, else the store, else parsed."""
+        keys = self._keys(rev)
+        absent = [key for key in keys.values() if key not in self._memory]
+        if absent and self._store is not None:
+            for key, data in self._store.load(absent).items():
+                self._memory[key] = Facts.from_json(data)
+        missing = {key: path for path, key in keys.items() if key not in self._memory}
+        workers = self._workers if len(missing) >= self._parallel_from else 1
+        for key, *_, data, _peak in self._parse_many(rev, missing, workers):
+            self._memory[key] = Facts.from_json(data)
+        return {path: self._memory[key] for path, key in keys.items() if key in self._memory}
+
+    def _parse_many(self, rev: str, missing: dict[str, str], workers: int) -> Iterator[Row]:
+        """Parse the files `missing` names (key -> path), store and yield their rows."""
+        if not missing:
             return
-        data = json.dumps([s.model_dump(mode="json") for s in symbols])
-        with closing(sqlite3.connect(self._cache_path)) as db, db:
-            db.execute("INSERT OR REPLACE INTO symbols (key, data) VALUES (?, ?)", (key, data))
+        key_of = {path: key for key, path in missing.items()}
+        tasks = (
+            (key_of[path], _language(path), content)
+            for path, content in self._repo.read_files(rev, missing.values())
+        )
+        if workers <= 1:
+            rows: Iterator[Row] = map(extract_task, tasks)
+            yield from self._stored(rows)
+            return
+        with _pool(workers) as pool:
+            yield from self._stored(pool.imap_unordered(extract_task, tasks, chunksize=_CHUNK))
+
+    def _stored(self, rows: Iterator[Row]) -> Iterator[Row]:
+        def counted() -> Iterator[Row]:
+            for row in rows:
+                self.parse_count += 1
+                yield row
+
+        if self._store is None:
+            yield from counted()
+            return
+        batch: list[Row] = []
+        for row in counted():
+            batch.append(row)
+            yield row
+            if len(batch) >= 200:
+                self._store.save(batch)
+                batch.clear()
+        self._store.save(batch)
 
 
-def _text(node: tree_sitter.Node | None) -> str:
-    return node.text.decode("utf-8", errors="replace") if node is not None and node.text else ""
+def _pool(workers: int) -> multiprocessing.pool.Pool:
+    """Worker processes; forked where the platform allows (no re-import, fast start)."""
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method).Pool(workers)
 
 
-def _symbol(node: tree_sitter.Node) -> Symbol:
-    name = _text(node.child_by_field_name("name"))
-    parents = _definition_ancestors(node)
-    outer = [_text(parent.child_by_field_name("name")) for parent in parents]
-    if node.type == "class_definition":
-        kind = "class"
-    elif parents and parents[0].type == "class_definition":
-        kind = "method"
-    else:
-        kind = "function"
-    span = node.parent if node.parent and node.parent.type == "decorated_definition" else node
-    params = _params(node.child_by_field_name("parameters")) if kind != "class" else []
-    if kind == "method" and params[:1] in (["self"], ["cls"]):
-        params = params[1:]
-    return Symbol(
-        name=name,
-        qualname=".".join([*reversed(outer), name]),
-        kind=kind,
-        path="",
-        start_line=span.start_point[0] + 1,
-        end_line=span.end_point[0] + 1,
-        params=params,
+def _language(path: str) -> str:
+    found = language_for(path)
+    assert found is not None
+    return found.name
+
+
+def _key(blob: str, path: str) -> str:
+    return f"{blob}:{_language(path)}:{facts_version()}"
+
+
+def _symbol(row: list[object], path: str) -> Symbol:
+    name, qualname, kind, start, end, params = row
+    return Symbol.model_validate(
+        {
+            "name": name,
+            "qualname": qualname,
+            "kind": kind,
+            "path": path,
+            "start_line": start,
+            "end_line": end,
+            "params": params,
+        }
     )
 
 
-def _definition_ancestors(node: tree_sitter.Node) -> list[tree_sitter.Node]:
-    """Enclosing classes and functions, innermost first."""
-    found = []
-    parent = node.parent
-    while parent is not None:
-        if parent.type in _DEFINITIONS:
-            found.append(parent)
-        parent = parent.parent
-    return found
+def _references(facts: Facts, path: str) -> list[Reference]:
+    return [
+        Reference(
+            name=name, path=path, line=line, scope=facts.defs[scope][1] if scope >= 0 else None
+        )
+        for name, line, scope in facts.refs
+    ]
 
 
-def _params(parameters: tree_sitter.Node | None) -> list[str]:
-    names = []
-    for child in parameters.named_children if parameters else []:
-        if child.type in ("identifier", "list_splat_pattern", "dictionary_splat_pattern"):
-            names.append(_text(child))
-        elif child.type in ("default_parameter", "typed_default_parameter"):
-            names.append(_text(child.child_by_field_name("name")))
-        elif child.type == "typed_parameter" and child.named_children:
-            names.append(_text(child.named_children[0]))
-    return names
-
-
-__all__ = ["BlobRepo", "TreeSitterIndex", "run_captures"]
+__all__ = [
+    "LANGUAGES",
+    "BlobRepo",
+    "DirectoryTree",
+    "IndexStats",
+    "TreeSitterIndex",
+    "extract",
+    "run_captures",
+]
