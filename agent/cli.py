@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="carry one incident through the loop")
     run.add_argument("--repo", type=Path, required=True, help="the target git repository")
     run.add_argument("--event", type=Path, required=True, help="incident payload (JSON file)")
+    run.add_argument("--engine", help="repair engine(s), comma-separated (default: setting)")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.set_defaults(handler=_run)
 
@@ -136,6 +137,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.engine:
+        engines = [name.strip() for name in args.engine.split(",") if name.strip()]
+        settings = settings.model_copy(update={"engines": engines})
     incident, payload = load_event_file(args.event)
     summary = runner.run_incident(settings, args.repo, incident, payload)
     _emit(summary, args.json)
@@ -297,6 +301,12 @@ def render_summary(summary: dict[str, Any]) -> str:
     if summary["pr"]:
         pr = summary["pr"]
         lines.append(f"pull request: #{pr['id']} on {pr['branch']} ({pr['status']})")
+    usage = summary.get("usage")
+    if usage:
+        lines.append(
+            f"model usage: {usage['tokens_in']} tokens in, {usage['tokens_out']} out, "
+            f"${usage['cost_usd']:.4f}"
+        )
     if summary.get("review_command"):
         lines.append(f"next: {summary['review_command']}")
     return "\n".join(lines)

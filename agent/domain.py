@@ -283,6 +283,43 @@ class Verification(BaseModel):
     checked_at: datetime = Field(default_factory=utcnow)
 
 
+class ModelUsage(BaseModel):
+    """Token counts as the Anthropic Messages API reports them. `input_tokens` excludes the
+    tokens written to or read from the prompt cache."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+
+    @property
+    def tokens_in(self) -> int:
+        """Every input token the model processed, cached or not."""
+        return self.input_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
+
+    @property
+    def total(self) -> int:
+        return self.tokens_in + self.output_tokens
+
+    def __add__(self, other: ModelUsage) -> ModelUsage:
+        return ModelUsage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cache_creation_input_tokens=self.cache_creation_input_tokens
+            + other.cache_creation_input_tokens,
+            cache_read_input_tokens=self.cache_read_input_tokens + other.cache_read_input_tokens,
+        )
+
+
+class ModelReply(BaseModel):
+    """One assistant message: content blocks in the Messages API shape (`text`, `tool_use`)."""
+
+    model: str
+    content: list[dict[str, Any]]
+    stop_reason: str | None = None
+    usage: ModelUsage = Field(default_factory=ModelUsage)
+
+
 class AuditEntry(BaseModel):
     """What a node saw, what it decided, and why."""
 

@@ -8,6 +8,7 @@
     ├── AdapterError         an outside system failed or refused
     │   ├── RepoError        git refused (missing ref, dirty worktree, merge conflict)
     │   ├── SandboxError     the sandbox could not run the tests at all
+    │   ├── ModelError       the model API refused, or stayed unavailable after retries
     │   └── NotFound         a ticket, PR or run that does not exist
     └── RunError             a run cannot be started or resumed in its current state
 
@@ -47,6 +48,10 @@ class RepoError(AdapterError):
 
 class SandboxError(AdapterError):
     """The sandbox could not run the tests at all."""
+
+
+class ModelError(AdapterError):
+    """The model API refused a request, or stayed rate-limited or overloaded after retries."""
 
 
 class NotFound(AdapterError):

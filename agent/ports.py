@@ -11,6 +11,7 @@ from agent.domain import (
     Admission,
     Incident,
     Job,
+    ModelReply,
     Patch,
     PullRequest,
     Reference,
@@ -173,11 +174,23 @@ class Sandbox(Protocol):
 
 
 class Model(Protocol):
-    """A language model behind the Anthropic Messages shape."""
+    """A language model behind the Anthropic Messages API."""
 
     def create(
-        self, *, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
-    ) -> dict[str, Any]: ...
+        self,
+        *,
+        model: str,
+        system: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        max_tokens: int,
+    ) -> ModelReply:
+        """One Messages API call. `system` blocks may carry `cache_control`.
+
+        Raises `ModelError` when the API refuses the request, or is still rate-limited (429) or
+        overloaded (529) after the client's retries.
+        """
+        ...
 
 
 class Inbox(Protocol):

@@ -213,6 +213,7 @@ def _summary(settings: Settings, snapshot: StateSnapshot, brief: bool = False) -
         "candidates_tested": len(values.get("reports", [])),
         "verification": values.get("verification"),
         "escalation": values.get("escalation"),
+        "usage": values.get("usage"),
         "review_command": (
             f"fixloop review {pr['id']} --merge" if pr and status == "awaiting_review" else None
         ),

@@ -68,7 +68,8 @@ class Settings(BaseSettings):
     """Address-space limit for one test run."""
 
     engines: list[str] = Field(default_factory=lambda: ["templates"])
-    """Repair engines in the order they are tried."""
+    """Repair engines in tier order (`templates`, `claude`): each round asks the next engine
+    only when those before it have no new candidate."""
 
     max_fix_rounds: int = 3
     """How many fix -> test rounds before the incident is escalated."""
@@ -104,6 +105,43 @@ class Settings(BaseSettings):
 
     forbidden_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_FORBIDDEN_PATHS))
     """Guardrail: globs a candidate may never touch (CI config, secrets, lock files, migrations)."""
+
+    claude_models: list[str] = Field(default_factory=lambda: ["claude-sonnet-4-6"])
+    """The Claude engine's models in tier order: it starts with the first and moves to the next
+    when a model ends its conversation without a candidate the guardrails allow."""
+
+    claude_prices: dict[str, tuple[float, float]] = Field(
+        default_factory=lambda: {
+            "claude-haiku-4-5": (1.0, 5.0),
+            "claude-sonnet-4-5": (3.0, 15.0),
+            "claude-sonnet-4-6": (3.0, 15.0),
+            "claude-opus-4-5": (5.0, 25.0),
+        }
+    )
+    """US dollars per million input and output tokens, by model. Cache writes cost 1.25 times
+    the input price and cache reads 0.1 times, as Anthropic bills them. Every model in
+    `claude_models` needs a price."""
+
+    claude_max_steps: int = 30
+    """Budget: model calls the Claude engine makes in one fix round."""
+
+    claude_max_seconds: float = 600.0
+    """Budget: wall time of the Claude engine in one fix round, in seconds."""
+
+    claude_max_tokens: int = 400_000
+    """Budget: input plus output tokens for the whole incident, over all rounds."""
+
+    claude_max_cost_usd: float = 2.0
+    """Budget: US dollars for the whole incident, over all rounds."""
+
+    claude_max_output_tokens: int = 4096
+    """`max_tokens` of one model reply."""
+
+    claude_max_retries: int = 3
+    """How often the Anthropic client retries a rate-limited (429) or overloaded (529) call."""
+
+    claude_timeout: float = 120.0
+    """Timeout of one model call, in seconds."""
 
     index_workers: int = Field(default=0, ge=0)
     """Processes that parse source files when the code index reads a whole tree; 0 means one

@@ -25,4 +25,8 @@ class State(TypedDict, total=False):
     verification: dict[str, Any] | None
     escalation: dict[str, Any] | None
     run: dict[str, Any]
+    usage: dict[str, Any]
+    """Cumulative model usage of the run: `tokens_in`, `tokens_out`, `cost_usd`."""
+    model_runs: Annotated[list[dict[str, Any]], operator.add]
+    """One record per engine call that used a model: figures, why it stopped, transcript file."""
     audit: Annotated[list[dict[str, Any]], operator.add]

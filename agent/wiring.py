@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from agent.ports import ErrorSource, Inbox, Sandbox
 from agent.receive import EventReader
 from agent.redaction import RedactingForge, RedactingTracker, secrets_of
 from agent.repair import RepairEngine
+from agent.repair.claude import Budget, ClaudeEngine, Price
 from agent.repair.mutations import MutationEngine
 from agent.repair.revert import RevertEngine
 from agent.repair.templates import TemplateEngine
@@ -143,14 +145,59 @@ def forge(settings: Settings, repo: GitRepo) -> LocalForge | GitHubForge:
     )
 
 
+ENGINE_NAMES = ("templates", "claude")
+
+
 def engines(settings: Settings) -> tuple[RepairEngine, ...]:
+    unknown = [name for name in settings.engines if name not in ENGINE_NAMES]
+    if unknown:
+        raise ConfigError(f"unknown repair engine(s) {unknown}; known: {sorted(ENGINE_NAMES)}")
+    built: list[RepairEngine] = []
+    for name in settings.engines:
+        built.append(template_engine(settings) if name == "templates" else claude_engine(settings))
+    return tuple(built)
+
+
+def template_engine(settings: Settings) -> TemplateEngine:
+    """Crash templates, then mutations, then the revert of the suspect commit."""
     mutations = MutationEngine(seconds=settings.mutation_seconds)
     revert = RevertEngine(window=settings.revert_window)
-    known: dict[str, RepairEngine] = {"templates": TemplateEngine(mutations, revert)}
-    unknown = [name for name in settings.engines if name not in known]
-    if unknown:
-        raise ConfigError(f"unknown repair engine(s) {unknown}; known: {sorted(known)}")
-    return tuple(known[name] for name in settings.engines)
+    return TemplateEngine(mutations, revert)
+
+
+def claude_engine(settings: Settings) -> ClaudeEngine:
+    """The Claude engine, with its client built from `ANTHROPIC_API_KEY` and, when set,
+    `ANTHROPIC_BASE_URL` (the two variables outside `FIXLOOP_*` that fixloop reads)."""
+    from tools.anthropic_model import AnthropicModel  # the SDK takes seconds to import
+
+    api_key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
+    if not api_key:
+        raise ConfigError("the claude engine needs ANTHROPIC_API_KEY in the environment")
+    unpriced = [m for m in settings.claude_models if m not in settings.claude_prices]
+    if unpriced or not settings.claude_models:
+        raise ConfigError(f"claude_models needs models with a price in claude_prices: {unpriced}")
+    model = AnthropicModel(
+        api_key,
+        os.environ.get("ANTHROPIC_BASE_URL") or None,
+        settings.claude_max_retries,
+        settings.claude_timeout,
+    )
+    budget = Budget(
+        max_steps=settings.claude_max_steps,
+        max_seconds=settings.claude_max_seconds,
+        max_tokens=settings.claude_max_tokens,
+        max_cost_usd=settings.claude_max_cost_usd,
+        max_output_tokens=settings.claude_max_output_tokens,
+    )
+    tiers = [(m, Price(*settings.claude_prices[m])) for m in settings.claude_models]
+    return ClaudeEngine(
+        model,
+        tiers,
+        budget,
+        sandbox(settings),
+        Policy.from_settings(settings),
+        (settings.home / "worktrees" / "claude").resolve(),
+    )
 
 
 def sandbox(settings: Settings) -> Sandbox:

@@ -152,7 +152,7 @@ def test_the_cli_fails_below_a_suite_floor_and_on_an_unknown_engine(
     unknown = fixloop(tmp_path / "home", "eval", str(corpus), "--engine", "gpt")
     assert unknown.returncode == 2
     assert unknown.stderr.strip().splitlines() == [
-        "fixloop: unknown repair engine(s) ['gpt']; known: ['templates']"
+        "fixloop: unknown repair engine(s) ['gpt']; known: ['claude', 'templates']"
     ]
     bad = fixloop(tmp_path / "home", "eval", "compare", str(suite))
     assert bad.returncode == 2

@@ -40,6 +40,10 @@ def _reason(state: State) -> tuple[str, str]:
     diagnosis = state.get("diagnosis") or {}
     if not diagnosis.get("suspects"):
         return "escalated", "root cause found no suspect in the repository"
+    runs = state.get("model_runs") or []
+    if runs and runs[-1].get("budget_exhausted"):
+        last = runs[-1]
+        return "budget_exceeded", f"the {last['engine']} engine stopped on its {last['stop']}"
     if not state.get("reports"):
         return "no_fix_found", "no engine produced a candidate that the guardrails allow"
     rounds = state.get("round", 0)
