@@ -11,11 +11,13 @@ It reads the repository through the `Repo` and `CodeIndex` ports and writes noth
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 
+from agent import frames
 from agent.domain import CommitRef, Diagnosis, Evidence, Frame, Incident, Suspect, Symbol
 from agent.errors import RepoError
+from agent.frames import is_installed_path
 from agent.ports import BlameLine, CodeIndex, CommitLike, Repo
 from agent.prompting import render
 
@@ -24,17 +26,12 @@ REALIGN_WINDOW = 15
 DECAY = 0.6
 """Each mapped frame further from the crash scores this factor less."""
 
-_LIBRARY = re.compile(r"(^|/)(site-packages|dist-packages)/|(^|/)lib(64)?/python\d+(\.\d+)?/")
-_MODULE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 _PR_NUMBER = re.compile(r"Merge pull request #(\d+)|\(#(\d+)\)")
 
 
 def is_library_path(path: str) -> bool:
     """True for installed packages, the standard library and Python's pseudo-files."""
-    normalized = path.replace("\\", "/")
-    if normalized.startswith("<frozen") or normalized == "<string>":
-        return True
-    return _LIBRARY.search(normalized) is not None
+    return is_installed_path(path)
 
 
 def is_test_path(path: str) -> bool:
@@ -49,33 +46,9 @@ def is_test_path(path: str) -> bool:
     )
 
 
-def map_frame(frame: Frame, files: Sequence[str]) -> str | None:
+def map_frame(frame: Frame, files: Collection[str]) -> str | None:
     """The tracked file a frame ran, or None for library frames and files not in the repo."""
-    return _map_frame(frame, set(files))
-
-
-def _map_frame(frame: Frame, tracked: Collection[str]) -> str | None:
-    paths = [p.replace("\\", "/") for p in (frame.filename, frame.abs_path) if p]
-    if any(is_library_path(p) for p in paths):
-        return None
-    relative = frame.filename.replace("\\", "/").removeprefix("./")
-    if relative in tracked:
-        return relative
-    for path in reversed(paths):  # abs_path first: it carries the most of the path
-        parts = [part for part in path.split("/") if part not in ("", ".")]
-        for start in range(len(parts)):
-            suffix = "/".join(parts[start:])
-            for candidate in (suffix, f"src/{suffix}"):
-                if candidate in tracked:
-                    return candidate
-    module = frame.module or ""
-    if _MODULE.fullmatch(module):
-        base = module.replace(".", "/")
-        for root in ("", "src/"):
-            for candidate in (f"{root}{base}.py", f"{root}{base}/__init__.py"):
-                if candidate in tracked:
-                    return candidate
-    return None
+    return frames.map_frame(frame, files if isinstance(files, set) else set(files)).path
 
 
 @dataclass
@@ -106,7 +79,7 @@ def diagnose(incident: Incident, repo: Repo, index: CodeIndex, rev: str) -> Diag
     distance = 0
     for exception in reversed(incident.exceptions):  # the finally raised exception first
         for frame in reversed(exception.frames):  # innermost first
-            path = _map_frame(frame, tracked)
+            path = map_frame(frame, tracked)
             if path is None or frame.lineno is None:
                 continue
             finding = _examine(frame, exception.type, path, distance, repo, index, base)
