@@ -117,8 +117,7 @@ def find_cases(paths: list[Path]) -> list[Path]:
             found.extend(children)
         else:
             raise CaseError(f"{path}: no such case directory")
-    unique = list(dict.fromkeys(p.resolve() for p in found))
-    return unique
+    return list(dict.fromkeys(p.resolve() for p in found))
 
 
 def load_case(path: Path) -> Case:

@@ -54,7 +54,10 @@ def run_eval(
     def one(item: Case | tuple[Path, str]) -> dict[str, Any]:
         nonlocal done
         if isinstance(item, Case):
-            result = _kept(item, options, results_dir) or _replay(item, options, results_dir)
+            digest = item.digest()
+            result = _kept(item, digest, options, results_dir) or _replay(
+                item, digest, options, results_dir
+            )
         else:
             path, reason = item
             result = error_result(path.name, reason, 0.0)
@@ -78,7 +81,9 @@ def run_eval(
     }
 
 
-def _kept(case: Case, options: EvalOptions, results_dir: Path) -> dict[str, Any] | None:
+def _kept(
+    case: Case, digest: str, options: EvalOptions, results_dir: Path
+) -> dict[str, Any] | None:
     if not options.resume:
         return None
     stored = results_dir / f"{case.id}.json"
@@ -89,12 +94,12 @@ def _kept(case: Case, options: EvalOptions, results_dir: Path) -> dict[str, Any]
     except json.JSONDecodeError:
         return None
     meta = result.get("replay", {})
-    if meta.get("digest") != case.digest() or meta.get("engines") != options.engines:
+    if meta.get("digest") != digest or meta.get("engines") != options.engines:
         return None
     return result
 
 
-def _replay(case: Case, options: EvalOptions, results_dir: Path) -> dict[str, Any]:
+def _replay(case: Case, digest: str, options: EvalOptions, results_dir: Path) -> dict[str, Any]:
     out = results_dir / f"{case.id}.json"
     out.unlink(missing_ok=True)
     command = [
@@ -125,6 +130,6 @@ def _replay(case: Case, options: EvalOptions, results_dir: Path) -> dict[str, An
             tail = " | ".join(process.stderr.strip().splitlines()[-3:])
             reason = f"the replay process died (exit {process.returncode}): {tail}"
             result = error_result(case.id, reason, time.monotonic() - started, case)
-    result["replay"] = {"digest": case.digest(), "engines": options.engines}
+    result["replay"] = {"digest": digest, "engines": options.engines}
     out.write_text(json.dumps(result, indent=2, default=str))
     return result

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.domain import TestRun
+from agent.domain import Patch, TestRun
 from evals.case import Case
 
 NO_PATCH_STATUSES = ("escalated", "no_fix_found", "budget_exceeded", "not_actionable")
@@ -62,7 +62,7 @@ def score(
         "tokens_in": int(usage.get("tokens_in", 0)),
         "tokens_out": int(usage.get("tokens_out", 0)),
         "cost_usd": round(float(usage.get("cost_usd", 0.0)), 6),
-        "diff_lines": _changed_lines(proven["diff"]) if proven else None,
+        "diff_lines": Patch.model_validate(proven).changed_lines if proven else None,
         "gold": _gold(case),
         "diagnosis": _diagnosis(diagnosis),
         "diff": proven["diff"] if proven else None,
@@ -162,12 +162,6 @@ def escalated_correctly(case: Case, status: str) -> bool | None:
 
 def _gold_commit(case: Case) -> str | None:
     return case.gold.commit if case.gold and case.gold.commit else None
-
-
-def _changed_lines(diff: str) -> int:
-    return sum(
-        1 for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))
-    )
 
 
 def _gold(case: Case) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from agent.domain import Patch
 from agent.domain import TestRun as SuiteRun
 from agent.errors import FixloopError
 from evals.case import Case, Gold
@@ -99,7 +100,9 @@ def _state(**extra: Any) -> dict[str, Any]:
     return {
         "status": "awaiting_review",
         "diagnosis": {"suspects": SUSPECTS, "suspect_commit": {"sha": "abc1234"}},
-        "proven": {"id": "c1", "diff": diff},
+        "proven": Patch(
+            id="c1", engine="templates", title="guard", rationale="r", files=[], diff=diff
+        ).model_dump(mode="json"),
         "reports": [{"candidate_id": "c1", "proven": True, "reason": "ok"}],
         "audit": [{"node": "detect", "decided": "actionable", "why": "frames map"}],
     } | extra

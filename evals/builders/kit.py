@@ -30,6 +30,7 @@ import textwrap
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 from xml.etree import ElementTree
@@ -340,8 +341,6 @@ def _offline() -> list[str]:
 
 
 def _last_date(spec: CaseSpec) -> float:
-    from datetime import datetime
-
     return datetime.fromisoformat(spec.history[-1].date).timestamp()
 
 
