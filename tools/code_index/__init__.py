@@ -218,8 +218,12 @@ class TreeSitterIndex:
             rows: Iterator[Row] = map(extract_task, tasks)
             yield from self._stored(rows)
             return
+        # Largest files first, so that no worker is left with a big file while the others idle.
+        largest_first = sorted(tasks, key=lambda task: len(task[2]), reverse=True)
         with _pool(workers) as pool:
-            yield from self._stored(pool.imap_unordered(extract_task, tasks, chunksize=_CHUNK))
+            yield from self._stored(
+                pool.imap_unordered(extract_task, largest_first, chunksize=_CHUNK)
+            )
 
     def _stored(self, rows: Iterator[Row]) -> Iterator[Row]:
         def counted() -> Iterator[Row]:
