@@ -123,9 +123,8 @@ class Receiver:
         job = None
         if event == "pull_request" and pr.action == "closed":
             job = "merged" if pr.merged else "closed_unmerged"
-        delay = self.settings.verify_window if job == "merged" else 0.0
         admission = self.inbox.admit_note(
-            "github", delivery, pr.incident_id, f"{event}.{pr.action}", pr.model_dump(), job, delay
+            "github", delivery, pr.incident_id, f"{event}.{pr.action}", pr.model_dump(), job
         )
         if job is not None and admission.outcome == "recorded":
             self.on_job()

@@ -2,12 +2,15 @@
 
 Jobs are claimed from the durable queue, so a process killed mid-job leaves it `running`; the
 next worker puts it back in the queue on start, and the runner resumes the run idempotently.
+Every `verify_poll_seconds` the worker queues a `verify` job for each run waiting for the release
+of its merged fix: a run never holds the thread while it waits.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from agent import runner, wiring
@@ -30,6 +33,7 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._last_release_check = 0.0
 
     def start(self) -> None:
         self.inbox.requeue_running()
@@ -58,8 +62,39 @@ class Worker:
             ran += 1
         return ran
 
+    def queue_release_checks(self, now: bool = False) -> list[str]:
+        """Queue a `verify` job for every run waiting for a release; return their incidents.
+        A run gets one check per poll period, unless `now` asks for one more."""
+        self._last_release_check = time.time()
+        period = int(self._last_release_check // max(self.settings.verify_poll_seconds, 1.0))
+        check = f"{self._last_release_check:.6f}" if now else str(period)
+        waiting = runner.waiting_for_release(self.settings)
+        for incident_id in waiting:
+            admission = self.inbox.admit_note(
+                "fixloop",
+                f"release-check:{incident_id}:{check}",
+                incident_id,
+                "release_check",
+                {},
+                job="verify",
+            )
+            if admission.outcome == "recorded":
+                self.wake()
+        return waiting
+
+    def check_releases(self) -> list[tuple[str, str]]:
+        """Check every run waiting for a release now, in this thread (`fixloop verify-pending`):
+        (incident, outcome) for each."""
+        self.queue_release_checks(now=True)
+        checked = []
+        while (job := self.inbox.claim("verify")) is not None:
+            checked.append((job.incident_id, self.run_job(job)))
+        return checked
+
     def _loop(self) -> None:
         while not self._stop.is_set():
+            if time.time() - self._last_release_check >= self.settings.verify_poll_seconds:
+                self.queue_release_checks()
             job = self.inbox.claim()
             if job is None:
                 self._wake.wait(self.poll_seconds)
@@ -67,18 +102,20 @@ class Worker:
                 continue
             self.run_job(job)
 
-    def run_job(self, job: Job) -> None:
+    def run_job(self, job: Job) -> str:
+        """Run one claimed job and settle it; return its outcome (or why it failed)."""
         try:
             outcome, finished = self._dispatch(job)
         except FixloopError as error:
             self.inbox.fail(job.id, str(error))
-            return
+            return f"failed: {error}"
         except Exception as error:
             # A bug in one job must not stop the server's queue: record it loudly and go on.
             log.exception("job %s (%s for %s) crashed", job.id, job.kind, job.incident_id)
             self.inbox.fail(job.id, f"crashed: {error!r}")
-            return
+            return f"crashed: {error!r}"
         self.inbox.finish(job.id, outcome, close_incident=finished)
+        return outcome
 
     def _dispatch(self, job: Job) -> tuple[str, bool]:
         if job.kind == "run":
@@ -87,16 +124,24 @@ class Worker:
             return self._page(job), False
         if job.kind == "sentry_issue":
             return self._sentry_issue(job), False
+        if job.kind == "verify":
+            summary = runner.check_release(self.settings, job.incident_id)
+            return self._settle(job.incident_id, summary)
         action = "merge" if job.kind == "merged" else "reject"
         decision = ReviewDecision(
             action=action,
             comment=str(job.payload.get("comment", "")),
             reviewer=str(job.payload.get("sender", "github")),
         )
-        summary = runner.review_incident(self.settings, job.incident_id, decision)
+        return self._settle(
+            job.incident_id, runner.review_incident(self.settings, job.incident_id, decision)
+        )
+
+    def _settle(self, incident_id: str, summary: dict[str, Any]) -> tuple[str, bool]:
+        """A run's outcome; a closed run also resolves the PagerDuty incidents linked to it."""
         if summary["status"] != "closed":
             return summary["status"], False
-        resolved = self._resolve_pages(job.incident_id, summary)
+        resolved = self._resolve_pages(incident_id, summary)
         return "closed" + (f"; resolved PagerDuty {', '.join(resolved)}" if resolved else ""), True
 
     def _resolve_pages(self, incident_id: str, summary: dict[str, Any]) -> list[str]:

@@ -133,14 +133,15 @@ class SqliteInbox:
                 _enqueue(db, job, incident_id, detail, now, not_before=now + delay)
             return Admission(outcome="recorded", incident_id=incident_id)
 
-    def claim(self) -> Job | None:
+    def claim(self, kind: str | None = None) -> Job | None:
         now = time.time()
         with self._transaction() as db:
             row = db.execute(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? "
                 "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND not_before <= ? "
-                "ORDER BY id LIMIT 1) RETURNING id, kind, incident_id, payload, attempts",
-                (now, now),
+                "AND (? IS NULL OR kind = ?) ORDER BY id LIMIT 1) "
+                "RETURNING id, kind, incident_id, payload, attempts",
+                (now, now, kind, kind),
             ).fetchone()
         if row is None:
             return None
