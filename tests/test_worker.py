@@ -19,6 +19,7 @@ from agent.settings import Settings
 from agent.worker import Worker
 from tests import signed
 from tests.live_server import live_server
+from tests.repo_builder import git
 from tests.test_server import alert, post_sentry
 
 
@@ -128,32 +129,78 @@ def test_a_real_sentry_sdk_reports_to_the_server_with_its_dsn(tmp_path: Path) ->
 
 
 @pytest.mark.slow
-def test_signed_webhook_to_pr_then_merged_webhook_to_closed(
+def test_a_merged_fix_waits_for_its_release_then_is_verified_on_the_rates(
     tmp_path: Path, demo_repo: Path
 ) -> None:
-    settings = _settings(tmp_path, repos={"4504": demo_repo}, verify_window=1.0)
+    settings = _settings(tmp_path, repos={"4504": demo_repo}, verify_window=3600.0)
+    worker = Worker(settings, wiring.inbox(settings))
     with TestClient(create_app(settings)) as client:
         incident_id = post_sentry(client, alert(event_id=uuid.uuid4().hex)).json()["incident_id"]
-        assert _drain(settings) == 1
+        assert worker.drain() == 1
         waiting = client.get(f"/incidents/{incident_id}").json()
         assert waiting["run"]["status"] == "awaiting_review", waiting["run"]["audit"]
-        assert waiting["incident"]["open"] is True
 
         merged = signed.pull_request(incident_id, "closed", merged=True)
         body, headers = signed.github("pull_request", merged)
         assert client.post("/webhooks/github", content=body, headers=headers).status_code == 200
-        assert _drain(settings) == 0, "verify waits for the window after the merge"
-        time.sleep(1.1)
-        assert _drain(settings) == 1
+        assert worker.drain() == 1
+        assert worker.check_releases() == [(incident_id, "waiting_for_release")]
+        record = client.get(f"/incidents/{incident_id}").json()
+        assert record["run"]["status"] == "waiting_for_release"
+        assert record["run"]["verification"] is None
+        assert record["incident"]["open"] is True
+
+        merge_sha = git(demo_repo, "rev-parse", "main")
+        deployed = alert(function="another_handler")
+        deployed["data"]["event"]["release"] = f"shop@1.1+{merge_sha[:12]}"
+        assert post_sentry(client, deployed).json()["outcome"] == "new"
+        assert worker.check_releases() == [(incident_id, "closed")]
         closed = client.get(f"/incidents/{incident_id}").json()
 
-    assert closed["run"]["status"] == "closed"
-    assert closed["run"]["verification"]["verified"] is True
-    assert closed["run"]["verification"]["events_before"] == 0
-    assert closed["run"]["verification"]["summary"].endswith("0 in the 1 s before it.")
-    assert closed["run"]["ticket"]["status"] == "closed"
+    verification = closed["run"]["verification"]
+    assert closed["run"]["status"] == "closed", closed["run"]["audit"]
+    assert verification["verified"] is True
+    assert verification["release"] == f"shop@1.1+{merge_sha[:12]}"
+    assert (verification["new_events"], verification["events_before"]) == (0, 1)
+    assert verification["rate_after"] == 0.0 and verification["before_hours"] == 1.0
+    assert (
+        "0 in the" in verification["summary"]
+        and "1 in the 1.00 h before" in verification["summary"]
+    )
+    assert verification["summary"] in closed["run"]["ticket"]["resolution"]
     assert closed["incident"]["open"] is False
-    assert [j["outcome"] for j in closed["incident"]["jobs"]] == ["awaiting_review", "closed"]
+    assert [j["kind"] for j in closed["incident"]["jobs"]] == ["run", "merged", "verify", "verify"]
+    decisions = [n["decided"] for n in closed["run"]["audit"] if n["node"] == "find_release"]
+    assert decisions == ["wait for the release", "verify"], "one entry per change, not per check"
+
+
+@pytest.mark.slow
+def test_with_no_release_by_the_deadline_events_since_the_merge_decide(
+    tmp_path: Path, demo_repo: Path
+) -> None:
+    settings = _settings(tmp_path, repos={"4504": demo_repo}, verify_window=0.5)
+    worker = Worker(settings, wiring.inbox(settings))
+    with TestClient(create_app(settings)) as client:
+        incident_id = post_sentry(client, alert(event_id=uuid.uuid4().hex)).json()["incident_id"]
+        worker.drain()
+        body, headers = signed.github("pull_request", signed.pull_request(incident_id))
+        client.post("/webhooks/github", content=body, headers=headers)
+        assert worker.drain() == 1
+        again = post_sentry(client, alert(event_id=uuid.uuid4().hex)).json()
+        assert (again["outcome"], again["incident_id"]) == ("repeat", incident_id)
+        time.sleep(0.6)
+        assert worker.check_releases() == [(incident_id, "regressed")]
+        run = client.get(f"/incidents/{incident_id}").json()["run"]
+
+    verification = run["verification"]
+    assert verification["verified"] is False and verification["release"] is None
+    assert verification["new_events"] == 1 and verification["rate_after"] > 0
+    assert "since the merge (no release containing it seen)" in verification["summary"]
+    assert run["status"] == "regressed"
+    assert run["ticket"]["status"] == "reopened"
+    assert any(verification["summary"] in c for c in run["ticket"]["comments"])
+    why = next(n["why"] for n in reversed(run["audit"]) if n["node"] == "find_release")
+    assert why.startswith("no release containing") and why.endswith("in the 0.5 s after the merge")
 
 
 def test_a_merge_for_an_unknown_run_fails_its_job_with_the_reason(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def find_release(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         seen = f"{release.first_seen:%Y-%m-%d %H:%M:%S} UTC"
         why = f"release {release.version} contains {sha}; first seen {seen}"
     elif window > 0:
-        why = f"no release containing {sha} was seen in the {window:.0f} s after the merge"
+        why = f"no release containing {sha} was seen in the {window:g} s after the merge"
     else:
         why = f"no release containing {sha} seen yet; not waiting for one (verify_window is 0)"
     wait: dict[str, Any] = {
