@@ -17,6 +17,7 @@ from agent import webhooks
 from agent.domain import Incident
 from agent.errors import IntakeError, SignatureError
 from agent.intake import parse_payload
+from agent.links import sentry_host
 from agent.ports import ErrorSource, Inbox
 from agent.settings import Settings
 
@@ -40,6 +41,8 @@ class Receiver:
         self.read_events = read_events
         self.on_job = on_job
         self.clock = clock
+        host = sentry_host(settings.sentry_url)
+        self.sentry_hosts = [host] if host else []
 
     def sentry(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         webhooks.check_sentry(
@@ -89,7 +92,9 @@ class Receiver:
             self.settings.pagerduty_webhook_secrets, body, headers.get("x-pagerduty-signature")
         )
         payload = webhooks.json_body(body, "PagerDuty webhook")
-        page = webhooks.pagerduty_page(payload, self.clock(), self.settings.webhook_max_age)
+        page = webhooks.pagerduty_page(
+            payload, self.clock(), self.settings.webhook_max_age, self.sentry_hosts
+        )
         incident = page.as_incident()
         if page.event_type == "incident.triggered":
             stored = {"page": page.model_dump(mode="json")}

@@ -15,8 +15,9 @@ from typing import Any
 
 from agent import runner, wiring
 from agent.domain import Job, ReviewDecision
-from agent.errors import FixloopError
+from agent.errors import FixloopError, NotFound
 from agent.intake import parse_payload
+from agent.links import sentry_host, sentry_issue_ids
 from agent.ports import Inbox
 from agent.redaction import RedactingTracker, secrets_of
 from agent.settings import Settings
@@ -178,36 +179,82 @@ class Worker:
         return f"latest event of issue {issue_id}: {admission.outcome} {admission.incident_id}"
 
     def _page(self, job: Job) -> str:
-        """Link a page to the open incident of its Sentry project, or ticket it for a human."""
+        """Link a page to its Sentry issue and run the incident from that issue's latest event;
+        else link it to the open incident of its service's Sentry project; else ticket it for
+        a human with what the page says."""
         page = Page.model_validate(job.payload["page"])
+        issue_id = page.sentry_issue or self._sentry_issue_of_alerts(page)
+        if issue_id is not None:
+            linked = self._run_from_sentry_issue(page, issue_id)
+            if linked is not None:
+                return linked
         project = self.settings.pagerduty_services.get(page.service_id)
-        linked = self.inbox.open_incident_of_project(project) if project else None
-        if linked is not None:
-            self.inbox.admit_note(
-                "pagerduty",
-                f"link:{page.incident_id}",
-                linked,
-                "paged",
-                {"pagerduty_incident": page.incident_id, "url": page.html_url},
-            )
-            return f"linked to {linked}"
+        linked_id = self.inbox.open_incident_of_project(project) if project else None
+        if linked_id is not None:
+            self._link(page, linked_id, "service mapping")
+            return f"linked to {linked_id}"
         tracker = RedactingTracker(wiring.tracker(self.settings), secrets_of(self.settings))
-        ticket = tracker.ensure_ticket(page.as_incident(), page.title, _page_body(page, project))
+        body = _page_body(page, project, issue_id)
+        ticket = tracker.ensure_ticket(page.as_incident(), page.title, body)
         tracker.comment(
             ticket.key,
             "escalation:no_stack_trace",
-            "No stack trace to work from: the page names no Sentry issue that fixloop has seen. "
-            "Escalated to a human.",
+            "No stack trace to work from: "
+            + (
+                f"the page links Sentry issue {issue_id}, whose latest event fixloop could not "
+                "fetch (settings sentry_org and sentry_token). "
+                if issue_id
+                else "the page names no Sentry issue that fixloop has seen. "
+            )
+            + "Escalated to a human.",
         )
         return f"escalated: ticket {ticket.key}"
 
+    def _sentry_issue_of_alerts(self, page: Page) -> str | None:
+        """The Sentry issue the page's alerts link (PagerDuty REST), when the webhook had none."""
+        api = wiring.pagerduty_api(self.settings)
+        if api is None:
+            return None
+        host = sentry_host(self.settings.sentry_url)
+        found = sentry_issue_ids(api.alerts(page.incident_id), [host] if host else [])
+        return found[0] if found else None
 
-def _page_body(page: Page, project: str | None) -> str:
+    def _run_from_sentry_issue(self, page: Page, issue_id: str) -> str | None:
+        """Admit the issue's latest event as the page's incident; None without the Sentry API
+        or when Sentry does not know the issue."""
+        api = wiring.sentry_api(self.settings)
+        if api is None:
+            return None
+        try:
+            event = api.latest_event(issue_id)
+        except NotFound:
+            return None
+        incident = parse_payload(event)
+        wiring.error_source(self.settings).record(incident, event)
+        delivery = f"event:{incident.event_id}" if incident.event_id else f"issue:{issue_id}"
+        admission = self.inbox.admit_event("sentry", delivery, incident, event, "run")
+        target = admission.incident_id or incident.id
+        self._link(page, target, f"Sentry issue {issue_id}")
+        return f"linked to {target} through Sentry issue {issue_id} ({admission.outcome})"
+
+    def _link(self, page: Page, incident_id: str, how: str) -> None:
+        self.inbox.admit_note(
+            "pagerduty",
+            f"link:{page.incident_id}",
+            incident_id,
+            "paged",
+            {"pagerduty_incident": page.incident_id, "url": page.html_url, "how": how},
+        )
+
+
+def _page_body(page: Page, project: str | None, issue_id: str | None) -> str:
     lines = [
         f"PagerDuty incident {page.incident_id}: {page.title}",
         f"service {page.service_id}" + (f" (Sentry project {project})" if project else ""),
         f"triggered at {page.occurred_at.isoformat()}",
     ]
+    if issue_id:
+        lines.append(f"Sentry issue {issue_id}")
     if page.html_url:
         lines.append(page.html_url)
     return "\n".join(lines)

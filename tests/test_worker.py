@@ -18,6 +18,9 @@ from agent.server import create_app
 from agent.settings import Settings
 from agent.worker import Worker
 from tests import signed
+from tests.conftest import fixture_payload
+from tests.fakes.pagerduty import FakePagerDuty
+from tests.fakes.sentry import FakeSentry
 from tests.live_server import live_server
 from tests.repo_builder import git
 from tests.test_server import alert, post_sentry
@@ -86,6 +89,83 @@ def test_a_page_for_a_mapped_service_is_linked_to_its_sentry_incident(tmp_path: 
         ("paged", "PT4KHLK")
     ]
     assert wiring.tracker(settings).all() == []
+
+
+def _with_apis(tmp_path: Path, sentry: FakeSentry, pagerduty: FakePagerDuty) -> Settings:
+    return _settings(
+        tmp_path,
+        sentry_url=sentry.url,
+        sentry_org="acme",
+        sentry_token=SecretStr("sntrys_token"),
+        pagerduty_url=pagerduty.url,
+        pagerduty_token=SecretStr("pd-token"),
+        pagerduty_from="oncall@acme.example",
+        pagerduty_services={"PSVC1": "4504"},
+    )
+
+
+def _paged_incident(
+    client: TestClient, settings: Settings, incident: str = "PT4KHLK", **data: Any
+) -> dict[str, Any]:
+    body, headers = signed.pagerduty(signed.page(incident=incident, service="PSVC9", **data))
+    page_id = client.post("/webhooks/pagerduty", content=body, headers=headers).json()
+    _drain(settings)
+    return dict(client.get(f"/incidents/{page_id['incident_id']}").json()["incident"])
+
+
+def test_a_page_that_links_a_sentry_issue_runs_from_its_latest_event(tmp_path: Path) -> None:
+    with FakeSentry("acme") as sentry, FakePagerDuty() as pagerduty:
+        sentry.add_issue("1170820242", fixture_payload("sentry_api_event.json"))
+        settings = _with_apis(tmp_path, sentry, pagerduty)
+        link = {"href": "https://acme.sentry.io/issues/1170820242/", "text": "Sentry Issue"}
+        with TestClient(create_app(settings)) as client:
+            paged = _paged_incident(client, settings, custom_details={"links": [link]})
+            again = _paged_incident(client, settings, "PQ2", custom_details={"link": link["href"]})
+            linked_id = paged["outcome"].split()[2]
+            linked = client.get(f"/incidents/{linked_id}").json()["incident"]
+
+    assert paged["outcome"] == (f"linked to {linked_id} through Sentry issue 1170820242 (new)")
+    assert again["outcome"] == (
+        f"linked to {linked_id} through Sentry issue 1170820242 (duplicate_delivery)"
+    )
+    assert linked["source"] == "sentry_api" and linked["project"] == "4504"
+    assert [(n["kind"], n["detail"]["how"]) for n in linked["notes"]] == [
+        ("paged", "Sentry issue 1170820242")
+    ] * 2
+    assert [j["kind"] for j in linked["jobs"]] == ["run"]
+    assert ("GET", "/incidents/PT4KHLK/alerts") not in pagerduty.calls
+
+
+def test_a_page_without_links_is_linked_through_its_alerts(tmp_path: Path) -> None:
+    with FakeSentry("acme") as sentry, FakePagerDuty() as pagerduty:
+        sentry.add_issue("1170820242", fixture_payload("sentry_api_event.json"))
+        alert_body = {
+            "contexts": [
+                {"type": "link", "href": "https://sentry.io/organizations/acme/issues/1170820242/"}
+            ],
+            "details": {"culprit": "app.reports in average_basket"},
+        }
+        pagerduty.add_incident("PT4KHLK", alerts=[{"id": "Q1", "body": alert_body}])
+        settings = _with_apis(tmp_path, sentry, pagerduty)
+        with TestClient(create_app(settings)) as client:
+            paged = _paged_incident(client, settings)
+
+    assert paged["outcome"].endswith("through Sentry issue 1170820242 (new)")
+    assert ("GET", "/incidents/PT4KHLK/alerts") in pagerduty.calls
+
+
+def test_a_linked_issue_that_cannot_be_fetched_falls_back_and_escalates(tmp_path: Path) -> None:
+    with FakeSentry("acme") as sentry, FakePagerDuty() as pagerduty:
+        settings = _with_apis(tmp_path, sentry, pagerduty)
+        with TestClient(create_app(settings)) as client:
+            paged = _paged_incident(
+                client, settings, custom_details={"url": "https://acme.sentry.io/issues/99/"}
+            )
+
+    assert paged["outcome"] == "escalated: ticket FIX-1"
+    tracker = wiring.tracker(settings)
+    assert "Sentry issue 99" in tracker.get("FIX-1").body
+    assert "links Sentry issue 99" in tracker.comments("FIX-1")[0]
 
 
 def test_a_job_left_running_by_a_dead_process_is_run_by_the_next_worker(tmp_path: Path) -> None:

@@ -85,7 +85,13 @@ class SqliteInbox:
         now = time.time()
         with self._transaction() as db:
             if not _new_delivery(db, source, delivery_id, incident.id, now):
-                return Admission(outcome="duplicate_delivery")
+                open_row = db.execute(
+                    "SELECT incident_id FROM incidents WHERE fingerprint = ? AND is_open",
+                    (incident.fingerprint,),
+                ).fetchone()
+                return Admission(
+                    outcome="duplicate_delivery", incident_id=open_row[0] if open_row else None
+                )
             row = db.execute(
                 "UPDATE incidents SET count = count + 1, last_seen = ? "
                 "WHERE fingerprint = ? AND is_open RETURNING incident_id, count",
