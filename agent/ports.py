@@ -55,10 +55,6 @@ class ErrorSource(Protocol):
         """Store an incident's event; False when that event was already stored."""
         ...
 
-    def events_since(self, fingerprint: str, since: datetime) -> int:
-        """How many events with this fingerprint arrived after `since`."""
-        ...
-
     def events_between(self, fingerprint: str, start: datetime, end: datetime) -> int:
         """How many events with this fingerprint occurred in [start, end)."""
         ...

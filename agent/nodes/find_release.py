@@ -20,6 +20,10 @@ from agent.nodes import audit
 from agent.ports import Repo
 from agent.state import State
 
+SKEW = timedelta(minutes=10)
+"""Releases first seen more than this before the merge cannot contain it (clocks disagree a
+little); they are not resolved in git at every check."""
+
 
 def find_release(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = runtime.context
@@ -29,8 +33,12 @@ def find_release(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         unmerged = {"done": True, "release": None, "deadline": None, "why": "not merged"}
         return {"pr": pr.model_dump(mode="json"), "release_wait": unmerged}
     window = deps.settings.verify_window
-    deadline = aware(pr.merged_at) + timedelta(seconds=window)
-    release = release_with(deps.repo, deps.errors.releases(incident.project), pr.merge_sha)
+    merged_at = aware(pr.merged_at)
+    deadline = merged_at + timedelta(seconds=window)
+    since_merge = [
+        r for r in deps.errors.releases(incident.project) if aware(r.first_seen) >= merged_at - SKEW
+    ]
+    release = release_with(deps.repo, since_merge, pr.merge_sha)
     sha = pr.merge_sha[:10]
     done = release is not None or utcnow() >= deadline
     if not done:
