@@ -95,13 +95,21 @@ class Worker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             if time.time() - self._last_release_check >= self.settings.verify_poll_seconds:
-                self.queue_release_checks()
+                self._queue_release_checks_safely()
             job = self.inbox.claim()
             if job is None:
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
                 continue
             self.run_job(job)
+
+    def _queue_release_checks_safely(self) -> None:
+        try:
+            self.queue_release_checks()
+        except Exception:
+            # Like a crashed job: the queue goes on, the next period tries again.
+            self._last_release_check = time.time()
+            log.exception("queueing the release checks crashed")
 
     def run_job(self, job: Job) -> str:
         """Run one claimed job and settle it; return its outcome (or why it failed)."""

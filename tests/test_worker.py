@@ -91,6 +91,11 @@ def test_a_page_for_a_mapped_service_is_linked_to_its_sentry_incident(tmp_path: 
     assert wiring.tracker(settings).all() == []
 
 
+def _verify_jobs_done(client: TestClient, incident_id: str) -> int:
+    jobs = client.get(f"/incidents/{incident_id}").json()["incident"]["jobs"]
+    return sum(1 for job in jobs if job["kind"] == "verify" and job["state"] == "done")
+
+
 def _with_apis(tmp_path: Path, sentry: FakeSentry, pagerduty: FakePagerDuty) -> Settings:
     return _settings(
         tmp_path,
@@ -230,6 +235,14 @@ def test_a_merged_fix_waits_for_its_release_then_is_verified_on_the_rates(
         assert record["run"]["verification"] is None
         assert record["incident"]["open"] is True
 
+        ticking = Worker(settings, wiring.inbox(settings), poll_seconds=0.05)
+        ticking.start()
+        deadline = time.monotonic() + 60
+        while _verify_jobs_done(client, incident_id) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ticking.stop(30)
+        assert _verify_jobs_done(client, incident_id) == 2, "the server's worker checks on start"
+
         merge_sha = git(demo_repo, "rev-parse", "main")
         deployed = alert(function="another_handler")
         deployed["data"]["event"]["release"] = f"shop@1.1+{merge_sha[:12]}"
@@ -249,7 +262,14 @@ def test_a_merged_fix_waits_for_its_release_then_is_verified_on_the_rates(
     )
     assert verification["summary"] in closed["run"]["ticket"]["resolution"]
     assert closed["incident"]["open"] is False
-    assert [j["kind"] for j in closed["incident"]["jobs"]] == ["run", "merged", "verify", "verify"]
+    jobs = [(j["kind"], j["outcome"]) for j in closed["incident"]["jobs"]]
+    assert jobs == [
+        ("run", "awaiting_review"),
+        ("merged", "waiting_for_release"),
+        ("verify", "waiting_for_release"),
+        ("verify", "waiting_for_release"),
+        ("verify", "closed"),
+    ]
     decisions = [n["decided"] for n in closed["run"]["audit"] if n["node"] == "find_release"]
     assert decisions == ["wait for the release", "verify"], "one entry per change, not per check"
 
