@@ -190,7 +190,8 @@ class Settings(BaseSettings):
     """Seconds after a merge that verify waits, at most, for a release that contains the merge
     commit to be seen running (a release whose version or commit resolves to a descendant of
     the merge commit). The run waits as `waiting_for_release`, holding no thread; the server's
-    worker re-checks it every `verify_poll_seconds` and `fixloop verify-pending` does once.
+    worker re-checks it on start, when an event names a new release and every
+    `verify_poll_seconds`; `fixloop verify-pending` checks once.
     When the window passes without such a release, verify decides on the events since the
     merge and says so. 0: look for a release once and verify at once (the default)."""
 

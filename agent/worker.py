@@ -2,8 +2,9 @@
 
 Jobs are claimed from the durable queue, so a process killed mid-job leaves it `running`; the
 next worker puts it back in the queue on start, and the runner resumes the run idempotently.
-Every `verify_poll_seconds` the worker queues a `verify` job for each run waiting for the release
-of its merged fix: a run never holds the thread while it waits.
+Every `verify_poll_seconds`, and when an event names a release not seen before, the worker queues
+a `verify` job for each run waiting for the release of its merged fix: a run never holds the
+thread while it waits.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_release_check = 0.0
+        self._release_seen = threading.Event()
 
     def start(self) -> None:
         self.inbox.requeue_running()
@@ -43,6 +45,11 @@ class Worker:
 
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    def release_seen(self) -> None:
+        """An event named a new release: check the runs waiting for one now."""
+        self._release_seen.set()
+        self._wake.set()
 
     def wake(self) -> None:
         """A job was queued: look now rather than at the next poll."""
@@ -94,8 +101,12 @@ class Worker:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            if time.time() - self._last_release_check >= self.settings.verify_poll_seconds:
-                self._queue_release_checks_safely()
+            new_release = self._release_seen.is_set()
+            if new_release or (
+                time.time() - self._last_release_check >= self.settings.verify_poll_seconds
+            ):
+                self._release_seen.clear()
+                self._queue_release_checks_safely(now=new_release)
             job = self.inbox.claim()
             if job is None:
                 self._wake.wait(self.poll_seconds)
@@ -103,9 +114,9 @@ class Worker:
                 continue
             self.run_job(job)
 
-    def _queue_release_checks_safely(self) -> None:
+    def _queue_release_checks_safely(self, now: bool) -> None:
         try:
-            self.queue_release_checks()
+            self.queue_release_checks(now)
         except Exception:
             # Like a crashed job: the queue goes on, the next period tries again.
             self._last_release_check = time.time()

@@ -275,6 +275,42 @@ def test_a_merged_fix_waits_for_its_release_then_is_verified_on_the_rates(
 
 
 @pytest.mark.slow
+def test_an_event_naming_a_new_release_wakes_the_servers_worker(
+    tmp_path: Path, demo_repo: Path
+) -> None:
+    settings = _settings(
+        tmp_path, repos={"4504": demo_repo}, verify_window=3600.0, verify_poll_seconds=3600.0
+    )
+    with TestClient(create_app(settings)) as client:
+        incident_id = post_sentry(client, alert(event_id=uuid.uuid4().hex)).json()["incident_id"]
+        _drain(settings)
+        body, headers = signed.github("pull_request", signed.pull_request(incident_id))
+        client.post("/webhooks/github", content=body, headers=headers)
+        _drain(settings)
+
+    merge_sha = git(demo_repo, "rev-parse", "main")
+    deployed = alert(function="vendored_helper")
+    for frame in deployed["data"]["event"]["exception"]["values"][-1]["stacktrace"]["frames"]:
+        frame["filename"] = frame["abs_path"] = "/usr/lib/python3.12/site-packages/vendor/x.py"
+    deployed["data"]["event"]["release"] = merge_sha
+    with TestClient(create_app(settings, worker=True)) as client:
+        deadline = time.monotonic() + 60
+        while _verify_jobs_done(client, incident_id) < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        post_sentry(client, deployed)
+        while _verify_jobs_done(client, incident_id) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        record = client.get(f"/incidents/{incident_id}").json()
+
+    assert record["run"]["status"] == "closed", record["run"]["audit"]
+    assert record["run"]["verification"]["release"] == merge_sha
+    assert [j["outcome"] for j in record["incident"]["jobs"] if j["kind"] == "verify"] == [
+        "waiting_for_release",
+        "closed",
+    ], "one check on start, one for the new release; the hourly tick never came"
+
+
+@pytest.mark.slow
 def test_with_no_release_by_the_deadline_events_since_the_merge_decide(
     tmp_path: Path, demo_repo: Path
 ) -> None:
