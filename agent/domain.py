@@ -293,7 +293,8 @@ class Verification(BaseModel):
     new_events: int = 0
     """Events of the incident in the after window (from `after_since` to the check)."""
     events_before: int | None = None
-    """Events in the before window: the same span (at least an hour) before the merge."""
+    """Events in the before window: as long as the after window (at least
+    `verify_min_before_hours`), ending at the merge."""
     before_hours: float | None = None
     after_hours: float | None = None
     rate_before: float | None = None
