@@ -74,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     resume.add_argument("--json", action="store_true", help="print one JSON object")
     resume.set_defaults(handler=_resume)
 
+    pending = sub.add_parser(
+        "verify-pending", help="check the runs waiting for the release of their merged fix"
+    )
+    pending.add_argument("--json", action="store_true", help="print one JSON object")
+    pending.set_defaults(handler=_verify_pending)
+
     status = sub.add_parser("status", help="show one run with its audit trail, or all runs")
     status.add_argument("incident", nargs="?")
     status.add_argument("--json", action="store_true", help="print one JSON object")
@@ -155,6 +161,20 @@ def _review(args: argparse.Namespace, settings: Settings) -> int:
 
 def _resume(args: argparse.Namespace, settings: Settings) -> int:
     _emit(runner.resume_incident(settings, args.incident), args.json)
+    return 0
+
+
+def _verify_pending(args: argparse.Namespace, settings: Settings) -> int:
+    from agent import wiring
+    from agent.worker import Worker
+
+    checked = Worker(settings, wiring.inbox(settings)).check_releases()
+    if args.json:
+        print(json.dumps({"checked": [{"incident": i, "outcome": o} for i, o in checked]}))
+    elif not checked:
+        print("no run is waiting for a release")
+    for incident, outcome in [] if args.json else checked:
+        print(f"{incident}  {outcome}")
     return 0
 
 

@@ -22,6 +22,7 @@ IncidentSource = Literal[
 Status = Literal[
     "running",
     "awaiting_review",
+    "waiting_for_release",
     "verified",
     "closed",
     "escalated",
@@ -271,13 +272,35 @@ class ReviewDecision(BaseModel):
     reviewer: str = "human"
 
 
+class Release(BaseModel):
+    """A release of a project as the error source saw it."""
+
+    version: str
+    commit: str | None = None
+    """The commit the release names, when the error source knows it (Sentry's `lastCommit`)."""
+    first_seen: datetime
+    """When the release was first seen running: its first event, or its deploy."""
+
+
 class Verification(BaseModel):
     verified: bool
     reproduction_passed: bool | None = None
     regressions: list[str] = Field(default_factory=list)
+    release: str | None = None
+    """The first release seen that contains the merge commit, or None."""
+    after_since: datetime | None = None
+    """Start of the after window: when that release was first seen, else the merge."""
     new_events: int = 0
+    """Events of the incident in the after window (from `after_since` to the check)."""
     events_before: int | None = None
-    """Events in the `verify_window` before the merge, when a window is set."""
+    """Events in the before window: as long as the after window (at least
+    `verify_min_before_hours`), ending at the merge."""
+    before_hours: float | None = None
+    after_hours: float | None = None
+    rate_before: float | None = None
+    """Events per hour in the before window."""
+    rate_after: float | None = None
+    """Events per hour in the after window."""
     checked_commit: str = ""
     summary: str = ""
     checked_at: datetime = Field(default_factory=utcnow)
@@ -344,7 +367,7 @@ class Job(BaseModel):
     """Work the server queued for the worker: never done inside a request."""
 
     id: int
-    kind: Literal["run", "page", "merged", "closed_unmerged", "sentry_issue"]
+    kind: Literal["run", "page", "merged", "closed_unmerged", "sentry_issue", "verify"]
     incident_id: str
     payload: dict[str, Any]
     attempts: int = 0

@@ -9,10 +9,12 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from agent.deps import Deps
+from agent.nodes.await_release import await_release
 from agent.nodes.await_review import await_review
 from agent.nodes.close import close
 from agent.nodes.detect import detect
 from agent.nodes.escalate import escalate
+from agent.nodes.find_release import find_release
 from agent.nodes.fix import fix
 from agent.nodes.open_pr import open_pr
 from agent.nodes.reject import reject
@@ -47,13 +49,17 @@ def make_after_test(max_rounds: int) -> Any:
     return after_test
 
 
-def after_review(state: State) -> Literal["verify", "await_review", "reject"]:
+def after_review(state: State) -> Literal["find_release", "await_review", "reject"]:
     action = (state.get("review") or {}).get("action")
     if action == "merge":
-        return "verify"
+        return "find_release"
     if action == "reject":
         return "reject"
     return "await_review"
+
+
+def after_find_release(state: State) -> Literal["verify", "await_release"]:
+    return "verify" if (state.get("release_wait") or {}).get("done") else "await_release"
 
 
 def after_verify(state: State) -> Literal["close", "escalate"]:
@@ -72,6 +78,8 @@ def build_graph(
         ("test", prove_candidates),
         ("open_pr", open_pr),
         ("await_review", await_review),
+        ("find_release", find_release),
+        ("await_release", await_release),
         ("verify", verify),
         ("close", close),
         ("escalate", escalate),
@@ -86,6 +94,8 @@ def build_graph(
     graph.add_conditional_edges("test", make_after_test(max_fix_rounds))
     graph.add_edge("open_pr", "await_review")
     graph.add_conditional_edges("await_review", after_review)
+    graph.add_conditional_edges("find_release", after_find_release)
+    graph.add_edge("await_release", "find_release")
     graph.add_conditional_edges("verify", after_verify)
     graph.add_edge("close", END)
     graph.add_edge("escalate", END)

@@ -15,6 +15,7 @@ from agent.domain import (
     Patch,
     PullRequest,
     Reference,
+    Release,
     Symbol,
     TestRun,
     Ticket,
@@ -54,8 +55,12 @@ class ErrorSource(Protocol):
         """Store an incident's event; False when that event was already stored."""
         ...
 
-    def events_since(self, fingerprint: str, since: datetime) -> int:
-        """How many events with this fingerprint arrived after `since`."""
+    def events_between(self, fingerprint: str, start: datetime, end: datetime) -> int:
+        """How many events with this fingerprint occurred in [start, end)."""
+        ...
+
+    def releases(self, project: str | None) -> list[Release]:
+        """The releases of `project` seen so far, each with when it was first seen."""
         ...
 
     def resolve(self, fingerprint: str) -> None: ...
@@ -107,6 +112,14 @@ class Repo(Protocol):
         ...
 
     def default_branch(self) -> str: ...
+
+    def resolve(self, rev: str) -> str | None:
+        """The full sha that `rev` names, or None when it names no commit here."""
+        ...
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """True when `ancestor` is `descendant` or one of its ancestors."""
+        ...
 
     def tracked_files(self, rev: str) -> list[str]: ...
 
@@ -218,8 +231,9 @@ class Inbox(Protocol):
         that no worker claims for `delay` seconds."""
         ...
 
-    def claim(self) -> Job | None:
-        """The oldest queued job that is due, now marked running; None when there is none."""
+    def claim(self, kind: str | None = None) -> Job | None:
+        """The oldest queued job that is due (of `kind`, when given), now marked running;
+        None when there is none."""
         ...
 
     def finish(self, job_id: int, outcome: str, *, close_incident: bool = False) -> None: ...

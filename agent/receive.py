@@ -17,8 +17,11 @@ from agent import webhooks
 from agent.domain import Incident
 from agent.errors import IntakeError, SignatureError
 from agent.intake import parse_payload
+from agent.links import sentry_host
 from agent.ports import ErrorSource, Inbox
 from agent.settings import Settings
+
+MAX_RELEASES_REMEMBERED = 10_000
 
 EventReader = Callable[[str, str, bytes, str | None], list[dict[str, Any]]]
 """(project, endpoint, raw body, Content-Encoding) -> the events of a Sentry ingest request."""
@@ -33,13 +36,20 @@ class Receiver:
         read_events: EventReader,
         on_job: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
+        on_release: Callable[[], None] = lambda: None,
     ) -> None:
+        """`on_job`: a job was queued. `on_release`: an event named a release this receiver
+        had not seen yet (a run may be waiting for it)."""
         self.settings = settings
         self.inbox = inbox
         self.errors = errors
         self.read_events = read_events
         self.on_job = on_job
         self.clock = clock
+        self.on_release = on_release
+        self._releases_seen: set[tuple[str | None, str]] = set()
+        host = sentry_host(settings.sentry_url)
+        self.sentry_hosts = [host] if host else []
 
     def sentry(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         webhooks.check_sentry(
@@ -89,7 +99,9 @@ class Receiver:
             self.settings.pagerduty_webhook_secrets, body, headers.get("x-pagerduty-signature")
         )
         payload = webhooks.json_body(body, "PagerDuty webhook")
-        page = webhooks.pagerduty_page(payload, self.clock(), self.settings.webhook_max_age)
+        page = webhooks.pagerduty_page(
+            payload, self.clock(), self.settings.webhook_max_age, self.sentry_hosts
+        )
         incident = page.as_incident()
         if page.event_type == "incident.triggered":
             stored = {"page": page.model_dump(mode="json")}
@@ -123,9 +135,8 @@ class Receiver:
         job = None
         if event == "pull_request" and pr.action == "closed":
             job = "merged" if pr.merged else "closed_unmerged"
-        delay = self.settings.verify_window if job == "merged" else 0.0
         admission = self.inbox.admit_note(
-            "github", delivery, pr.incident_id, f"{event}.{pr.action}", pr.model_dump(), job, delay
+            "github", delivery, pr.incident_id, f"{event}.{pr.action}", pr.model_dump(), job
         )
         if job is not None and admission.outcome == "recorded":
             self.on_job()
@@ -149,6 +160,16 @@ class Receiver:
             event_id = incident.event_id
         return {"id": event_id}
 
+    def _note_release(self, incident: Incident) -> None:
+        if incident.release is None:
+            return
+        release = (incident.project, incident.release)
+        if release not in self._releases_seen:
+            if len(self._releases_seen) >= MAX_RELEASES_REMEMBERED:
+                self._releases_seen.clear()
+            self._releases_seen.add(release)
+            self.on_release()
+
     def _check_dsn_key(self, key: str | None) -> None:
         keys = self.settings.ingest_keys
         if not keys:
@@ -164,6 +185,7 @@ class Receiver:
         """Count the event first (idempotent by event id), then admit it: a delivery retried
         after a crash between the two is neither lost nor counted twice."""
         self.errors.record(incident, stored)
+        self._note_release(incident)
         delivery = f"event:{incident.event_id}" if incident.event_id else request_id
         admission = self.inbox.admit_event(source, delivery, incident, stored, "run")
         if admission.outcome == "new":

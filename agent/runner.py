@@ -44,6 +44,18 @@ def _interrupted(snapshot: StateSnapshot) -> bool:
     return any(task.interrupts for task in snapshot.tasks)
 
 
+def _waiting_for(snapshot: StateSnapshot) -> str | None:
+    """What an interrupted run waits for (`review`, `release`), or None when not interrupted."""
+    for task in snapshot.tasks:
+        for pending in task.interrupts:
+            value = pending.value
+            return str(value.get("awaiting", "review")) if isinstance(value, dict) else "review"
+    return None
+
+
+_WAITING_STATUS = {"review": "awaiting_review", "release": "waiting_for_release"}
+
+
 def run_incident(
     settings: Settings, repo_path: Path, incident: Incident, payload: dict[str, Any]
 ) -> dict[str, Any]:
@@ -116,7 +128,7 @@ def review_incident(
         if not snapshot.values:
             raise NotFound(f"no run for incident {incident_id}")
         pr_id = snapshot.values["pr"]["id"] if snapshot.values.get("pr") else None
-        if pr_id is None or not _interrupted(snapshot):
+        if pr_id is None or _waiting_for(snapshot) != "review":
             status = snapshot.values.get("status")
             raise RunError(f"incident {incident_id} is {status}, not awaiting review")
         deps = wiring.build_deps(settings, Path(snapshot.values["repo"]), incident_id)
@@ -136,6 +148,34 @@ def review_incident(
         return _summary(settings, graph.get_state(config))
 
 
+def check_release(settings: Settings, incident_id: str) -> dict[str, Any]:
+    """Look again for the release of a run `waiting_for_release`: verify when it is seen or
+    the wait is over, else stay waiting."""
+    with open_graph(settings) as graph:
+        config = _config(incident_id)
+        snapshot = graph.get_state(config)
+        if not snapshot.values:
+            raise NotFound(f"no run for incident {incident_id}")
+        if _waiting_for(snapshot) != "release":
+            status = _summary(settings, snapshot, brief=True)["status"]
+            raise RunError(f"incident {incident_id} is {status}, not waiting for a release")
+        deps = wiring.build_deps(settings, Path(snapshot.values["repo"]), incident_id)
+        graph.invoke(Command(resume={"check": "release"}), config, context=deps, durability="sync")
+        return _summary(settings, graph.get_state(config))
+
+
+def waiting_for_release(settings: Settings) -> list[str]:
+    """The incidents whose run waits for the release that contains its merged fix."""
+    if not (settings.home / "checkpoints.db").exists():
+        return []
+    with open_graph(settings) as graph:
+        return [
+            thread
+            for thread in _threads(settings)
+            if _waiting_for(graph.get_state(_config(thread))) == "release"
+        ]
+
+
 def incident_status(settings: Settings, incident_id: str) -> dict[str, Any]:
     with open_graph(settings) as graph:
         snapshot = graph.get_state(_config(incident_id))
@@ -151,8 +191,9 @@ def incident_state(settings: Settings, incident_id: str) -> dict[str, Any]:
         if not snapshot.values:
             raise NotFound(f"no run for incident {incident_id}")
         values = dict(snapshot.values)
-        if _interrupted(snapshot):
-            values["status"] = "awaiting_review"
+        waiting = _waiting_for(snapshot)
+        if waiting is not None:
+            values["status"] = _WAITING_STATUS[waiting]
         return values
 
 
@@ -186,8 +227,9 @@ def _summary(settings: Settings, snapshot: StateSnapshot, brief: bool = False) -
     values = snapshot.values
     incident = values["incident"]
     status = values.get("status", "running")
-    if _interrupted(snapshot):
-        status = "awaiting_review"
+    waiting = _waiting_for(snapshot)
+    if waiting is not None:
+        status = _WAITING_STATUS[waiting]
     ticket = _live_ticket(settings, values.get("ticket"))
     pr = values.get("pr")
     summary: dict[str, Any] = {

@@ -68,6 +68,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
         wiring.error_source(settings),
         wiring.ingest_reader(MAX_BODY_BYTES),
         on_job=job_worker.wake if job_worker else lambda: None,
+        on_release=job_worker.release_seen if job_worker else lambda: None,
     )
     metrics = Metrics()
 

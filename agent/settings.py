@@ -187,9 +187,24 @@ class Settings(BaseSettings):
     PagerDuty's `occurred_at`) is stale and refused (401)."""
 
     verify_window: float = 0.0
-    """Seconds the server waits after a merge webhook before verifying, so events of a bug
-    that is not fixed have time to arrive; the events in the same span before the merge are
-    reported with the verdict. 0: verify at once (the CLI always does)."""
+    """Seconds after a merge that verify waits, at most, for a release that contains the merge
+    commit to be seen running (a release whose version or commit resolves to a descendant of
+    the merge commit). The run waits as `waiting_for_release`, holding no thread; the server's
+    worker re-checks it on start, when an event names a new release and every
+    `verify_poll_seconds`; `fixloop verify-pending` checks once.
+    When the window passes without such a release, verify decides on the events since the
+    merge and says so. 0: look for a release once and verify at once (the default)."""
+
+    verify_poll_seconds: float = 300.0
+    """How often `fixloop serve` re-checks the runs waiting for a release."""
+
+    verify_max_rate: float = 0.0
+    """Events per hour the incident may still show after the release (or the merge) for the
+    fix to count as verified. 0: not one event."""
+
+    verify_min_before_hours: float = 1.0
+    """The before window (ending at the merge) is as long as the after window, and at least
+    this many hours."""
 
     worker: bool = True
     """Whether `fixloop serve` runs the in-process worker that carries queued incidents through

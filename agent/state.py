@@ -22,6 +22,9 @@ class State(TypedDict, total=False):
     proven: dict[str, Any] | None
     pr: dict[str, Any] | None
     review: dict[str, Any] | None
+    release_wait: dict[str, Any] | None
+    """find_release's finding: `done`, the `release` that contains the merge (or None), the
+    `deadline` of the wait, and `why`."""
     verification: dict[str, Any] | None
     escalation: dict[str, Any] | None
     run: dict[str, Any]

@@ -25,6 +25,7 @@ from pydantic import BaseModel, SecretStr
 from agent.domain import Incident
 from agent.errors import IntakeError, SignatureError
 from agent.intake import parse_payload
+from agent.links import sentry_issue_ids
 
 SENTRY_EVENT_RESOURCES = ("event_alert", "error")
 
@@ -114,6 +115,8 @@ class Page(BaseModel):
     service_id: str
     html_url: str | None
     occurred_at: datetime
+    sentry_issue: str | None = None
+    """The Sentry issue a link in the incident's data points at, when there is one."""
 
     def as_incident(self) -> Incident:
         digest = hashlib.sha256(f"pagerduty:{self.incident_key}".encode()).hexdigest()
@@ -128,7 +131,11 @@ class Page(BaseModel):
         )
 
 
-def pagerduty_page(payload: dict[str, Any], now: float, max_age: float) -> Page:
+def pagerduty_page(
+    payload: dict[str, Any], now: float, max_age: float, sentry_hosts: Sequence[str] = ()
+) -> Page:
+    """The incident a v3 webhook is about. `sentry_hosts`: hosts besides sentry.io whose issue
+    URLs in the incident's data (links, custom details, body) link it to a Sentry issue."""
     event = payload.get("event")
     if not isinstance(event, dict):
         raise IntakeError("PagerDuty webhook has no 'event' object (v3 webhooks only)")
@@ -151,6 +158,7 @@ def pagerduty_page(payload: dict[str, Any], now: float, max_age: float) -> Page:
         raise SignatureError(f"stale webhook: occurred {age:.0f} s ago (limit {max_age:.0f} s)")
     incident_id = _text(data, "id", "incident")
     html_url = data.get("html_url")
+    linked = sentry_issue_ids(data, sentry_hosts)
     return Page(
         event_id=event_id,
         event_type=event_type,
@@ -160,6 +168,7 @@ def pagerduty_page(payload: dict[str, Any], now: float, max_age: float) -> Page:
         service_id=_text(service, "id", "service"),
         html_url=html_url if isinstance(html_url, str) else None,
         occurred_at=occurred_at,
+        sentry_issue=linked[0] if linked else None,
     )
 
 

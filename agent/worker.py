@@ -2,18 +2,23 @@
 
 Jobs are claimed from the durable queue, so a process killed mid-job leaves it `running`; the
 next worker puts it back in the queue on start, and the runner resumes the run idempotently.
+Every `verify_poll_seconds`, and when an event names a release not seen before, the worker queues
+a `verify` job for each run waiting for the release of its merged fix: a run never holds the
+thread while it waits.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from agent import runner, wiring
 from agent.domain import Job, ReviewDecision
-from agent.errors import FixloopError
+from agent.errors import FixloopError, NotFound
 from agent.intake import parse_payload
+from agent.links import sentry_host, sentry_issue_ids
 from agent.ports import Inbox
 from agent.redaction import RedactingTracker, secrets_of
 from agent.settings import Settings
@@ -30,6 +35,8 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._last_release_check = 0.0
+        self._release_seen = threading.Event()
 
     def start(self) -> None:
         self.inbox.requeue_running()
@@ -38,6 +45,11 @@ class Worker:
 
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    def release_seen(self) -> None:
+        """An event named a new release: check the runs waiting for one now."""
+        self._release_seen.set()
+        self._wake.set()
 
     def wake(self) -> None:
         """A job was queued: look now rather than at the next poll."""
@@ -58,8 +70,43 @@ class Worker:
             ran += 1
         return ran
 
+    def queue_release_checks(self, now: bool = False) -> list[str]:
+        """Queue a `verify` job for every run waiting for a release; return their incidents.
+        A run gets one check per poll period, unless `now` asks for one more."""
+        self._last_release_check = time.time()
+        period = int(self._last_release_check // max(self.settings.verify_poll_seconds, 1.0))
+        check = f"{self._last_release_check:.6f}" if now else str(period)
+        waiting = runner.waiting_for_release(self.settings)
+        for incident_id in waiting:
+            admission = self.inbox.admit_note(
+                "fixloop",
+                f"release-check:{incident_id}:{check}",
+                incident_id,
+                "release_check",
+                {},
+                job="verify",
+            )
+            if admission.outcome == "recorded":
+                self.wake()
+        return waiting
+
+    def check_releases(self) -> list[tuple[str, str]]:
+        """Check every run waiting for a release now, in this thread (`fixloop verify-pending`):
+        (incident, outcome) for each."""
+        self.queue_release_checks(now=True)
+        checked = []
+        while (job := self.inbox.claim("verify")) is not None:
+            checked.append((job.incident_id, self.run_job(job)))
+        return checked
+
     def _loop(self) -> None:
         while not self._stop.is_set():
+            new_release = self._release_seen.is_set()
+            if new_release or (
+                time.time() - self._last_release_check >= self.settings.verify_poll_seconds
+            ):
+                self._release_seen.clear()
+                self._queue_release_checks_safely(now=new_release)
             job = self.inbox.claim()
             if job is None:
                 self._wake.wait(self.poll_seconds)
@@ -67,18 +114,28 @@ class Worker:
                 continue
             self.run_job(job)
 
-    def run_job(self, job: Job) -> None:
+    def _queue_release_checks_safely(self, now: bool) -> None:
+        try:
+            self.queue_release_checks(now)
+        except Exception:
+            # Like a crashed job: the queue goes on, the next period tries again.
+            self._last_release_check = time.time()
+            log.exception("queueing the release checks crashed")
+
+    def run_job(self, job: Job) -> str:
+        """Run one claimed job and settle it; return its outcome (or why it failed)."""
         try:
             outcome, finished = self._dispatch(job)
         except FixloopError as error:
             self.inbox.fail(job.id, str(error))
-            return
+            return f"failed: {error}"
         except Exception as error:
             # A bug in one job must not stop the server's queue: record it loudly and go on.
             log.exception("job %s (%s for %s) crashed", job.id, job.kind, job.incident_id)
             self.inbox.fail(job.id, f"crashed: {error!r}")
-            return
+            return f"crashed: {error!r}"
         self.inbox.finish(job.id, outcome, close_incident=finished)
+        return outcome
 
     def _dispatch(self, job: Job) -> tuple[str, bool]:
         if job.kind == "run":
@@ -87,16 +144,24 @@ class Worker:
             return self._page(job), False
         if job.kind == "sentry_issue":
             return self._sentry_issue(job), False
+        if job.kind == "verify":
+            summary = runner.check_release(self.settings, job.incident_id)
+            return self._settle(job.incident_id, summary)
         action = "merge" if job.kind == "merged" else "reject"
         decision = ReviewDecision(
             action=action,
             comment=str(job.payload.get("comment", "")),
             reviewer=str(job.payload.get("sender", "github")),
         )
-        summary = runner.review_incident(self.settings, job.incident_id, decision)
+        return self._settle(
+            job.incident_id, runner.review_incident(self.settings, job.incident_id, decision)
+        )
+
+    def _settle(self, incident_id: str, summary: dict[str, Any]) -> tuple[str, bool]:
+        """A run's outcome; a closed run also resolves the PagerDuty incidents linked to it."""
         if summary["status"] != "closed":
             return summary["status"], False
-        resolved = self._resolve_pages(job.incident_id, summary)
+        resolved = self._resolve_pages(incident_id, summary)
         return "closed" + (f"; resolved PagerDuty {', '.join(resolved)}" if resolved else ""), True
 
     def _resolve_pages(self, incident_id: str, summary: dict[str, Any]) -> list[str]:
@@ -133,36 +198,82 @@ class Worker:
         return f"latest event of issue {issue_id}: {admission.outcome} {admission.incident_id}"
 
     def _page(self, job: Job) -> str:
-        """Link a page to the open incident of its Sentry project, or ticket it for a human."""
+        """Link a page to its Sentry issue and run the incident from that issue's latest event;
+        else link it to the open incident of its service's Sentry project; else ticket it for
+        a human with what the page says."""
         page = Page.model_validate(job.payload["page"])
+        issue_id = page.sentry_issue or self._sentry_issue_of_alerts(page)
+        if issue_id is not None:
+            linked = self._run_from_sentry_issue(page, issue_id)
+            if linked is not None:
+                return linked
         project = self.settings.pagerduty_services.get(page.service_id)
-        linked = self.inbox.open_incident_of_project(project) if project else None
-        if linked is not None:
-            self.inbox.admit_note(
-                "pagerduty",
-                f"link:{page.incident_id}",
-                linked,
-                "paged",
-                {"pagerduty_incident": page.incident_id, "url": page.html_url},
-            )
-            return f"linked to {linked}"
+        linked_id = self.inbox.open_incident_of_project(project) if project else None
+        if linked_id is not None:
+            self._link(page, linked_id, "service mapping")
+            return f"linked to {linked_id}"
         tracker = RedactingTracker(wiring.tracker(self.settings), secrets_of(self.settings))
-        ticket = tracker.ensure_ticket(page.as_incident(), page.title, _page_body(page, project))
+        body = _page_body(page, project, issue_id)
+        ticket = tracker.ensure_ticket(page.as_incident(), page.title, body)
         tracker.comment(
             ticket.key,
             "escalation:no_stack_trace",
-            "No stack trace to work from: the page names no Sentry issue that fixloop has seen. "
-            "Escalated to a human.",
+            "No stack trace to work from: "
+            + (
+                f"the page links Sentry issue {issue_id}, whose latest event fixloop could not "
+                "fetch (settings sentry_org and sentry_token). "
+                if issue_id
+                else "the page names no Sentry issue that fixloop has seen. "
+            )
+            + "Escalated to a human.",
         )
         return f"escalated: ticket {ticket.key}"
 
+    def _sentry_issue_of_alerts(self, page: Page) -> str | None:
+        """The Sentry issue the page's alerts link (PagerDuty REST), when the webhook had none."""
+        api = wiring.pagerduty_api(self.settings)
+        if api is None:
+            return None
+        host = sentry_host(self.settings.sentry_url)
+        found = sentry_issue_ids(api.alerts(page.incident_id), [host] if host else [])
+        return found[0] if found else None
 
-def _page_body(page: Page, project: str | None) -> str:
+    def _run_from_sentry_issue(self, page: Page, issue_id: str) -> str | None:
+        """Admit the issue's latest event as the page's incident; None without the Sentry API
+        or when Sentry does not know the issue."""
+        api = wiring.sentry_api(self.settings)
+        if api is None:
+            return None
+        try:
+            event = api.latest_event(issue_id)
+        except NotFound:
+            return None
+        incident = parse_payload(event)
+        wiring.error_source(self.settings).record(incident, event)
+        delivery = f"event:{incident.event_id}" if incident.event_id else f"issue:{issue_id}"
+        admission = self.inbox.admit_event("sentry", delivery, incident, event, "run")
+        target = admission.incident_id or incident.id
+        self._link(page, target, f"Sentry issue {issue_id}")
+        return f"linked to {target} through Sentry issue {issue_id} ({admission.outcome})"
+
+    def _link(self, page: Page, incident_id: str, how: str) -> None:
+        self.inbox.admit_note(
+            "pagerduty",
+            f"link:{page.incident_id}",
+            incident_id,
+            "paged",
+            {"pagerduty_incident": page.incident_id, "url": page.html_url, "how": how},
+        )
+
+
+def _page_body(page: Page, project: str | None, issue_id: str | None) -> str:
     lines = [
         f"PagerDuty incident {page.incident_id}: {page.title}",
         f"service {page.service_id}" + (f" (Sentry project {project})" if project else ""),
         f"triggered at {page.occurred_at.isoformat()}",
     ]
+    if issue_id:
+        lines.append(f"Sentry issue {issue_id}")
     if page.html_url:
         lines.append(page.html_url)
     return "\n".join(lines)

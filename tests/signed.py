@@ -55,8 +55,9 @@ def page(
     incident: str = "PT4KHLK",
     service: str = "PSVC1",
     occurred_at: datetime | None = None,
+    **data: Any,
 ) -> dict[str, Any]:
-    """A PagerDuty v3 webhook body about one incident."""
+    """A PagerDuty v3 webhook body about one incident; `data` adds fields to its `data`."""
     return {
         "event": {
             "id": uuid.uuid4().hex,
@@ -70,6 +71,7 @@ def page(
                 "html_url": f"https://acme.pagerduty.com/incidents/{incident}",
                 "incident_key": f"key-{incident}",
                 "service": {"id": service, "summary": "checkout"},
+                **data,
             },
         }
     }

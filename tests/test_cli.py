@@ -90,8 +90,13 @@ def test_graph_prints_mermaid_with_every_node(tmp_path: Path) -> None:
     assert result.stdout.startswith("---") or "graph TD" in result.stdout
     for node in ("detect", "ticket", "root_cause", "fix", "test", "open_pr", "await_review"):
         assert node in result.stdout
-    for node in ("verify", "close", "escalate", "reject"):
+    for node in ("find_release", "await_release", "verify", "close", "escalate", "reject"):
         assert node in result.stdout
+
+
+def test_verify_pending_with_no_run_waiting_says_so(tmp_path: Path) -> None:
+    result = fixloop(tmp_path / "s", "verify-pending")
+    assert (result.returncode, result.stdout) == (0, "no run is waiting for a release\n")
 
 
 def test_a_bad_setting_is_one_line(tmp_path: Path, repo: Path) -> None:

@@ -96,7 +96,8 @@ def test_demo_reaches_a_proven_pr_then_merge_closes_it(tmp_path: Path) -> None:
     assert status["verification"]["verified"] is True
     assert status["ticket"]["status"] == "closed"
     assert f"Resolved by pull request #{pr['id']}" in status["ticket"]["resolution"]
-    assert [entry["node"] for entry in status["audit"]][-3:] == ["await_review", "verify", "close"]
+    nodes = [entry["node"] for entry in status["audit"]]
+    assert nodes[-4:] == ["await_review", "find_release", "verify", "close"]
 
 
 def test_demo_prints_each_step_and_the_review_command(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -92,3 +93,37 @@ def test_concurrent_writers_and_readers(tmp_path: Path) -> None:
 
     assert store.count(fingerprint) == 120
     assert len(counts) == 120
+
+
+def test_events_between_and_the_releases_a_project_named(tmp_path: Path) -> None:
+    store = LocalErrorStore(tmp_path / "errors.db")
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    record(store, event("a" * 32) | {"release": "shop@1.0"})
+    middle = datetime.now(UTC)
+    record(store, event("b" * 32, function="revenue_cents") | {"release": "shop@1.1"})
+    record(store, event("c" * 32) | {"release": "shop@1.1"})
+    record(store, event("d" * 32, project="2") | {"release": "other@9"})
+    end = datetime.now(UTC) + timedelta(seconds=1)
+    fingerprint = parse_payload(event("a" * 32)).fingerprint
+
+    assert store.events_between(fingerprint, start, end) == 2
+    assert store.events_between(fingerprint, start, middle) == 1
+    assert store.events_between(fingerprint, middle, end) == 1
+    releases = store.releases("1")
+    assert [r.version for r in releases] == ["shop@1.0", "shop@1.1"]
+    assert start <= releases[0].first_seen <= middle <= releases[1].first_seen <= end
+    assert [r.version for r in store.releases("3")] == []
+
+
+def test_a_store_made_before_releases_were_kept_gets_the_column(tmp_path: Path) -> None:
+    path = tmp_path / "errors.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE events (event_id TEXT PRIMARY KEY, incident_id TEXT NOT NULL,"
+            " fingerprint TEXT NOT NULL, project TEXT, received_at REAL NOT NULL,"
+            " payload TEXT NOT NULL)"
+        )
+    conn.close()
+    store = LocalErrorStore(path)
+    record(store, event("a" * 32) | {"release": "shop@1.0"})
+    assert [r.version for r in store.releases("1")] == ["shop@1.0"]

@@ -1,11 +1,13 @@
 """End to end with the real clients: signed Sentry webhook (and its page) -> Jira ticket -> draft
-PR on GitHub -> merged webhook -> verify -> Jira closed, Sentry issue and PagerDuty page
-resolved. Git, SQLite and pytest are real; Sentry, PagerDuty, Jira and GitHub are local fakes
+PR on GitHub -> merged webhook -> waiting for the release -> the release that contains the
+merge shows up in Sentry -> verify on the event rates -> Jira closed, Sentry issue and PagerDuty
+page resolved. Git, SQLite and pytest are real; Sentry, PagerDuty, Jira and GitHub are local fakes
 that httpx, jira and PyGithub talk to."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -62,6 +64,7 @@ def test_sentry_webhook_to_jira_and_github_and_back_to_closed(
             pagerduty_url=pagerduty.url,
             pagerduty_token=SecretStr("pd-token"),
             pagerduty_from="oncall@acme.example",
+            verify_window=3600.0,
         )
         worker = Worker(settings, wiring.inbox(settings))
         with TestClient(create_app(settings)) as client:
@@ -94,14 +97,29 @@ def test_sentry_webhook_to_jira_and_github_and_back_to_closed(
                 == "recorded"
             )
             assert worker.drain() == 1
+            assert worker.check_releases() == [(incident_id, "waiting_for_release")]
+
+            now = datetime.now(UTC)
+            sentry.add_events("1170820242", *(now - timedelta(minutes=m) for m in (20, 40, 50)))
+            sentry.add_release("shop@2.0", "4504", merge_sha, first_event=now)
+            assert worker.check_releases() == [(incident_id, "closed; resolved PagerDuty PT4KHLK")]
             closed = client.get(f"/incidents/{incident_id}").json()
 
     run = closed["run"]
     assert run["status"] == "closed", run["audit"]
     assert run["verification"]["verified"] is True
     assert run["verification"]["checked_commit"] == merge_sha
+    assert run["verification"]["release"] == "shop@2.0"
+    assert (run["verification"]["events_before"], run["verification"]["new_events"]) == (3, 0)
+    assert run["verification"]["rate_before"] == 3.0
     assert jira.issues["OPS-1"]["status"] == "Done"
-    assert any("Resolved by pull request" in c["body"] for c in jira.issues["OPS-1"]["comments"])
+    resolution = next(
+        c["body"]
+        for c in jira.issues["OPS-1"]["comments"]
+        if "Resolved by pull request" in c["body"]
+    )
+    assert "since release shop@2.0 was first seen" in resolution
+    assert "3 in the 1.00 h before the merge (3.00/h)" in resolution
     assert wiring.error_store(settings).resolved_at(run["fingerprint"]) is not None
     issue = sentry.issues["1170820242"]
     assert (issue["status"], issue["statusDetails"]) == ("resolved", {"inNextRelease": True})

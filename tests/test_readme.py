@@ -31,7 +31,7 @@ def test_every_cli_command_in_the_readme_exists() -> None:
     subparsers = next(a for a in _parser()._actions if a.dest == "command")
     commands = set(subparsers.choices or ())
     cli_block = README.split("## CLI", 1)[1].split("```")[1]
-    mentioned = set(re.findall(r"^fixloop (\w+)", cli_block, flags=re.MULTILINE))
+    mentioned = set(re.findall(r"^fixloop ([\w-]+)", cli_block, flags=re.MULTILINE))
     assert mentioned, "the README lists no CLI commands"
     assert mentioned <= commands
     assert commands <= mentioned, f"undocumented: {commands - mentioned}"

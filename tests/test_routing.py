@@ -34,7 +34,7 @@ def test_retry_is_bounded_by_rounds() -> None:
 
 
 def test_review_decisions_route() -> None:
-    assert after_review({"review": {"action": "merge"}}) == "verify"
+    assert after_review({"review": {"action": "merge"}}) == "find_release"
     assert after_review({"review": {"action": "reject"}}) == "reject"
     assert after_review({"review": {"action": "approve"}}) == "await_review"
 

@@ -119,6 +119,47 @@ def test_resolving_a_known_fingerprint_resolves_the_sentry_issue(
     assert len(sentry.issues["1170820242"]["comments"]) == 1
 
 
+def test_event_times_in_a_window_and_the_releases_seen_running(sentry: FakeSentry) -> None:
+    now = datetime.now(UTC)
+    sentry.add_events("1170820242", now - timedelta(hours=3), now - timedelta(minutes=30), now)
+    sentry.add_release("shop@1.2", "4504", "a" * 40, first_event=now - timedelta(minutes=10))
+    sentry.add_release("shop@1.3", "4504", released=now - timedelta(minutes=5))
+    sentry.add_release("shop@1.4", "4504")
+    sentry.releases[0]["firstEvent"] = sentry.releases[0]["dateReleased"] = None
+    sentry.add_release("other@1", "7", first_event=now)
+    api = api_for(sentry, [])
+
+    times = api.event_times("1170820242", now - timedelta(hours=1), now)
+    releases = api.releases("4504")
+
+    assert [round((now - t).total_seconds()) for t in times] == [1800]
+    assert [(r.version, r.commit) for r in releases] == [("shop@1.3", None), ("shop@1.2", "a" * 40)]
+    assert abs((releases[1].first_seen - (now - timedelta(minutes=10))).total_seconds()) < 1
+
+
+def test_the_sentry_source_counts_the_larger_and_joins_releases(
+    tmp_path: Path, sentry: FakeSentry
+) -> None:
+    settings = Settings(
+        home=tmp_path, sentry_url=sentry.url, sentry_org="acme", sentry_token=SecretStr("t")
+    )
+    source = wiring.error_source(settings)
+    event = fixture_payload("sentry_api_event.json") | {"groupID": "1170820242"}
+    incident = parse_payload(event)
+    source.record(incident, event)
+    now = datetime.now(UTC)
+    sentry.add_events("1170820242", *(now - timedelta(minutes=m) for m in range(1, 6)))
+    sentry.add_release("shop@2.0", str(incident.project), "b" * 40, first_event=now)
+
+    assert source.events_between(incident.fingerprint, now - timedelta(hours=1), now) == 5
+    recent = source.events_between(incident.fingerprint, now - timedelta(seconds=30), now)
+    assert recent == 1, "the event fixloop received itself; Sentry lists none that recent"
+    assert [(r.version, r.commit) for r in source.releases(incident.project)] == [
+        *[(incident.release, None)] * (incident.release is not None),
+        ("shop@2.0", "b" * 40),
+    ]
+
+
 def test_an_issue_webhook_fetches_the_latest_event_and_opens_an_incident(
     tmp_path: Path, sentry: FakeSentry
 ) -> None:

@@ -5,7 +5,8 @@ connection behind a lock (WAL mode, busy timeout, `synchronous=NORMAL`: a stored
 the process dying, not the machine losing power). A connection per call would cost a WAL
 checkpoint and an fsync at every close, about 30 ms a write. An event is keyed by its event
 id; an incident without one (a test failure) is keyed by its incident id, which comes from its
-fingerprint.
+fingerprint. The release each event names is kept beside it, so verify can tell when a release
+was first seen.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agent.domain import Incident
+from agent.domain import Incident, Release
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -28,10 +29,12 @@ CREATE TABLE IF NOT EXISTS events (
     fingerprint TEXT NOT NULL,
     project     TEXT,
     received_at REAL NOT NULL,
-    payload     TEXT NOT NULL
+    payload     TEXT NOT NULL,
+    release     TEXT
 );
 CREATE INDEX IF NOT EXISTS events_by_fingerprint ON events (fingerprint, received_at);
 CREATE INDEX IF NOT EXISTS events_by_project ON events (project, received_at);
+CREATE INDEX IF NOT EXISTS events_by_release ON events (project, release, received_at);
 CREATE TABLE IF NOT EXISTS resolutions (
     fingerprint TEXT PRIMARY KEY,
     resolved_at REAL NOT NULL
@@ -49,6 +52,7 @@ class LocalErrorStore:
         self._conn = sqlite3.connect(db_path, timeout=30.0, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
+        _add_release_column(self._conn)
         self._conn.executescript(_SCHEMA)
 
     def record(self, incident: Incident, payload: dict[str, Any]) -> bool:
@@ -56,8 +60,8 @@ class LocalErrorStore:
         with self._connect() as conn:
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO events"
-                " (event_id, incident_id, fingerprint, project, received_at, payload)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                " (event_id, incident_id, fingerprint, project, received_at, payload, release)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     incident.event_id or incident.id,
                     incident.id,
@@ -65,6 +69,7 @@ class LocalErrorStore:
                     incident.project,
                     _epoch(incident.received_at),
                     json.dumps(payload, ensure_ascii=False),
+                    incident.release,
                 ),
             )
             return cursor.rowcount == 1
@@ -77,6 +82,29 @@ class LocalErrorStore:
                 (fingerprint, _epoch(since)),
             ).fetchone()
         return int(row[0])
+
+    def events_between(self, fingerprint: str, start: datetime, end: datetime) -> int:
+        """How many events with this fingerprint arrived in [start, end)."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM events WHERE fingerprint = ?"
+                " AND received_at >= ? AND received_at < ?",
+                (fingerprint, _epoch(start), _epoch(end)),
+            ).fetchone()
+        return int(row[0])
+
+    def releases(self, project: str | None) -> list[Release]:
+        """The releases the events of `project` (any fingerprint) named, first seen first."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT release, MIN(received_at) AS first FROM events"
+                " WHERE project IS ? AND release IS NOT NULL GROUP BY release ORDER BY first",
+                (project,),
+            ).fetchall()
+        return [
+            Release(version=version, first_seen=datetime.fromtimestamp(first, UTC))
+            for version, first in rows
+        ]
 
     def count(self, fingerprint: str) -> int:
         """How many events with this fingerprint are stored."""
@@ -132,6 +160,13 @@ class LocalErrorStore:
         """The connection, held alone and committed on success (rolled back on error)."""
         with self._lock, self._conn:
             yield self._conn
+
+
+def _add_release_column(conn: sqlite3.Connection) -> None:
+    """Stores made before events kept their release get the column (empty for old events)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
+    if columns and "release" not in columns:
+        conn.execute("ALTER TABLE events ADD COLUMN release TEXT")
 
 
 def _epoch(moment: datetime) -> float:

@@ -165,6 +165,21 @@ class GitRepo:
         except RepoError as error:
             raise RepoError(f"HEAD is detached in {self.path}; check out a branch") from error
 
+    def resolve(self, rev: str) -> str | None:
+        """The full sha that `rev` names, or None when it names no commit here."""
+        if not rev or rev.startswith("-"):
+            return None
+        status, out, _ = self._repo.git.execute(
+            ["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
+            with_exceptions=False,
+            with_extended_output=True,
+        )
+        return str(out).strip() if status == 0 else None
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """True when `ancestor` is `descendant` or one of its ancestors."""
+        return self._succeeds("merge-base", "--is-ancestor", ancestor, descendant)
+
     def tracked_files(self, rev: str) -> list[str]:
         return sorted(self._tree(rev))
 

@@ -85,7 +85,13 @@ class SqliteInbox:
         now = time.time()
         with self._transaction() as db:
             if not _new_delivery(db, source, delivery_id, incident.id, now):
-                return Admission(outcome="duplicate_delivery")
+                open_row = db.execute(
+                    "SELECT incident_id FROM incidents WHERE fingerprint = ? AND is_open",
+                    (incident.fingerprint,),
+                ).fetchone()
+                return Admission(
+                    outcome="duplicate_delivery", incident_id=open_row[0] if open_row else None
+                )
             row = db.execute(
                 "UPDATE incidents SET count = count + 1, last_seen = ? "
                 "WHERE fingerprint = ? AND is_open RETURNING incident_id, count",
@@ -133,14 +139,15 @@ class SqliteInbox:
                 _enqueue(db, job, incident_id, detail, now, not_before=now + delay)
             return Admission(outcome="recorded", incident_id=incident_id)
 
-    def claim(self) -> Job | None:
+    def claim(self, kind: str | None = None) -> Job | None:
         now = time.time()
         with self._transaction() as db:
             row = db.execute(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? "
                 "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND not_before <= ? "
-                "ORDER BY id LIMIT 1) RETURNING id, kind, incident_id, payload, attempts",
-                (now, now),
+                "AND (? IS NULL OR kind = ?) ORDER BY id LIMIT 1) "
+                "RETURNING id, kind, incident_id, payload, attempts",
+                (now, now, kind, kind),
             ).fetchone()
         if row is None:
             return None

@@ -1,7 +1,8 @@
-"""Sentry's REST API on httpx: issues, their latest event, event counts, resolve, comment.
+"""Sentry's REST API on httpx: issues, their latest event, event counts, releases, resolve,
+comment.
 
-Organization-scoped paths (`/api/0/organizations/<org>/issues/<id>/...`). Every call has the
-client's timeout and `tools.rest`'s retries, backoff and rate-limit waits.
+Organization-scoped paths (`/api/0/organizations/<org>/...`). Every call has the client's timeout
+and `tools.rest`'s retries, backoff and rate-limit waits.
 """
 
 from __future__ import annotations
@@ -9,7 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from agent.domain import Release
 from tools.rest import RestClient
+
+EVENTS_PAGE = 100
+"""Sentry lists at most this many events in one page; a count that reaches it is a floor."""
 
 
 class SentryApi:
@@ -35,6 +40,38 @@ class SentryApi:
         """Events in the hourly buckets that start at or after `since` (last 24 hours)."""
         return sum(count for start, count in self.event_counts(issue_id) if start >= since)
 
+    def event_times(self, issue_id: str, start: datetime, end: datetime) -> list[datetime]:
+        """When the issue's events in [start, end) occurred: its first page of events (at
+        most `EVENTS_PAGE`, newest first), which Sentry filters by `start` and `end`."""
+        events = self.rest.request(
+            "GET",
+            self._issue_path(issue_id) + "events/",
+            params={"start": _iso(start), "end": _iso(end)},
+        )
+        times = [_time(event.get("dateCreated")) for event in events or []]
+        return [t for t in times if t is not None and start <= t < end]
+
+    def releases(self, project: str) -> list[Release]:
+        """The project's releases (Sentry's first page, newest first) that have been seen
+        running: first seen at their first event or their deploy, whichever came first."""
+        path = f"/api/0/organizations/{self.organization}/releases/"
+        found = self.rest.request("GET", path, params={"project": project})
+        releases = []
+        for release in found or []:
+            seen = [_time(release.get(k)) for k in ("firstEvent", "dateReleased")]
+            moments = [t for t in seen if t is not None]
+            last_commit = release.get("lastCommit")
+            commit = last_commit.get("id") if isinstance(last_commit, dict) else None
+            if moments and release.get("version"):
+                releases.append(
+                    Release(
+                        version=str(release["version"]),
+                        commit=str(commit) if commit else None,
+                        first_seen=min(moments),
+                    )
+                )
+        return releases
+
     def resolve_in_next_release(self, issue_id: str) -> None:
         self.rest.request(
             "PUT",
@@ -47,3 +84,18 @@ class SentryApi:
 
     def _issue_path(self, issue_id: str) -> str:
         return f"/api/0/organizations/{self.organization}/issues/{issue_id}/"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _time(value: object) -> datetime | None:
+    """An ISO 8601 time as Sentry writes it (`2026-11-24T02:00:00.123Z`), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

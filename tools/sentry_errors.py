@@ -3,8 +3,10 @@
 Events that reach fixloop (webhooks, ingest) are kept in the local store as before; the Sentry
 issue each fingerprint belongs to is remembered from the payload (`issue_id` of a webhook
 event, `groupID` of a REST event). For a known issue, counts come from Sentry too (it sees
-every event, fixloop only the alerted ones) and resolving also resolves the issue in Sentry
-in the next release, with a comment.
+every event, fixloop only the alerted ones): the larger of the two counts wins. Releases are
+Sentry's releases of the project joined with those the local events named, with the commit
+Sentry knows for them. Resolving also resolves the issue in Sentry in the next release, with a
+comment.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from agent.domain import Incident
+from agent.domain import Incident, Release
 from tools.error_store import LocalErrorStore
 from tools.sentry_api import SentryApi
 from tools.sqlite_db import connect
@@ -47,6 +49,22 @@ class SentryErrorSource:
         local = self.local.events_since(fingerprint, since)
         issue_id = self.issue_for(fingerprint)
         return local if issue_id is None else max(local, self.api.events_since(issue_id, since))
+
+    def events_between(self, fingerprint: str, start: datetime, end: datetime) -> int:
+        local = self.local.events_between(fingerprint, start, end)
+        issue_id = self.issue_for(fingerprint)
+        if issue_id is None:
+            return local
+        return max(local, len(self.api.event_times(issue_id, start, end)))
+
+    def releases(self, project: str | None) -> list[Release]:
+        seen = {release.version: release for release in self.local.releases(project)}
+        for release in self.api.releases(project) if project else []:
+            known = seen.get(release.version)
+            if known is not None and known.first_seen < release.first_seen:
+                release = release.model_copy(update={"first_seen": known.first_seen})
+            seen[release.version] = release
+        return sorted(seen.values(), key=lambda release: release.first_seen)
 
     def resolve(self, fingerprint: str) -> None:
         self.local.resolve(fingerprint)

@@ -1,4 +1,4 @@
-"""A fake PagerDuty REST API: incident notes and status, for httpx and PagerDutyApi."""
+"""A fake PagerDuty REST API: incident alerts, notes and status, for httpx and PagerDutyApi."""
 
 from __future__ import annotations
 
@@ -15,12 +15,24 @@ class FakePagerDuty(FakeServer):
         super().__init__(
             [
                 ("PUT", INCIDENT, self._update),
+                ("GET", INCIDENT + "/alerts", self._alerts),
                 ("POST", INCIDENT + "/notes", self._note),
             ]
         )
 
-    def add_incident(self, incident_id: str) -> None:
-        self.incidents[incident_id] = {"status": "triggered", "notes": [], "by": []}
+    def add_incident(self, incident_id: str, alerts: list[dict[str, Any]] | None = None) -> None:
+        self.incidents[incident_id] = {
+            "status": "triggered",
+            "notes": [],
+            "by": [],
+            "alerts": alerts or [],
+        }
+
+    def _alerts(self, request: Request, incident: str) -> tuple[int, Any]:
+        found = self.incidents.get(incident)
+        if found is None:
+            return 404, {"error": {"message": "Incident Not Found", "code": 2100}}
+        return 200, {"alerts": found["alerts"], "limit": 100, "offset": 0, "more": False}
 
     def _update(self, request: Request, incident: str) -> tuple[int, Any]:
         found = self.incidents.get(incident)

@@ -1,4 +1,6 @@
-"""A fake Sentry REST API (organization-scoped issue endpoints) for httpx and SentryApi.
+"""A fake Sentry REST API (organization-scoped issue and release endpoints) for httpx and
+SentryApi. An issue's events list is filtered by `start` and `end` and paged by 100, as Sentry's
+is; releases are listed newest first, filtered by `project`.
 
 `fail_next` makes the next requests answer with the given statuses (and headers), to exercise
 retries and rate limits.
@@ -7,17 +9,21 @@ retries and rate limits.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.fakes.http import FakeServer, Request
 
 ISSUE = r"/api/0/organizations/(?P<org>[^/]+)/issues/(?P<issue>\d+)/"
+RELEASES = r"/api/0/organizations/(?P<org>[^/]+)/releases/"
+PAGE = 100
 
 
 class FakeSentry(FakeServer):
     def __init__(self, organization: str = "acme") -> None:
         self.organization = organization
         self.issues: dict[str, dict[str, Any]] = {}
+        self.releases: list[dict[str, Any]] = []
         self.fail_next: list[tuple[int, dict[str, str]]] = []
         self.requests_seen: list[tuple[str, str, float]] = []
         super().__init__(
@@ -25,6 +31,8 @@ class FakeSentry(FakeServer):
                 ("GET", ISSUE, self._get_issue),
                 ("PUT", ISSUE, self._update_issue),
                 ("GET", ISSUE + "events/latest/", self._latest_event),
+                ("GET", ISSUE + "events/", self._events),
+                ("GET", RELEASES, self._releases),
                 ("POST", ISSUE + "comments/", self._comment),
             ]
         )
@@ -41,7 +49,32 @@ class FakeSentry(FakeServer):
             "statusDetails": {},
             "stats": stats,
             "comments": [],
+            "event_times": [],
         }
+
+    def add_events(self, issue_id: str, *times: datetime) -> None:
+        """Events of the issue that occurred at `times`."""
+        self.issues[issue_id]["event_times"].extend(times)
+
+    def add_release(
+        self,
+        version: str,
+        project: str,
+        commit: str | None = None,
+        first_event: datetime | None = None,
+        released: datetime | None = None,
+    ) -> None:
+        self.releases.insert(
+            0,
+            {
+                "version": version,
+                "projects": [{"id": int(project), "slug": f"project-{project}"}],
+                "dateCreated": _iso(first_event or released or datetime.now(UTC)),
+                "dateReleased": _iso(released) if released else None,
+                "firstEvent": _iso(first_event) if first_event else None,
+                "lastCommit": {"id": commit} if commit else None,
+            },
+        )
 
     def dispatch(self, request: Request) -> tuple[Any, ...]:
         self.requests_seen.append((request.method, request.path, time.monotonic()))
@@ -81,9 +114,43 @@ class FakeSentry(FakeServer):
             return 404, {"detail": "The requested resource does not exist"}
         return 200, found["event"]
 
+    def _events(self, request: Request, org: str, issue: str) -> tuple[int, Any]:
+        found = self._issue(org, issue)
+        if found is None:
+            return 404, {"detail": "The requested resource does not exist"}
+        start, end = _arg_time(request, "start"), _arg_time(request, "end")
+        times = sorted(
+            (t for t in found["event_times"] if (not start or t >= start) and (not end or t < end)),
+            reverse=True,
+        )
+        return 200, [
+            {"eventID": f"{n:032x}", "groupID": issue, "dateCreated": _iso(t)}
+            for n, t in enumerate(times[:PAGE])
+        ]
+
+    def _releases(self, request: Request, org: str) -> tuple[int, Any]:
+        if org != self.organization:
+            return 404, {"detail": "The requested resource does not exist"}
+        project = request.arg("project")
+        listed = [
+            r
+            for r in self.releases
+            if not project or any(str(p["id"]) == project for p in r["projects"])
+        ]
+        return 200, listed[:PAGE]
+
     def _comment(self, request: Request, org: str, issue: str) -> tuple[int, Any]:
         found = self._issue(org, issue)
         if found is None:
             return 404, {"detail": "The requested resource does not exist"}
         found["comments"].append(request.body["text"])
         return 201, {"id": str(len(found["comments"])), "data": {"text": request.body["text"]}}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _arg_time(request: Request, name: str) -> datetime | None:
+    value = request.arg(name)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
