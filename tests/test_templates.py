@@ -378,6 +378,73 @@ def display_name(user) -> str:
     assert 'if user is None:\n        return ""\n' in patches[0].files[0].after
 
 
+def test_none_optional_parameter_of_a_transformation_gives_none_back() -> None:
+    source = """
+def normalise_page(page: str | None) -> str:
+    path = page.split("?", 1)[0]
+    return path.rstrip("/") or "/"
+"""
+    case = make_case(
+        source,
+        "path = page",
+        "AttributeError",
+        "'NoneType' object has no attribute 'split'",
+        {"page": "None"},
+    )
+    patches = candidates(case)
+    best = patches[0].files[0].after
+    assert "def normalise_page(page: str | None) -> str | None:" in best
+    assert "if page is None:\n        return None\n" in best
+    assert run(patches[0], "normalise_page", None) is None
+    assert run(patches[0], "normalise_page", "/a/?b") == "/a"
+    assert any('return ""' in p.files[0].after for p in patches[1:]), "the empty value next"
+
+
+def test_none_optional_parameter_of_another_type_returns_its_empty_value() -> None:
+    source = """
+def tier_discount(customer: object | None, subtotal: int) -> int:
+    return subtotal * customer.discount_percent // 100
+"""
+    case = make_case(
+        source,
+        "return subtotal",
+        "AttributeError",
+        "'NoneType' object has no attribute 'discount_percent'",
+        {"customer": "None", "subtotal": "100"},
+    )
+    patches = candidates(case)
+    assert run(patches[0], "tier_discount", None, 100) == 0
+    assert "-> int:" in patches[0].files[0].after
+
+
+MONEY = """
+CODES = {"USD": "$", "CHF": None}
+
+
+def label(amount: int, currency: str, use_code: bool = False) -> str:
+    if use_code:
+        mark, first = currency, False
+    else:
+        mark = CODES[currency]
+        first = not mark.isalpha()
+    return f"{mark}{amount}" if first else f"{amount} {mark}"
+"""
+
+
+def test_none_made_in_one_branch_takes_the_branch_that_makes_it_another_way() -> None:
+    case = make_case(
+        MONEY,
+        "first = not mark",
+        "AttributeError",
+        "'NoneType' object has no attribute 'isalpha'",
+        {"mark": "None", "currency": "'CHF'"},
+    )
+    patches = candidates(case)
+    assert "    if use_code or CODES[currency] is None:\n" in patches[0].files[0].after
+    assert run(patches[0], "label", 7, "CHF") == "7 CHF"
+    assert run(patches[0], "label", 7, "USD") == "$7"
+
+
 def test_none_from_a_lookup_is_guarded_where_it_is_assigned() -> None:
     source = """
 def shipping_city(order: dict) -> str | None:
@@ -434,6 +501,70 @@ def normalized_email(payload: dict) -> str:
     case = make_case(source, "return payload", "KeyError", "'email'", {"payload": "{}"})
     patches = candidates(case)
     assert outcomes(patches, "normalized_email", {})[0] == ""
+
+
+ORDER_LINES = """
+class BadRequest(Exception):
+    pass
+
+
+def line_quantities(items: list[dict]) -> dict[str, int]:
+    quantities: dict[str, int] = {}
+    for raw in items:
+        quantity = int(raw["quantity"])
+        if quantity < 1:
+            raise BadRequest("quantity must be at least 1")
+        quantities[raw["sku"]] = quantities.get(raw["sku"], 0) + quantity
+    return quantities
+"""
+
+
+def test_missing_key_defaults_to_the_smallest_value_the_next_check_accepts() -> None:
+    case = make_case(
+        ORDER_LINES, 'int(raw["quantity"])', "KeyError", "'quantity'", {"raw": "{'sku': 'A'}"}
+    )
+    patches = candidates(case)
+    assert 'int(raw.get("quantity", 1))' in patches[0].files[0].after
+    assert "smallest value the check that follows accepts" in patches[0].rationale
+    items = [{"sku": "A"}, {"sku": "B", "quantity": 2}]
+    assert run(patches[0], "line_quantities", items) == {"A": 1, "B": 2}, "no line is dropped"
+
+
+def test_missing_key_takes_the_default_the_file_gives_the_same_key() -> None:
+    source = """
+def retries(job: dict) -> int:
+    return job["attempts"] + 1
+
+
+def describe(job: dict) -> str:
+    return f"{job.get('attempts', 3)} attempts"
+"""
+    case = make_case(source, 'job["attempts"]', "KeyError", "'attempts'", {"job": "{}"})
+    patches = candidates(case)
+    assert 'job.get("attempts", 3) + 1' in patches[0].files[0].after
+    assert run(patches[0], "retries", {}) == 4
+
+
+def test_missing_key_passed_on_takes_the_empty_value_of_the_parameter() -> None:
+    source = """
+from typing import Any, Mapping
+
+
+def merge(base: dict, layer: Mapping[str, Any]) -> dict:
+    for key, value in layer.items():
+        base[key] = value
+    return base
+
+
+def select(raw: dict, environment: str) -> dict:
+    tables = raw.pop("env", {})
+    merge(raw, tables[environment])
+    return raw
+"""
+    case = make_case(source, "tables[environment]", "KeyError", "'prod'", {"environment": "'prod'"})
+    patches = candidates(case)
+    assert "merge(raw, tables.get(environment, {}))" in patches[0].files[0].after
+    assert run(patches[0], "select", {"a": 1, "env": {}}, "prod") == {"a": 1}
 
 
 def test_key_error_message_is_never_evaluated_or_echoed() -> None:

@@ -33,6 +33,7 @@ from agent.repair.rules.none_attribute import (
     conditional_attribute,
     guard_none_at_origin,
     guard_none_before_use,
+    none_to_other_branch,
 )
 from agent.repair.rules.parsing import default_on_bad_value, raise_like_siblings
 from agent.repair.rules.renames import renamed_attribute
@@ -54,6 +55,7 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
     "DivisionByZero": (guard_zero_division, conditional_division),
     "AttributeError": (
         renamed_attribute,
+        none_to_other_branch,
         guard_none_before_use,
         conditional_attribute,
         guard_none_at_origin,
