@@ -57,11 +57,11 @@ def get_with_default(site: Site) -> Iterator[Fix]:
         confirmed = seen(evidence, "the missing key is the one read here")
         reasoned = _reasoned_default(site, node, func)
         if reasoned is not None:
-            default, reason = reasoned
+            suggested, reason = reasoned
             yield Fix(
-                site.code.replace((node, f"{mapping}.get({key}, {default})")),
-                f"Default missing key {key} to {default} in {func.name}",
-                f"{why} A missing key now reads as `{default}`: {reason}.{confirmed}",
+                site.code.replace((node, f"{mapping}.get({key}, {suggested})")),
+                f"Default missing key {key} to {suggested} in {func.name}",
+                f"{why} A missing key now reads as `{suggested}`: {reason}.{confirmed}",
                 0.8 + bonus(evidence),
             )
         default = usage_default(node, site.code.parents.get(node))
