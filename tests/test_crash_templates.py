@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from agent.repair.templates import TemplateEngine
 from tests.test_templates import make_case
 
@@ -201,3 +203,90 @@ def test_an_unbound_local_gets_an_else() -> None:
             "        delay = 60\n", "        delay = 60\n    else:\n        delay = 60\n"
         ),
     ]
+
+
+FLATTEN = """from collections.abc import Sequence
+
+
+def flatten(items):
+    flat = []
+    for item in items:
+        if isinstance(item, Sequence):
+            flat.extend(flatten(item))
+        else:
+            flat.append(item)
+    return flat
+"""
+
+
+def test_recursion_into_a_sequence_leaves_strings_alone() -> None:
+    case = make_case(
+        FLATTEN,
+        "if isinstance(item, Sequence)",
+        "RecursionError",
+        "maximum recursion depth exceeded in comparison",
+        {"items": "'T'", "item": "'T'"},
+    )
+    patches = TemplateEngine().candidates(case.ctx)
+    assert patches[0].title == "Do not recurse into strings in flatten"
+    namespace: dict[str, Any] = {}
+    exec(patches[0].files[0].after, namespace)
+    assert namespace["flatten"](["ab", ["c", ["d"]], 1]) == ["ab", "c", "d", 1]
+
+
+PARSER = """class Parser:
+    def __init__(self, tokens):
+        self.tokens = tokens
+        self.position = 0
+
+    def peek(self):
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def take(self, expected=None):
+        token = self.peek()
+        if expected is not None and token != expected:
+            raise ValueError(f"expected {expected}")
+        self.position += 1
+        return token
+
+    def items(self):
+        values = [self.unary()]
+        while self.peek() == ",":
+            self.take(",")
+            values.append(self.unary())
+        return values
+
+    def unary(self):
+        if self.peek() == "-":
+            return -self.unary()
+        return int(self.take())
+"""
+
+
+def test_recursion_on_a_look_ahead_consumes_the_token_first() -> None:
+    case = make_case(
+        PARSER,
+        "return -self.unary()",
+        "RecursionError",
+        "maximum recursion depth exceeded",
+        {"self": "<Parser object at 0x1>"},
+    )
+    patches = TemplateEngine().candidates(case.ctx)
+    assert [p.title for p in patches] == ["Consume '-' before recursing in unary"]
+    after = patches[0].files[0].after
+    assert "            self.take('-')\n            return -self.unary()\n" in after
+    namespace: dict[str, Any] = {}
+    exec(after, namespace)
+    assert namespace["Parser"](["-", "-", "3", ",", "-", "2"]).items() == [3, -2]
+
+
+def test_recursion_with_progress_gets_no_look_ahead_fix() -> None:
+    source = PARSER.replace("return -self.unary()", "return -self.unary() if self.take() else 0")
+    case = make_case(
+        source,
+        "return -self.unary()",
+        "RecursionError",
+        "maximum recursion depth exceeded",
+        {},
+    )
+    assert TemplateEngine().candidates(case.ctx) == []

@@ -36,6 +36,7 @@ from agent.repair.rules.none_attribute import (
     none_to_other_branch,
 )
 from agent.repair.rules.parsing import default_on_bad_value, raise_like_siblings
+from agent.repair.rules.recursion import consume_lookahead, exclude_text
 from agent.repair.rules.renames import renamed_attribute
 from agent.repair.rules.type_errors import (
     coerce_operand,
@@ -64,6 +65,7 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
     "UnboundLocalError": (unbound_local,),
     "KeyError": (get_with_default, guard_missing_key),
     "IndexError": (last_index_off_by_one, range_bound, one_based_index, while_bound, guard_index),
+    "RecursionError": (exclude_text, consume_lookahead),
     "TypeError": (naive_as_utc, none_subscript, none_iterable, none_operand, coerce_operand),
 }
 """Exception type name (without its module) -> the templates that try to fix it.
