@@ -290,3 +290,55 @@ def test_recursion_with_progress_gets_no_look_ahead_fix() -> None:
         {},
     )
     assert TemplateEngine().candidates(case.ctx) == []
+
+
+ROUNDING = """import logging
+
+log = logging.getLogger(__name__)
+
+MODES = {"half_even": "ROUND_HALF_EVEN", "half_up": "ROUND_HALF_UP"}
+
+
+def rounding_mode(mode: str) -> str:
+    try:
+        rounding = MODES[mode]
+    except KeyError:
+        # Unknown names should not fail a quote: fall back to banker's rounding.
+        log.warning("unknown rounding mode %r, using half_even", mode)
+    return rounding
+
+
+def quantize(amount, mode: str = "half_up"):
+    return round(amount), rounding_mode(mode)
+"""
+
+
+def test_an_unbound_lookup_falls_back_to_what_the_handler_names() -> None:
+    case = make_case(
+        ROUNDING,
+        "return rounding",
+        "UnboundLocalError",
+        "cannot access local variable 'rounding' where it is not associated with a value",
+        {"mode": "'bankers'"},
+    )
+    patches = TemplateEngine().candidates(case.ctx)
+    assert patches[0].title == 'Fall back to MODES["half_even"] for rounding in rounding_mode'
+    after = patches[0].files[0].after
+    assert '        rounding = MODES["half_even"]\n    return rounding\n' in after
+    namespace: dict[str, Any] = {}
+    exec(patches[0].files[0].after, namespace)
+    assert namespace["rounding_mode"]("bankers") == "ROUND_HALF_EVEN"
+
+
+def test_an_unbound_lookup_falls_back_to_the_parameter_default_elsewhere() -> None:
+    source = ROUNDING.replace(", using half_even", "")
+    case = make_case(
+        source,
+        "return rounding",
+        "UnboundLocalError",
+        "local variable 'rounding' referenced before assignment",
+        {},
+    )
+    patches = TemplateEngine().candidates(case.ctx)
+    assert patches[0].title == 'Fall back to MODES["half_up"] for rounding in rounding_mode'
+    assert "the default of `mode` in `quantize`" in patches[0].rationale

@@ -44,7 +44,7 @@ from agent.repair.rules.type_errors import (
     none_operand,
     none_subscript,
 )
-from agent.repair.rules.unbound import unbound_local
+from agent.repair.rules.unbound import unbound_after_handler, unbound_local
 from agent.repair.rules.zero_division import conditional_division, guard_zero_division
 
 ENGINE = "templates"
@@ -62,7 +62,7 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
         guard_none_at_origin,
     ),
     "ValueError": (raise_like_siblings, default_on_bad_value),
-    "UnboundLocalError": (unbound_local,),
+    "UnboundLocalError": (unbound_local, unbound_after_handler),
     "KeyError": (get_with_default, guard_missing_key),
     "IndexError": (last_index_off_by_one, range_bound, one_based_index, while_bound, guard_index),
     "RecursionError": (exclude_text, consume_lookahead),
