@@ -342,3 +342,33 @@ def test_an_unbound_lookup_falls_back_to_the_parameter_default_elsewhere() -> No
     patches = TemplateEngine().candidates(case.ctx)
     assert patches[0].title == 'Fall back to MODES["half_up"] for rounding in rounding_mode'
     assert "the default of `mode` in `quantize`" in patches[0].rationale
+
+
+COERCE = """def coercer(type_name):
+    if type_name in ("duration", "size"):
+        from conf import units
+
+        return units.parse_duration if type_name == "duration" else units.parse_size
+    raise ValueError(type_name)
+"""
+
+
+def test_a_renamed_module_is_imported_by_its_new_name() -> None:
+    case = make_case(
+        COERCE,
+        "from conf import units",
+        "ImportError",
+        "cannot import name 'units' from 'conf' (/srv/app/conf/__init__.py)",
+        {"type_name": "'duration'"},
+        path="conf/coerce.py",
+    )
+    files = case.ctx.repo.files  # type: ignore[attr-defined]
+    files["conf/__init__.py"] = ""
+    files["conf/quantities.py"] = (
+        "def parse_duration(v):\n    return 1\n\n\ndef parse_size(v):\n    return 2\n"
+    )
+    files["conf/flags.py"] = "def parse_duration(v):\n    return 1\n"
+    patches = TemplateEngine().candidates(case.ctx)
+    assert [p.title for p in patches] == ["Import conf.quantities, the new name of units"]
+    after = patches[0].files[0].after
+    assert after == COERCE.replace("units", "quantities")

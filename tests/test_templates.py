@@ -27,6 +27,10 @@ class MemoryRepo:
         assert rev == REV
         return self.files.get(path)
 
+    def tracked_files(self, rev: str) -> list[str]:
+        assert rev == REV
+        return sorted(self.files)
+
 
 class AstIndex:
     """The part of `agent.ports.CodeIndex` a diagnosis needs, built from `ast`."""

@@ -37,7 +37,7 @@ from agent.repair.rules.none_attribute import (
 )
 from agent.repair.rules.parsing import default_on_bad_value, raise_like_siblings
 from agent.repair.rules.recursion import consume_lookahead, exclude_text
-from agent.repair.rules.renames import renamed_attribute
+from agent.repair.rules.renames import renamed_attribute, renamed_module
 from agent.repair.rules.type_errors import (
     coerce_operand,
     none_iterable,
@@ -63,6 +63,7 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
     ),
     "ValueError": (raise_like_siblings, default_on_bad_value),
     "UnboundLocalError": (unbound_local, unbound_after_handler),
+    "ImportError": (renamed_module,),
     "KeyError": (get_with_default, guard_missing_key),
     "IndexError": (last_index_off_by_one, range_bound, one_based_index, while_bound, guard_index),
     "RecursionError": (exclude_text, consume_lookahead),
@@ -120,7 +121,7 @@ class TemplateEngine:
                 continue
             for line in suspect.lines:
                 variables = _variables(error, suspect, line)
-                site = Site(suspect.file, code, line, error, variables, _reader(ctx))
+                site = Site(suspect.file, code, line, error, variables, _reader(ctx), _lister(ctx))
                 bounds = _bounds(code, suspect, line)
                 for template in templates:
                     for fix in template(site):
@@ -138,6 +139,10 @@ class TemplateEngine:
 
 def _reader(ctx: RepairContext) -> Callable[[str], str | None]:
     return lambda path: ctx.repo.read(ctx.rev, path)
+
+
+def _lister(ctx: RepairContext) -> Callable[[], list[str]]:
+    return lambda: ctx.repo.tracked_files(ctx.rev)
 
 
 def _load(ctx: RepairContext, path: str) -> PySource | None:

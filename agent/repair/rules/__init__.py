@@ -38,6 +38,8 @@ class Site:
     variables: Mapping[str, Any]
     read: Callable[[str], str | None] = lambda path: None
     """The text of another file of the repository at the same commit, or None."""
+    files: Callable[[], list[str]] = lambda: []
+    """The paths of the repository's files at the same commit."""
 
     def nodes(self, *kinds: type[ast.AST]) -> list[ast.AST]:
         return self.code.nodes_on_line(self.line, *kinds)
