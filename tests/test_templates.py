@@ -751,6 +751,37 @@ def order_total(prices: dict[str, int], shipping) -> int:
     assert run(patches[0], "order_total", {"a": 4, "b": 6}, "5") == 15
 
 
+def test_a_field_declared_int_is_not_converted_where_it_is_used() -> None:
+    source = """
+from dataclasses import dataclass
+
+
+@dataclass
+class Server:
+    port: int = 8080
+
+    @property
+    def metrics_port(self) -> int:
+        return self.port + 1
+"""
+    case = make_case(
+        source,
+        "return self.port + 1",
+        "TypeError",
+        'can only concatenate str (not "int") to str',
+        {"self": "Server(port='9000')"},
+    )
+    assert candidates(case) == [], "the str was stored in an int field: fix it where it is set"
+    untyped = make_case(
+        source.replace("port: int = 8080", "port = 8080"),
+        "return self.port + 1",
+        "TypeError",
+        'can only concatenate str (not "int") to str',
+        {},
+    )
+    assert [p.title for p in candidates(untyped)] == ["Convert `self.port` to int in metrics_port"]
+
+
 def test_comparing_a_str_with_an_int_converts_the_str() -> None:
     source = """
 def is_adult(age) -> bool:
