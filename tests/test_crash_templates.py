@@ -372,3 +372,65 @@ def test_a_renamed_module_is_imported_by_its_new_name() -> None:
     assert [p.title for p in patches] == ["Import conf.quantities, the new name of units"]
     after = patches[0].files[0].after
     assert after == COERCE.replace("units", "quantities")
+
+
+SIZES = """class ConfigError(Exception):
+    pass
+
+
+SUFFIXES = (("kib", 1024), ("mb", 1000**2), ("b", 1))
+
+
+def parse_size(value):
+    if isinstance(value, int):
+        return value
+    text = str(value).strip().lower()
+    for suffix, factor in SUFFIXES:
+        if text.endswith(suffix):
+            return int(text[: -len(suffix)]) * factor
+    if not text:
+        raise ConfigError(f"empty size: {value!r}")
+    return int(text)
+"""
+
+
+def test_a_fraction_met_by_int_is_read_and_other_text_gets_the_files_error() -> None:
+    case = make_case(
+        SIZES,
+        "return int(text[",
+        "ValueError",
+        "invalid literal for int() with base 10: '1.5'",
+        {"value": "'1.5MB'", "text": "'1.5mb'"},
+    )
+    patches = TemplateEngine().candidates(case.ctx)
+    assert [p.title for p in patches] == [
+        "Read fractions in parse_size; reject other text with ConfigError",
+        "Read fractions in parse_size",
+    ]
+    namespace: dict[str, Any] = {}
+    exec(patches[0].files[0].after, namespace)
+    parse_size = namespace["parse_size"]
+    assert [parse_size("1.5MB"), parse_size("2.25kib"), parse_size("100"), parse_size(7)] == [
+        1_500_000,
+        2304,
+        100,
+        7,
+    ]
+    for bad in ("lots", "xmb"):
+        try:
+            parse_size(bad)
+        except namespace["ConfigError"] as error:
+            assert repr(bad) in str(error)
+        else:
+            raise AssertionError(f"{bad} parsed")
+
+
+def test_an_integer_parse_error_of_other_text_gets_no_fraction_fix() -> None:
+    case = make_case(
+        SIZES,
+        "return int(text[",
+        "ValueError",
+        "invalid literal for int() with base 10: 'lots'",
+        {},
+    )
+    assert TemplateEngine().candidates(case.ctx) == []

@@ -35,7 +35,11 @@ from agent.repair.rules.none_attribute import (
     guard_none_before_use,
     none_to_other_branch,
 )
-from agent.repair.rules.parsing import default_on_bad_value, raise_like_siblings
+from agent.repair.rules.parsing import (
+    default_on_bad_value,
+    parse_fractions,
+    raise_like_siblings,
+)
 from agent.repair.rules.recursion import consume_lookahead, exclude_text
 from agent.repair.rules.renames import renamed_attribute, renamed_module
 from agent.repair.rules.type_errors import (
@@ -61,7 +65,7 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
         conditional_attribute,
         guard_none_at_origin,
     ),
-    "ValueError": (raise_like_siblings, default_on_bad_value),
+    "ValueError": (raise_like_siblings, default_on_bad_value, parse_fractions),
     "UnboundLocalError": (unbound_local, unbound_after_handler),
     "ImportError": (renamed_module,),
     "KeyError": (get_with_default, guard_missing_key),
