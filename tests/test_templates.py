@@ -619,6 +619,36 @@ def deltas(values: list[int]) -> list[int]:
     assert outcomes(patches, "deltas", [1, 2, 4])[0] == [1, 2]
 
 
+TIERS = """
+TIERS = ((1, 0), (10, 5), (50, 10))
+
+
+def tier_index(quantity: int) -> int:
+    for index, (minimum, _) in enumerate(TIERS):
+        if minimum <= quantity < TIERS[index + 1][0]:
+            return index
+    raise ValueError(quantity)
+"""
+
+
+def test_a_look_ahead_bound_leaves_the_last_range_open() -> None:
+    case = make_case(
+        TIERS,
+        "if minimum <= quantity",
+        "IndexError",
+        "tuple index out of range",
+        {"index": "2", "quantity": "60"},
+    )
+    patches = candidates(case)
+    assert patches[0].title == "Leave the last range open in tier_index"
+    assert (
+        "if minimum <= quantity and (index + 1 >= len(TIERS) or quantity < TIERS[index + 1][0]):"
+        in patches[0].files[0].after
+    )
+    assert outcomes(patches[:1], "tier_index", 60) == [2]
+    assert [run(patches[0], "tier_index", q) for q in (1, 9, 10, 49, 500)] == [0, 0, 1, 1, 2]
+
+
 def test_one_based_count_indexes_from_zero() -> None:
     source = """
 def ranking(names: list[str]) -> list[str]:

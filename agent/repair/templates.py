@@ -25,6 +25,7 @@ from agent.repair.rules.indexes import (
     guard_index,
     last_index_off_by_one,
     one_based_index,
+    open_last_bound,
     range_bound,
     while_bound,
 )
@@ -69,7 +70,14 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
     "UnboundLocalError": (unbound_local, unbound_after_handler),
     "ImportError": (renamed_module,),
     "KeyError": (get_with_default, guard_missing_key),
-    "IndexError": (last_index_off_by_one, range_bound, one_based_index, while_bound, guard_index),
+    "IndexError": (
+        last_index_off_by_one,
+        open_last_bound,
+        range_bound,
+        one_based_index,
+        while_bound,
+        guard_index,
+    ),
     "RecursionError": (exclude_text, consume_lookahead),
     "TypeError": (naive_as_utc, none_subscript, none_iterable, none_operand, coerce_operand),
 }
