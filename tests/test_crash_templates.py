@@ -378,7 +378,7 @@ SIZES = """class ConfigError(Exception):
     pass
 
 
-SUFFIXES = (("kib", 1024), ("mb", 1000**2), ("b", 1))
+SUFFIXES = (("kib", 1024), ("mb", 1000**2), ("hb", 100), ("b", 1))
 
 
 def parse_size(value):
@@ -410,12 +410,8 @@ def test_a_fraction_met_by_int_is_read_and_other_text_gets_the_files_error() -> 
     namespace: dict[str, Any] = {}
     exec(patches[0].files[0].after, namespace)
     parse_size = namespace["parse_size"]
-    assert [parse_size("1.5MB"), parse_size("2.25kib"), parse_size("100"), parse_size(7)] == [
-        1_500_000,
-        2304,
-        100,
-        7,
-    ]
+    sizes = ["1.5MB", "2.25kib", "0.29hb", "100", 7]
+    assert [parse_size(size) for size in sizes] == [1_500_000, 2304, 29, 100, 7]
     for bad in ("lots", "xmb"):
         try:
             parse_size(bad)
