@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from agent.repair.templates import TemplateEngine
 from tests.test_templates import make_case
 
@@ -201,3 +203,230 @@ def test_an_unbound_local_gets_an_else() -> None:
             "        delay = 60\n", "        delay = 60\n    else:\n        delay = 60\n"
         ),
     ]
+
+
+FLATTEN = """from collections.abc import Sequence
+
+
+def flatten(items):
+    flat = []
+    for item in items:
+        if isinstance(item, Sequence):
+            flat.extend(flatten(item))
+        else:
+            flat.append(item)
+    return flat
+"""
+
+
+def test_recursion_into_a_sequence_leaves_strings_alone() -> None:
+    case = make_case(
+        FLATTEN,
+        "if isinstance(item, Sequence)",
+        "RecursionError",
+        "maximum recursion depth exceeded in comparison",
+        {"items": "'T'", "item": "'T'"},
+    )
+    patches = TemplateEngine().candidates(case.ctx)
+    assert patches[0].title == "Do not recurse into strings in flatten"
+    namespace: dict[str, Any] = {}
+    exec(patches[0].files[0].after, namespace)
+    assert namespace["flatten"](["ab", ["c", ["d"]], 1]) == ["ab", "c", "d", 1]
+
+
+PARSER = """class Parser:
+    def __init__(self, tokens):
+        self.tokens = tokens
+        self.position = 0
+
+    def peek(self):
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def take(self, expected=None):
+        token = self.peek()
+        if expected is not None and token != expected:
+            raise ValueError(f"expected {expected}")
+        self.position += 1
+        return token
+
+    def items(self):
+        values = [self.unary()]
+        while self.peek() == ",":
+            self.take(",")
+            values.append(self.unary())
+        return values
+
+    def unary(self):
+        if self.peek() == "-":
+            return -self.unary()
+        return int(self.take())
+"""
+
+
+def test_recursion_on_a_look_ahead_consumes_the_token_first() -> None:
+    case = make_case(
+        PARSER,
+        "return -self.unary()",
+        "RecursionError",
+        "maximum recursion depth exceeded",
+        {"self": "<Parser object at 0x1>"},
+    )
+    patches = TemplateEngine().candidates(case.ctx)
+    assert [p.title for p in patches] == ["Consume '-' before recursing in unary"]
+    after = patches[0].files[0].after
+    assert "            self.take('-')\n            return -self.unary()\n" in after
+    namespace: dict[str, Any] = {}
+    exec(after, namespace)
+    assert namespace["Parser"](["-", "-", "3", ",", "-", "2"]).items() == [3, -2]
+
+
+def test_recursion_with_progress_gets_no_look_ahead_fix() -> None:
+    source = PARSER.replace("return -self.unary()", "return -self.unary() if self.take() else 0")
+    case = make_case(
+        source,
+        "return -self.unary()",
+        "RecursionError",
+        "maximum recursion depth exceeded",
+        {},
+    )
+    assert TemplateEngine().candidates(case.ctx) == []
+
+
+ROUNDING = """import logging
+
+log = logging.getLogger(__name__)
+
+MODES = {"half_even": "ROUND_HALF_EVEN", "half_up": "ROUND_HALF_UP"}
+
+
+def rounding_mode(mode: str) -> str:
+    try:
+        rounding = MODES[mode]
+    except KeyError:
+        # Unknown names should not fail a quote: fall back to banker's rounding.
+        log.warning("unknown rounding mode %r, using half_even", mode)
+    return rounding
+
+
+def quantize(amount, mode: str = "half_up"):
+    return round(amount), rounding_mode(mode)
+"""
+
+
+def test_an_unbound_lookup_falls_back_to_what_the_handler_names() -> None:
+    case = make_case(
+        ROUNDING,
+        "return rounding",
+        "UnboundLocalError",
+        "cannot access local variable 'rounding' where it is not associated with a value",
+        {"mode": "'bankers'"},
+    )
+    patches = TemplateEngine().candidates(case.ctx)
+    assert patches[0].title == 'Fall back to MODES["half_even"] for rounding in rounding_mode'
+    after = patches[0].files[0].after
+    assert '        rounding = MODES["half_even"]\n    return rounding\n' in after
+    namespace: dict[str, Any] = {}
+    exec(patches[0].files[0].after, namespace)
+    assert namespace["rounding_mode"]("bankers") == "ROUND_HALF_EVEN"
+
+
+def test_an_unbound_lookup_falls_back_to_the_parameter_default_elsewhere() -> None:
+    source = ROUNDING.replace(", using half_even", "")
+    case = make_case(
+        source,
+        "return rounding",
+        "UnboundLocalError",
+        "local variable 'rounding' referenced before assignment",
+        {},
+    )
+    patches = TemplateEngine().candidates(case.ctx)
+    assert patches[0].title == 'Fall back to MODES["half_up"] for rounding in rounding_mode'
+    assert "the default of `mode` in `quantize`" in patches[0].rationale
+
+
+COERCE = """def coercer(type_name):
+    if type_name in ("duration", "size"):
+        from conf import units
+
+        return units.parse_duration if type_name == "duration" else units.parse_size
+    raise ValueError(type_name)
+"""
+
+
+def test_a_renamed_module_is_imported_by_its_new_name() -> None:
+    case = make_case(
+        COERCE,
+        "from conf import units",
+        "ImportError",
+        "cannot import name 'units' from 'conf' (/srv/app/conf/__init__.py)",
+        {"type_name": "'duration'"},
+        path="conf/coerce.py",
+    )
+    files = case.ctx.repo.files  # type: ignore[attr-defined]
+    files["conf/__init__.py"] = ""
+    files["conf/quantities.py"] = (
+        "def parse_duration(v):\n    return 1\n\n\ndef parse_size(v):\n    return 2\n"
+    )
+    files["conf/flags.py"] = "def parse_duration(v):\n    return 1\n"
+    patches = TemplateEngine().candidates(case.ctx)
+    assert [p.title for p in patches] == ["Import conf.quantities, the new name of units"]
+    after = patches[0].files[0].after
+    assert after == COERCE.replace("units", "quantities")
+
+
+SIZES = """class ConfigError(Exception):
+    pass
+
+
+SUFFIXES = (("kib", 1024), ("mb", 1000**2), ("hb", 100), ("b", 1))
+
+
+def parse_size(value):
+    if isinstance(value, int):
+        return value
+    text = str(value).strip().lower()
+    for suffix, factor in SUFFIXES:
+        if text.endswith(suffix):
+            return int(text[: -len(suffix)]) * factor
+    if not text:
+        raise ConfigError(f"empty size: {value!r}")
+    return int(text)
+"""
+
+
+def test_a_fraction_met_by_int_is_read_and_other_text_gets_the_files_error() -> None:
+    case = make_case(
+        SIZES,
+        "return int(text[",
+        "ValueError",
+        "invalid literal for int() with base 10: '1.5'",
+        {"value": "'1.5MB'", "text": "'1.5mb'"},
+    )
+    patches = TemplateEngine().candidates(case.ctx)
+    assert [p.title for p in patches] == [
+        "Read fractions in parse_size; reject other text with ConfigError",
+        "Read fractions in parse_size",
+    ]
+    namespace: dict[str, Any] = {}
+    exec(patches[0].files[0].after, namespace)
+    parse_size = namespace["parse_size"]
+    sizes = ["1.5MB", "2.25kib", "0.29hb", "100", 7]
+    assert [parse_size(size) for size in sizes] == [1_500_000, 2304, 29, 100, 7]
+    for bad in ("lots", "xmb"):
+        try:
+            parse_size(bad)
+        except namespace["ConfigError"] as error:
+            assert repr(bad) in str(error)
+        else:
+            raise AssertionError(f"{bad} parsed")
+
+
+def test_an_integer_parse_error_of_other_text_gets_no_fraction_fix() -> None:
+    case = make_case(
+        SIZES,
+        "return int(text[",
+        "ValueError",
+        "invalid literal for int() with base 10: 'lots'",
+        {},
+    )
+    assert TemplateEngine().candidates(case.ctx) == []

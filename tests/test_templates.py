@@ -27,6 +27,10 @@ class MemoryRepo:
         assert rev == REV
         return self.files.get(path)
 
+    def tracked_files(self, rev: str) -> list[str]:
+        assert rev == REV
+        return sorted(self.files)
+
 
 class AstIndex:
     """The part of `agent.ports.CodeIndex` a diagnosis needs, built from `ast`."""
@@ -378,6 +382,73 @@ def display_name(user) -> str:
     assert 'if user is None:\n        return ""\n' in patches[0].files[0].after
 
 
+def test_none_optional_parameter_of_a_transformation_gives_none_back() -> None:
+    source = """
+def normalise_page(page: str | None) -> str:
+    path = page.split("?", 1)[0]
+    return path.rstrip("/") or "/"
+"""
+    case = make_case(
+        source,
+        "path = page",
+        "AttributeError",
+        "'NoneType' object has no attribute 'split'",
+        {"page": "None"},
+    )
+    patches = candidates(case)
+    best = patches[0].files[0].after
+    assert "def normalise_page(page: str | None) -> str | None:" in best
+    assert "if page is None:\n        return None\n" in best
+    assert run(patches[0], "normalise_page", None) is None
+    assert run(patches[0], "normalise_page", "/a/?b") == "/a"
+    assert any('return ""' in p.files[0].after for p in patches[1:]), "the empty value next"
+
+
+def test_none_optional_parameter_of_another_type_returns_its_empty_value() -> None:
+    source = """
+def tier_discount(customer: object | None, subtotal: int) -> int:
+    return subtotal * customer.discount_percent // 100
+"""
+    case = make_case(
+        source,
+        "return subtotal",
+        "AttributeError",
+        "'NoneType' object has no attribute 'discount_percent'",
+        {"customer": "None", "subtotal": "100"},
+    )
+    patches = candidates(case)
+    assert run(patches[0], "tier_discount", None, 100) == 0
+    assert "-> int:" in patches[0].files[0].after
+
+
+MONEY = """
+CODES = {"USD": "$", "CHF": None}
+
+
+def label(amount: int, currency: str, use_code: bool = False) -> str:
+    if use_code:
+        mark, first = currency, False
+    else:
+        mark = CODES[currency]
+        first = not mark.isalpha()
+    return f"{mark}{amount}" if first else f"{amount} {mark}"
+"""
+
+
+def test_none_made_in_one_branch_takes_the_branch_that_makes_it_another_way() -> None:
+    case = make_case(
+        MONEY,
+        "first = not mark",
+        "AttributeError",
+        "'NoneType' object has no attribute 'isalpha'",
+        {"mark": "None", "currency": "'CHF'"},
+    )
+    patches = candidates(case)
+    assert "    if use_code or CODES[currency] is None:\n" in patches[0].files[0].after
+    assert run(patches[0], "label", 7, "CHF") == "7 CHF"
+    assert run(patches[0], "label", 7, "USD") == "$7"
+
+
 def test_none_from_a_lookup_is_guarded_where_it_is_assigned() -> None:
     source = """
 def shipping_city(order: dict) -> str | None:
@@ -436,6 +507,70 @@ def normalized_email(payload: dict) -> str:
     assert outcomes(patches, "normalized_email", {})[0] == ""
 
 
+ORDER_LINES = """
+class BadRequest(Exception):
+    pass
+
+
+def line_quantities(items: list[dict]) -> dict[str, int]:
+    quantities: dict[str, int] = {}
+    for raw in items:
+        quantity = int(raw["quantity"])
+        if quantity < 1:
+            raise BadRequest("quantity must be at least 1")
+        quantities[raw["sku"]] = quantities.get(raw["sku"], 0) + quantity
+    return quantities
+"""
+
+
+def test_missing_key_defaults_to_the_smallest_value_the_next_check_accepts() -> None:
+    case = make_case(
+        ORDER_LINES, 'int(raw["quantity"])', "KeyError", "'quantity'", {"raw": "{'sku': 'A'}"}
+    )
+    patches = candidates(case)
+    assert 'int(raw.get("quantity", 1))' in patches[0].files[0].after
+    assert "smallest value the check that follows accepts" in patches[0].rationale
+    items = [{"sku": "A"}, {"sku": "B", "quantity": 2}]
+    assert run(patches[0], "line_quantities", items) == {"A": 1, "B": 2}, "no line is dropped"
+
+
+def test_missing_key_takes_the_default_the_file_gives_the_same_key() -> None:
+    source = """
+def retries(job: dict) -> int:
+    return job["attempts"] + 1
+
+
+def describe(job: dict) -> str:
+    return f"{job.get('attempts', 3)} attempts"
+"""
+    case = make_case(source, 'job["attempts"]', "KeyError", "'attempts'", {"job": "{}"})
+    patches = candidates(case)
+    assert 'job.get("attempts", 3) + 1' in patches[0].files[0].after
+    assert run(patches[0], "retries", {}) == 4
+
+
+def test_missing_key_passed_on_takes_the_empty_value_of_the_parameter() -> None:
+    source = """
+from typing import Any, Mapping
+
+
+def merge(base: dict, layer: Mapping[str, Any]) -> dict:
+    for key, value in layer.items():
+        base[key] = value
+    return base
+
+
+def select(raw: dict, environment: str) -> dict:
+    tables = raw.pop("env", {})
+    merge(raw, tables[environment])
+    return raw
+"""
+    case = make_case(source, "tables[environment]", "KeyError", "'prod'", {"environment": "'prod'"})
+    patches = candidates(case)
+    assert "merge(raw, tables.get(environment, {}))" in patches[0].files[0].after
+    assert run(patches[0], "select", {"a": 1, "env": {}}, "prod") == {"a": 1}
+
+
 def test_key_error_message_is_never_evaluated_or_echoed() -> None:
     hostile = "__import__('os').system('echo pwned')"
     case = make_case(QUANTITIES, 'line["qty"]', "KeyError", hostile, {"line": "<Line>"})
@@ -482,6 +617,36 @@ def deltas(values: list[int]) -> list[int]:
     patches = candidates(case)
     assert "for i in range(len(values) - 1):" in patches[0].files[0].after
     assert outcomes(patches, "deltas", [1, 2, 4])[0] == [1, 2]
+
+
+TIERS = """
+TIERS = ((1, 0), (10, 5), (50, 10))
+
+
+def tier_index(quantity: int) -> int:
+    for index, (minimum, _) in enumerate(TIERS):
+        if minimum <= quantity < TIERS[index + 1][0]:
+            return index
+    raise ValueError(quantity)
+"""
+
+
+def test_a_look_ahead_bound_leaves_the_last_range_open() -> None:
+    case = make_case(
+        TIERS,
+        "if minimum <= quantity",
+        "IndexError",
+        "tuple index out of range",
+        {"index": "2", "quantity": "60"},
+    )
+    patches = candidates(case)
+    assert patches[0].title == "Leave the last range open in tier_index"
+    assert (
+        "if minimum <= quantity and (index + 1 >= len(TIERS) or quantity < TIERS[index + 1][0]):"
+        in patches[0].files[0].after
+    )
+    assert outcomes(patches[:1], "tier_index", 60) == [2]
+    assert [run(patches[0], "tier_index", q) for q in (1, 9, 10, 49, 500)] == [0, 0, 1, 1, 2]
 
 
 def test_one_based_count_indexes_from_zero() -> None:
@@ -614,6 +779,37 @@ def order_total(prices: dict[str, int], shipping) -> int:
     patches = candidates(case)
     assert "return subtotal + int(shipping)" in patches[0].files[0].after
     assert run(patches[0], "order_total", {"a": 4, "b": 6}, "5") == 15
+
+
+def test_a_field_declared_int_is_not_converted_where_it_is_used() -> None:
+    source = """
+from dataclasses import dataclass
+
+
+@dataclass
+class Server:
+    port: int = 8080
+
+    @property
+    def metrics_port(self) -> int:
+        return self.port + 1
+"""
+    case = make_case(
+        source,
+        "return self.port + 1",
+        "TypeError",
+        'can only concatenate str (not "int") to str',
+        {"self": "Server(port='9000')"},
+    )
+    assert candidates(case) == [], "the str was stored in an int field: fix it where it is set"
+    untyped = make_case(
+        source.replace("port: int = 8080", "port = 8080"),
+        "return self.port + 1",
+        "TypeError",
+        'can only concatenate str (not "int") to str',
+        {},
+    )
+    assert [p.title for p in candidates(untyped)] == ["Convert `self.port` to int in metrics_port"]
 
 
 def test_comparing_a_str_with_an_int_converts_the_str() -> None:

@@ -25,6 +25,7 @@ from agent.repair.rules.indexes import (
     guard_index,
     last_index_off_by_one,
     one_based_index,
+    open_last_bound,
     range_bound,
     while_bound,
 )
@@ -33,16 +34,22 @@ from agent.repair.rules.none_attribute import (
     conditional_attribute,
     guard_none_at_origin,
     guard_none_before_use,
+    none_to_other_branch,
 )
-from agent.repair.rules.parsing import default_on_bad_value, raise_like_siblings
-from agent.repair.rules.renames import renamed_attribute
+from agent.repair.rules.parsing import (
+    default_on_bad_value,
+    parse_fractions,
+    raise_like_siblings,
+)
+from agent.repair.rules.recursion import consume_lookahead, exclude_text
+from agent.repair.rules.renames import renamed_attribute, renamed_module
 from agent.repair.rules.type_errors import (
     coerce_operand,
     none_iterable,
     none_operand,
     none_subscript,
 )
-from agent.repair.rules.unbound import unbound_local
+from agent.repair.rules.unbound import unbound_after_handler, unbound_local
 from agent.repair.rules.zero_division import conditional_division, guard_zero_division
 
 ENGINE = "templates"
@@ -54,14 +61,24 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
     "DivisionByZero": (guard_zero_division, conditional_division),
     "AttributeError": (
         renamed_attribute,
+        none_to_other_branch,
         guard_none_before_use,
         conditional_attribute,
         guard_none_at_origin,
     ),
-    "ValueError": (raise_like_siblings, default_on_bad_value),
-    "UnboundLocalError": (unbound_local,),
+    "ValueError": (raise_like_siblings, default_on_bad_value, parse_fractions),
+    "UnboundLocalError": (unbound_local, unbound_after_handler),
+    "ImportError": (renamed_module,),
     "KeyError": (get_with_default, guard_missing_key),
-    "IndexError": (last_index_off_by_one, range_bound, one_based_index, while_bound, guard_index),
+    "IndexError": (
+        last_index_off_by_one,
+        open_last_bound,
+        range_bound,
+        one_based_index,
+        while_bound,
+        guard_index,
+    ),
+    "RecursionError": (exclude_text, consume_lookahead),
     "TypeError": (naive_as_utc, none_subscript, none_iterable, none_operand, coerce_operand),
 }
 """Exception type name (without its module) -> the templates that try to fix it.
@@ -116,7 +133,7 @@ class TemplateEngine:
                 continue
             for line in suspect.lines:
                 variables = _variables(error, suspect, line)
-                site = Site(suspect.file, code, line, error, variables, _reader(ctx))
+                site = Site(suspect.file, code, line, error, variables, _reader(ctx), _lister(ctx))
                 bounds = _bounds(code, suspect, line)
                 for template in templates:
                     for fix in template(site):
@@ -134,6 +151,10 @@ class TemplateEngine:
 
 def _reader(ctx: RepairContext) -> Callable[[str], str | None]:
     return lambda path: ctx.repo.read(ctx.rev, path)
+
+
+def _lister(ctx: RepairContext) -> Callable[[], list[str]]:
+    return lambda: ctx.repo.tracked_files(ctx.rev)
 
 
 def _load(ctx: RepairContext, path: str) -> PySource | None:

@@ -15,8 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.domain import ExceptionInfo
-from agent.repair.fallbacks import UNKNOWN, annotation_fallback, captured, return_statement
-from agent.repair.pysource import Block, PySource
+from agent.repair.fallbacks import (
+    UNKNOWN,
+    annotation_fallback,
+    captured,
+    is_generator,
+    return_statement,
+)
+from agent.repair.pysource import FUNCTIONS, Block, PySource
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -32,6 +38,8 @@ class Site:
     variables: Mapping[str, Any]
     read: Callable[[str], str | None] = lambda path: None
     """The text of another file of the repository at the same commit, or None."""
+    files: Callable[[], list[str]] = lambda: []
+    """The paths of the repository's files at the same commit."""
 
     def nodes(self, *kinds: type[ast.AST]) -> list[ast.AST]:
         return self.code.nodes_on_line(self.line, *kinds)
@@ -119,7 +127,44 @@ def none_guards(
         why=why,
         confidence=confidence,
         after=after,
+        passthrough=passes_none_through(func, name),
     )
+
+
+def _optional_of(annotation: ast.expr | None) -> ast.expr | None:
+    """`X` for an annotation `X | None`, `None | X` or `Optional[X]`, else None."""
+    match annotation:
+        case ast.BinOp(op=ast.BitOr(), left=inner, right=ast.Constant(value=None)):
+            return inner
+        case ast.BinOp(op=ast.BitOr(), left=ast.Constant(value=None), right=inner):
+            return inner
+        case ast.Subscript(value=ast.Name(id="Optional") | ast.Attribute(attr="Optional")):
+            return annotation.slice
+    return None
+
+
+def passes_none_through(func: Function, name: str) -> bool:
+    """Whether `func` maps its parameter `name: X | None` to an `X`: a transformation of an
+    optional value, which should give None back for None rather than invent an empty `X`."""
+    if func.returns is None or is_generator(func):
+        return False
+    for arg in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs):
+        if arg.arg == name:
+            inner = _optional_of(arg.annotation)
+            return inner is not None and ast.dump(inner) == ast.dump(func.returns)
+    return False
+
+
+def _optional_return(text: str, func: Function) -> str | None:
+    """`text` with the return annotation of the function at `func`'s line widened to `X | None`."""
+    try:
+        code = PySource(text)
+    except SyntaxError:
+        return None
+    for node in ast.walk(code.tree):
+        if isinstance(node, FUNCTIONS) and node.lineno == func.lineno and node.returns is not None:
+            return code.replace((node.returns, f"{code.expr(node.returns)} | None"))
+    return None
 
 
 def guards(
@@ -134,22 +179,31 @@ def guards(
     loop_exit: str = "continue",
     value_fallback: str | None = None,
     loop_only: bool = False,
+    passthrough: bool = False,
 ) -> Iterator[Fix]:
     """`if <condition>: <exit>` on new lines before (or after) `anchor`: `loop_exit` first when
     the anchor is in a loop body, then a return of the function's empty value (not with
-    `loop_only`: inside a loop, returning a made-up value would hide the bug)."""
+    `loop_only`: inside a loop, returning a made-up value would hide the bug). With
+    `passthrough` (the function transforms an optional value) `return None` comes first, and the
+    declared return type becomes optional too."""
     func = enclosing_function(site, anchor)
     if func is None:
         return
     exits = [return_statement(func, value_fallback)]
     if site.code.loop_of(anchor) is not None:
         exits = [loop_exit] if loop_only else [loop_exit, *exits]
+    if passthrough and site.code.loop_of(anchor) is None and "return None" not in exits:
+        exits = ["return None", *exits]
     unit = site.code.indent_unit(func)
     for number, exit_code in enumerate(exits):
         block: Block = [(0, f"if {condition}:"), (1, exit_code)]
         text = (site.code.insert_after if after else site.code.insert_before)(anchor, block, unit)
+        words = _exit_words(exit_code, func)
+        if text is not None and passthrough and exit_code == "return None":
+            text = _optional_return(text, func)
+            words = "gives None back for None, as a transformation of an optional value should"
         if text is not None:
-            rationale = f"{why} The new guard `if {condition}:` {_exit_words(exit_code, func)}."
+            rationale = f"{why} The new guard `if {condition}:` {words}."
             yield Fix(text, title, rationale, confidence - 0.05 * number)
 
 

@@ -190,3 +190,78 @@ def guard_index(site: Site) -> Iterator[Fix]:
             loop_exit="break",
             loop_only=True,
         )
+
+
+def open_last_bound(site: Site) -> Iterator[Fix]:
+    """`lo <= x < bounds[i + 1]` in a loop over `bounds`: the last entry has no next one, so its
+    range is open: `lo <= x and (i + 1 >= len(bounds) or x < bounds[i + 1])`."""
+    for node, evidence in _indexings(site):
+        ahead = _index_variable(node.slice)
+        func = enclosing_function(site, node)
+        if func is None or ahead is None or ahead[1] != 1 or not is_pure(node.value):
+            continue
+        if not any(_walks(loop, ahead[0], node.value) for loop in site.code.enclosing_fors(node)):
+            continue
+        bound: ast.AST = node
+        while isinstance(site.code.parents.get(bound), ast.Subscript | ast.Attribute):
+            parent = site.code.parents[bound]
+            if isinstance(parent, ast.Subscript) and parent.value is not bound:
+                break
+            bound = parent
+        compare = site.code.parents.get(bound)
+        if not isinstance(compare, ast.Compare) or not _in_if_test(site, compare):
+            continue
+        operands = [compare.left, *compare.comparators]
+        if bound not in operands[1:] or len(operands) > 3 or None in map(_op, compare.ops):
+            continue
+        seq, index = site.code.expr(node.value), site.code.expr(node.slice)
+        position = operands.index(bound)
+        tail = f"{site.code.expr(operands[position - 1])} {_op(compare.ops[position - 1])} "
+        tail += site.code.expr(bound)
+        open_end = f"({index} >= len({seq}) or {tail})"
+        if len(operands) == 3:
+            if position != 2:
+                continue
+            head = f"{site.code.expr(operands[0])} {_op(compare.ops[0])} "
+            head += site.code.expr(operands[1])
+            new = f"{head} and {open_end}"
+        else:
+            new = open_end
+        yield Fix(
+            site.code.replace((compare, new)),
+            f"Leave the last range open in {func.name}",
+            f"`{func.name}` bounds each entry of `{seq}` by the next one, `{seq}[{index}]`, "
+            f"which the last entry does not have. The last entry's range is now open."
+            + seen(evidence, "the index was past the end"),
+            0.8 + bonus(evidence),
+        )
+
+
+def _in_if_test(site: Site, node: ast.AST) -> bool:
+    child, parent = node, site.code.parents.get(node)
+    while isinstance(parent, ast.BoolOp | ast.UnaryOp):
+        child, parent = parent, site.code.parents.get(parent)
+    return isinstance(parent, ast.If | ast.While | ast.IfExp) and parent.test is child
+
+
+def _op(op: ast.cmpop) -> str | None:
+    return {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}.get(type(op))
+
+
+def _walks(loop: ast.For, index: str, seq: ast.expr) -> bool:
+    """Whether `loop` numbers the entries of `seq` with `index` (enumerate, or range(len))."""
+    match loop:
+        case ast.For(
+            target=ast.Tuple(elts=[ast.Name(id=name), *_]),
+            iter=ast.Call(func=ast.Name(id="enumerate"), args=[walked]),
+        ):
+            return name == index and same(walked, seq)
+        case ast.For(
+            target=ast.Name(id=name),
+            iter=ast.Call(
+                func=ast.Name(id="range"),
+                args=[ast.Call(func=ast.Name(id="len"), args=[walked])],
+            ),
+        ):
+            return name == index and same(walked, seq)
+    return False

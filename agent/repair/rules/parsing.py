@@ -13,7 +13,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from agent.repair.pysource import PySource
+from agent.repair.pysource import FUNCTIONS, PySource
 from agent.repair.rules import Fix, Site, enclosing_function
 
 _PARSE_ERROR = re.compile(
@@ -134,3 +134,116 @@ def _value_error_handler(tree: ast.Module) -> tuple[str, str | None] | None:
                     is_status = isinstance(first, ast.Constant) and isinstance(first.value, int)
                     return cls, str(first.value) if is_status else None  # type: ignore[union-attr]
     return None
+
+
+_FRACTION = re.compile(r"invalid literal for int\(\) with base 10: '\s*[-+]?\d*\.\d+\s*'")
+
+
+def parse_fractions(site: Site) -> Iterator[Fix]:
+    """`int(<text>)` that met a fraction ('1.5'): every `int(<text>)` of the function parses the
+    text as a float and rounds the scaled result (`round(float(t) * factor)`, so that the float
+    error of 0.29 * 100 does not cut a unit off); when the file raises an error of its own for
+    bad values, text that is still no number raises it."""
+    if _FRACTION.search(site.error.value) is None:
+        return
+    statements = site.nodes(ast.stmt)
+    func = enclosing_function(site, statements[0]) if statements else None
+    if func is None:
+        return
+    parses = [
+        node
+        for node in ast.walk(func)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "int"
+        and len(node.args) == 1
+        and not node.keywords
+        and not isinstance(node.args[0], ast.Constant)
+    ]
+    edits: list[tuple[ast.AST, str]] = []
+    for call in parses:
+        text = f"float({site.code.expr(call.args[0])})"
+        parent = site.code.parents.get(call)
+        if (
+            isinstance(parent, ast.BinOp)
+            and isinstance(parent.op, ast.Mult)
+            and parent.left is call
+        ):
+            edits.append((parent, f"round({text} * {site.code.expr(parent.right)})"))
+        else:
+            edits.append((call, f"int({text})"))
+    if not edits:
+        return
+    converted = PySource(site.code.replace(*edits))
+    error = _message_error(site.code.tree)
+    param = next((a.arg for a in func.args.args if a.arg not in ("self", "cls")), None)
+    if error is not None and param is not None:
+        wrapped = _wrap_parses(converted, func.lineno, error, param)
+        if wrapped is not None:
+            yield Fix(
+                wrapped,
+                f"Read fractions in {func.name}; reject other text with {error}",
+                f"`{func.name}` parses with `int()`, which refuses a fraction such as '1.5' "
+                f"though the unit makes it a whole number. The number is now read as a float "
+                f"and the scaled result rounded to a whole number; text that is no number "
+                f"raises `{error}`, as the file does for other bad values.",
+                0.8,
+            )
+    yield Fix(
+        converted.text,
+        f"Read fractions in {func.name}",
+        f"`{func.name}` parses with `int()`, which refuses a fraction such as '1.5'. The number "
+        f"is now read as a float and the scaled result rounded to a whole number.",
+        0.7,
+    )
+
+
+def _message_error(tree: ast.Module) -> str | None:
+    """The class the file raises with a message alone (`raise ConfigError(f"...")`)."""
+    for node in ast.walk(tree):
+        match node:
+            case ast.Raise(
+                exc=ast.Call(
+                    func=ast.Name(id=cls), args=[ast.JoinedStr() | ast.Constant()], keywords=[]
+                )
+            ) if cls not in ("ValueError", "TypeError", "Exception"):
+                return cls
+    return None
+
+
+def _wrap_parses(code: PySource, line: int, error: str, param: str) -> str | None:
+    """Each statement of the function at `line` that calls `float()` wrapped in `try`/`except
+    ValueError: raise <error>(...) from None`, last first so earlier offsets hold."""
+    func = next(
+        (n for n in ast.walk(code.tree) if isinstance(n, FUNCTIONS) and n.lineno == line), None
+    )
+    if func is None:
+        return None
+    statements = sorted(
+        {
+            code.statement_of(node)
+            for node in ast.walk(func)
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "float"
+        }
+        - {None},
+        key=lambda s: -s.lineno,  # type: ignore[union-attr]
+    )
+    unit = code.indent_unit(func)
+    message = f'raise {error}(f"not a number: {{{param}!r}}") from None'
+    text: str | None = code.text
+    for stmt in statements:
+        assert stmt is not None and text is not None
+        if not code.starts_line(stmt):
+            return None
+        text = _wrap(PySource(text), _same(PySource(text), stmt), [message], unit)
+    return text
+
+
+def _same(code: PySource, stmt: ast.stmt) -> ast.stmt:
+    return next(
+        n
+        for n in ast.walk(code.tree)
+        if isinstance(n, ast.stmt) and n.lineno == stmt.lineno and type(n) is type(stmt)
+    )

@@ -101,3 +101,79 @@ def _candidates(tree: ast.Module, old: str, arity: int | None, passed: list[str]
             key=lambda item: (-item[0], -difflib.SequenceMatcher(None, old, item[1]).ratio()),
         )
     ]
+
+
+_CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
+
+
+def renamed_module(site: Site) -> Iterator[Fix]:
+    """`from pkg import old` after the module `pkg/old.py` was renamed: the module of `pkg`
+    that defines every `old.<name>` the file uses is imported, and used, in its place."""
+    match = _CANNOT_IMPORT.search(site.error.value)
+    if match is None:
+        return
+    old, package = match.groups()
+    imports = [
+        node
+        for node in site.nodes(ast.ImportFrom)
+        if isinstance(node, ast.ImportFrom)
+        and node.module == package
+        and [(a.name, a.asname) for a in node.names] == [(old, None)]
+    ]
+    if not imports:
+        return
+    statement = imports[0]
+    scope = site.code.function_of(statement) or site.code.tree
+    uses = [
+        node
+        for node in ast.walk(scope)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == old
+        and isinstance(node.ctx, ast.Load)
+    ]
+    wanted = {use.attr for use in uses}
+    if not wanted:
+        return
+    for new in _modules_defining(site, package, wanted, old)[:MAX_RENAMES]:
+        edits: list[tuple[ast.AST, str]] = [(statement, f"from {package} import {new}")]
+        edits += [(use, f"{new}.{use.attr}") for use in uses]
+        yield Fix(
+            site.code.replace(*edits),
+            f"Import {package}.{new}, the new name of {old}",
+            f"`{package}` has no `{old}` any more; `{package}.{new}` defines every name the code "
+            f"uses from it ({', '.join(sorted(wanted))}), so it is imported and used instead.",
+            0.8,
+            anywhere=scope is site.code.tree,
+        )
+
+
+def _modules_defining(site: Site, package: str, names: set[str], old: str) -> list[str]:
+    base = package.replace(".", "/")
+    found = []
+    for prefix in (f"{base}/", f"src/{base}/"):
+        for path in site.files():
+            rest = path.removeprefix(prefix)
+            if rest == path or "/" in rest or not rest.endswith(".py"):
+                continue
+            module = rest.removesuffix(".py")
+            if module in (old, "__init__"):
+                continue
+            text = site.read(path)
+            try:
+                tree = ast.parse(text or "")
+            except SyntaxError:
+                continue
+            if names <= _top_level_names(tree):
+                found.append(module)
+    return sorted(found, key=lambda m: -difflib.SequenceMatcher(None, old, m).ratio())
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (*FUNCTIONS, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names

@@ -230,6 +230,8 @@ def coerce_operand(site: Site) -> Iterator[Fix]:
         for operand, target, confidence in choices:
             if isinstance(node, ast.AugAssign) and operand is node.target:
                 continue
+            if _declared_as(site, operand, target) or _returns_number(func, target):
+                continue
             text = site.code.expr(operand)
             yield Fix(
                 site.code.replace((operand, f"{target}({text})")),
@@ -239,6 +241,33 @@ def coerce_operand(site: Site) -> Iterator[Fix]:
                 + seen(evidence, "the operand types match"),
                 confidence + bonus(evidence),
             )
+
+
+def _declared_as(site: Site, operand: ast.expr, target: str) -> bool:
+    """Whether `operand` is `self.<field>` and the class declares `<field>: <target>`: then the
+    value is wrong where it was stored, and converting it at one use would hide that."""
+    match operand:
+        case ast.Attribute(value=ast.Name(id="self"), attr=field):
+            pass
+        case _:
+            return False
+    owner = next((a for a in site.code.ancestors(operand) if isinstance(a, ast.ClassDef)), None)
+    if owner is None:
+        return False
+    return any(
+        isinstance(stmt, ast.AnnAssign)
+        and isinstance(stmt.target, ast.Name)
+        and stmt.target.id == field
+        and isinstance(stmt.annotation, ast.Name)
+        and stmt.annotation.id == target
+        for stmt in owner.body
+    )
+
+
+def _returns_number(func: ast.FunctionDef | ast.AsyncFunctionDef, target: str) -> bool:
+    """Whether converting to str would contradict the function's declared number result."""
+    returns = func.returns
+    return target == "str" and isinstance(returns, ast.Name) and returns.id in ("int", "float")
 
 
 def _number_type(site: Site, node: ast.expr, other: str) -> str:
