@@ -120,6 +120,14 @@ class Repo(Protocol):
         """Commits that changed those lines, newest first, including pure deletions."""
         ...
 
+    def previous_tag(self, rev: str) -> str | None:
+        """The newest tag among the strict ancestors of `rev`, or None."""
+        ...
+
+    def commits_between(self, since: str, rev: str, max_count: int = 200) -> Sequence[CommitLike]:
+        """Commits reachable from `rev` but not from `since`, newest first."""
+        ...
+
     def add_worktree(self, where: Path, rev: str) -> Path: ...
 
     def remove_worktree(self, where: Path) -> None: ...
@@ -168,8 +176,13 @@ class Sandbox(Protocol):
 
     name: str
 
-    def run_tests(self, worktree: Path, tests: list[str] | None = None) -> TestRun:
-        """Run `tests` (pytest node ids or paths), or the whole suite when None."""
+    def run_tests(
+        self, worktree: Path, tests: list[str] | None = None, *, coverage: bool = False
+    ) -> TestRun:
+        """Run `tests` (pytest node ids or paths), or the whole suite when None.
+
+        With `coverage`, the run also records the lines each test ran (`TestRun.coverage`).
+        """
         ...
 
 
