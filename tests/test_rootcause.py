@@ -381,7 +381,7 @@ def test_a_crash_inside_a_library_points_at_the_innermost_repository_frame(
         [frame("app/reports.py", REPORTS, "cart.total()", "summary"), library],
     )
     diagnosis = diagnose(crash, repo, TreeSitterIndex(repo), "HEAD")
-    assert [s.symbol for s in diagnosis.suspects][0] == "summary"
+    assert diagnosis.suspects[0].symbol == "summary"
     assert "raised outside the repository's code" in diagnosis.explanation
     assert diagnosis.suspect_commit is None  # summary is unchanged since the root commit
     assert "There is no suspect commit" in diagnosis.explanation
