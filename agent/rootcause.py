@@ -129,15 +129,18 @@ def diagnose(
         findings.setdefault(finding.key, finding)
     if spectrum is not None and spectrum.usable:
         _add_spectrum(findings, suspicious_symbols(spectrum, index, base, is_test_path))
+    redefined: dict[str, list[CommitLike]] = {}
     if window is not None:
+        redefined = _redefinitions(stack, window, repo)
         _mark_changed(findings.values(), window)
+        _mark_redefined(stack, redefined, window)
     for finding in findings.values():
         finding.suspect.score = _score(finding)
     ranked = sorted(findings.values(), key=_rank_key)
     top = ranked[0] if ranked else None
     commit, reason = (None, "")
     if top is not None and window is not None:
-        commit, reason = _window_commit(ranked, stack, window, repo, base)
+        commit, reason = _window_commit(ranked, stack, window, redefined, repo, base)
     if top is not None and commit is None:
         commit, reason = _suspect_commit(top, repo, base)
     return Diagnosis(
@@ -251,44 +254,68 @@ def _flow_findings(
     stack: list[_Finding], repo: Repo, index: CodeIndex, base: str
 ) -> list[_Finding]:
     """Functions whose result flows into a frame's line: called on it, or on the lines of its
-    symbol that assigned a variable it uses. Each scores below the frame it feeds."""
-    on_stack = {f.key for f in stack}
-    found: dict[tuple[str, str], _Finding] = {}
+    symbol that assigned a variable it uses; then, one level down, the functions those call.
+    Each scores below what it feeds."""
+    found: dict[tuple[str, str], _Finding] = {f.key: f for f in stack}
+    first: list[_Finding] = []
     for frame in stack:
         if frame.is_test or frame.symbol is None:
             continue
         path, line = frame.suspect.file, frame.suspect.lines[0]
         text = (repo.read(base, path) or "").splitlines()
         feeding = _feeding_lines(text, frame.symbol, line)
-        calls = [r for r in index.references(base, path) if r.line in feeding]
-        for call in calls:
+        for call in index.references(base, path):
+            if call.line not in feeding:
+                continue
+            how = "on" if call.line == line else f"on line {call.line}, assigning a value used by"
+            detail = f"is called {how} {path}:{line} in {frame.suspect.symbol}"
+            reason = f"its result flows into line {line} of `{path}`"
+            position = 0.6 * DECAY**frame.distance
             for symbol in _callee(index, base, call.name, path):
-                key = (symbol.path, symbol.qualname)
-                if key in on_stack or key in found:
-                    continue
-                how = "on" if call.line == line else f"on line {call.line}, which assigns a value"
-                detail = (
-                    f"{symbol.qualname} ({symbol.path}:{symbol.start_line}-{symbol.end_line}) "
-                    f"is called {how} used by {path}:{line} in {frame.suspect.symbol}"
-                    if call.line != line
-                    else f"{symbol.qualname} ({symbol.path}:{symbol.start_line}-"
-                    f"{symbol.end_line}) is called on {path}:{line} in {frame.suspect.symbol}"
-                )
-                suspect = Suspect(
-                    file=symbol.path,
-                    symbol=symbol.qualname,
-                    start_line=symbol.start_line,
-                    end_line=symbol.end_line,
-                    lines=[symbol.start_line],
-                    score=0.0,
-                    evidence=[*frame.suspect.evidence[:1], Evidence(kind="symbol", detail=detail)],
-                )
-                callee = _Finding(suspect, symbol, None, frame.distance + 1, False, False)
-                callee.position = 0.6 * DECAY**frame.distance
-                callee.on_stack = False
-                callee.reasons.append(f"its result flows into line {line} of `{path}`")
-                found[key] = callee
-    return list(found.values())
+                callee = _new_flow(found, frame, symbol, position, detail, reason)
+                if callee is not None:
+                    first.append(callee)
+    for caller in first:
+        assert caller.symbol is not None
+        caller_symbol = caller.symbol
+        for call in index.callees(base, caller_symbol.path, caller_symbol.qualname):
+            detail = f"is called on {call.path}:{call.line} by {caller_symbol.qualname}"
+            reason = f"it is called by `{caller_symbol.qualname}`, whose result flows on"
+            for symbol in _callee(index, base, call.name, caller_symbol.path):
+                _new_flow(found, caller, symbol, 0.5 * caller.position, detail, reason)
+    return [f for f in found.values() if not f.on_stack]
+
+
+def _new_flow(
+    found: dict[tuple[str, str], _Finding],
+    source: _Finding,
+    symbol: Symbol,
+    position: float,
+    detail: str,
+    reason: str,
+) -> _Finding | None:
+    """Record `symbol` as a callee feeding `source`, unless it is a suspect already."""
+    key = (symbol.path, symbol.qualname)
+    if key in found:
+        return None
+    where = f"{symbol.qualname} ({symbol.path}:{symbol.start_line}-{symbol.end_line})"
+    suspect = Suspect(
+        file=symbol.path,
+        symbol=symbol.qualname,
+        start_line=symbol.start_line,
+        end_line=symbol.end_line,
+        lines=[symbol.start_line],
+        score=0.0,
+        evidence=[
+            *source.suspect.evidence[:1],
+            Evidence(kind="symbol", detail=f"{where} {detail}"),
+        ],
+    )
+    callee = _Finding(suspect, symbol, None, source.distance + 1, False, False, on_stack=False)
+    callee.position = position
+    callee.reasons.append(reason)
+    found[key] = callee
+    return callee
 
 
 def _feeding_lines(text: list[str], symbol: Symbol, line: int) -> set[int]:
@@ -496,8 +523,55 @@ def pr_number(message: str) -> int | None:
     return int(merge or squash)
 
 
+def _redefinitions(
+    stack: list[_Finding], window: Window, repo: Repo
+) -> dict[str, list[CommitLike]]:
+    """Names used on the crash lines -> the window's commits that redefined, renamed or removed
+    them, newest first."""
+    names = {
+        name for finding in stack if not finding.is_test for name in names_on(finding.crash_text)
+    }
+    redefined: dict[str, list[CommitLike]] = {}
+    for commit in window.commits[:MAX_DIFFS]:
+        for name in sorted(definition_changes(repo, commit, names, is_test_path)):
+            redefined.setdefault(name, []).append(commit)
+    return redefined
+
+
+def _mark_redefined(
+    stack: list[_Finding], redefined: dict[str, list[CommitLike]], window: Window
+) -> None:
+    """A frame whose line uses a name redefined since the last good release is changed too:
+    its line broke though its text did not change (a rename that missed a caller)."""
+    for finding in stack:
+        if finding.is_test:
+            continue
+        used = sorted(names_on(finding.crash_text) & set(redefined))
+        if not used:
+            continue
+        finding.changed = True
+        commits = ", ".join(dict.fromkeys(c.sha[:12] for n in used for c in redefined[n]))
+        finding.suspect.evidence.append(
+            Evidence(
+                kind="history",
+                detail=f"line {finding.suspect.lines[0]} uses "
+                f"{', '.join(f'`{n}`' for n in used)}, whose definition changed since the last "
+                f"good release {window.last_good} ({commits})",
+            )
+        )
+        finding.reasons.append(
+            f"its line uses {', '.join(f'`{n}`' for n in used)}, redefined since the last "
+            f"good release {window.last_good}"
+        )
+
+
 def _window_commit(
-    ranked: list[_Finding], stack: list[_Finding], window: Window, repo: Repo, base: str
+    ranked: list[_Finding],
+    stack: list[_Finding],
+    window: Window,
+    redefined: dict[str, list[CommitLike]],
+    repo: Repo,
+    base: str,
 ) -> tuple[CommitRef | None, str]:
     """The commit since the last good release that touched the most suspicious code.
 
@@ -535,8 +609,8 @@ def _window_commit(
             vote(blame.sha, 0.8 * decay, f"wrote the crash line {where}")
         for name in names_on(finding.crash_text):
             names[name] = max(names.get(name, 0.0), decay)
-    for commit in window.commits[:MAX_DIFFS]:
-        for name in sorted(definition_changes(repo, commit, names, is_test_path)):
+    for name, commits in sorted(redefined.items()):
+        for commit in commits:
             reason = f"changed the definition of `{name}`, which a crash line uses"
             vote(commit.sha, 0.9 * names[name], reason)
     if not votes:

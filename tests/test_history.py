@@ -121,7 +121,7 @@ def test_a_changed_callee_outranks_unchanged_frames_and_names_the_commit(tmp_pat
     top = diagnosis.suspects[0]
     assert top.file == "shop/tax.py"
     assert [e.kind for e in top.evidence] == ["frame", "symbol", "history", "history"]
-    assert "is called on line 8, which assigns a value used by shop/invoice.py:9" in (
+    assert "is called on line 8, assigning a value used by shop/invoice.py:9" in (
         top.evidence[1].detail
     )
     assert "changed since the last good release v1.0" in top.evidence[2].detail
@@ -146,15 +146,21 @@ def test_a_rename_commit_is_the_suspect_when_the_crash_line_calls_the_old_name(
     pricing = "def quote(order):\n    return sum(order)\n\n\ndef fee():\n    return 1\n"
     handlers = (
         "from shop import pricing\n\n\ndef receipt(order):\n"
-        "    total = pricing.quote(order)\n    return {'total': total}\n"
+        "    total = pricing.quote(order)\n    return {'total': total}\n\n\n"
+        "def checkout(order):\n    print(pricing.quote(order))\n    return receipt(order)\n"
     )
     builder.commit(
         {"shop/__init__.py": "", "shop/pricing.py": pricing, "shop/handlers.py": handlers},
         "Orders with receipts",
     )
     git(builder.path, "tag", "v2.0")
+    # The rename updates one caller (checkout, an outer frame) and misses the other.
+    handlers = handlers.replace("print(pricing.quote", "print(pricing.price_order")
     rename = builder.commit(
-        {"shop/pricing.py": pricing.replace("def quote", "def price_order")},
+        {
+            "shop/pricing.py": pricing.replace("def quote", "def price_order"),
+            "shop/handlers.py": handlers,
+        },
         "pricing: rename quote() to price_order() (#44)",
     )
     builder.commit({"shop/pricing.py": pricing.replace("def quote", "def price_order") + "\n"}, "x")
@@ -163,10 +169,18 @@ def test_a_rename_commit_is_the_suspect_when_the_crash_line_calls_the_old_name(
     crash = incident(
         "AttributeError",
         "module 'shop.pricing' has no attribute 'quote'",
-        [frame("shop/handlers.py", handlers, "pricing.quote", "receipt")],
+        [
+            frame("shop/handlers.py", handlers, "return receipt", "checkout"),
+            frame("shop/handlers.py", handlers, "pricing.quote", "receipt"),
+        ],
     )
     diagnosis = diagnose(crash, repo, TreeSitterIndex(repo), "HEAD")
-    assert diagnosis.suspects[0].symbol == "receipt"
+    # Both frames count as changed: checkout's lines, and the name receipt's line uses.
+    assert [s.symbol for s in diagnosis.suspects][:2] == ["receipt", "checkout"]
+    assert any(
+        "uses `quote`, whose definition changed since the last good release v2.0" in e.detail
+        for e in diagnosis.suspects[0].evidence
+    )
     commit = diagnosis.suspect_commit
     assert commit is not None and (commit.sha, commit.pr_number) == (rename, 44)
     history = [e.detail for e in diagnosis.suspects[0].evidence if e.kind == "history"]
