@@ -619,6 +619,10 @@ def _window_commit(
     best = min(votes, key=lambda sha: (-votes[sha], order.get(sha, len(order))))
     commit = next(c for c in window.commits if c.sha == best)
     ref = _ref(commit)
+    if ref.pr_number is None:
+        merge = repo.merged_by(best, window.release_sha)
+        if merge is not None:
+            ref.pr_number = pr_number(merge.message)
     top = ranked[0].suspect
     top.evidence.append(
         Evidence(

@@ -200,3 +200,24 @@ def test_changed_lines_reads_additions_and_deletions() -> None:
 def test_names_on_a_line_skip_keywords_strings_and_comments() -> None:
     line = 'if x: return pricing.quote(order, "not a name")  # note'
     assert names_on(line) == {"x", "pricing", "quote", "order"}
+
+
+def test_the_pull_request_comes_from_the_merge_that_brought_the_commit_in(
+    tmp_path: Path,
+) -> None:
+    builder, shas = build(tmp_path)
+    git(builder.path, "checkout", "--quiet", "-b", "feature", shas["docs"])
+    fix = builder.commit({"shop/money.py": MONEY.replace("round(", "int(")}, "money: whole units")
+    git(builder.path, "checkout", "--quiet", "main")
+    git(builder.path, "merge", "--no-ff", "--quiet", "-m", "Merge pull request #57 from x/y", fix)
+    git(builder.path, "tag", "v1.2")
+    builder.commit({"CHANGES.md": "1.2\n"}, "changes")
+    repo = GitRepo(builder.path)
+    money = MONEY.replace("Money helpers", "Money helpers, in cents").replace("round(", "int(")
+    crash = incident("TypeError", "boom", [frame("shop/money.py", money, "return int(", "percent")])
+    diagnosis = diagnose(
+        crash.model_copy(update={"release": "v1.2"}), repo, TreeSitterIndex(repo), "HEAD"
+    )
+    commit = diagnosis.suspect_commit
+    assert commit is not None
+    assert (commit.sha, commit.summary, commit.pr_number) == (fix, "money: whole units", 57)

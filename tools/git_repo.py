@@ -411,6 +411,14 @@ class GitRepo:
         args += [f"{self.head(since)}..{self.head(rev)}"]
         return self._commits(self._git(*args, strip=False))
 
+    def merged_by(self, sha: str, rev: str) -> CommitInfo | None:
+        """The first merge commit on the way from `sha` to `rev`: the one that brought it in."""
+        fmt = "%H%x1f%P%x1f%an%x1f%at%x1f%ad%x1f%B%x1e"
+        args = ["log", f"--format={fmt}", "--date=format:%z", "--merges", "--ancestry-path"]
+        args += ["--reverse", f"{self.head(sha)}..{self.head(rev)}"]
+        commits = self._commits(self._git(*args, strip=False))
+        return commits[0] if commits else None
+
     def _worktrees(self) -> dict[str, str]:
         """Resolved worktree path -> checked-out ref ("" when detached)."""
         out = self._git("worktree", "list", "--porcelain")
