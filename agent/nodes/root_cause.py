@@ -59,6 +59,11 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             suspects=[s.symbol for s in diagnosis.suspects[:5]],
             suspect_commit=diagnosis.suspect_commit.sha if diagnosis.suspect_commit else None,
             must_fix=must_fix,
+            ochiai=(
+                {"failing": len(spectrum.failed), "passing": len(spectrum.passed)}
+                if spectrum.usable
+                else None
+            ),
         ),
     }
 
