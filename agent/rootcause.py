@@ -25,7 +25,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from agent import frames
+from agent import flow, frames
 from agent.domain import CommitRef, Diagnosis, Evidence, Frame, Incident, Suspect, Symbol
 from agent.errors import RepoError
 from agent.frames import is_installed_path
@@ -40,8 +40,6 @@ REALIGN_WINDOW = 15
 """How many lines up or down a frame's context line is searched for when the file moved."""
 DECAY = 0.6
 """Each mapped frame further from the crash scores this factor less."""
-MAX_DEFINITIONS = 3
-"""A called name with more definitions than this is too ambiguous to follow."""
 
 # Weights of the combined score; a suspect's score is their weighted sum over their total.
 POSITION_WEIGHT = 0.5
@@ -50,9 +48,6 @@ OCHIAI_WEIGHT = 0.8
 _TOTAL_WEIGHT = POSITION_WEIGHT + CHANGED_WEIGHT + OCHIAI_WEIGHT
 TEST_WEIGHT = 0.05
 """Test code scores at most this: it is evidence, and ranks below the code it tests."""
-_ASSIGNMENT = re.compile(
-    r"^\s*([A-Za-z_][\w\s,()\[\]]*?)\s*(?::[^=]+)?(?:[-+*/%|&^@]|//|\*\*)?=(?!=)"
-)
 
 _PR_NUMBER = re.compile(r"Merge pull request #(\d+)|\(#(\d+)\)")
 
@@ -253,89 +248,47 @@ def _examine(
 def _flow_findings(
     stack: list[_Finding], repo: Repo, index: CodeIndex, base: str
 ) -> list[_Finding]:
-    """Functions whose result flows into a frame's line: called on it, or on the lines of its
-    symbol that assigned a variable it uses; then, one level down, the functions those call.
-    Each scores below what it feeds."""
-    found: dict[tuple[str, str], _Finding] = {f.key: f for f in stack}
-    first: list[_Finding] = []
-    for frame in stack:
-        if frame.is_test or frame.symbol is None:
+    """Suspects for the functions whose results feed a frame's line (`agent.flow`), each
+    scoring below what it feeds."""
+    frames_by_symbol: dict[tuple[str, str], _Finding] = {}
+    lines = []
+    for finding in stack:
+        if finding.is_test or finding.symbol is None:
             continue
-        path, line = frame.suspect.file, frame.suspect.lines[0]
-        text = (repo.read(base, path) or "").splitlines()
-        feeding = _feeding_lines(text, frame.symbol, line)
-        for call in index.references(base, path):
-            if call.line not in feeding:
-                continue
-            how = "on" if call.line == line else f"on line {call.line}, assigning a value used by"
-            detail = f"is called {how} {path}:{line} in {frame.suspect.symbol}"
-            reason = f"its result flows into line {line} of `{path}`"
-            position = 0.6 * DECAY**frame.distance
-            for symbol in _callee(index, base, call.name, path):
-                callee = _new_flow(found, frame, symbol, position, detail, reason)
-                if callee is not None:
-                    first.append(callee)
-    for caller in first:
-        assert caller.symbol is not None
-        caller_symbol = caller.symbol
-        for call in index.callees(base, caller_symbol.path, caller_symbol.qualname):
-            detail = f"is called on {call.path}:{call.line} by {caller_symbol.qualname}"
-            reason = f"it is called by `{caller_symbol.qualname}`, whose result flows on"
-            for symbol in _callee(index, base, call.name, caller_symbol.path):
-                _new_flow(found, caller, symbol, 0.5 * caller.position, detail, reason)
-    return [f for f in found.values() if not f.on_stack]
-
-
-def _new_flow(
-    found: dict[tuple[str, str], _Finding],
-    source: _Finding,
-    symbol: Symbol,
-    position: float,
-    detail: str,
-    reason: str,
-) -> _Finding | None:
-    """Record `symbol` as a callee feeding `source`, unless it is a suspect already."""
-    key = (symbol.path, symbol.qualname)
-    if key in found:
-        return None
-    where = f"{symbol.qualname} ({symbol.path}:{symbol.start_line}-{symbol.end_line})"
-    suspect = Suspect(
-        file=symbol.path,
-        symbol=symbol.qualname,
-        start_line=symbol.start_line,
-        end_line=symbol.end_line,
-        lines=[symbol.start_line],
-        score=0.0,
-        evidence=[
-            *source.suspect.evidence[:1],
-            Evidence(kind="symbol", detail=f"{where} {detail}"),
-        ],
-    )
-    callee = _Finding(suspect, symbol, None, source.distance + 1, False, False, on_stack=False)
-    callee.position = position
-    callee.reasons.append(reason)
-    found[key] = callee
-    return callee
-
-
-def _feeding_lines(text: list[str], symbol: Symbol, line: int) -> set[int]:
-    """The line itself and the earlier lines of `symbol` that assign a name the line uses."""
-    used = names_on(text[line - 1]) if 1 <= line <= len(text) else set()
-    feeding = {line}
-    for number in range(symbol.start_line, min(line, len(text) + 1)):
-        match = _ASSIGNMENT.match(text[number - 1])
-        if match and names_on(match.group(1)) & used:
-            feeding.add(number)
-    return feeding
-
-
-def _callee(index: CodeIndex, base: str, name: str, caller_path: str) -> list[Symbol]:
-    definitions = [
-        d for d in index.definitions(base, name) if d.kind != "class" and not is_test_path(d.path)
-    ]
-    local = [d for d in definitions if d.path == caller_path]
-    chosen = local or definitions
-    return chosen if len(chosen) <= MAX_DEFINITIONS else []
+        frames_by_symbol.setdefault(finding.key, finding)
+        lines.append(flow.Line(finding.suspect.file, finding.suspect.lines[0], finding.symbol))
+    made: dict[tuple[str, str], _Finding] = {}
+    for feeder in flow.feeders(lines, repo, index, base, is_test_path):
+        fed_key = (feeder.fed.path, feeder.fed.qualname)
+        source = frames_by_symbol.get(fed_key) or made[fed_key]
+        symbol = feeder.symbol
+        where = f"{symbol.qualname} ({symbol.path}:{symbol.start_line}-{symbol.end_line})"
+        suspect = Suspect(
+            file=symbol.path,
+            symbol=symbol.qualname,
+            start_line=symbol.start_line,
+            end_line=symbol.end_line,
+            lines=[symbol.start_line],
+            score=0.0,
+            evidence=[
+                *source.suspect.evidence[:1],
+                Evidence(kind="symbol", detail=f"{where} {feeder.detail}"),
+            ],
+        )
+        finding = _Finding(suspect, symbol, None, source.distance + 1, False, False)
+        finding.on_stack = False
+        if feeder.level == 1:
+            finding.position = 0.6 * DECAY**source.distance
+            finding.reasons.append(
+                f"its result flows into line {feeder.line.line} of `{feeder.line.path}`"
+            )
+        else:
+            finding.position = 0.5 * source.position
+            finding.reasons.append(
+                f"it is called by `{feeder.fed.qualname}`, whose result flows on"
+            )
+        made[(symbol.path, symbol.qualname)] = finding
+    return list(made.values())
 
 
 def _add_spectrum(findings: dict[tuple[str, str], _Finding], scores: list[SymbolScore]) -> None:
