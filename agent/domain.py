@@ -228,6 +228,9 @@ class TestRun(BaseModel):
     timed_out: bool = False
     sandbox: str = ""
     output: str = ""
+    coverage: dict[str, dict[str, list[int]]] = Field(default_factory=dict, exclude=True)
+    """Per test node id, the lines it ran by repository path, when the run traced coverage.
+    Kept out of serialized state: it is read once, by fault localization."""
 
     def passed(self) -> set[str]:
         return {nodeid for nodeid, outcome in self.outcomes.items() if outcome == "passed"}

@@ -133,6 +133,18 @@ class Repo(Protocol):
         """Commits that changed those lines, newest first, including pure deletions."""
         ...
 
+    def previous_tag(self, rev: str) -> str | None:
+        """The newest tag among the strict ancestors of `rev`, or None."""
+        ...
+
+    def commits_between(self, since: str, rev: str, max_count: int = 200) -> Sequence[CommitLike]:
+        """Commits reachable from `rev` but not from `since`, newest first."""
+        ...
+
+    def merged_by(self, sha: str, rev: str) -> CommitLike | None:
+        """The first merge commit on the way from `sha` to `rev`: the one that brought it in."""
+        ...
+
     def add_worktree(self, where: Path, rev: str) -> Path: ...
 
     def remove_worktree(self, where: Path) -> None: ...
@@ -181,8 +193,13 @@ class Sandbox(Protocol):
 
     name: str
 
-    def run_tests(self, worktree: Path, tests: list[str] | None = None) -> TestRun:
-        """Run `tests` (pytest node ids or paths), or the whole suite when None."""
+    def run_tests(
+        self, worktree: Path, tests: list[str] | None = None, *, coverage: bool = False
+    ) -> TestRun:
+        """Run `tests` (pytest node ids or paths), or the whole suite when None.
+
+        With `coverage`, the run also records the lines each test ran (`TestRun.coverage`).
+        """
         ...
 
 

@@ -39,16 +39,27 @@ class Baseline(BaseModel):
 
 
 def run_baseline(
-    repo: Repo, sandbox: Sandbox, rev: str, workdir: Path, reproduction: Reproduction | None
+    repo: Repo,
+    sandbox: Sandbox,
+    rev: str,
+    workdir: Path,
+    reproduction: Reproduction | None,
+    coverage: bool = False,
 ) -> Baseline:
-    """Run the suite, then the reproduction, in a fresh worktree of `rev`."""
+    """Run the suite, then the reproduction, in a fresh worktree of `rev`.
+
+    With `coverage`, both runs record the lines each test ran, for fault localization; when
+    tracing pushes the suite past the sandbox's time limit, it runs again without it.
+    """
     with _worktree(repo, workdir, rev, "baseline") as tree:
-        suite = sandbox.run_tests(tree)
+        suite = sandbox.run_tests(tree, coverage=coverage)
+        if coverage and suite.timed_out:
+            suite = sandbox.run_tests(tree)
         must_fail = None
         if reproduction is not None:
             # Written after the suite ran, so that it is collected only when named.
             _write(tree, reproduction.filename, reproduction.source)
-            must_fail = sandbox.run_tests(tree, [reproduction.nodeid])
+            must_fail = sandbox.run_tests(tree, [reproduction.nodeid], coverage=coverage)
     return Baseline(rev=rev, suite=suite, must_fail=must_fail)
 
 

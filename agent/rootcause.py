@@ -1,10 +1,21 @@
-"""Root cause v1: from an incident's stack frames to ranked suspects and a suspect commit.
+"""Root cause: from an incident to ranked suspects, each with its evidence, and a suspect commit.
 
-Each frame that maps to a tracked file of the repository (library frames never do) is re-aligned
-to the file at the base commit, placed in its enclosing symbol by the code index, and blamed. The
-innermost mapped frame ranks first; test files rank below the code they test. The suspect commit
-is the more recent of the commit that last wrote the top suspect's crash line (blame) and the
-last commit that changed its enclosing symbol (line history, which also sees deleted lines).
+Three signals make one ranking:
+
+* Stack position. Each frame that maps to a tracked file (library frames never do) is
+  re-aligned to the file at the base commit, placed in its enclosing symbol by the code index,
+  and blamed; the innermost frame ranks first. The functions called on a frame's line, or on
+  the lines that assigned the variables that line uses, are suspects too: a value that breaks
+  the crash line is often made by one of them.
+* History (`agent.history`). Code changed since the last good release can have introduced a
+  regression; code that did not change cannot. Changed suspects rank above unchanged ones.
+* Spectrum (`agent.spectrum`). When failing tests (or a reproduction) and the suite ran under
+  coverage, Ochiai over the lines they ran scores the symbols holding those lines.
+
+Test files rank below the code they test. The suspect commit is the commit since the last good
+release that touched the most suspicious code: the top suspects' lines, the crash lines, or the
+definitions the crash lines name (a rename or removal); without a release window, the more
+recent of the commit that last wrote the crash line and the last one that changed its symbol.
 It reads the repository through the `Repo` and `CodeIndex` ports and writes nothing.
 """
 
@@ -12,19 +23,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from agent import frames
+from agent import flow, frames
 from agent.domain import CommitRef, Diagnosis, Evidence, Frame, Incident, Suspect, Symbol
 from agent.errors import RepoError
 from agent.frames import is_installed_path
+from agent.history import Window, definition_changes, names_on, release_window
 from agent.ports import BlameLine, CodeIndex, CommitLike, Repo
 from agent.prompting import render
+from agent.spectrum import Spectrum, SymbolScore, suspicious_symbols
 
+MAX_DIFFS = 60
+"""The most commits since the last good release whose diffs are read for changed definitions."""
 REALIGN_WINDOW = 15
 """How many lines up or down a frame's context line is searched for when the file moved."""
 DECAY = 0.6
 """Each mapped frame further from the crash scores this factor less."""
+
+# Weights of the combined score; a suspect's score is their weighted sum over their total.
+POSITION_WEIGHT = 0.5
+CHANGED_WEIGHT = 1.0
+OCHIAI_WEIGHT = 0.8
+_TOTAL_WEIGHT = POSITION_WEIGHT + CHANGED_WEIGHT + OCHIAI_WEIGHT
+TEST_WEIGHT = 0.05
+"""Test code scores at most this: it is evidence, and ranks below the code it tests."""
 
 _PR_NUMBER = re.compile(r"Merge pull request #(\d+)|\(#(\d+)\)")
 
@@ -64,16 +87,69 @@ class _Finding:
     is_test: bool
     raised_here: bool = False
     """The frame is the crash frame itself: the innermost frame of the final exception."""
+    position: float = 0.0
+    """Stack signal in [0, 1]: the frame's nearness to the crash, or a callee's flow into it."""
+    on_stack: bool = True
+    crash_text: str = ""
+    """The text of the frame's line, for the names it uses."""
+    changed: bool = False
+    """Its lines changed since the last good release."""
+    ochiai: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    """Why it ranks where it does, in plain words, for the explanation."""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.suspect.file, self.suspect.symbol or f"line {self.suspect.lines[0]}")
 
 
-def diagnose(incident: Incident, repo: Repo, index: CodeIndex, rev: str) -> Diagnosis:
+def diagnose(
+    incident: Incident,
+    repo: Repo,
+    index: CodeIndex,
+    rev: str,
+    spectrum: Spectrum | None = None,
+) -> Diagnosis:
     """Rank the code the incident ran through and name the commit most likely to blame.
 
     Frames of the finally raised exception rank above those of its causes; within one
-    exception the innermost frame ranks first.
+    exception the innermost frame ranks first. `spectrum`, when given and usable, adds Ochiai.
     """
     base = repo.head(rev)
     tracked = set(repo.tracked_files(base))
+    window = release_window(incident.release, repo, base)
+    findings = _stack_findings(incident, repo, index, base, tracked)
+    stack = list(findings.values())
+    for finding in _flow_findings(stack, repo, index, base):
+        findings.setdefault(finding.key, finding)
+    if spectrum is not None and spectrum.usable:
+        _add_spectrum(findings, suspicious_symbols(spectrum, index, base, is_test_path))
+    redefined: dict[str, list[CommitLike]] = {}
+    if window is not None:
+        redefined = _redefinitions(stack, window, repo)
+        _mark_changed(findings.values(), window)
+        _mark_redefined(stack, redefined, window)
+    for finding in findings.values():
+        finding.suspect.score = _score(finding)
+    ranked = sorted(findings.values(), key=_rank_key)
+    top = ranked[0] if ranked else None
+    commit, reason = (None, "")
+    if top is not None and window is not None:
+        commit, reason = _window_commit(ranked, stack, window, redefined, repo, base)
+    if top is not None and commit is None:
+        commit, reason = _suspect_commit(top, repo, base)
+    return Diagnosis(
+        suspects=[f.suspect for f in ranked],
+        suspect_commit=commit,
+        explanation=_explain(incident, ranked, commit, reason, base, window),
+        confidence=_confidence(ranked, reason),
+        base_commit=base,
+    )
+
+
+def _stack_findings(
+    incident: Incident, repo: Repo, index: CodeIndex, base: str, tracked: set[str]
+) -> dict[tuple[str, str], _Finding]:
     findings: dict[tuple[str, str], _Finding] = {}
     crash_frame = incident.crash.crash_frame if incident.crash else None
     distance = 0
@@ -87,21 +163,31 @@ def diagnose(incident: Incident, repo: Repo, index: CodeIndex, rev: str) -> Diag
             if finding is None:
                 continue
             finding.raised_here = frame is crash_frame
-            key = (path, finding.suspect.symbol or f"line {finding.suspect.lines[0]}")
-            if key in findings:
-                _merge(findings[key], finding)
+            if finding.key in findings:
+                _merge(findings[finding.key], finding)
             else:
-                findings[key] = finding
-    ranked = sorted(findings.values(), key=lambda f: -f.suspect.score)
-    top = ranked[0] if ranked else None
-    commit, reason = _suspect_commit(top, repo, base) if top else (None, "")
-    return Diagnosis(
-        suspects=[f.suspect for f in ranked],
-        suspect_commit=commit,
-        explanation=_explain(incident, ranked, commit, reason, base),
-        confidence=_confidence(top, reason),
-        base_commit=base,
+                findings[finding.key] = finding
+    return findings
+
+
+def _rank_key(finding: _Finding) -> tuple[float, int, str, int]:
+    return (
+        -finding.suspect.score,
+        finding.distance,
+        finding.suspect.file,
+        finding.suspect.start_line or 0,
     )
+
+
+def _score(finding: _Finding) -> float:
+    if finding.is_test:
+        return round(TEST_WEIGHT * finding.position, 4)
+    raw = (
+        POSITION_WEIGHT * finding.position
+        + CHANGED_WEIGHT * finding.changed
+        + OCHIAI_WEIGHT * finding.ochiai
+    )
+    return round(raw / _TOTAL_WEIGHT, 4)
 
 
 def _examine(
@@ -143,17 +229,120 @@ def _examine(
         evidence.append(Evidence(kind="blame", detail=f"line {line}: {_describe(crash_blame)}"))
     is_test = is_test_path(path)
     decay = DECAY**distance
-    score = 0.4 * decay if is_test else 0.5 + 0.5 * decay
+    position = decay if is_test else 0.5 + 0.5 * decay
     suspect = Suspect(
         file=path,
         symbol=symbol.qualname if symbol else None,
         start_line=symbol.start_line if symbol else None,
         end_line=symbol.end_line if symbol else None,
         lines=[line],
-        score=round(score, 4),
+        score=0.0,
         evidence=evidence,
     )
-    return _Finding(suspect, symbol, crash_blame, distance, located, is_test)
+    finding = _Finding(suspect, symbol, crash_blame, distance, located, is_test)
+    finding.position = position
+    finding.crash_text = lines[line - 1]
+    return finding
+
+
+def _flow_findings(
+    stack: list[_Finding], repo: Repo, index: CodeIndex, base: str
+) -> list[_Finding]:
+    """Suspects for the functions whose results feed a frame's line (`agent.flow`), each
+    scoring below what it feeds."""
+    frames_by_symbol: dict[tuple[str, str], _Finding] = {}
+    lines = []
+    for finding in stack:
+        if finding.is_test or finding.symbol is None:
+            continue
+        frames_by_symbol.setdefault(finding.key, finding)
+        lines.append(flow.Line(finding.suspect.file, finding.suspect.lines[0], finding.symbol))
+    made: dict[tuple[str, str], _Finding] = {}
+    for feeder in flow.feeders(lines, repo, index, base, is_test_path):
+        fed_key = (feeder.fed.path, feeder.fed.qualname)
+        source = frames_by_symbol.get(fed_key) or made[fed_key]
+        symbol = feeder.symbol
+        where = f"{symbol.qualname} ({symbol.path}:{symbol.start_line}-{symbol.end_line})"
+        suspect = Suspect(
+            file=symbol.path,
+            symbol=symbol.qualname,
+            start_line=symbol.start_line,
+            end_line=symbol.end_line,
+            lines=[symbol.start_line],
+            score=0.0,
+            evidence=[
+                *source.suspect.evidence[:1],
+                Evidence(kind="symbol", detail=f"{where} {feeder.detail}"),
+            ],
+        )
+        finding = _Finding(suspect, symbol, None, source.distance + 1, False, False)
+        finding.on_stack = False
+        if feeder.level == 1:
+            finding.position = 0.6 * DECAY**source.distance
+            finding.reasons.append(
+                f"its result flows into line {feeder.line.line} of `{feeder.line.path}`"
+            )
+        else:
+            finding.position = 0.5 * source.position
+            finding.reasons.append(
+                f"it is called by `{feeder.fed.qualname}`, whose result flows on"
+            )
+        made[(symbol.path, symbol.qualname)] = finding
+    return list(made.values())
+
+
+def _add_spectrum(findings: dict[tuple[str, str], _Finding], scores: list[SymbolScore]) -> None:
+    for item in scores:
+        symbol = item.symbol
+        detail = (
+            f"coverage: line {item.line} of {symbol.path} ran in {item.failed} failing and "
+            f"{item.passed} passing test(s): Ochiai {item.score:.2f}"
+        )
+        if item.failing_tests:
+            detail += f" (failing: {', '.join(item.failing_tests[:3])})"
+        key = (symbol.path, symbol.qualname)
+        finding = findings.get(key)
+        if finding is None:
+            suspect = Suspect(
+                file=symbol.path,
+                symbol=symbol.qualname,
+                start_line=symbol.start_line,
+                end_line=symbol.end_line,
+                lines=[item.line],
+                score=0.0,
+                evidence=[
+                    Evidence(
+                        kind="symbol",
+                        detail=f"line {item.line} is in "
+                        f"{symbol.kind} {symbol.qualname} "
+                        f"(lines {symbol.start_line}-{symbol.end_line})",
+                    )
+                ],
+            )
+            finding = _Finding(suspect, symbol, None, 10**6, False, False, on_stack=False)
+            findings[key] = finding
+        finding.ochiai = round(item.score, 4)
+        finding.suspect.evidence.append(Evidence(kind="coverage", detail=detail))
+        finding.reasons.append(f"the failing tests run it (Ochiai {item.score:.2f})")
+
+
+def _mark_changed(findings: Collection[_Finding], window: Window) -> None:
+    for finding in findings:
+        suspect = finding.suspect
+        if finding.is_test:
+            continue
+        start = suspect.start_line or suspect.lines[0]
+        end = suspect.end_line or suspect.lines[0]
+        if window.touched(suspect.file, start, end):
+            finding.changed = True
+            suspect.evidence.append(
+                Evidence(
+                    kind="history",
+                    detail=f"{suspect.symbol or suspect.file} (lines {start}-{end}) changed "
+                    f"since the last good release {window.last_good}",
+                )
+            )
+            finding.reasons.append(f"it changed since the last good release {window.last_good}")
 
 
 def _align(frame: Frame, lines: list[str]) -> tuple[int, bool, str | None]:
@@ -287,20 +476,138 @@ def pr_number(message: str) -> int | None:
     return int(merge or squash)
 
 
-def _confidence(top: _Finding | None, reason: str) -> float:
-    if top is None:
+def _redefinitions(
+    stack: list[_Finding], window: Window, repo: Repo
+) -> dict[str, list[CommitLike]]:
+    """Names used on the crash lines -> the window's commits that redefined, renamed or removed
+    them, newest first."""
+    names = {
+        name for finding in stack if not finding.is_test for name in names_on(finding.crash_text)
+    }
+    redefined: dict[str, list[CommitLike]] = {}
+    for commit in window.commits[:MAX_DIFFS]:
+        for name in sorted(definition_changes(repo, commit, names, is_test_path)):
+            redefined.setdefault(name, []).append(commit)
+    return redefined
+
+
+def _mark_redefined(
+    stack: list[_Finding], redefined: dict[str, list[CommitLike]], window: Window
+) -> None:
+    """A frame whose line uses a name redefined since the last good release is changed too:
+    its line broke though its text did not change (a rename that missed a caller)."""
+    for finding in stack:
+        if finding.is_test:
+            continue
+        used = sorted(names_on(finding.crash_text) & set(redefined))
+        if not used:
+            continue
+        finding.changed = True
+        commits = ", ".join(dict.fromkeys(c.sha[:12] for n in used for c in redefined[n]))
+        finding.suspect.evidence.append(
+            Evidence(
+                kind="history",
+                detail=f"line {finding.suspect.lines[0]} uses "
+                f"{', '.join(f'`{n}`' for n in used)}, whose definition changed since the last "
+                f"good release {window.last_good} ({commits})",
+            )
+        )
+        finding.reasons.append(
+            f"its line uses {', '.join(f'`{n}`' for n in used)}, redefined since the last "
+            f"good release {window.last_good}"
+        )
+
+
+def _window_commit(
+    ranked: list[_Finding],
+    stack: list[_Finding],
+    window: Window,
+    redefined: dict[str, list[CommitLike]],
+    repo: Repo,
+    base: str,
+) -> tuple[CommitRef | None, str]:
+    """The commit since the last good release that touched the most suspicious code.
+
+    Votes: the top changed suspects' line history (newest commit most), the crash lines' own
+    commits, and commits that redefined, renamed or removed a name a crash line uses. The most
+    votes win; a tie goes to the newer commit.
+    """
+    in_window = window.shas
+    votes: dict[str, float] = {}
+    why: dict[str, list[str]] = {}
+
+    def vote(sha: str, weight: float, reason: str) -> None:
+        votes[sha] = votes.get(sha, 0.0) + weight
+        why.setdefault(sha, []).append(reason)
+
+    changed = [f for f in ranked if f.changed and not f.is_test][:3]
+    for rank, finding in enumerate(changed):
+        suspect = finding.suspect
+        start = suspect.start_line or suspect.lines[0]
+        end = suspect.end_line or suspect.lines[0]
+        history = [
+            c for c in repo.line_history(base, suspect.file, start, end) if c.sha in in_window
+        ]
+        for age, commit in enumerate(history):
+            weight = (1.0 if age == 0 else 0.5) / (rank + 1)
+            vote(commit.sha, weight, f"changed {suspect.symbol or suspect.file}")
+    names: dict[str, float] = {}
+    for finding in stack:
+        if finding.is_test:
+            continue
+        decay = DECAY**finding.distance
+        blame = finding.crash_blame
+        if blame is not None and blame.sha in in_window:
+            where = f"{finding.suspect.file}:{finding.suspect.lines[0]}"
+            vote(blame.sha, 0.8 * decay, f"wrote the crash line {where}")
+        for name in names_on(finding.crash_text):
+            names[name] = max(names.get(name, 0.0), decay)
+    for name, commits in sorted(redefined.items()):
+        for commit in commits:
+            reason = f"changed the definition of `{name}`, which a crash line uses"
+            vote(commit.sha, 0.9 * names[name], reason)
+    if not votes:
+        return None, ""
+    order = {c.sha: n for n, c in enumerate(window.commits)}
+    best = min(votes, key=lambda sha: (-votes[sha], order.get(sha, len(order))))
+    commit = next(c for c in window.commits if c.sha == best)
+    ref = _ref(commit)
+    if ref.pr_number is None:
+        merge = repo.merged_by(best, window.release_sha)
+        if merge is not None:
+            ref.pr_number = pr_number(merge.message)
+    top = ranked[0].suspect
+    top.evidence.append(
+        Evidence(
+            kind="history",
+            detail=f"suspect commit {best[:12]} of the {window.describe()}: "
+            + "; ".join(dict.fromkeys(why[best])),
+        )
+    )
+    return ref, "window"
+
+
+def _confidence(ranked: list[_Finding], reason: str) -> float:
+    if not ranked:
         return 0.0
+    top = ranked[0]
     score = 0.1
-    if top.distance == 0 and not top.is_test:
-        score += 0.25  # the innermost frame in the repository ranks first
+    if top.on_stack and top.distance == 0 and not top.is_test:
+        score += 0.2  # the innermost frame in the repository ranks first
     if top.raised_here:
-        score += 0.1  # and it is where the exception was raised, not a caller of a library
+        score += 0.05  # and it is where the exception was raised, not a caller of a library
     if top.symbol is not None:
         score += 0.1
     if top.located:
-        score += 0.1
-    score += {"crash_line": 0.3, "symbol": 0.15}.get(reason, 0.0)
-    return round(min(score, 0.95), 2)
+        score += 0.05
+    if top.changed:
+        score += 0.15
+    if top.ochiai > 0:
+        score += 0.15 * top.ochiai
+    score += {"crash_line": 0.3, "window": 0.25, "symbol": 0.15}.get(reason, 0.0)
+    if len(ranked) > 1 and top.suspect.score - ranked[1].suspect.score < 0.05:
+        score -= 0.1  # a close second
+    return round(max(min(score, 0.95), 0.05), 2)
 
 
 def _explain(
@@ -309,6 +616,7 @@ def _explain(
     commit: CommitRef | None,
     reason: str,
     base: str,
+    window: Window | None,
 ) -> str:
     crash = incident.crash
     exception = f"{crash.type}: {crash.value}" if crash and crash.value else crash and crash.type
@@ -331,6 +639,7 @@ def _explain(
             else None
         ),
         commit_reason=reason,
+        window=window.describe() if window else None,
         others=[_view(f) for f in ranked[1:4]],
     )
 
@@ -346,6 +655,8 @@ def _view(finding: _Finding) -> dict[str, object]:
         "end_line": suspect.end_line,
         "is_test": finding.is_test,
         "raised_here": finding.raised_here,
+        "on_stack": finding.on_stack,
+        "reasons": finding.reasons,
         "realigned": any("re-aligned" in e.detail for e in suspect.evidence),
     }
 

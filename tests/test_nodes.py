@@ -76,6 +76,12 @@ def test_the_loop_node_by_node(start: tuple[dict[str, Any], Runtime[Deps]]) -> N
     assert state["must_fix"] == [state["diagnosis"]["reproduction"]["nodeid"]]
     assert state["baseline"]["must_fail"]["outcomes"] == {state["must_fix"][0]: "failed"}
     assert runtime.context.tracker.comments(state["ticket"]["key"])[0].startswith("## Diagnosis")
+    # The reproduction failed like the incident, so the suite ran under coverage and Ochiai
+    # (the reproduction as the failing test) joined the stack in the ranking.
+    assert state["audit"][-1]["data"]["ochiai"]["failing"] == 1
+    top = state["diagnosis"]["suspects"][0]
+    assert "coverage" in [e["kind"] for e in top["evidence"]]
+    assert "coverage" not in state["baseline"]["suite"]
 
     state = _apply(state, fix(state, runtime))  # type: ignore[arg-type]
     assert state["round"] == 1

@@ -198,7 +198,13 @@ def test_diagnose_names_the_crashing_function_and_the_bug_commit(
 
     diagnosis = diagnose(crash, repo, TreeSitterIndex(repo), "main")
 
-    assert [s.symbol for s in diagnosis.suspects] == ["Cart.total", "summary", "test_summary"]
+    # Cart.average is called on summary's line: a callee whose result flows into it.
+    assert [s.symbol for s in diagnosis.suspects] == [
+        "Cart.total",
+        "summary",
+        "Cart.average",
+        "test_summary",
+    ]
     top = diagnosis.suspects[0]
     assert (top.file, top.start_line, top.end_line) == ("app/cart.py", 8, 9)
     assert top.lines == [9]
@@ -237,8 +243,13 @@ def test_test_code_ranks_below_the_code_under_test(
         ],
     )
     diagnosis = diagnose(crash, repo, TreeSitterIndex(repo), "HEAD")
-    assert [s.symbol for s in diagnosis.suspects] == ["summary", "test_summary"]
-    assert diagnosis.suspects[1].score < diagnosis.suspects[0].score
+    assert [s.symbol for s in diagnosis.suspects] == [
+        "summary",
+        "Cart.total",
+        "Cart.average",
+        "test_summary",
+    ]
+    assert diagnosis.suspects[-1].score < diagnosis.suspects[-2].score
 
 
 def test_root_commit_line_falls_back_to_the_symbols_latest_commit(tmp_path: Path) -> None:
@@ -370,7 +381,7 @@ def test_a_crash_inside_a_library_points_at_the_innermost_repository_frame(
         [frame("app/reports.py", REPORTS, "cart.total()", "summary"), library],
     )
     diagnosis = diagnose(crash, repo, TreeSitterIndex(repo), "HEAD")
-    assert [s.symbol for s in diagnosis.suspects] == ["summary"]
+    assert diagnosis.suspects[0].symbol == "summary"
     assert "raised outside the repository's code" in diagnosis.explanation
     assert diagnosis.suspect_commit is None  # summary is unchanged since the root commit
     assert "There is no suspect commit" in diagnosis.explanation

@@ -407,6 +407,33 @@ class GitRepo:
         args += [f"-L{start},{end}:{path}", self.head(rev)]
         return self._commits(self._git(*args, strip=False))
 
+    def previous_tag(self, rev: str) -> str | None:
+        """The newest tag among the strict ancestors of `rev` (`git describe` order), or None."""
+        sha = self.head(rev)
+        if not self._succeeds("rev-parse", "--verify", "--quiet", f"{sha}^{{commit}}^"):
+            return None
+        status, out, _ = self._repo.git.execute(
+            ["git", "describe", "--tags", "--abbrev=0", f"{sha}^"],
+            with_exceptions=False,
+            with_extended_output=True,
+        )
+        return str(out).strip() or None if status == 0 else None
+
+    def commits_between(self, since: str, rev: str, max_count: int = 200) -> list[CommitInfo]:
+        """Commits reachable from `rev` but not from `since`, newest first."""
+        fmt = "%H%x1f%P%x1f%an%x1f%at%x1f%ad%x1f%B%x1e"
+        args = ["log", f"--format={fmt}", "--date=format:%z", f"--max-count={max_count}"]
+        args += [f"{self.head(since)}..{self.head(rev)}"]
+        return self._commits(self._git(*args, strip=False))
+
+    def merged_by(self, sha: str, rev: str) -> CommitInfo | None:
+        """The first merge commit on the way from `sha` to `rev`: the one that brought it in."""
+        fmt = "%H%x1f%P%x1f%an%x1f%at%x1f%ad%x1f%B%x1e"
+        args = ["log", f"--format={fmt}", "--date=format:%z", "--merges", "--ancestry-path"]
+        args += ["--reverse", f"{self.head(sha)}..{self.head(rev)}"]
+        commits = self._commits(self._git(*args, strip=False))
+        return commits[0] if commits else None
+
     def _worktrees(self) -> dict[str, str]:
         """Resolved worktree path -> checked-out ref ("" when detached)."""
         out = self._git("worktree", "list", "--porcelain")

@@ -7,12 +7,13 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
-from agent.domain import Incident, Ticket
+from agent.domain import Incident, Reproduction, Ticket
 from agent.nodes import audit
 from agent.prompting import render
-from agent.proof import run_baseline
+from agent.proof import Baseline, run_baseline
 from agent.reproduce import build_reproduction, check_reproduction
 from agent.rootcause import diagnose
+from agent.spectrum import Spectrum
 from agent.state import State
 
 
@@ -23,15 +24,22 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     diagnosis = diagnose(incident, deps.repo, deps.code_index, base)
 
     reproduction = build_reproduction(incident, diagnosis, deps.repo, base)
-    baseline = run_baseline(deps.repo, deps.sandbox, base, deps.scratch, reproduction)
+    # The suite runs once under coverage when a failing test can drive fault localization.
+    coverage = bool(incident.failing_tests) or reproduction is not None
+    baseline = run_baseline(
+        deps.repo, deps.sandbox, base, deps.scratch, reproduction, coverage=coverage
+    )
     if reproduction is not None and baseline.must_fail is not None:
         reproduction = check_reproduction(reproduction, baseline.must_fail, incident)
-        diagnosis.reproduction = reproduction
 
     if reproduction is not None and reproduction.reproduced:
         must_fix = [reproduction.nodeid]
     else:
         must_fix = [t for t in incident.failing_tests if baseline.outcome(t) in ("failed", "error")]
+    spectrum = _spectrum(baseline, incident, reproduction)
+    if spectrum.usable:
+        diagnosis = diagnose(incident, deps.repo, deps.code_index, base, spectrum)
+    diagnosis.reproduction = reproduction if baseline.must_fail is not None else None
 
     ticket = Ticket.model_validate(state["ticket"])
     deps.tracker.comment(
@@ -51,8 +59,25 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             suspects=[s.symbol for s in diagnosis.suspects[:5]],
             suspect_commit=diagnosis.suspect_commit.sha if diagnosis.suspect_commit else None,
             must_fix=must_fix,
+            ochiai=(
+                {"failing": len(spectrum.failed), "passing": len(spectrum.passed)}
+                if spectrum.usable
+                else None
+            ),
         ),
     }
+
+
+def _spectrum(
+    baseline: Baseline, incident: Incident, reproduction: Reproduction | None
+) -> Spectrum:
+    """The baseline's coverage split into the incident's failing tests and the passing suite."""
+    failed = {t for t in incident.failing_tests if baseline.outcome(t) in ("failed", "error")}
+    coverage = dict(baseline.suite.coverage)
+    if reproduction is not None and reproduction.reproduced and baseline.must_fail is not None:
+        failed.add(reproduction.nodeid)
+        coverage.update(baseline.must_fail.coverage)
+    return Spectrum(failed=failed, passed=baseline.suite.passed(), coverage=coverage)
 
 
 def _why(reproduction: Any, must_fix: list[str]) -> str:

@@ -62,15 +62,19 @@ class _PytestSandbox(abc.ABC):
         self.test_paths = list(test_paths or [])
         """What the whole suite is: the paths pytest collects when no test is named."""
 
-    def run_tests(self, worktree: Path, tests: list[str] | None = None) -> TestRun:
+    def run_tests(
+        self, worktree: Path, tests: list[str] | None = None, *, coverage: bool = False
+    ) -> TestRun:
         worktree = worktree.resolve()
         private = Path(tempfile.mkdtemp(prefix="fixloop-sandbox-"))
         try:
-            return self._run(worktree, private, tests)
+            return self._run(worktree, private, tests, coverage)
         finally:
             shutil.rmtree(private, ignore_errors=True)
 
-    def _run(self, worktree: Path, private: Path, tests: list[str] | None) -> TestRun:
+    def _run(
+        self, worktree: Path, private: Path, tests: list[str] | None, coverage: bool
+    ) -> TestRun:
         report = private / "report.json"
         output = private / "output.txt"
         command = self._wrap(self._pytest_command(worktree, tests), worktree, private)
@@ -81,7 +85,7 @@ class _PytestSandbox(abc.ABC):
                 process = subprocess.Popen(
                     command,
                     cwd=worktree,
-                    env=self._environment(worktree, private, report),
+                    env=self._environment(worktree, private, report, coverage),
                     stdin=subprocess.DEVNULL,
                     stdout=sink,
                     stderr=subprocess.STDOUT,
@@ -121,6 +125,7 @@ class _PytestSandbox(abc.ABC):
             duration=duration,
             sandbox=self.name,
             output=tail,
+            coverage=data.get("coverage", {}),
         )
 
     def _pytest_command(self, worktree: Path, tests: list[str] | None) -> list[str]:
@@ -139,13 +144,15 @@ class _PytestSandbox(abc.ABC):
             *(tests or self.test_paths),
         ]
 
-    def _environment(self, worktree: Path, private: Path, report: Path) -> dict[str, str]:
+    def _environment(
+        self, worktree: Path, private: Path, report: Path, coverage: bool = False
+    ) -> dict[str, str]:
         """Built from nothing: the caller's environment (and its secrets) never reaches pytest."""
         python_path = [str(PLUGIN_DIR)]
         if (worktree / "src").is_dir():
             # A src layout imports the worktree's code, not an installed copy of the main checkout.
             python_path.append(str(worktree / "src"))
-        return {
+        environment = {
             "PATH": os.environ.get("PATH", DEFAULT_PATH),
             "HOME": self._home(private),
             "PYTHONPATH": os.pathsep.join(python_path),
@@ -153,6 +160,9 @@ class _PytestSandbox(abc.ABC):
             "FIXLOOP_REPORT": str(report),
             "LANG": "C.UTF-8",
         }
+        if coverage:
+            environment["FIXLOOP_COVERAGE"] = "1"
+        return environment
 
     @abc.abstractmethod
     def _home(self, private: Path) -> str:

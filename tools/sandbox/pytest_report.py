@@ -4,7 +4,9 @@ Loaded into the target repository's own pytest with `-p pytest_report` (its dire
 PYTHONPATH), so it imports nothing from fixloop. The report holds, per test node id, one outcome
 (passed, failed, error, skipped) and, for failures, the exception chain in the shape of a Sentry
 event: causes first and the finally-raised exception last, frames outermost first, each frame
-with source context and the repr of its local variables.
+with source context and the repr of its local variables. With `FIXLOOP_COVERAGE` set it also
+records, per test, the lines of the rootdir's files that the test ran (a `sys.settrace` line
+collector, no dependency), for spectrum-based fault localization.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 import json
 import linecache
 import os
+import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +28,64 @@ _INTERNAL_MODULES = ("_pytest", "pluggy", "pytest")
 
 _outcomes: dict[str, str] = {}
 _failures: dict[str, list[dict[str, Any]]] = {}
+_coverage: dict[str, dict[str, set[int]]] = {}
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     _outcomes.clear()
     _failures.clear()
+    _coverage.clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Trace the lines each test runs (setup, call and teardown) when coverage is asked for."""
+    if not os.environ.get("FIXLOOP_COVERAGE"):
+        yield
+        return
+    hits: dict[str, set[int]] = {}
+    tracer = LineTracer(item.config.rootpath, hits)
+    previous = sys.gettrace()
+    sys.settrace(tracer.call)
+    try:
+        yield
+    finally:
+        sys.settrace(previous)
+        _coverage[item.nodeid] = hits
+
+
+class LineTracer:
+    """Collects the lines run in files under `root`, by path relative to it.
+
+    Frames of other files (installed packages, the standard library, pytest) get no line events.
+    """
+
+    def __init__(self, root: Path, hits: dict[str, set[int]]) -> None:
+        self.root = str(root.resolve()) + os.sep
+        self.hits = hits
+        self.paths: dict[str, str | None] = {}
+
+    def call(self, frame: types.FrameType, event: str, arg: object) -> Any:
+        filename = frame.f_code.co_filename
+        if filename not in self.paths:
+            self.paths[filename] = self._relative(filename)
+        relative = self.paths[filename]
+        if relative is None:
+            return None
+        lines = self.hits.setdefault(relative, set())
+
+        def line(frame: types.FrameType, event: str, arg: object) -> Any:
+            if event == "line":
+                lines.add(frame.f_lineno)
+            return line
+
+        return line
+
+    def _relative(self, filename: str) -> str | None:
+        path = os.path.abspath(filename)
+        if not path.startswith(self.root) or "site-packages" in path or "/.venv/" in path:
+            return None
+        return path[len(self.root) :].replace(os.sep, "/")
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -73,7 +130,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     target = os.environ.get("FIXLOOP_REPORT")
     if not target:
         return
-    report = {"outcomes": _outcomes, "failures": _failures, "exit_code": int(exitstatus)}
+    report: dict[str, Any] = {
+        "outcomes": _outcomes,
+        "failures": _failures,
+        "exit_code": int(exitstatus),
+    }
+    if _coverage:
+        report["coverage"] = {
+            nodeid: {path: sorted(lines) for path, lines in hits.items() if lines}
+            for nodeid, hits in _coverage.items()
+        }
     path = Path(target)
     partial = path.with_name(path.name + ".part")
     partial.write_text(json.dumps(report), encoding="utf-8")
