@@ -261,3 +261,36 @@ def test_a_traceback_payload_in_a_json_file(tmp_path: Path) -> None:
     incident, payload = load_event_file(event)
     assert incident.crash is not None and incident.crash.type == "KeyError"
     assert payload["text"] == PLAIN
+
+
+@pytest.mark.slow
+def test_a_logged_traceback_runs_the_whole_loop_without_locals(tmp_path: Path) -> None:
+    """No captured values: the diagnosis stands on frames, index and history; value templates
+    do not apply, and the proof rests on the suite."""
+    from tests.repo_builder import RepoBuilder, git
+    from tests.test_diagnose_cli import PRICING_V1, PRICING_V2, TASKS, TRACEBACK
+
+    builder = RepoBuilder(tmp_path / "shop")
+    suite = (
+        "from shop.pricing import order_total\n\n\n"
+        "def test_total():\n    assert order_total([('SKU-1', 2)]) == 10\n"
+    )
+    files = {"shop/__init__.py": "", "shop/pricing.py": PRICING_V1, "shop/tasks.py": TASKS}
+    builder.commit({**files, "tests/test_pricing.py": suite}, "Price orders")
+    bug = builder.commit({"shop/pricing.py": PRICING_V2}, "Drop the fallback price (#12)")
+    event = tmp_path / "worker.log"
+    event.write_text(TRACEBACK)
+
+    result = fixloop(
+        tmp_path / "state", "run", "--repo", str(builder.path), "--event", str(event), "--json"
+    )
+
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["source"] == "traceback"
+    assert summary["diagnosis"]["suspects"][0]["symbol"] == "unit_price"
+    assert summary["diagnosis"]["suspect_commit"]["sha"] == bug
+    assert summary["diagnosis"]["reproduction"] is None
+    assert summary["status"] == "awaiting_review", summary["audit"]
+    assert "proof rests on the existing suite" in summary["proof"]["reason"]
+    assert git(builder.path, "for-each-ref", "--format=%(refname:short)", "refs/heads/fixloop")
