@@ -274,7 +274,7 @@ def message_pattern(value: str) -> str:
     pattern = []
     position = 0
     for match in _VALUE.finditer(first):
-        pattern.append(re.escape(first[position : match.start()]))
+        pattern.append(_escape(first[position : match.start()]))
         quote = match.group("quote")
         if quote:
             pattern.append(f"{quote}.*{quote}" if quote == "'" else '".*"')
@@ -283,8 +283,13 @@ def message_pattern(value: str) -> str:
         else:
             pattern.append(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
         position = match.end()
-    pattern.append(re.escape(first[position:]))
+    pattern.append(_escape(first[position:]))
     return "".join(pattern)
+
+
+def _escape(text: str) -> str:
+    """`re.escape`, leaving spaces readable."""
+    return re.escape(text).replace("\\ ", " ")
 
 
 _VALUE = re.compile(
