@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from agent.domain import Diagnosis, ExceptionInfo, Frame, Incident, Reproduction, TestRun
 from agent.frames import map_frame
 from agent.ports import Repo
+from agent.rootcause import is_test_path
 
 log = logging.getLogger(__name__)
 
@@ -340,8 +341,6 @@ class _Call:
 
 def _repository_frames(frames: list[Frame], tracked: set[str]) -> Iterator[tuple[Frame, str]]:
     """Frames of the repository's Python code, innermost first; test code is not called."""
-    from agent.rootcause import is_test_path
-
     for frame in reversed(frames):
         path = map_frame(frame, tracked).path
         if path is not None and path.endswith(".py") and not is_test_path(path):
