@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from agent.domain import Frame
+from agent.domain import Frame, Incident
 from agent.errors import IntakeError
 from agent.frames import map_frame
 from agent.intake import load_event_file, parse_payload
-from agent.tracebacks import parse_traceback
+from agent.tracebacks import CHAIN_MARKERS, HEADER, parse_traceback
 from tests.cli_helpers import fixloop
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tracebacks"
@@ -294,3 +295,47 @@ def test_a_logged_traceback_runs_the_whole_loop_without_locals(tmp_path: Path) -
     assert summary["status"] == "awaiting_review", summary["audit"]
     assert "proof rests on the existing suite" in summary["proof"]["reason"]
     assert git(builder.path, "for-each-ref", "--format=%(refname:short)", "refs/heads/fixloop")
+
+
+def as_traceback(incident: Incident) -> str:
+    """The incident's chain printed the way Python prints it, under a log prefix."""
+    lines = ["2026-11-23 01:02:03,456 ERROR [app] unhandled error"]
+    for position, exception in enumerate(incident.exceptions):
+        if position:
+            lines += ["", CHAIN_MARKERS[1], ""]
+        lines.append(HEADER)
+        for frame in exception.frames:
+            where = frame.abs_path or frame.filename
+            lines.append(f'  File "{where}", line {frame.lineno}, in {frame.function}')
+            if frame.context_line and frame.context_line.strip():
+                lines.append("    " + frame.context_line.strip())
+        name = f"{exception.module}.{exception.type}" if exception.module else exception.type
+        lines.append(f"{name}: {exception.value}" if exception.value else name)
+    return "\n".join(f"2026-11-23 01:02:03,456 ERROR [app] {line}" for line in lines) + "\n"
+
+
+@pytest.mark.parametrize("case", ["pipeline-missing-key"])
+def test_an_eval_incident_as_a_logged_traceback_gets_the_same_diagnosis(
+    case: str, tmp_path: Path
+) -> None:
+    from agent.diagnosis_report import diagnose_incident
+    from agent.settings import Settings
+    from tests.repo_builder import git
+
+    directory = Path(__file__).parents[1] / "evals" / "cases" / case
+    repo = tmp_path / "repo"
+    git(tmp_path, "clone", "--quiet", str(directory / "repo.bundle"), str(repo))
+    event, _ = load_event_file(directory / "incident.json")
+    text = as_traceback(event)
+    logged = parse_payload({"kind": "traceback", "text": text})
+    assert [e.type for e in logged.exceptions] == [e.type for e in event.exceptions]
+    settings = Settings(home=tmp_path / "state")
+
+    from_event = diagnose_incident(settings, repo, event)["diagnosis"]
+    from_text = diagnose_incident(settings, repo, logged)["diagnosis"]
+
+    def located(diagnosis: dict[str, Any]) -> list[tuple[str, str, list[int]]]:
+        return [(s["file"], s["symbol"], s["lines"]) for s in diagnosis["suspects"]]
+
+    assert located(from_text) == located(from_event)
+    assert from_text["suspect_commit"] == from_event["suspect_commit"]
