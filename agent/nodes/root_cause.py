@@ -26,7 +26,8 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     baseline = run_baseline(deps.repo, deps.sandbox, base, deps.scratch, reproduction)
     if reproduction is not None and baseline.must_fail is not None:
         reproduction = check_reproduction(reproduction, baseline.must_fail, incident)
-        diagnosis.reproduction = reproduction
+        # A test that does not fail like the incident proves nothing: it is reported, not kept.
+        diagnosis.reproduction = reproduction if reproduction.reproduced else None
 
     if reproduction is not None and reproduction.reproduced:
         must_fix = [reproduction.nodeid]
@@ -47,7 +48,7 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             f"{len(diagnosis.suspects)} suspects; suite on {base[:10]}: "
             f"{len(baseline.suite.passed())} passed, {len(baseline.suite.failed())} failed",
             f"top suspect {top.symbol} in {top.file}" if top else "no suspect",
-            _why(diagnosis.reproduction, must_fix),
+            _why(reproduction, must_fix),
             suspects=[s.symbol for s in diagnosis.suspects[:5]],
             suspect_commit=diagnosis.suspect_commit.sha if diagnosis.suspect_commit else None,
             must_fix=must_fix,
@@ -56,8 +57,11 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
 
 
 def _why(reproduction: Any, must_fix: list[str]) -> str:
-    if reproduction is not None:
+    if reproduction is not None and reproduction.reproduced:
         return f"reproduction: {reproduction.reason}"
+    dropped = f"the rebuilt test was dropped ({reproduction.reason}); " if reproduction else ""
     if must_fix:
-        return f"the failing tests are the reproduction: {', '.join(must_fix)}"
+        return f"{dropped}the failing tests are the reproduction: {', '.join(must_fix)}"
+    if dropped:
+        return f"{dropped}proof rests on the suite"
     return "no reproduction could be built from the captured locals; proof rests on the suite"
