@@ -502,11 +502,21 @@ class _Modules:
         return _defined_classes(tree) if tree else set()
 
     def namespace(self, tree: ast.Module, module: str, path: str) -> Namespace:
-        """Classes the module defines, classes it imports from the repository by name, and the
-        classes of repository modules it imports whole."""
+        """Classes the module defines, classes it imports from the repository by name, the
+        classes of repository modules it imports whole; then, one step further, the same for
+        each module those classes come from (an `Invoice` whose module defines its `Line`)."""
         namespace = Namespace()
+        self._add_names(namespace, tree, module, path)
+        for source in sorted(set(namespace.classes.values()) - {module}):
+            source_path = self.file_of(source)
+            source_tree = self.tree(source_path) if source_path else None
+            if source_path and source_tree:
+                self._add_names(namespace, source_tree, source, source_path)
+        return namespace
+
+    def _add_names(self, namespace: Namespace, tree: ast.Module, module: str, path: str) -> None:
         for name in _defined_classes(tree):
-            namespace.classes[name] = module
+            namespace.classes.setdefault(name, module)
         for node in tree.body:
             if isinstance(node, ast.ImportFrom):
                 source = _absolute(node, module, path)
@@ -522,7 +532,6 @@ class _Modules:
                 for alias in node.names:
                     if self.file_of(alias.name) is not None:
                         self._add_module(namespace, alias.name)
-        return namespace
 
     def _add_module(self, namespace: Namespace, module: str) -> None:
         for name in self.classes_of(module):

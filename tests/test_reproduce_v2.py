@@ -104,6 +104,13 @@ def export(order):
 def _write(out, order):
     out.write(f"{order.id}: {order.lines[0].sku}\\n")
 """
+SUMMARY = """\
+from app.models import Order
+
+
+def first_sku(order):
+    return order.lines[0].sku.upper()
+"""
 FIXES = {
     "app/models.py": MODELS.replace(
         "        return sum(line.price for line in self.lines) / ",
@@ -143,6 +150,7 @@ sentry_sdk.init(dsn="http://key@localhost/1", transport=Dump, default_integratio
 from decimal import Decimal
 from app.models import *
 from app.report import *
+from app.summary import *
 try:
     exec(sys.argv[1])
 except Exception:
@@ -154,7 +162,12 @@ sentry_sdk.flush()
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[GitRepo, str, str]:
     builder = RepoBuilder(tmp_path_factory.mktemp("shop"))
-    files = {"app/__init__.py": "", "app/models.py": MODELS, "app/report.py": REPORT}
+    files = {
+        "app/__init__.py": "",
+        "app/models.py": MODELS,
+        "app/report.py": REPORT,
+        "app/summary.py": SUMMARY,
+    }
     buggy = builder.commit({**files, "tests/test_report.py": SUITE}, "reports")
     fixed = builder.commit(FIXES, "guard the reports")
     return GitRepo(builder.path), buggy, fixed
@@ -287,6 +300,20 @@ def test_a_classmethod_is_called_on_its_class(
     reproduction = make_reproduction(incident, diagnosis(), repo, buggy)
     assert call_line(reproduction.source) == "Money.parse(text='10EUR')"
     assert reproduction.target_function == "Money.parse"
+
+
+def test_classes_known_to_the_module_of_an_imported_class(
+    shop: tuple[GitRepo, str, str], tmp_path: Path
+) -> None:
+    """summary.py imports only Order; the Line inside it is found through app.models."""
+    repo, buggy, _ = shop
+    trigger = "first_sku(Order(id=1, lines=[Line(None, 1, Decimal('1'))]))"
+    incident = captured(repo, buggy, trigger, tmp_path)
+    reproduction = make_reproduction(incident, diagnosis(), repo, buggy)
+    assert call_line(reproduction.source) == (
+        "first_sku(order=Order(id=1, lines=[Line(sku=None, qty=1, price=Decimal('1'))]))"
+    )
+    assert "from app.models import Line, Order\n" in reproduction.source
 
 
 NAMESPACE = {"Order": "app.models", "Line": "app.models"}
