@@ -248,10 +248,13 @@ def check_reproduction(
         reason = f"{outcome} without an exception"
     elif _short_type(failures[-1].type) == expected:
         return _checked(reproduction, True, f"fails with {expected} as in the incident")
-    elif _short_type(failures[-1].type) == "AssertionError" and _short_type(failures[0].type) == (
-        expected or ""
-    ):
-        reason = f"fails with {expected}, but its message differs from the incident's"
+    elif _short_type(failures[-1].type) == "AssertionError" and len(failures) > 1:
+        # The test's own check refused the exception it caught, the first of the chain.
+        caught = _short_type(failures[0].type)
+        if caught == expected:
+            reason = f"fails with {expected}, but its message differs from the incident's"
+        else:
+            reason = f"fails with {caught}, not {expected}"
     else:
         reason = f"fails with {_short_type(failures[-1].type)}, not {expected}"
     return _checked(reproduction, False, reason)

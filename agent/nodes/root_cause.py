@@ -24,10 +24,15 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
 
     reproduction = build_reproduction(incident, diagnosis, deps.repo, base)
     baseline = run_baseline(deps.repo, deps.sandbox, base, deps.scratch, reproduction)
+    kept = False
     if reproduction is not None and baseline.must_fail is not None:
         reproduction = check_reproduction(reproduction, baseline.must_fail, incident)
-        # A test that does not fail like the incident proves nothing: it is reported, not kept.
-        diagnosis.reproduction = reproduction if reproduction.reproduced else None
+        # A test failing for another reason than the incident's can never pass with a right
+        # fix: it is reported and dropped. One that passes on the base commit stays: the
+        # captured arguments do not crash here, so no change can be shown to fix the incident.
+        passes = baseline.must_fail.outcomes.get(reproduction.nodeid) == "passed"
+        kept = reproduction.reproduced or passes
+        diagnosis.reproduction = reproduction if kept else None
 
     if reproduction is not None and reproduction.reproduced:
         must_fix = [reproduction.nodeid]
@@ -48,7 +53,7 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             f"{len(diagnosis.suspects)} suspects; suite on {base[:10]}: "
             f"{len(baseline.suite.passed())} passed, {len(baseline.suite.failed())} failed",
             f"top suspect {top.symbol} in {top.file}" if top else "no suspect",
-            _why(reproduction, must_fix),
+            _why(reproduction, kept, must_fix),
             suspects=[s.symbol for s in diagnosis.suspects[:5]],
             suspect_commit=diagnosis.suspect_commit.sha if diagnosis.suspect_commit else None,
             must_fix=must_fix,
@@ -56,8 +61,8 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     }
 
 
-def _why(reproduction: Any, must_fix: list[str]) -> str:
-    if reproduction is not None and reproduction.reproduced:
+def _why(reproduction: Any, kept: bool, must_fix: list[str]) -> str:
+    if reproduction is not None and kept:
         return f"reproduction: {reproduction.reason}"
     dropped = f"the rebuilt test was dropped ({reproduction.reason}); " if reproduction else ""
     if must_fix:
