@@ -272,7 +272,8 @@ def module_name(path: str) -> str:
 
 def message_pattern(value: str) -> str:
     """A regex for the first line of an exception message, with its values generalised:
-    quoted strings, numbers and addresses match any of their kind."""
+    quoted strings, numbers, addresses and file paths (the incident's machine is not the
+    sandbox) match any of their kind."""
     first = value.strip().splitlines()[0] if value.strip() else ""
     first = first.removesuffix("...")
     pattern = []
@@ -284,6 +285,8 @@ def message_pattern(value: str) -> str:
             pattern.append(f"{quote}.*{quote}" if quote == "'" else '".*"')
         elif match.group("hex"):
             pattern.append("0x[0-9a-fA-F]+")
+        elif match.group("path"):
+            pattern.append(r"\S+?")
         else:
             pattern.append(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
         position = match.end()
@@ -299,6 +302,7 @@ def _escape(text: str) -> str:
 _VALUE = re.compile(
     r"(?P<quote>['\"])(?:(?!(?P=quote)).)*(?P=quote)"
     r"|(?P<hex>\b0x[0-9a-fA-F]+\b)"
+    r"|(?P<path>(?<![\w.])(?:[A-Za-z]:)?[\\/][^\s'\"()]*[\\/][^\s'\"()]+)"
     r"|(?<![\w.])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w.])"
 )
 

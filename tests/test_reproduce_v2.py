@@ -377,6 +377,21 @@ def test_reprs_that_are_refused(value: object, reason: str) -> None:
         ),
         ("expected 3 items, got 2", "expected 10 items, got 0", "expected some items, got 2"),
         ("list index out of range", "list index out of range", "tuple index out of range"),
+        (
+            "cannot import name 'units' from 'svcconf' (/srv/billing/svcconf/__init__.py)",
+            "cannot import name 'units' from 'svcconf' (/tmp/wt/x/svcconf/__init__.py)",
+            "cannot import name 'units' from 'svcconf'",
+        ),
+        (
+            "[Errno 2] No such file or directory: C:\\data\\in.csv",
+            "[Errno 2] No such file or directory: /srv/data/in.csv",
+            "[Errno 13] Permission denied: /srv/data/in.csv",
+        ),
+        (
+            "unsupported operand type(s) for /: 'int' and 'str'",
+            "unsupported operand type(s) for /: 'float' and 'str'",
+            "unsupported operand type(s) for -: 'int' and 'str'",
+        ),
         ("", "anything at all", None),
     ],
 )

@@ -28,8 +28,8 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     if reproduction is not None and baseline.must_fail is not None:
         reproduction = check_reproduction(reproduction, baseline.must_fail, incident)
         # A test failing for another reason than the incident's can never pass with a right
-        # fix: it is reported and dropped. One that passes on the base commit stays: the
-        # captured arguments do not crash here, so no change can be shown to fix the incident.
+        # fix: it is reported and dropped. One that passes on the base commit (the captured
+        # arguments do not crash the code here) stays, a test every candidate must still pass.
         passes = baseline.must_fail.outcomes.get(reproduction.nodeid) == "passed"
         kept = reproduction.reproduced or passes
         diagnosis.reproduction = reproduction if kept else None
