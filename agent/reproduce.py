@@ -5,15 +5,17 @@ arguments can all be rebuilt becomes the call the test makes: a module-level fun
 imported and called; a method is called on `self` rebuilt (a classmethod or staticmethod on its
 class). Captured values are rebuilt from their reprs by parsing them with `ast`, never by
 evaluating them: literals, containers, and constructor calls whose callee is a class the frame's
-module defines or imports from the repository (dataclass and namedtuple reprs such as
-`Order(id=3, lines=[Line(sku='A', qty=0)])`, or any class whose repr is its constructor call),
-plus a few standard-library value types (`Decimal('1.5')`, `datetime.date(2024, 1, 1)`).
+module defines or imports from the repository, or that the modules of those classes define or
+import (dataclass and namedtuple reprs such as `Order(id=3, lines=[Line(sku='A', qty=0)])`, or
+any class whose repr is its constructor call), plus a few standard-library value types
+(`Decimal('1.5')`, `datetime.date(2024, 1, 1)`).
 
 The test asserts the incident's exception type and message shape (the first line of the message
-with quoted strings and numbers generalised), re-raising the incident's exception so that it
-fails like the incident did. It is only a candidate until `check_reproduction` has seen it fail
-that way on the base commit. Without such a frame there is no reproduction; the reason is logged
-and available from `make_reproduction` (which raises `NotRebuildable`).
+with quoted strings, numbers, addresses and paths generalised), re-raising the incident's
+exception so that it fails like the incident did. It is only a candidate until
+`check_reproduction` has seen it fail that way on the base commit. Without such a frame there is
+no reproduction; the reason is logged and available from `make_reproduction` (which raises
+`NotRebuildable`). Test code is never called (a failing test is its own reproduction).
 """
 
 from __future__ import annotations
