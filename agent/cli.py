@@ -54,10 +54,26 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="carry one incident through the loop")
     run.add_argument("--repo", type=Path, required=True, help="the target git repository")
-    run.add_argument("--event", type=Path, required=True, help="incident payload (JSON file)")
+    run.add_argument(
+        "--event", type=Path, required=True, help="incident payload (JSON, or traceback .txt)"
+    )
     run.add_argument("--engine", help="repair engine(s), comma-separated (default: setting)")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.set_defaults(handler=_run)
+
+    diagnose = sub.add_parser(
+        "diagnose",
+        help="detection and root cause only: print the diagnosis, change nothing",
+        description="Map the incident's frames to the repository and rank the suspects, with "
+        "their evidence and the suspect commit. No ticket, no fix, no pull request.",
+    )
+    diagnose.add_argument("--repo", type=Path, required=True, help="the target git repository")
+    diagnose.add_argument(
+        "--event", type=Path, required=True, help="incident payload (JSON, or traceback .txt)"
+    )
+    diagnose.add_argument("--commit", help="diagnose at this commit (default: the base branch)")
+    diagnose.add_argument("--json", action="store_true", help="print one JSON object")
+    diagnose.set_defaults(handler=_diagnose)
 
     review = sub.add_parser("review", help="review a fixloop pull request")
     review.add_argument("pr", type=int, help="pull request number")
@@ -149,6 +165,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     incident, payload = load_event_file(args.event)
     summary = runner.run_incident(settings, args.repo, incident, payload)
     _emit(summary, args.json)
+    return 0
+
+
+def _diagnose(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.diagnosis_report import diagnose_incident, render_report
+
+    incident, _ = load_event_file(args.event)
+    report = diagnose_incident(settings, args.repo, incident, args.commit)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(render_report(report))
     return 0
 
 

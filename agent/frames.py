@@ -21,7 +21,7 @@ from agent.domain import Frame
 _INSTALLED = re.compile(
     r"(^|/)(site-packages|dist-packages)/"
     r"|(^|/)lib(64)?/python\d+(\.\d+)?/"
-    r"|^[A-Za-z]:/(Program Files/)?Python\d*/Lib/"
+    r"|^[A-Za-z]:/(.+/)?Python\d*/Lib/"
     r"|^<(frozen [\w.]+|string|stdin)>$"
 )
 _MODULE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")

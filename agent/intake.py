@@ -6,6 +6,8 @@ Four shapes are read, detected from their keys:
 * `sentry_webhook` Sentry's `event_alert` integration webhook (the event under `data.event`)
 * `sentry_api`     an event from Sentry's REST API (`entries[]`, camelCase frame keys)
 * `test_failure`   `{"kind": "test_failure", "tests": ["path::name", ...]}`
+* `traceback`      `{"kind": "traceback", "text": "Traceback (most recent call last): ..."}`, or
+                   the text itself from a `.txt` or `.log` file (read by `agent.tracebacks`)
 
 Every bad input raises `IntakeError` with one short line; nothing here touches the outside world.
 """
@@ -24,11 +26,15 @@ from pydantic import ValidationError
 
 from agent.domain import ExceptionInfo, Frame, Incident, IncidentSource
 from agent.errors import IntakeError
+from agent.tracebacks import parse_traceback
 
 SHAPES_HINT = (
     "expected a Sentry event ('exception' or 'message'), an event_alert webhook "
-    "('data.event'), a Sentry API event ('entries'), or {'kind': 'test_failure', 'tests': [...]}"
+    "('data.event'), a Sentry API event ('entries'), {'kind': 'test_failure', 'tests': [...]}, "
+    "or {'kind': 'traceback', 'text': '...'}"
 )
+TEXT_SUFFIXES = (".txt", ".log")
+"""Event files read as traceback text rather than JSON."""
 _EVENT_KEYS = ("exception", "message", "logentry", "event_id")
 _VENDORED_MARKERS = ("site-packages/", "dist-packages/")
 _TITLE_VALUE_LIMIT = 200
@@ -39,9 +45,13 @@ def parse_payload(payload: object) -> Incident:
     if not isinstance(payload, dict):
         raise IntakeError(f"payload is {_json_type(payload)}, expected a JSON object")
     if "kind" in payload:
+        if payload["kind"] == "traceback":
+            return _from_traceback(payload)
         if payload["kind"] != "test_failure":
             kind = payload["kind"]
-            raise IntakeError(f"unknown kind {kind!r}; the only kind read is 'test_failure'")
+            raise IntakeError(
+                f"unknown kind {kind!r}; the kinds read are 'test_failure' and 'traceback'"
+            )
         return _from_test_failure(payload)
     data = payload.get("data")
     if isinstance(data, dict) and "event" in data:
@@ -70,6 +80,12 @@ def load_event_file(path: Path) -> tuple[Incident, dict[str, Any]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise IntakeError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        payload = {"kind": "traceback", "text": text}
+        try:
+            return parse_payload(payload), payload
+        except IntakeError as exc:
+            raise IntakeError(f"{path}: {exc}") from None
     try:
         payload = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -169,6 +185,33 @@ def _from_test_failure(payload: dict[str, Any]) -> Incident:
         project=_opt_text(payload, "project"),
         release=_opt_text(payload, "release"),
         environment=_opt_text(payload, "environment"),
+    )
+
+
+def _from_traceback(payload: dict[str, Any]) -> Incident:
+    """Traceback text from a log or a bug report. With no event id, the incident is named by
+    the text itself: the same excerpt sent twice is one incident, another occurrence (another
+    timestamp in its log prefix) is a new one."""
+    text = payload.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise IntakeError("traceback needs 'text': the traceback as a non-empty string")
+    exceptions = parse_traceback(text)
+    project = _opt_text(payload, "project") or _opt_text(payload, "service")
+    service = _opt_text(payload, "service")
+    digest = fingerprint(exceptions, project=project)
+    text_id = hashlib.sha256(text.strip().encode()).hexdigest()
+    return _incident(
+        id=incident_id(text_id, digest),
+        source="traceback",
+        fingerprint=digest,
+        title=_title(exceptions, ""),
+        exceptions=exceptions,
+        project=project,
+        release=_opt_text(payload, "release"),
+        environment=_opt_text(payload, "environment"),
+        platform="python",
+        timestamp=_timestamp(payload.get("timestamp")),
+        tags={"service": service} if service else {},
     )
 
 

@@ -1,10 +1,21 @@
-"""Reproduction v1: a pytest test rebuilt from the crashing frame's captured local variables.
+"""Reproduction v2: a pytest test rebuilt from the local variables an incident captured.
 
-The test imports the suspect function and calls it with the arguments the incident captured.
-It is only a candidate until `check_reproduction` has seen it fail on the base commit with the
-incident's exception. v1 handles module-level functions whose arguments are Python literals;
-anything else yields no reproduction, and the reason is logged and available from
-`make_reproduction` (which raises `NotRebuildable`).
+Starting at the crashing frame and walking outwards, the first frame of the repository whose
+arguments can all be rebuilt becomes the call the test makes: a module-level function is
+imported and called; a method is called on `self` rebuilt (a classmethod or staticmethod on its
+class). Captured values are rebuilt from their reprs by parsing them with `ast`, never by
+evaluating them: literals, containers, and constructor calls whose callee is a class the frame's
+module defines or imports from the repository, or that the modules of those classes define or
+import (dataclass and namedtuple reprs such as `Order(id=3, lines=[Line(sku='A', qty=0)])`, or
+any class whose repr is its constructor call), plus a few standard-library value types
+(`Decimal('1.5')`, `datetime.date(2024, 1, 1)`).
+
+The test asserts the incident's exception type and message shape (the first line of the message
+with quoted strings, numbers, addresses and paths generalised), re-raising the incident's
+exception so that it fails like the incident did. It is only a candidate until
+`check_reproduction` has seen it fail that way on the base commit. Without such a frame there is
+no reproduction; the reason is logged and available from `make_reproduction` (which raises
+`NotRebuildable`). Test code is never called (a failing test is its own reproduction).
 """
 
 from __future__ import annotations
@@ -13,18 +24,38 @@ import ast
 import logging
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from agent.domain import Diagnosis, ExceptionInfo, Frame, Incident, Reproduction, TestRun
+from agent.frames import map_frame
 from agent.ports import Repo
+from agent.rootcause import is_test_path
 
 log = logging.getLogger(__name__)
 
 _TRUNCATION_MARKS = ("...", "[Filtered]")
+_STDLIB_TYPES = {
+    "Decimal": ("decimal", "Decimal"),
+    "Fraction": ("fractions", "Fraction"),
+    "UUID": ("uuid", "UUID"),
+    "datetime.date": ("datetime", None),
+    "datetime.datetime": ("datetime", None),
+    "datetime.time": ("datetime", None),
+    "datetime.timedelta": ("datetime", None),
+    "datetime.timezone": ("datetime", None),
+}
+"""Standard-library value types whose repr is a constructor call: repr callee -> import."""
+_STDLIB_CONSTANTS = {"datetime.timezone.utc": "datetime"}
+_BUILTIN_CALLS = {"set", "frozenset"}
+_NAMEDTUPLE_FACTORIES = {"namedtuple", "collections.namedtuple", "NamedTuple", "typing.NamedTuple"}
+_REFUSED_DECORATORS = {"property", "cached_property", "functools.cached_property"}
+_MAX_REPR = 20_000
+_TEST_NAMES = {"re", "type", "str", "Exception", "error"}
 
 
 class NotRebuildable(Exception):
-    """A captured value, frame or function that v1 cannot turn into a reproduction."""
+    """A captured value, frame or function that cannot be turned into a reproduction."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -32,7 +63,7 @@ class NotRebuildable(Exception):
 
 
 def rebuild_value(value: object) -> object:
-    """Rebuild one captured local from its Sentry (JSON of reprs) or fixloop (repr) form."""
+    """Rebuild one captured literal from its Sentry (JSON of reprs) or fixloop (repr) form."""
     if isinstance(value, str):
         if value.endswith(_TRUNCATION_MARKS):
             raise NotRebuildable(f"value looks truncated or filtered: {_clip(value)}")
@@ -53,6 +84,111 @@ def rebuild_value(value: object) -> object:
     raise NotRebuildable(f"unsupported captured value of type {type(value).__name__}")
 
 
+@dataclass
+class Namespace:
+    """The classes a captured repr may construct: name as the repr spells it -> its module."""
+
+    classes: dict[str, str] = field(default_factory=dict)
+    used: set[tuple[str, str | None]] = field(default_factory=set)
+    """(module, name) imports the rebuilt values need; name None means `import module`."""
+
+    def resolve(self, callee: str) -> tuple[str, str | None] | None:
+        if callee in self.classes:
+            return self.classes[callee], callee
+        return _STDLIB_TYPES.get(callee)
+
+
+def rebuild_expression(value: object, namespace: Namespace) -> ast.expr:
+    """One captured value as a checked expression: literals, containers and constructor calls
+    of classes in `namespace`. Records the imports it needs in `namespace.used`."""
+    if isinstance(value, str):
+        if value.endswith(_TRUNCATION_MARKS):
+            raise NotRebuildable(f"value looks truncated or filtered: {_clip(value)}")
+        if len(value) > _MAX_REPR:
+            raise NotRebuildable(f"value is too long to rebuild ({len(value)} characters)")
+        try:
+            tree = ast.parse(value.strip(), mode="eval")
+        except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
+            raise NotRebuildable(f"not a Python literal or constructor: {_clip(value)}") from error
+        _check_expression(tree.body, namespace, value)
+        return tree.body
+    if isinstance(value, list):
+        return ast.List(elts=[rebuild_expression(item, namespace) for item in value])
+    if isinstance(value, dict):
+        # Sentry writes mapping keys as plain strings, not reprs.
+        return ast.Dict(
+            keys=[ast.Constant(str(key)) for key in value],
+            values=[rebuild_expression(item, namespace) for item in value.values()],
+        )
+    if value is None or isinstance(value, bool | int | float):
+        _check_round_trip(value)
+        return ast.Constant(value)
+    raise NotRebuildable(f"unsupported captured value of type {type(value).__name__}")
+
+
+def _check_expression(node: ast.expr, namespace: Namespace, text: str) -> None:
+    if isinstance(node, ast.Constant):
+        if node.value is Ellipsis:
+            raise NotRebuildable(f"value looks truncated: {_clip(text)}")
+        if isinstance(node.value, float) and not math.isfinite(node.value):
+            raise NotRebuildable(f"{node.value!r} cannot be written as a literal")
+        return
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        if isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, int | float):
+            return _check_expression(node.operand, namespace, text)
+    elif isinstance(node, ast.List | ast.Tuple | ast.Set):
+        for element in node.elts:
+            _check_expression(element, namespace, text)
+        return
+    elif isinstance(node, ast.Dict):
+        for key, item in zip(node.keys, node.values, strict=True):
+            if key is None:
+                break
+            _check_expression(key, namespace, text)
+            _check_expression(item, namespace, text)
+        else:
+            return
+    elif isinstance(node, ast.Call):
+        _check_callee(node.func, namespace, text)
+        for argument in node.args:
+            if isinstance(argument, ast.Starred):
+                break
+            _check_expression(argument, namespace, text)
+        else:
+            for keyword in node.keywords:
+                if keyword.arg is None:
+                    break
+                _check_expression(keyword.value, namespace, text)
+            else:
+                return
+    elif isinstance(node, ast.Attribute) and _dotted(node) in _STDLIB_CONSTANTS:
+        namespace.used.add((_STDLIB_CONSTANTS[_dotted(node)], None))
+        return
+    raise NotRebuildable(f"not a literal or a constructor of a known class: {_clip(text)}")
+
+
+def _check_callee(callee: ast.expr, namespace: Namespace, text: str) -> None:
+    name = _dotted(callee)
+    if name in _BUILTIN_CALLS:
+        return
+    resolved = namespace.resolve(name) if name else None
+    if resolved is None:
+        raise NotRebuildable(
+            f"{name or ast.unparse(callee)} is not a class the frame's module defines or "
+            f"imports from the repository: {_clip(text)}"
+        )
+    namespace.used.add(resolved)
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = _dotted(node.value)
+        return f"{inner}.{node.attr}" if inner else ""
+    return ""
+
+
 def build_reproduction(
     incident: Incident, diagnosis: Diagnosis, repo: Repo, rev: str
 ) -> Reproduction | None:
@@ -67,36 +203,29 @@ def build_reproduction(
 def make_reproduction(
     incident: Incident, diagnosis: Diagnosis, repo: Repo, rev: str
 ) -> Reproduction:
-    """Like `build_reproduction`, but raises `NotRebuildable` with the reason instead of None."""
+    """Like `build_reproduction`, but raises `NotRebuildable` with the reason instead of None.
+
+    The diagnosis is not needed to choose the frame (the stack is walked from the crash
+    outwards), only to refuse an incident the diagnosis could not place in the repository.
+    """
     crash = incident.crash
     if crash is None or not crash.frames:
         raise NotRebuildable("the incident has no stack frames")
     if not diagnosis.suspects:
         raise NotRebuildable("the diagnosis names no suspect")
-    suspect = diagnosis.suspects[0]
-    name = suspect.symbol
-    if name is not None and "." in name:
-        raise NotRebuildable(f"{name} is a method or nested function; v1 handles module level")
-    frame = _crash_frame(crash.frames, suspect.file, name)
-    module = module_name(suspect.file)
-    source = repo.read(rev, suspect.file)
-    if source is None:
-        raise NotRebuildable(f"{suspect.file} does not exist at {rev}")
-    function = _module_function(source, frame.function, suspect.file)
-    call = _call_arguments(function, frame.vars)
-    ident = re.sub(r"\W", "_", incident.id)
-    filename = f"test_fixloop_repro_{ident}.py"
-    test_name = f"test_reproduces_{ident}"
-    text = _test_source(incident, frame, suspect.file, module, function.name, call, test_name)
-    return Reproduction(
-        filename=filename,
-        source=text,
-        nodeid=f"{filename}::{test_name}",
-        target_file=suspect.file,
-        target_function=function.name,
-        reproduced=False,
-        reason="not yet run on the base commit",
-    )
+    tracked = set(repo.tracked_files(rev))
+    modules = _Modules(repo, rev, tracked)
+    refusals: list[str] = []
+    for frame, path in _repository_frames(crash.frames, tracked):
+        try:
+            target = _target(frame, path, modules)
+        except NotRebuildable as refusal:
+            refusals.append(f"{path}:{frame.lineno} in {frame.function}: {refusal.reason}")
+            continue
+        return _reproduction(incident, frame, target)
+    if not refusals:
+        raise NotRebuildable("no frame of the crash is code of the repository")
+    raise NotRebuildable("no frame can be rebuilt: " + "; ".join(refusals[:4]))
 
 
 def check_reproduction(
@@ -121,6 +250,13 @@ def check_reproduction(
         reason = f"{outcome} without an exception"
     elif _short_type(failures[-1].type) == expected:
         return _checked(reproduction, True, f"fails with {expected} as in the incident")
+    elif _short_type(failures[-1].type) == "AssertionError" and len(failures) > 1:
+        # The test's own check refused the exception it caught, the first of the chain.
+        caught = _short_type(failures[0].type)
+        if caught == expected:
+            reason = f"fails with {expected}, but its message differs from the incident's"
+        else:
+            reason = f"fails with {caught}, not {expected}"
     else:
         reason = f"fails with {_short_type(failures[-1].type)}, not {expected}"
     return _checked(reproduction, False, reason)
@@ -136,65 +272,318 @@ def module_name(path: str) -> str:
     return ".".join(parts)
 
 
+def message_pattern(value: str) -> str:
+    """A regex for the first line of an exception message, with its values generalised:
+    quoted strings, numbers, addresses and file paths (the incident's machine is not the
+    sandbox) match any of their kind."""
+    first = value.strip().splitlines()[0] if value.strip() else ""
+    first = first.removesuffix("...")
+    pattern = []
+    position = 0
+    for match in _VALUE.finditer(first):
+        pattern.append(_escape(first[position : match.start()]))
+        quote = match.group("quote")
+        if quote:
+            pattern.append(f"{quote}.*{quote}" if quote == "'" else '".*"')
+        elif match.group("hex"):
+            pattern.append("0x[0-9a-fA-F]+")
+        elif match.group("path"):
+            pattern.append(r"\S+?")
+        else:
+            pattern.append(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+        position = match.end()
+    pattern.append(_escape(first[position:]))
+    return "".join(pattern)
+
+
+def _escape(text: str) -> str:
+    """`re.escape`, leaving spaces readable."""
+    return re.escape(text).replace("\\ ", " ")
+
+
+_VALUE = re.compile(
+    r"(?P<quote>['\"])(?:(?!(?P=quote)).)*(?P=quote)"
+    r"|(?P<hex>\b0x[0-9a-fA-F]+\b)"
+    r"|(?P<path>(?<![\w.])(?:[A-Za-z]:)?[\\/][^\s'\"()]*[\\/][^\s'\"()]+)"
+    r"|(?<![\w.])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w.])"
+)
+
+
+# --- frames and targets ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What the test calls: `function` of `module`, or `method` of `owner` in `module`."""
+
+    path: str
+    module: str
+    function: ast.FunctionDef
+    owner: str | None
+    kind: str
+    """`function`, `method`, `classmethod` or `staticmethod`."""
+    receiver: ast.expr | None
+    call: _Call
+    imports: set[tuple[str, str | None]]
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.owner}.{self.function.name}" if self.owner else self.function.name
+
+
 @dataclass(frozen=True)
 class _Call:
-    positional: list[object]
-    keywords: dict[str, object]
-    star_args: tuple[object, ...] | None = None
-    star_kwargs: dict[str, object] | None = None
+    positional: list[ast.expr]
+    keywords: dict[str, ast.expr]
+    star_args: ast.expr | None = None
+    star_kwargs: ast.expr | None = None
 
     def render(self) -> str:
-        parts = [_literal(value) for value in self.positional]
+        parts = [ast.unparse(value) for value in self.positional]
         if self.star_args is not None:
-            parts.append(f"*{_literal(self.star_args)}")
-        parts += [f"{name}={_literal(value)}" for name, value in self.keywords.items()]
+            parts.append(f"*{ast.unparse(self.star_args)}")
+        parts += [f"{name}={ast.unparse(value)}" for name, value in self.keywords.items()]
         if self.star_kwargs is not None:
-            parts.append(f"**{_literal(self.star_kwargs)}")
+            parts.append(f"**{ast.unparse(self.star_kwargs)}")
         return ", ".join(parts)
 
 
-def _crash_frame(frames: list[Frame], path: str, symbol: str | None) -> Frame:
-    """The innermost frame that is the suspect: its file, and its function when named."""
+def _repository_frames(frames: list[Frame], tracked: set[str]) -> Iterator[tuple[Frame, str]]:
+    """Frames of the repository's Python code, innermost first; test code is not called."""
     for frame in reversed(frames):
-        if _same_file(frame, path) and (symbol is None or frame.function == symbol):
-            return frame
-    crash = frames[-1]
-    raise NotRebuildable(
-        f"the crash frame ({crash.filename}:{crash.lineno} in {crash.function}) "
-        f"is not the top suspect {path}::{symbol or '?'}"
-    )
+        path = map_frame(frame, tracked).path
+        if path is not None and path.endswith(".py") and not is_test_path(path):
+            yield frame, path
 
 
-def _same_file(frame: Frame, path: str) -> bool:
-    path = path.removeprefix("./")
-    names = [name for name in (frame.filename, frame.abs_path) if name]
-    return any(name == path or name.endswith("/" + path) for name in names)
-
-
-def _module_function(source: str, name: str, path: str) -> ast.FunctionDef:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError as error:
-        raise NotRebuildable(f"{path} does not parse: {error}") from error
-    # The last definition is the one the module ends up with.
-    for node in reversed(tree.body):
-        if isinstance(node, ast.FunctionDef) and node.name == name:
-            return node
-        if isinstance(node, ast.AsyncFunctionDef) and node.name == name:
-            raise NotRebuildable(f"{name} is a coroutine function; v1 calls plain functions")
-    raise NotRebuildable(
-        f"{name} is not a module-level function of {path} (a method or nested function?)"
-    )
-
-
-def _call_arguments(function: ast.FunctionDef, captured: dict[str, object]) -> _Call:
+def _target(frame: Frame, path: str, modules: _Modules) -> _Target:
+    if not frame.vars:
+        raise NotRebuildable("no local variables were captured")
+    module = module_name(path)
+    tree = modules.tree(path)
+    if tree is None:
+        raise NotRebuildable(f"{path} does not parse or does not exist")
+    owner, function = _definition(tree, frame)
+    _refuse_unsupported(function, owner)
+    kind = _kind(function) if owner else "function"
+    namespace = modules.namespace(tree, module, path)
     spec = function.args
+    captured = dict(frame.vars)
+    receiver = None
+    if kind == "method":
+        receiver = _receiver(spec, captured, namespace, owner or "")
+    if kind in ("method", "classmethod") and spec.posonlyargs + spec.args:
+        spec = _without_first(spec)
+    call = _call_arguments(spec, captured, namespace)
+    imports = set(namespace.used)
+    imports.add((module, owner or function.name))
+    return _Target(path, module, function, owner, kind, receiver, call, imports)
+
+
+def _definition(tree: ast.Module, frame: Frame) -> tuple[str | None, ast.FunctionDef]:
+    """The module-level function or class method the frame ran: (class name or None, def)."""
+    *prefix, name = frame.function.split(".")
+    found: list[tuple[str | None, ast.FunctionDef | ast.AsyncFunctionDef]] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            found.append((None, node))
+        elif isinstance(node, ast.ClassDef):
+            found += [
+                (node.name, item)
+                for item in node.body
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name == name
+            ]
+    if prefix:
+        found = [(owner, node) for owner, node in found if owner == ".".join(prefix)]
+    if not found:
+        raise NotRebuildable(f"{frame.function} is not a module-level function or a method")
+    line = frame.lineno or 0
+    containing = [
+        (owner, node) for owner, node in found if node.lineno <= line <= (node.end_lineno or 0)
+    ]
+    # The last definition is the one the module ends up with.
+    owner, node = (containing or found)[-1]
+    if isinstance(node, ast.AsyncFunctionDef):
+        raise NotRebuildable(f"{name} is a coroutine function; the test calls plain functions")
+    return owner, node
+
+
+def _refuse_unsupported(function: ast.FunctionDef, owner: str | None) -> None:
+    for decorator in function.decorator_list:
+        name = _dotted(decorator)
+        if name in _REFUSED_DECORATORS or name.endswith((".setter", ".getter", ".deleter")):
+            raise NotRebuildable(f"{function.name} is a property")
+    for node in ast.walk(function):
+        if isinstance(node, ast.Yield | ast.YieldFrom) and _owned_by(function, node):
+            raise NotRebuildable(f"{function.name} is a generator function")
+
+
+def _owned_by(function: ast.FunctionDef, target: ast.AST) -> bool:
+    """True when `target` is in `function` itself, not in a function nested in it."""
+    stack: list[ast.AST] = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        if node is target:
+            return True
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _kind(function: ast.FunctionDef) -> str:
+    names = {_dotted(decorator) for decorator in function.decorator_list}
+    if "staticmethod" in names:
+        return "staticmethod"
+    if "classmethod" in names:
+        return "classmethod"
+    return "method"
+
+
+def _receiver(
+    spec: ast.arguments, captured: dict[str, object], namespace: Namespace, owner: str
+) -> ast.expr:
+    ordered = spec.posonlyargs + spec.args
+    if not ordered:
+        raise NotRebuildable(f"method of {owner} without a self parameter")
+    name = ordered[0].arg
+    if name not in captured:
+        raise NotRebuildable(f"{name!r} was not captured")
+    try:
+        receiver = rebuild_expression(captured[name], namespace)
+    except NotRebuildable as refusal:
+        raise NotRebuildable(f"{name!r}: {refusal.reason}") from refusal
+    if not isinstance(receiver, ast.Call):
+        raise NotRebuildable(f"{name!r} is not an instance rebuilt by its constructor")
+    return receiver
+
+
+def _without_first(spec: ast.arguments) -> ast.arguments:
+    if spec.posonlyargs:
+        return _copy_arguments(spec, posonlyargs=spec.posonlyargs[1:], args=spec.args)
+    return _copy_arguments(spec, posonlyargs=[], args=spec.args[1:])
+
+
+def _copy_arguments(
+    spec: ast.arguments, posonlyargs: list[ast.arg], args: list[ast.arg]
+) -> ast.arguments:
+    return ast.arguments(
+        posonlyargs=posonlyargs,
+        args=args,
+        vararg=spec.vararg,
+        kwonlyargs=spec.kwonlyargs,
+        kw_defaults=spec.kw_defaults,
+        kwarg=spec.kwarg,
+        defaults=spec.defaults[-(len(posonlyargs) + len(args)) :]
+        if len(posonlyargs) + len(args)
+        else [],
+    )
+
+
+class _Modules:
+    """Parsed modules of the repository at one commit, and the namespaces of their reprs."""
+
+    def __init__(self, repo: Repo, rev: str, tracked: set[str]) -> None:
+        self._repo = repo
+        self._rev = rev
+        self._tracked = tracked
+        self._trees: dict[str, ast.Module | None] = {}
+
+    def tree(self, path: str) -> ast.Module | None:
+        if path not in self._trees:
+            source = self._repo.read(self._rev, path)
+            try:
+                self._trees[path] = ast.parse(source) if source is not None else None
+            except (SyntaxError, ValueError):
+                self._trees[path] = None
+        return self._trees[path]
+
+    def file_of(self, module: str) -> str | None:
+        base = module.replace(".", "/")
+        for root in ("", "src/"):
+            for candidate in (f"{root}{base}.py", f"{root}{base}/__init__.py"):
+                if candidate in self._tracked:
+                    return candidate
+        return None
+
+    def classes_of(self, module: str) -> set[str]:
+        path = self.file_of(module)
+        tree = self.tree(path) if path else None
+        return _defined_classes(tree) if tree else set()
+
+    def namespace(self, tree: ast.Module, module: str, path: str) -> Namespace:
+        """Classes the module defines, classes it imports from the repository by name, the
+        classes of repository modules it imports whole; then, one step further, the same for
+        each module those classes come from (an `Invoice` whose module defines its `Line`)."""
+        namespace = Namespace()
+        self._add_names(namespace, tree, module, path)
+        for source in sorted(set(namespace.classes.values()) - {module}):
+            source_path = self.file_of(source)
+            source_tree = self.tree(source_path) if source_path else None
+            if source_path and source_tree:
+                self._add_names(namespace, source_tree, source, source_path)
+        return namespace
+
+    def _add_names(self, namespace: Namespace, tree: ast.Module, module: str, path: str) -> None:
+        for name in _defined_classes(tree):
+            namespace.classes.setdefault(name, module)
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom):
+                source = _absolute(node, module, path)
+                if source is None:
+                    continue
+                defined = self.classes_of(source)
+                for alias in node.names:
+                    if alias.name in defined:
+                        namespace.classes.setdefault(alias.name, source)
+                    elif self.file_of(f"{source}.{alias.name}") is not None:
+                        self._add_module(namespace, f"{source}.{alias.name}")
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if self.file_of(alias.name) is not None:
+                        self._add_module(namespace, alias.name)
+
+    def _add_module(self, namespace: Namespace, module: str) -> None:
+        for name in self.classes_of(module):
+            namespace.classes.setdefault(name, module)
+
+
+def _defined_classes(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            names.add(node.name)
+        elif (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Call)
+            and _dotted(node.value.func) in _NAMEDTUPLE_FACTORIES
+        ):
+            names.add(node.targets[0].id)
+    return names
+
+
+def _absolute(node: ast.ImportFrom, module: str, path: str) -> str | None:
+    if node.level == 0:
+        return node.module
+    package = module.split(".")
+    if not path.endswith("__init__.py"):
+        package = package[:-1]
+    if node.level - 1 > len(package):
+        return None
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base) or None
+
+
+def _call_arguments(
+    spec: ast.arguments, captured: dict[str, object], namespace: Namespace
+) -> _Call:
     ordered = spec.posonlyargs + spec.args
     first_default = len(ordered) - len(spec.defaults)
-    star_args = _star_args(spec.vararg, captured)
-    star_kwargs = _star_kwargs(spec.kwarg, captured)
-    positional: list[object] = []
-    keywords: dict[str, object] = {}
+    star_args = _star_args(spec.vararg, captured, namespace)
+    star_kwargs = _star_kwargs(spec.kwarg, captured, namespace)
+    positional: list[ast.expr] = []
+    keywords: dict[str, ast.expr] = {}
     missing: list[str] = []
     for index, arg in enumerate(ordered):
         by_position = index < len(spec.posonlyargs) or star_args is not None
@@ -205,79 +594,142 @@ def _call_arguments(function: ast.FunctionDef, captured: dict[str, object]) -> _
             continue
         if by_position and missing:
             raise NotRebuildable(f"{missing[0]!r} was not captured but later arguments were")
-        value = _rebuild_param(arg.arg, captured[arg.arg])
+        value = _rebuild_param(arg.arg, captured[arg.arg], namespace)
         if by_position:
             positional.append(value)
         else:
             keywords[arg.arg] = value
     for arg, default in zip(spec.kwonlyargs, spec.kw_defaults, strict=True):
         if arg.arg in captured:
-            keywords[arg.arg] = _rebuild_param(arg.arg, captured[arg.arg])
+            keywords[arg.arg] = _rebuild_param(arg.arg, captured[arg.arg], namespace)
         elif default is None:
             raise NotRebuildable(f"keyword-only parameter {arg.arg!r} was not captured")
     return _Call(positional, keywords, star_args, star_kwargs)
 
 
-def _star_args(arg: ast.arg | None, captured: dict[str, object]) -> tuple[object, ...] | None:
+def _star_args(
+    arg: ast.arg | None, captured: dict[str, object], namespace: Namespace
+) -> ast.expr | None:
     if arg is None or arg.arg not in captured:
         return None
-    value = _rebuild_param(arg.arg, captured[arg.arg])
-    if not isinstance(value, list | tuple):
+    value = _rebuild_param(arg.arg, captured[arg.arg], namespace)
+    if not isinstance(value, ast.List | ast.Tuple):
         raise NotRebuildable(f"captured *{arg.arg} is not a sequence")
-    return tuple(value) or None
+    return value if value.elts else None
 
 
-def _star_kwargs(arg: ast.arg | None, captured: dict[str, object]) -> dict[str, object] | None:
+def _star_kwargs(
+    arg: ast.arg | None, captured: dict[str, object], namespace: Namespace
+) -> ast.expr | None:
     if arg is None or arg.arg not in captured:
         return None
-    value = _rebuild_param(arg.arg, captured[arg.arg])
-    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+    value = _rebuild_param(arg.arg, captured[arg.arg], namespace)
+    names_only = isinstance(value, ast.Dict) and all(
+        isinstance(key, ast.Constant) and isinstance(key.value, str) for key in value.keys
+    )
+    if not isinstance(value, ast.Dict) or not names_only:
         raise NotRebuildable(f"captured **{arg.arg} is not a mapping of names")
-    return value or None
+    return value if value.keys else None
 
 
-def _rebuild_param(name: str, value: object) -> object:
+def _rebuild_param(name: str, value: object, namespace: Namespace) -> ast.expr:
     try:
-        return rebuild_value(value)
+        return rebuild_expression(value, namespace)
     except NotRebuildable as refusal:
         raise NotRebuildable(f"parameter {name!r}: {refusal.reason}") from refusal
 
 
-def _test_source(
-    incident: Incident,
-    frame: Frame,
-    path: str,
-    module: str,
-    function: str,
-    call: _Call,
-    test_name: str,
-) -> str:
+# --- the test file ---------------------------------------------------------------------------
+
+
+def _reproduction(incident: Incident, frame: Frame, target: _Target) -> Reproduction:
+    ident = re.sub(r"\W", "_", incident.id)
+    filename = f"test_fixloop_repro_{ident}.py"
+    test_name = f"test_reproduces_{ident}"
+    return Reproduction(
+        filename=filename,
+        source=_test_source(incident, frame, target, test_name),
+        nodeid=f"{filename}::{test_name}",
+        target_file=target.path,
+        target_function=target.qualname,
+        reproduced=False,
+        reason="not yet run on the base commit",
+    )
+
+
+def _test_source(incident: Incident, frame: Frame, target: _Target, test_name: str) -> str:
     crash = incident.crash
-    crash_text = f"{crash.type}: {crash.value}" if crash else "unknown"
-    return (
+    assert crash is not None
+    crash_text = f"{crash.type}: {crash.value}" if crash.value else crash.type
+    expected = _short_type(crash.type)
+    if not expected.isidentifier():
+        raise NotRebuildable(f"exception type {crash.type!r} is not a Python name")
+    header = (
         f'"""Reproduction of incident {_doc(incident.id)}: {_doc(incident.title)}.\n'
         f"\n"
-        f"Crash site: {_doc(path)}:{frame.lineno} in {function} ({_doc(crash_text)}).\n"
+        f"Crash site: {_doc(target.path)}:{frame.lineno} in {target.qualname} "
+        f"({_doc(crash_text)}).\n"
         f"Written by fixloop from the local variables the incident captured in that frame.\n"
         f'"""\n'
+    )
+    imports = _import_lines(target.imports)
+    call = f"{_callee(target)}({target.call.render()})"
+    pattern = message_pattern(crash.value)
+    check = (
+        f"        assert type(error).__name__ == {expected!r} and re.match(\n"
+        f"            {pattern!r}, str(error)\n"
+        f'        ), f"not the incident\'s {expected}: {{type(error).__name__}}: {{error}}"\n'
+    )
+    return (
+        f"{header}\n"
+        f"import re\n"
         f"\n"
-        f"from {module} import {function}\n"
+        f"{imports}\n"
         f"\n"
         f"\n"
         f"def {test_name}():\n"
-        f"    {function}({call.render()})\n"
+        f"    try:\n"
+        f"        {call}\n"
+        f"    except Exception as error:\n"
+        f"{check}"
+        f"        raise\n"
     )
+
+
+def _callee(target: _Target) -> str:
+    if target.kind == "function":
+        return target.function.name
+    if target.kind == "method":
+        assert target.receiver is not None
+        return f"{ast.unparse(target.receiver)}.{target.function.name}"
+    return f"{target.owner}.{target.function.name}"
+
+
+def _import_lines(imports: set[tuple[str, str | None]]) -> str:
+    whole = sorted(module for module, name in imports if name is None)
+    by_module: dict[str, set[str]] = {}
+    for module, name in imports:
+        if name is not None:
+            by_module.setdefault(module, set()).add(name)
+    names = [name for group in by_module.values() for name in group]
+    clash = {name for name in names if names.count(name) > 1}
+    if clash:
+        raise NotRebuildable(f"two modules define {sorted(clash)[0]}; the test cannot import both")
+    shadowed = sorted(set(names) & _TEST_NAMES)
+    if shadowed:
+        raise NotRebuildable(f"importing {shadowed[0]} would shadow a name the test uses")
+    lines = [f"import {module}" for module in whole]
+    lines += [
+        f"from {module} import {', '.join(sorted(group))}"
+        for module, group in sorted(by_module.items())
+    ]
+    return "\n".join(lines)
 
 
 def _doc(text: str) -> str:
     """Incident text made safe inside a triple-quoted docstring (it is attacker-controlled)."""
     flat = " ".join(text.split()).replace("\\", "/").replace('"', "'")
     return _clip(flat, 160)
-
-
-def _literal(value: object) -> str:
-    _check_round_trip(value)
-    return repr(value)
 
 
 def _check_round_trip(value: object) -> None:

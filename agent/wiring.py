@@ -232,6 +232,13 @@ def build_deps(settings: Settings, repo_path: Path, incident_id: str) -> Deps:
     )
 
 
+def repo_and_index(settings: Settings, repo_path: Path) -> tuple[GitRepo, TreeSitterIndex]:
+    """A repository and its code index, as `build_deps` makes them, for reading only."""
+    repo = open_repo(repo_path)
+    index = TreeSitterIndex(repo, cache_path=index_db(settings), workers=settings.index_workers)
+    return repo, index
+
+
 def index_db(settings: Settings) -> Path:
     return settings.home / "index.db"
 

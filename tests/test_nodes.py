@@ -69,6 +69,27 @@ def test_ticket_is_idempotent(start: tuple[dict[str, Any], Runtime[Deps]]) -> No
     assert "untrusted-data" in first["ticket"]["body"]
 
 
+def test_a_rebuilt_test_failing_for_another_reason_is_dropped(
+    settings: Settings, demo_repo: Path
+) -> None:
+    payload = fixture_payload("sentry_api_event.json")
+    for entry in payload["entries"]:
+        for value in entry["data"].get("values", []) if entry["type"] == "exception" else []:
+            crash = value["stacktrace"]["frames"][-1]
+            crash["vars"] = {"orders": [{"cents": 1250}], "total": "1250"}
+    incident = parse_payload(payload)
+    state: dict[str, Any] = {"incident": incident.model_dump(mode="json"), "repo": str(demo_repo)}
+    runtime = _deps(settings, demo_repo, incident.id)
+    for node in (detect, ticket, root_cause):
+        state = _apply(state, node(state, runtime))  # type: ignore[operator]
+    assert state["diagnosis"]["reproduction"] is None
+    assert state["must_fix"] == []
+    assert state["audit"][-1]["why"] == (
+        "the rebuilt test was dropped (fails with KeyError, not ZeroDivisionError); "
+        "proof rests on the suite"
+    )
+
+
 def test_the_loop_node_by_node(start: tuple[dict[str, Any], Runtime[Deps]]) -> None:
     state, runtime = start
     for node in (detect, ticket, root_cause):

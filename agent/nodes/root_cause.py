@@ -29,8 +29,14 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     baseline = run_baseline(
         deps.repo, deps.sandbox, base, deps.scratch, reproduction, coverage=coverage
     )
+    kept = False
     if reproduction is not None and baseline.must_fail is not None:
         reproduction = check_reproduction(reproduction, baseline.must_fail, incident)
+        # A test failing for another reason than the incident's can never pass with a right
+        # fix: it is reported and dropped. One that passes on the base commit (the captured
+        # arguments do not crash the code here) stays, a test every candidate must still pass.
+        passes = baseline.must_fail.outcomes.get(reproduction.nodeid) == "passed"
+        kept = reproduction.reproduced or passes
 
     if reproduction is not None and reproduction.reproduced:
         must_fix = [reproduction.nodeid]
@@ -39,7 +45,7 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     spectrum = _spectrum(baseline, incident, reproduction)
     if spectrum.usable:
         diagnosis = diagnose(incident, deps.repo, deps.code_index, base, spectrum)
-    diagnosis.reproduction = reproduction if baseline.must_fail is not None else None
+    diagnosis.reproduction = reproduction if kept else None
 
     ticket = Ticket.model_validate(state["ticket"])
     deps.tracker.comment(
@@ -55,7 +61,7 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             f"{len(diagnosis.suspects)} suspects; suite on {base[:10]}: "
             f"{len(baseline.suite.passed())} passed, {len(baseline.suite.failed())} failed",
             f"top suspect {top.symbol} in {top.file}" if top else "no suspect",
-            _why(diagnosis.reproduction, must_fix),
+            _why(reproduction, kept, must_fix),
             suspects=[s.symbol for s in diagnosis.suspects[:5]],
             suspect_commit=diagnosis.suspect_commit.sha if diagnosis.suspect_commit else None,
             must_fix=must_fix,
@@ -80,9 +86,12 @@ def _spectrum(
     return Spectrum(failed=failed, passed=baseline.suite.passed(), coverage=coverage)
 
 
-def _why(reproduction: Any, must_fix: list[str]) -> str:
-    if reproduction is not None:
+def _why(reproduction: Any, kept: bool, must_fix: list[str]) -> str:
+    if reproduction is not None and kept:
         return f"reproduction: {reproduction.reason}"
+    dropped = f"the rebuilt test was dropped ({reproduction.reason}); " if reproduction else ""
     if must_fix:
-        return f"the failing tests are the reproduction: {', '.join(must_fix)}"
+        return f"{dropped}the failing tests are the reproduction: {', '.join(must_fix)}"
+    if dropped:
+        return f"{dropped}proof rests on the suite"
     return "no reproduction could be built from the captured locals; proof rests on the suite"
