@@ -263,14 +263,10 @@ def _flow_findings(
         source = frames_by_symbol.get(fed_key) or made[fed_key]
         symbol = feeder.symbol
         where = f"{symbol.qualname} ({symbol.path}:{symbol.start_line}-{symbol.end_line})"
-        suspect = Suspect(
-            file=symbol.path,
-            symbol=symbol.qualname,
-            start_line=symbol.start_line,
-            end_line=symbol.end_line,
-            lines=[symbol.start_line],
-            score=0.0,
-            evidence=[
+        suspect = _off_stack_suspect(
+            symbol,
+            symbol.start_line,
+            [
                 *source.suspect.evidence[:1],
                 Evidence(kind="symbol", detail=f"{where} {feeder.detail}"),
             ],
@@ -291,6 +287,19 @@ def _flow_findings(
     return list(made.values())
 
 
+def _off_stack_suspect(symbol: Symbol, line: int, evidence: list[Evidence]) -> Suspect:
+    """A suspect no frame ran through: found by data flow or by coverage."""
+    return Suspect(
+        file=symbol.path,
+        symbol=symbol.qualname,
+        start_line=symbol.start_line,
+        end_line=symbol.end_line,
+        lines=[line],
+        score=0.0,
+        evidence=evidence,
+    )
+
+
 def _add_spectrum(findings: dict[tuple[str, str], _Finding], scores: list[SymbolScore]) -> None:
     for item in scores:
         symbol = item.symbol
@@ -303,21 +312,12 @@ def _add_spectrum(findings: dict[tuple[str, str], _Finding], scores: list[Symbol
         key = (symbol.path, symbol.qualname)
         finding = findings.get(key)
         if finding is None:
-            suspect = Suspect(
-                file=symbol.path,
-                symbol=symbol.qualname,
-                start_line=symbol.start_line,
-                end_line=symbol.end_line,
-                lines=[item.line],
-                score=0.0,
-                evidence=[
-                    Evidence(
-                        kind="symbol",
-                        detail=f"line {item.line} is in "
-                        f"{symbol.kind} {symbol.qualname} "
-                        f"(lines {symbol.start_line}-{symbol.end_line})",
-                    )
-                ],
+            in_symbol = (
+                f"line {item.line} is in {symbol.kind} {symbol.qualname} "
+                f"(lines {symbol.start_line}-{symbol.end_line})"
+            )
+            suspect = _off_stack_suspect(
+                symbol, item.line, [Evidence(kind="symbol", detail=in_symbol)]
             )
             finding = _Finding(suspect, symbol, None, 10**6, False, False, on_stack=False)
             findings[key] = finding
