@@ -23,6 +23,7 @@ from tests import signed
 from tests.conftest import fixture_payload
 from tests.fakes.sentry import FakeSentry
 from tests.test_server import post_sentry
+from tools import sentry_api
 from tools.rest import RestClient
 from tools.sentry_api import SentryApi
 from tools.sentry_errors import SentryErrorSource
@@ -135,6 +136,35 @@ def test_event_times_in_a_window_and_the_releases_seen_running(sentry: FakeSentr
     assert [round((now - t).total_seconds()) for t in times] == [1800]
     assert [(r.version, r.commit) for r in releases] == [("shop@1.3", None), ("shop@1.2", "a" * 40)]
     assert abs((releases[1].first_seen - (now - timedelta(minutes=10))).total_seconds()) < 1
+
+
+def test_events_and_releases_are_read_past_the_first_page(sentry: FakeSentry) -> None:
+    now = datetime.now(UTC)
+    sentry.add_events("1170820242", *(now - timedelta(seconds=s) for s in range(1, 251)))
+    for n in range(130):
+        sentry.add_release(f"shop@1.{n}", "4504", first_event=now - timedelta(minutes=130 - n))
+    api = api_for(sentry, [])
+
+    times = api.event_times("1170820242", now - timedelta(hours=1), now)
+    releases = api.releases("4504")
+
+    assert len(times) == 250
+    assert len(set(times)) == 250, "no page was read twice"
+    assert [r.version for r in releases] == [f"shop@1.{n}" for n in reversed(range(130))]
+    pages = [path for method, path, _ in sentry.requests_seen if path.endswith("/events/")]
+    assert len(pages) == 3
+
+
+def test_a_list_stops_at_the_page_limit(
+    sentry: FakeSentry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sentry_api, "MAX_PAGES", 2)
+    now = datetime.now(UTC)
+    sentry.add_events("1170820242", *(now - timedelta(seconds=s) for s in range(1, 351)))
+
+    times = api_for(sentry, []).event_times("1170820242", now - timedelta(hours=1), now)
+
+    assert len(times) == 200
 
 
 def test_the_sentry_source_counts_the_larger_and_joins_releases(

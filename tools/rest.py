@@ -36,6 +36,20 @@ class RestClient:
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """The decoded JSON answer (None when empty)."""
+        return _decoded(self.send(method, path, **kwargs))
+
+    def page(self, method: str, path: str, **kwargs: Any) -> tuple[Any, dict[str, dict[str, str]]]:
+        """The decoded JSON answer and the response's `Link` header, by `rel` (each link's
+        parameters as httpx parses them: `url`, and Sentry's `results` and `cursor`)."""
+        response = self.send(method, path, **kwargs)
+        links = {
+            str(rel): {str(k): str(v) for k, v in link.items()}
+            for rel, link in response.links.items()
+        }
+        return _decoded(response), links
+
+    def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The successful response, after retries; errors raise as `request` describes."""
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
@@ -59,7 +73,7 @@ class RestClient:
                 raise AdapterError(
                     f"{self.service} {method} {path}: {response.status_code} {_message(response)}"
                 )
-            return response.json() if response.content else None
+            return response
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _wait(self, response: httpx.Response, attempt: int) -> float:
@@ -74,6 +88,10 @@ class RestClient:
         except ValueError:
             pass
         return min(max(wait, 0.0), self.max_wait)
+
+
+def _decoded(response: httpx.Response) -> Any:
+    return response.json() if response.content else None
 
 
 def _message(response: httpx.Response) -> str:

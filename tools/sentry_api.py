@@ -13,8 +13,9 @@ from typing import Any
 from agent.domain import Release
 from tools.rest import RestClient
 
-EVENTS_PAGE = 100
-"""Sentry lists at most this many events in one page; a count that reaches it is a floor."""
+MAX_PAGES = 50
+"""Pages of a list (Sentry's pages hold 100 items) read at most: an events count that reaches
+5,000 is a floor, and older releases than the newest 5,000 are not looked at."""
 
 
 class SentryApi:
@@ -41,23 +42,20 @@ class SentryApi:
         return sum(count for start, count in self.event_counts(issue_id) if start >= since)
 
     def event_times(self, issue_id: str, start: datetime, end: datetime) -> list[datetime]:
-        """When the issue's events in [start, end) occurred: its first page of events (at
-        most `EVENTS_PAGE`, newest first), which Sentry filters by `start` and `end`."""
-        events = self.rest.request(
-            "GET",
-            self._issue_path(issue_id) + "events/",
-            params={"start": _iso(start), "end": _iso(end)},
+        """When the issue's events in [start, end) occurred, as Sentry filters them by `start`
+        and `end`, read page by page (at most `MAX_PAGES`)."""
+        events = self._listed(
+            self._issue_path(issue_id) + "events/", {"start": _iso(start), "end": _iso(end)}
         )
-        times = [_time(event.get("dateCreated")) for event in events or []]
+        times = [_time(event.get("dateCreated")) for event in events]
         return [t for t in times if t is not None and start <= t < end]
 
     def releases(self, project: str) -> list[Release]:
-        """The project's releases (Sentry's first page, newest first) that have been seen
+        """The project's releases (newest first, at most `MAX_PAGES` pages) that have been seen
         running: first seen at their first event or their deploy, whichever came first."""
         path = f"/api/0/organizations/{self.organization}/releases/"
-        found = self.rest.request("GET", path, params={"project": project})
         releases = []
-        for release in found or []:
+        for release in self._listed(path, {"project": project}):
             seen = [_time(release.get(k)) for k in ("firstEvent", "dateReleased")]
             moments = [t for t in seen if t is not None]
             last_commit = release.get("lastCommit")
@@ -81,6 +79,21 @@ class SentryApi:
 
     def comment(self, issue_id: str, text: str) -> None:
         self.rest.request("POST", self._issue_path(issue_id) + "comments/", json={"text": text})
+
+    def _listed(self, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
+        """Every item of a paged list: Sentry's `Link` header names the next page's `cursor`
+        and says with `results="true"` whether it holds anything."""
+        items: list[dict[str, Any]] = []
+        cursor = None
+        for _ in range(MAX_PAGES):
+            query = {**params, "cursor": cursor} if cursor else params
+            page, links = self.rest.page("GET", path, params=query)
+            items.extend(item for item in page or [] if isinstance(item, dict))
+            following = links.get("next", {})
+            cursor = following.get("cursor")
+            if following.get("results") != "true" or not cursor:
+                break
+        return items
 
     def _issue_path(self, issue_id: str) -> str:
         return f"/api/0/organizations/{self.organization}/issues/{issue_id}/"

@@ -1,6 +1,7 @@
 """A fake Sentry REST API (organization-scoped issue and release endpoints) for httpx and
-SentryApi. An issue's events list is filtered by `start` and `end` and paged by 100, as Sentry's
-is; releases are listed newest first, filtered by `project`.
+SentryApi. An issue's events list is filtered by `start` and `end`; releases are listed newest
+first, filtered by `project`. Lists are paged by 100 with Sentry's cursor `Link` header
+(`rel="next"; results="true"; cursor="0:100:0"`).
 
 `fail_next` makes the next requests answer with the given statuses (and headers), to exercise
 retries and rate limits.
@@ -123,10 +124,13 @@ class FakeSentry(FakeServer):
             (t for t in found["event_times"] if (not start or t >= start) and (not end or t < end)),
             reverse=True,
         )
-        return 200, [
-            {"eventID": f"{n:032x}", "groupID": issue, "dateCreated": _iso(t)}
-            for n, t in enumerate(times[:PAGE])
-        ]
+        return _paged(
+            request,
+            [
+                {"eventID": f"{n:032x}", "groupID": issue, "dateCreated": _iso(t)}
+                for n, t in enumerate(times)
+            ],
+        )
 
     def _releases(self, request: Request, org: str) -> tuple[int, Any]:
         if org != self.organization:
@@ -137,7 +141,7 @@ class FakeSentry(FakeServer):
             for r in self.releases
             if not project or any(str(p["id"]) == project for p in r["projects"])
         ]
-        return 200, listed[:PAGE]
+        return _paged(request, listed)
 
     def _comment(self, request: Request, org: str, issue: str) -> tuple[int, Any]:
         found = self._issue(org, issue)
@@ -145,6 +149,22 @@ class FakeSentry(FakeServer):
             return 404, {"detail": "The requested resource does not exist"}
         found["comments"].append(request.body["text"])
         return 201, {"id": str(len(found["comments"])), "data": {"text": request.body["text"]}}
+
+
+def _paged(request: Request, items: list[dict[str, Any]]) -> tuple[int, Any, dict[str, str]]:
+    """One page of `items` at the request's cursor (`0:<offset>:0`), with Sentry's Link header."""
+    cursor = request.arg("cursor") or "0:0:0"
+    offset = int(cursor.split(":")[1])
+    page = items[offset : offset + PAGE]
+    previous, following = max(offset - PAGE, 0), offset + PAGE
+    more = "true" if following < len(items) else "false"
+    url = f"http://sentry.invalid{request.path}"
+    link = (
+        f'<{url}?cursor=0:{previous}:1>; rel="previous"; results="{str(offset > 0).lower()}"; '
+        f'cursor="0:{previous}:1", '
+        f'<{url}?cursor=0:{following}:0>; rel="next"; results="{more}"; cursor="0:{following}:0"'
+    )
+    return 200, page, {"Link": link}
 
 
 def _iso(moment: datetime) -> str:
