@@ -318,3 +318,33 @@ def test_engine_reads_nothing_outside_the_repo(
 def test_a_log_call_is_not_a_dropped_value() -> None:
     source = "def f(a):\n    if a:\n        log.warning('odd %r', a)\n    return a\n"
     assert mutants(dropped_value, source) == []
+
+
+def test_a_mutable_default_changed_in_place_is_copied_first() -> None:
+    source = (
+        "def build(to: str, headers: dict[str, str] = {}) -> dict[str, str]:\n"
+        '    headers.setdefault("X-Mailer", "m")\n'
+        "    return headers\n"
+    )
+    made = mutants(mutable_default, source)
+    assert made == [
+        "def build(to: str, headers: dict[str, str] | None = None) -> dict[str, str]:\n"
+        "    headers = {} if headers is None else dict(headers)\n"
+        '    headers.setdefault("X-Mailer", "m")\n'
+        "    return headers\n",
+        "def build(to: str, headers: dict[str, str] | None = None) -> dict[str, str]:\n"
+        "    if headers is None:\n"
+        "        headers = {}\n"
+        '    headers.setdefault("X-Mailer", "m")\n'
+        "    return headers\n",
+    ]
+
+
+def test_a_mutable_default_only_read_is_not_copied() -> None:
+    source = "def total(items: list[int] = []) -> int:\n    return sum(items)\n"
+    assert mutants(mutable_default, source) == [
+        "def total(items: list[int] | None = None) -> int:\n"
+        "    if items is None:\n"
+        "        items = []\n"
+        "    return sum(items)\n"
+    ]

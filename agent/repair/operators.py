@@ -425,25 +425,44 @@ def sibling_statement(code: PySource, func: Function) -> Iterator[Mutant]:
                     yield Mutant(text, _line(lack[-1]), title, 0.4)
 
 
+_MUTATORS = frozenset(
+    {
+        "append",
+        "extend",
+        "insert",
+        "remove",
+        "pop",
+        "clear",
+        "add",
+        "discard",
+        "update",
+        "setdefault",
+        "sort",
+        "reverse",
+        "popitem",
+    }
+)
+
+
 def mutable_default(code: PySource, func: Function) -> Iterator[Mutant]:
     """`def f(x=[])` -> `def f(x=None)` and `if x is None: x = []` first thing in the body: a
-    mutable default is shared by every call."""
+    mutable default is shared by every call. When the function changes `x` in place, a copy
+    (`x = [] if x is None else list(x)`) ranks first: the caller's own list is not changed
+    either. An annotation `T` becomes `T | None`."""
     args = func.args
     positional = [*args.posonlyargs, *args.args]
     with_default = positional[len(positional) - len(args.defaults) :]
     pairs = list(zip(with_default, args.defaults, strict=True))
     pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d]
     for arg, default in pairs:
-        mutable = isinstance(default, ast.List | ast.Dict | ast.Set) or (
-            isinstance(default, ast.Call)
-            and isinstance(default.func, ast.Name)
-            and default.func.id in ("list", "dict", "set")
-            and not default.args
-        )
-        if not mutable:
+        kind = _mutable_kind(default)
+        if kind is None:
             continue
         fresh = code.expr(default)
-        changed = PySource(code.replace((default, "None")))
+        edits: list[tuple[ast.AST, str]] = [(default, "None")]
+        if arg.annotation is not None and "None" not in code.expr(arg.annotation):
+            edits.append((arg.annotation, f"{code.expr(arg.annotation)} | None"))
+        changed = PySource(code.replace(*edits))
         inner = next(
             (
                 node
@@ -454,12 +473,57 @@ def mutable_default(code: PySource, func: Function) -> Iterator[Mutant]:
         )
         if inner is None:
             continue
-        block = [(0, f"if {arg.arg} is None:"), (1, f"{arg.arg} = {fresh}")]
         first, unit = changed.first_statement(inner), changed.indent_unit(inner)
+        name = arg.arg
+        if _changes_in_place(func, name):
+            copy = [(0, f"{name} = {fresh} if {name} is None else {kind}({name})")]
+            text = changed.insert_before(first, copy, unit)
+            if text is not None:
+                title = f"a copy of `{name}` per call in {func.name}, never the shared default"
+                yield Mutant(text, _line(default), title, 0.85)
+        block = [(0, f"if {name} is None:"), (1, f"{name} = {fresh}")]
         text = changed.insert_before(first, block, unit)
         if text is not None:
-            title = f"a fresh `{fresh}` per call for `{arg.arg}` in {func.name}"
+            title = f"a fresh `{fresh}` per call for `{name}` in {func.name}"
             yield Mutant(text, _line(default), title, 0.8)
+
+
+def _mutable_kind(default: ast.expr) -> str | None:
+    """`list`, `dict` or `set` for an empty-or-literal mutable default, else None."""
+    if isinstance(default, ast.List):
+        return "list"
+    if isinstance(default, ast.Dict):
+        return "dict"
+    if isinstance(default, ast.Set):
+        return "set"
+    if (
+        isinstance(default, ast.Call)
+        and isinstance(default.func, ast.Name)
+        and default.func.id in ("list", "dict", "set")
+        and not default.args
+    ):
+        return default.func.id
+    return None
+
+
+def _changes_in_place(func: Function, name: str) -> bool:
+    """The function calls a mutating method on `name`, or assigns or deletes an item of it."""
+    for node in ast.walk(func):
+        match node:
+            case ast.Call(func=ast.Attribute(value=ast.Name(id=owner), attr=method)) if (
+                owner == name and method in _MUTATORS
+            ):
+                return True
+            case ast.Assign(targets=targets) | ast.Delete(targets=targets) if any(
+                isinstance(t, ast.Subscript)
+                and isinstance(t.value, ast.Name)
+                and t.value.id == name
+                for t in targets
+            ):
+                return True
+            case ast.AugAssign(target=ast.Subscript(value=ast.Name(id=owner))) if owner == name:
+                return True
+    return False
 
 
 OPERATORS: tuple[Operator, ...] = (
