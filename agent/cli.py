@@ -53,10 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo)
 
     run = sub.add_parser("run", help="carry one incident through the loop")
-    run.add_argument("--repo", type=Path, required=True, help="the target git repository")
-    run.add_argument(
-        "--event", type=Path, required=True, help="incident payload (JSON, or traceback .txt)"
-    )
+    _repo_and_event(run)
     run.add_argument("--engine", help="repair engine(s), comma-separated (default: setting)")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.set_defaults(handler=_run)
@@ -67,10 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Map the incident's frames to the repository and rank the suspects, with "
         "their evidence and the suspect commit. No ticket, no fix, no pull request.",
     )
-    diagnose.add_argument("--repo", type=Path, required=True, help="the target git repository")
-    diagnose.add_argument(
-        "--event", type=Path, required=True, help="incident payload (JSON, or traceback .txt)"
-    )
+    _repo_and_event(diagnose)
     diagnose.add_argument("--commit", help="diagnose at this commit (default: the base branch)")
     diagnose.add_argument("--json", action="store_true", help="print one JSON object")
     diagnose.set_defaults(handler=_diagnose)
@@ -156,6 +150,13 @@ def _parser() -> argparse.ArgumentParser:
     intake.add_argument("--port", type=int, help="port (default: setting intake_port)")
     intake.set_defaults(handler=_intake)
     return parser
+
+
+def _repo_and_event(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--repo", type=Path, required=True, help="the target git repository")
+    command.add_argument(
+        "--event", type=Path, required=True, help="incident payload (JSON, or traceback .txt)"
+    )
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
