@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.policy import Policy
+from agent.guardrails.policy import Policy
 from agent.ports import CodeIndex, ErrorSource, Forge, Repo, Sandbox, Tracker
 from agent.repair import RepairEngine
 from agent.settings import Settings

@@ -15,6 +15,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+BOT_BRANCH_PREFIX = "fixloop/"
+"""Every branch fixloop pushes starts with this; it moves, pushes and reviews no other."""
+
+
+def bot_branch(incident_id: str) -> str:
+    """The one branch that carries the fix of an incident."""
+    return BOT_BRANCH_PREFIX + incident_id
+
+
+def aware(moment: datetime) -> datetime:
+    """A naive datetime read as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 IncidentSource = Literal[
     "sentry_event", "sentry_webhook", "sentry_api", "test_failure", "traceback", "pagerduty"
 ]

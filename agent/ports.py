@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,6 +20,9 @@ from agent.domain import (
     TestRun,
     Ticket,
 )
+
+EventReader = Callable[[str, str, bytes, str | None], list[dict[str, Any]]]
+"""(project, endpoint, raw body, Content-Encoding) -> the events of a Sentry ingest request."""
 
 
 class BlameLine(Protocol):

@@ -14,11 +14,10 @@ from pydantic import SecretStr
 
 from agent.deps import Deps
 from agent.errors import ConfigError
-from agent.intake import parse_payload
-from agent.policy import Policy
-from agent.ports import ErrorSource, Inbox, Sandbox
-from agent.receive import EventReader
-from agent.redaction import RedactingForge, RedactingTracker, secrets_of
+from agent.guardrails.policy import Policy
+from agent.guardrails.redaction import RedactingForge, RedactingTracker, secrets_of
+from agent.intake.payloads import parse_payload
+from agent.ports import ErrorSource, EventReader, Inbox, Sandbox
 from agent.repair import RepairEngine
 from agent.repair.claude import Budget, ClaudeEngine, Price
 from agent.repair.mutations import MutationEngine

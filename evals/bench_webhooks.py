@@ -33,8 +33,8 @@ from typing import Any
 
 import httpx
 
-from agent.intake import parse_payload
-from agent.webhooks import sign
+from agent.intake.payloads import parse_payload
+from agent.intake.webhooks import sign
 
 SECRET = "bench-secret"
 REQUEST_TIMEOUT = 10.0
@@ -250,7 +250,7 @@ def _start_server(scratch: Path, port: int) -> subprocess.Popen[bytes]:
         "FIXLOOP_WEBHOOK_MAX_AGE": "3600",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "agent.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "agent.service.cli", "serve", "--port", str(port)],
         env=env,
         cwd=scratch,
         stdout=subprocess.DEVNULL,

@@ -19,11 +19,12 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from agent import runner, wiring
+from agent import wiring
 from agent.domain import Patch, TestRun
 from agent.errors import FixloopError
-from agent.intake import load_event_file
-from agent.proof import apply_patch
+from agent.intake.payloads import load_event_file
+from agent.proof.prove import apply_patch
+from agent.service import runner
 from agent.settings import Settings
 from evals.case import Case, load_case, parse_pytest_command
 from evals.score import error_result, score

@@ -21,7 +21,7 @@ def fixloop_env(home: Path) -> dict[str, str]:
 
 def fixloop(home: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "agent.cli", *args],
+        [sys.executable, "-m", "agent.service.cli", *args],
         env=fixloop_env(home),
         cwd=cwd or ROOT,
         capture_output=True,

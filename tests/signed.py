@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from agent.webhooks import sign
+from agent.intake.webhooks import sign
 
 SENTRY_SECRET = "sentry-client-secret"
 PAGERDUTY_SECRET = "pagerduty-secret"

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from agent import runner
-from agent.cli import render_summary
 from agent.domain import ModelUsage
-from agent.intake import load_event_file
+from agent.intake.payloads import load_event_file
 from agent.repair.claude import Price
+from agent.service import runner
+from agent.service.cli import render_summary
 from agent.settings import Settings
 from evals.model_server import ScriptedModelServer
 from evals.runner import EvalOptions, run_eval

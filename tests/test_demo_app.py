@@ -13,7 +13,7 @@ import pytest
 from agent.demo import BUG_COMMIT_MESSAGE, build_demo_repo, trigger_incident
 from agent.demo.sample_repo import BUGGY_AVERAGE_BASKET, GUARDED_AVERAGE_BASKET
 from agent.errors import AdapterError, ConfigError
-from agent.intake import load_event_file, parse_payload
+from agent.intake.payloads import load_event_file, parse_payload
 from tools.error_store import LocalErrorStore
 from tools.sentry_intake import SentryIntakeServer
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agent.intake import parse_payload
+from agent.intake.payloads import parse_payload
 from tools.error_store import LocalErrorStore
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from agent.diagnosis.flow import feeding_lines
 from agent.domain import Symbol
-from agent.flow import feeding_lines
 
 CODE = """def build_line(item, region):
     net = item.price * item.quantity

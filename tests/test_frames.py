@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from agent.diagnosis.frames import is_installed_path, map_frame, resolve_release
 from agent.domain import Frame
 from agent.errors import RepoError
-from agent.frames import is_installed_path, map_frame, resolve_release
 from tests.repo_builder import RepoBuilder, git
 from tools.git_repo import GitRepo
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from agent import runner, wiring
+from agent import wiring
 from agent.domain import ReviewDecision
-from agent.intake import parse_payload
+from agent.intake.payloads import parse_payload
+from agent.service import runner
 from agent.settings import Settings
 from tests.conftest import fixture_payload
 from tests.repo_builder import RepoBuilder, git

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agent.diagnosis.history import changed_lines, names_on, release_window
+from agent.diagnosis.ranking import diagnose
 from agent.domain import Incident
-from agent.history import changed_lines, names_on, release_window
-from agent.rootcause import diagnose
 from tests.repo_builder import RepoBuilder, git
 from tests.test_rootcause import frame, incident, line_of
 from tools.code_index import TreeSitterIndex

@@ -14,7 +14,7 @@ import pytest
 import sentry_sdk
 
 from agent.errors import IntakeError
-from agent.intake import fingerprint, load_event_file, normalise_path, parse_payload
+from agent.intake.payloads import fingerprint, load_event_file, normalise_path, parse_payload
 from tools.error_store import LocalErrorStore
 from tools.sentry_intake import SentryIntakeServer
 

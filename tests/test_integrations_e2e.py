@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from agent import wiring
-from agent.server import create_app
+from agent.service.server import create_app
+from agent.service.worker import Worker
 from agent.settings import Settings
-from agent.worker import Worker
 from tests import signed
 from tests.fakes.jira import FakeJira
 from tests.fakes.pagerduty import FakePagerDuty

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from agent.links import MAX_DEPTH, sentry_host, sentry_issue_id, sentry_issue_ids
-from agent.webhooks import pagerduty_page
+from agent.intake.links import MAX_DEPTH, sentry_host, sentry_issue_id, sentry_issue_ids
+from agent.intake.webhooks import pagerduty_page
 from tests import signed
 
 

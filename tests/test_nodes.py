@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from agent import wiring
 from agent.deps import Deps
 from agent.domain import FileChange, Patch
-from agent.intake import parse_payload
+from agent.intake.payloads import parse_payload
 from agent.nodes.close import close
 from agent.nodes.detect import detect
 from agent.nodes.escalate import escalate

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.domain import FileChange, Patch
-from agent.policy import DEFAULT_TEST_GLOBS, Policy, Verdict, check, glob_match
+from agent.guardrails.policy import DEFAULT_TEST_GLOBS, Policy, Verdict, check, glob_match
 from agent.repair.diffs import make_patch
 from agent.settings import DEFAULT_FORBIDDEN_PATHS, Settings
 

@@ -12,7 +12,7 @@ import pytest
 from agent import domain
 from agent.domain import FileChange, Patch, Reproduction
 from agent.ports import Sandbox
-from agent.proof import Baseline, prove, run_baseline
+from agent.proof.prove import Baseline, prove, run_baseline
 from agent.repair.diffs import make_patch
 from tests.repo_builder import RepoBuilder, git
 from tools.git_repo import GitRepo

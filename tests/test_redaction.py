@@ -8,7 +8,7 @@ from pydantic import SecretStr
 
 from agent import wiring
 from agent.domain import Incident
-from agent.redaction import REDACTED, secrets_of
+from agent.guardrails.redaction import REDACTED, secrets_of
 from agent.settings import Settings
 from tests.repo_builder import RepoBuilder, git
 

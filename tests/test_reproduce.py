@@ -11,10 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.domain import Diagnosis, ExceptionInfo, Frame, Incident, Suspect
-from agent.ports import Repo, Sandbox
-from agent.proof import run_baseline
-from agent.reproduce import (
+from agent.diagnosis.reproduce import (
     NotRebuildable,
     build_reproduction,
     check_reproduction,
@@ -22,6 +19,9 @@ from agent.reproduce import (
     module_name,
     rebuild_value,
 )
+from agent.domain import ExceptionInfo, Frame, Incident
+from agent.ports import Repo, Sandbox
+from agent.proof.prove import run_baseline
 from tests.repo_builder import RepoBuilder
 from tools.git_repo import GitRepo
 from tools.sandbox import make_sandbox
@@ -87,10 +87,6 @@ def incident(
     crash = ExceptionInfo(type=crash_type, value="division by zero", frames=frames)
     return Incident(id=incident_id, source="sentry_event", fingerprint="fp", title=title,
                     exceptions=[crash])  # fmt: skip
-
-
-def diagnosis(symbol: str | None) -> Diagnosis:
-    return Diagnosis(suspects=[Suspect(file="app/calc.py", symbol=symbol, lines=[7], score=1.0)])
 
 
 def repo_of(project: tuple[GitRepo, str, str]) -> Repo:
@@ -160,7 +156,7 @@ def test_the_reproduction_fails_on_the_buggy_code_and_passes_on_the_fix(
 ) -> None:
     _, buggy, fixed = project
     crash = incident("ratio", SENTRY_VARS)
-    reproduction = build_reproduction(crash, diagnosis("ratio"), repo_of(project), buggy)
+    reproduction = build_reproduction(crash, repo_of(project), buggy)
     assert reproduction is not None
     assert reproduction.filename == "test_fixloop_repro_inc_42.py"
     assert reproduction.nodeid == "test_fixloop_repro_inc_42.py::test_reproduces_inc_42"
@@ -215,7 +211,7 @@ def test_fixloop_plugin_failures_reproduce_too(
     failure = Incident(
         id="ci-7", source="test_failure", fingerprint="fp", title="KeyError", exceptions=chain
     )
-    reproduction = build_reproduction(failure, diagnosis("label"), repo_of(project), buggy)
+    reproduction = build_reproduction(failure, repo_of(project), buggy)
     assert reproduction is not None
     assert "    label('x', *('y',), sep='+', **{'mode': [1, 2]})\n" in reproduction.source
     baseline = run_baseline(repo_of(project), sandbox, buggy, tmp_path / "c", reproduction)
@@ -230,9 +226,9 @@ def test_a_method_whose_self_cannot_be_rebuilt_gives_no_reproduction(
     _, buggy, _ = project
     crash = incident("withdraw", {"self": "<app.calc.Account object at 0x1>", "amount": 0})
     repo = repo_of(project)
-    assert build_reproduction(crash, diagnosis("Account.withdraw"), repo, buggy) is None
+    assert build_reproduction(crash, repo, buggy) is None
     with pytest.raises(NotRebuildable, match="in withdraw: 'self': not a Python literal"):
-        make_reproduction(crash, diagnosis("Account.withdraw"), repo, buggy)
+        make_reproduction(crash, repo, buggy)
 
 
 @pytest.mark.parametrize(
@@ -251,13 +247,13 @@ def test_other_refusals_say_why(
     _, buggy, _ = project
     crash = incident(function, variables)
     with pytest.raises(NotRebuildable, match=re.escape(reason)):
-        make_reproduction(crash, diagnosis("ratio"), repo_of(project), buggy)
+        make_reproduction(crash, repo_of(project), buggy)
 
 
 def test_a_default_may_be_omitted(project: tuple[GitRepo, str, str]) -> None:
     _, buggy, _ = project
     crash = incident("ratio", {"a": 3, "b": 0})
-    reproduction = make_reproduction(crash, diagnosis(None), repo_of(project), buggy)
+    reproduction = make_reproduction(crash, repo_of(project), buggy)
     assert "    ratio(3, b=0)\n" in reproduction.source
 
 
@@ -265,7 +261,7 @@ def test_incident_text_cannot_break_out_of_the_test_file(project: tuple[GitRepo,
     _, buggy, _ = project
     hostile = 'boom"""\nimport os; os.system("rm -rf /")\n"""\\N{'
     crash = incident("ratio", SENTRY_VARS, incident_id="../../etc/x y", title=hostile)
-    reproduction = make_reproduction(crash, diagnosis("ratio"), repo_of(project), buggy)
+    reproduction = make_reproduction(crash, repo_of(project), buggy)
     assert reproduction.filename == "test_fixloop_repro_______etc_x_y.py"
     tree = ast.parse(reproduction.source)
     assert [type(node).__name__ for node in tree.body] == [

@@ -15,11 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.domain import Diagnosis, Incident, Suspect
-from agent.intake import parse_payload
-from agent.ports import Sandbox
-from agent.proof import run_baseline
-from agent.reproduce import (
+from agent.diagnosis.reproduce import (
     Namespace,
     NotRebuildable,
     check_reproduction,
@@ -27,6 +23,10 @@ from agent.reproduce import (
     message_pattern,
     rebuild_expression,
 )
+from agent.domain import Incident
+from agent.intake.payloads import parse_payload
+from agent.ports import Sandbox
+from agent.proof.prove import run_baseline
 from tests.repo_builder import RepoBuilder
 from tests.test_reproduce import FAST
 from tools.git_repo import GitRepo
@@ -199,10 +199,6 @@ def captured(repo: GitRepo, rev: str, trigger: str, tmp: Path) -> Incident:
     return parse_payload(event)
 
 
-def diagnosis() -> Diagnosis:
-    return Diagnosis(suspects=[Suspect(file="app/report.py", symbol=None, lines=[1], score=1.0)])
-
-
 def call_line(source: str) -> str:
     test = next(node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef))
     trial = test.body[0]
@@ -215,7 +211,7 @@ def reproduced(
 ) -> tuple[Incident, str, bool, str]:
     repo, buggy, fixed = shop
     incident = captured(repo, buggy, trigger, tmp)
-    reproduction = make_reproduction(incident, diagnosis(), repo, buggy)
+    reproduction = make_reproduction(incident, repo, buggy)
     before = run_baseline(repo, sandbox, buggy, tmp / "before", reproduction)
     assert before.must_fail is not None
     checked = check_reproduction(reproduction, before.must_fail, incident)
@@ -278,11 +274,11 @@ def test_the_test_asserts_the_message_shape(
     repo, buggy, _ = shop
     incident = captured(repo, buggy, "export(Order(id=4))", tmp_path)
     assert incident.crash is not None and incident.crash.value == "list index out of range"
-    reproduction = make_reproduction(incident, diagnosis(), repo, buggy)
+    reproduction = make_reproduction(incident, repo, buggy)
     assert "'list index out of range'" in reproduction.source
     crash = incident.crash.model_copy(update={"value": "tuple index out of range"})
     other_message = incident.model_copy(update={"exceptions": [crash]})
-    elsewhere = make_reproduction(other_message, diagnosis(), repo, buggy)
+    elsewhere = make_reproduction(other_message, repo, buggy)
     run = run_baseline(repo, sandbox, buggy, tmp_path / "b", elsewhere).must_fail
     assert run is not None
     checked = check_reproduction(elsewhere, run, other_message)
@@ -297,7 +293,7 @@ def test_a_classmethod_is_called_on_its_class(
 ) -> None:
     repo, buggy, _ = shop
     incident = captured(repo, buggy, "Money.parse('10EUR')", tmp_path)
-    reproduction = make_reproduction(incident, diagnosis(), repo, buggy)
+    reproduction = make_reproduction(incident, repo, buggy)
     assert call_line(reproduction.source) == "Money.parse(text='10EUR')"
     assert reproduction.target_function == "Money.parse"
 
@@ -309,7 +305,7 @@ def test_classes_known_to_the_module_of_an_imported_class(
     repo, buggy, _ = shop
     trigger = "first_sku(Order(id=1, lines=[Line(None, 1, Decimal('1'))]))"
     incident = captured(repo, buggy, trigger, tmp_path)
-    reproduction = make_reproduction(incident, diagnosis(), repo, buggy)
+    reproduction = make_reproduction(incident, repo, buggy)
     assert call_line(reproduction.source) == (
         "first_sku(order=Order(id=1, lines=[Line(sku=None, qty=1, price=Decimal('1'))]))"
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.intake import parse_payload
+from agent.intake.payloads import parse_payload
 from tests.cli_helpers import ROOT, fixloop, fixloop_env, fixloop_json
 from tests.conftest import FIXTURES, fixture_payload
 
@@ -48,7 +48,16 @@ def test_killed_after_the_ticket_node_resumes_without_a_second_ticket(
 ) -> None:
     home = tmp_path / "state"
     run = subprocess.Popen(
-        [sys.executable, "-m", "agent.cli", "run", "--repo", str(demo_repo), "--event", str(EVENT)],
+        [
+            sys.executable,
+            "-m",
+            "agent.service.cli",
+            "run",
+            "--repo",
+            str(demo_repo),
+            "--event",
+            str(EVENT),
+        ],
         env=fixloop_env(home),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -74,7 +83,7 @@ def then_die(self, *args, **kwargs):
     result = original(self, *args, **kwargs)
     os.kill(os.getpid(), signal.SIGKILL)
 setattr(owner, method, then_die)
-from agent.cli import main
+from agent.service.cli import main
 sys.exit(main(sys.argv[4:]))
 """
 

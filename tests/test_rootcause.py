@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from agent.diagnosis.frames import is_installed_path, is_test_path, map_frame
+from agent.diagnosis.ranking import diagnose, pr_number
 from agent.domain import ExceptionInfo, Frame, Incident
-from agent.rootcause import diagnose, is_library_path, is_test_path, map_frame, pr_number
 from tests.repo_builder import RepoBuilder
 from tools.code_index import TreeSitterIndex
 from tools.git_repo import GitRepo
@@ -57,18 +58,18 @@ FILES = ["app/__init__.py", "app/reports.py", "src/shop/__init__.py", "src/shop/
     ],
 )
 def test_map_frame(frame: Frame, expected: str | None) -> None:
-    assert map_frame(frame, FILES) == expected
+    assert map_frame(frame, set(FILES)).path == expected
 
 
 def test_library_and_test_paths() -> None:
-    assert is_library_path("/usr/lib/python3/dist-packages/requests/api.py")
-    assert is_library_path("/opt/venv/lib/python3.12/site-packages/flask/app.py")
-    assert is_library_path("/usr/local/lib/python3.11/json/decoder.py")
-    assert is_library_path("C:\\Python311\\lib\\python3.11\\os.py")
-    assert is_library_path("<frozen importlib._bootstrap>")
-    assert is_library_path("<string>")
-    assert not is_library_path("/app/app/reports.py")
-    assert not is_library_path("/home/me/project/lib/helpers.py")
+    assert is_installed_path("/usr/lib/python3/dist-packages/requests/api.py")
+    assert is_installed_path("/opt/venv/lib/python3.12/site-packages/flask/app.py")
+    assert is_installed_path("/usr/local/lib/python3.11/json/decoder.py")
+    assert is_installed_path("C:\\Python311\\lib\\python3.11\\os.py")
+    assert is_installed_path("<frozen importlib._bootstrap>")
+    assert is_installed_path("<string>")
+    assert not is_installed_path("/app/app/reports.py")
+    assert not is_installed_path("/home/me/project/lib/helpers.py")
     assert is_test_path("tests/test_cart.py")
     assert is_test_path("app/tests/helpers.py")
     assert is_test_path("app/cart_test.py")

@@ -15,10 +15,10 @@ from pydantic import SecretStr
 
 from agent import wiring
 from agent.errors import AdapterError, NotFound
-from agent.intake import parse_payload
-from agent.server import create_app
+from agent.intake.payloads import parse_payload
+from agent.service.server import create_app
+from agent.service.worker import Worker
 from agent.settings import Settings
-from agent.worker import Worker
 from tests import signed
 from tests.conftest import fixture_payload
 from tests.fakes.sentry import FakeSentry

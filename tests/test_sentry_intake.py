@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from agent.intake import parse_payload
+from agent.intake.payloads import parse_payload
 from tools.error_store import LocalErrorStore
 from tools.sentry_intake import SentryIntakeServer, parse_envelope
 

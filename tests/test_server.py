@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from agent import wiring
-from agent.server import create_app
+from agent.service.server import create_app
 from agent.settings import Settings
 from tests import signed
 from tests.conftest import fixture_payload
@@ -359,7 +359,7 @@ def test_health_and_metrics(client: TestClient) -> None:
 def test_an_oversized_body_is_413_before_anything_is_read(
     client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("agent.server.MAX_BODY_BYTES", 1000)
+    monkeypatch.setattr("agent.service.server.MAX_BODY_BYTES", 1000)
     body, headers = signed.sentry({"data": {"event": {"message": "x" * 2000}}})
 
     answer = client.post("/webhooks/sentry", content=body, headers=headers)

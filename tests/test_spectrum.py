@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from agent.diagnosis.ranking import diagnose
+from agent.diagnosis.spectrum import Spectrum, line_scores, suspicious_symbols
 from agent.domain import Incident, Reproduction
-from agent.proof import run_baseline
-from agent.rootcause import diagnose
-from agent.spectrum import Spectrum, line_scores, suspicious_symbols
+from agent.proof.prove import run_baseline
 from tests.repo_builder import RepoBuilder
 from tests.test_rootcause import line_of
 from tests.test_sandbox import FAST, MODES

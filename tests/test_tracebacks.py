@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from agent.diagnosis.frames import map_frame
 from agent.domain import Frame, Incident
 from agent.errors import IntakeError
-from agent.frames import map_frame
-from agent.intake import load_event_file, parse_payload
-from agent.tracebacks import CHAIN_MARKERS, HEADER, parse_traceback
+from agent.intake.payloads import load_event_file, parse_payload
+from agent.intake.tracebacks import CHAIN_MARKERS, HEADER, parse_traceback
 from tests.cli_helpers import fixloop
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tracebacks"
@@ -318,7 +318,7 @@ def as_traceback(incident: Incident) -> str:
 def test_an_eval_incident_as_a_logged_traceback_gets_the_same_diagnosis(
     case: str, tmp_path: Path
 ) -> None:
-    from agent.diagnosis_report import diagnose_incident
+    from agent.diagnosis.report import diagnose_incident
     from agent.settings import Settings
     from tests.repo_builder import git
 

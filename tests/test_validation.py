@@ -11,9 +11,9 @@ import pytest
 
 from agent.domain import FileChange, Patch
 from agent.ports import Sandbox
-from agent.proof import Baseline, run_baseline
+from agent.proof.prove import Baseline, run_baseline
+from agent.proof.search import Search, validate
 from agent.repair.diffs import make_patch
-from agent.validation import Search, validate
 from tests.repo_builder import RepoBuilder
 from tools.git_repo import GitRepo
 from tools.sandbox import make_sandbox

@@ -17,12 +17,11 @@ from pathlib import Path, PurePosixPath
 
 import git
 
-from agent.domain import Patch
+from agent.domain import BOT_BRANCH_PREFIX, Patch
 from agent.errors import RepoError
 
 IDENTITY = "fixloop"
 EMAIL = "fixloop@localhost"
-BOT_BRANCH_PREFIX = "fixloop/"
 _IDENTITY_ENV = {
     "GIT_AUTHOR_NAME": IDENTITY,
     "GIT_AUTHOR_EMAIL": EMAIL,

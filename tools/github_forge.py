@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import git
-from github import Github, GithubException
+from github import Github
 from github.PullRequest import PullRequest as GithubPullRequest
 
-from agent.domain import PullRequest
-from agent.errors import AdapterError, NotFound, RepoError
+from agent.domain import BOT_BRANCH_PREFIX, PullRequest
+from agent.errors import RepoError
+from tools.github_calls import github_call
 
-BOT_PREFIX = "fixloop/"
 CODEOWNERS_PATHS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 T = TypeVar("T")
 
@@ -57,7 +57,7 @@ class GitHubForge:
         self._remote_ref = f"refs/remotes/fixloop-github/{base_branch}"
 
     def find_pr(self, branch: str) -> PullRequest | None:
-        if not branch.startswith(BOT_PREFIX):
+        if not branch.startswith(BOT_BRANCH_PREFIX):
             return None
         owner = self.full_name.split("/", 1)[0]
         pulls = self._call(
@@ -69,8 +69,10 @@ class GitHubForge:
         return self._record(self._own_pull(pr_id))
 
     def open_pr(self, branch: str, head_sha: str, title: str, body: str) -> PullRequest:
-        if not branch.startswith(BOT_PREFIX):
-            raise RepoError(f"refusing to open a PR from {branch!r}: fixloop owns {BOT_PREFIX}*")
+        if not branch.startswith(BOT_BRANCH_PREFIX):
+            raise RepoError(
+                f"refusing to open a PR from {branch!r}: fixloop owns {BOT_BRANCH_PREFIX}*"
+            )
         existing = self.find_pr(branch)
         if existing is not None:
             return existing
@@ -113,7 +115,7 @@ class GitHubForge:
 
     def _own_pull(self, pr_id: int, open_only: bool = False) -> GithubPullRequest:
         pull = self._call(lambda: self._repo().get_pull(pr_id))
-        if not pull.head.ref.startswith(BOT_PREFIX):
+        if not pull.head.ref.startswith(BOT_BRANCH_PREFIX):
             raise RepoError(f"PR #{pr_id} is from {pull.head.ref!r}, not a fixloop branch")
         if open_only and (pull.merged or pull.state != "open"):
             raise RepoError(f"pull request #{pr_id} is {pull.state}, not open")
@@ -186,13 +188,7 @@ class GitHubForge:
             raise RepoError(f"git {args[0]} to GitHub failed: {reason or lines[-1]}") from None
 
     def _call(self, action: Callable[[], T]) -> T:
-        try:
-            return action()
-        except GithubException as error:
-            message = error.data.get("message") if isinstance(error.data, dict) else error.data
-            if error.status == 404:
-                raise NotFound(f"GitHub {self.full_name}: not found ({message})") from None
-            raise AdapterError(f"GitHub {self.full_name}: {error.status} {message}") from None
+        return github_call(self.full_name, action)
 
 
 def _owners_of(rules: str, path: str) -> list[str]:

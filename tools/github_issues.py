@@ -13,10 +13,11 @@ import re
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-from github import Github, GithubException
+from github import Github
 
 from agent.domain import Incident, Ticket
-from agent.errors import AdapterError, NotFound
+from agent.errors import NotFound
+from tools.github_calls import github_call
 
 T = TypeVar("T")
 TicketStatus = Literal["open", "in_review", "resolved", "closed", "reopened"]
@@ -114,13 +115,7 @@ class GitHubIssuesTracker:
         )
 
     def _call(self, action: Callable[[], T]) -> T:
-        try:
-            return action()
-        except GithubException as error:
-            message = error.data.get("message") if isinstance(error.data, dict) else error.data
-            if error.status == 404:
-                raise NotFound(f"GitHub {self.full_name}: not found ({message})") from None
-            raise AdapterError(f"GitHub {self.full_name}: {error.status} {message}") from None
+        return github_call(self.full_name, action)
 
 
 def fingerprint_label(fingerprint: str) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from agent.domain import PullRequest, utcnow
+from agent.domain import BOT_BRANCH_PREFIX, PullRequest, utcnow
 from agent.errors import NotFound, RepoError
 from tools.sqlite_db import connect
 
@@ -73,8 +73,10 @@ class LocalForge:
         return _pr(row)
 
     def open_pr(self, branch: str, head_sha: str, title: str, body: str) -> PullRequest:
-        if not branch.startswith("fixloop/"):
-            raise RepoError(f"refusing to open a PR from {branch!r}: fixloop owns fixloop/* only")
+        if not branch.startswith(BOT_BRANCH_PREFIX):
+            raise RepoError(
+                f"refusing to open a PR from {branch!r}: fixloop owns {BOT_BRANCH_PREFIX}* only"
+            )
         existing = self.find_pr(branch)
         if existing is not None:
             return existing

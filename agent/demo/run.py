@@ -9,11 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agent import runner, wiring
+from agent import wiring
 from agent.demo.sample_repo import build_demo_repo
 from agent.demo.trigger import trigger_incident
 from agent.errors import ConfigError, IntakeError
-from agent.intake import parse_payload
+from agent.intake.payloads import parse_payload
+from agent.service import runner
 from agent.settings import Settings
 
 

@@ -7,9 +7,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
+from agent.diagnosis.frames import map_frame
 from agent.domain import Incident
 from agent.nodes import audit
-from agent.rootcause import map_frame
 from agent.state import State
 
 
@@ -44,13 +44,13 @@ def detect(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
                 "audit": audit("detect", f"tests {incident.failing_tests}", "not_actionable", why),
             }
 
-    files = deps.repo.tracked_files(base)
+    files = set(deps.repo.tracked_files(base))
     mapped = sorted(
         {
             path
             for exception in incident.exceptions
             for frame in exception.frames
-            if (path := map_frame(frame, files)) is not None
+            if (path := map_frame(frame, files).path) is not None
         }
     )
     if not mapped:

@@ -8,14 +8,14 @@ otherwise the run waits in `await_release` as `waiting_for_release`, with the de
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
-from agent.domain import Incident, PullRequest, Release, utcnow
-from agent.frames import resolve_release
+from agent.diagnosis.frames import resolve_release
+from agent.domain import Incident, PullRequest, Release, aware, utcnow
 from agent.nodes import audit
 from agent.ports import Repo
 from agent.state import State
@@ -79,8 +79,3 @@ def release_with(repo: Repo, releases: Sequence[Release], merge_sha: str) -> Rel
         if resolved is not None and repo.is_ancestor(merge_sha, resolved[0]):
             return release
     return None
-
-
-def aware(moment: datetime) -> datetime:
-    """A naive datetime read as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

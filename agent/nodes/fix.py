@@ -17,8 +17,8 @@ from langgraph.runtime import Runtime
 
 from agent.deps import Deps
 from agent.domain import Diagnosis, Incident, Patch
+from agent.guardrails.policy import check
 from agent.nodes import audit
-from agent.policy import check
 from agent.repair import RepairContext, RepairEngine, RepairJournal
 from agent.state import State
 

@@ -7,14 +7,10 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
-from agent.domain import Diagnosis, Incident, Patch, TestReport, Ticket
+from agent.domain import Diagnosis, Incident, Patch, TestReport, Ticket, bot_branch
 from agent.nodes import audit
 from agent.prompting import render
 from agent.state import State
-
-
-def branch_for(incident_id: str) -> str:
-    return f"fixloop/{incident_id}"
 
 
 def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
@@ -22,7 +18,7 @@ def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     incident = Incident.model_validate(state["incident"])
     ticket = Ticket.model_validate(state["ticket"])
     patch = Patch.model_validate(state["proven"])
-    branch = branch_for(incident.id)
+    branch = bot_branch(incident.id)
 
     pr = deps.forge.find_pr(branch)
     created = pr is None

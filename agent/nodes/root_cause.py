@@ -1,4 +1,8 @@
-"""root_cause: rank suspects, rebuild a reproduction, record the baseline to prove against."""
+"""root_cause: read the evidence, rebuild a reproduction, run the baseline, then rank once.
+
+The repository is read once (frames, blame, history, data flow); the reproduction and the
+baseline run next, so the one ranking already knows their coverage.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,13 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
+from agent.diagnosis.ranking import gather, rank
+from agent.diagnosis.reproduce import build_reproduction, check_reproduction
+from agent.diagnosis.spectrum import Spectrum
 from agent.domain import Incident, Reproduction, Ticket
 from agent.nodes import audit
 from agent.prompting import render
-from agent.proof import Baseline, run_baseline
-from agent.reproduce import build_reproduction, check_reproduction
-from agent.rootcause import diagnose
-from agent.spectrum import Spectrum
+from agent.proof.prove import Baseline, run_baseline
 from agent.state import State
 
 
@@ -21,9 +25,9 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = runtime.context
     incident = Incident.model_validate(state["incident"])
     base = state["base_commit"]
-    diagnosis = diagnose(incident, deps.repo, deps.code_index, base)
-
-    reproduction = build_reproduction(incident, diagnosis, deps.repo, base)
+    gathered = gather(incident, deps.repo, deps.code_index, base)
+    placed = gathered.placed
+    reproduction = build_reproduction(incident, deps.repo, base) if placed else None
     # The suite runs once under coverage when a failing test can drive fault localization.
     coverage = bool(incident.failing_tests) or reproduction is not None
     baseline = run_baseline(
@@ -43,8 +47,7 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     else:
         must_fix = [t for t in incident.failing_tests if baseline.outcome(t) in ("failed", "error")]
     spectrum = _spectrum(baseline, incident, reproduction)
-    if spectrum.usable:
-        diagnosis = diagnose(incident, deps.repo, deps.code_index, base, spectrum)
+    diagnosis = rank(gathered, deps.repo, deps.code_index, spectrum if spectrum.usable else None)
     diagnosis.reproduction = reproduction if kept else None
 
     ticket = Ticket.model_validate(state["ticket"])

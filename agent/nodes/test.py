@@ -9,9 +9,9 @@ from langgraph.runtime import Runtime
 from agent.deps import Deps
 from agent.domain import Diagnosis, Patch
 from agent.nodes import audit
-from agent.proof import Baseline
+from agent.proof.prove import Baseline
+from agent.proof.search import Search, validate
 from agent.state import State
-from agent.validation import Search, validate
 
 
 def prove_candidates(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:

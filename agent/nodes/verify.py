@@ -15,11 +15,10 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
-from agent.domain import Diagnosis, Incident, PullRequest, Release, Verification, utcnow
+from agent.domain import Diagnosis, Incident, PullRequest, Release, Verification, aware, utcnow
 from agent.nodes import audit
-from agent.nodes.find_release import aware
 from agent.ports import ErrorSource
-from agent.proof import Baseline, run_baseline
+from agent.proof.prove import Baseline, run_baseline
 from agent.state import State
 
 

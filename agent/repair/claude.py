@@ -19,7 +19,7 @@ from typing import Any
 
 from agent.domain import ModelReply, ModelUsage, Patch
 from agent.errors import ModelError
-from agent.policy import Policy
+from agent.guardrails.policy import Policy
 from agent.ports import Model, Sandbox
 from agent.prompting import render
 from agent.repair import RepairContext, RepairJournal

@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.domain import Patch, TestRun
 from agent.errors import RepoError, SandboxError
-from agent.policy import Policy, check
+from agent.guardrails.policy import Policy, check
 from agent.ports import Sandbox
-from agent.proof import apply_patch
+from agent.proof.prove import apply_patch
 from agent.repair import RepairContext
 from agent.repair.diffs import make_patch
 from agent.repair.edits import EditBlock, EditError, apply_blocks

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from agent.diagnosis.frames import is_test_path
 from agent.errors import RepoError
 from agent.repair import RepairContext
 from agent.repair.pysource import FUNCTIONS, PySource
-from agent.rootcause import is_test_path
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 

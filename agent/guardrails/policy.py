@@ -3,8 +3,8 @@
 A candidate is refused when it touches a path outside the repository or inside `.git/`, a path
 no allowed glob matches or a forbidden glob matches (CI config, secrets, lock files, migrations
 by default), when its diff is too large or touches too many files, when it deletes or empties a
-file, when it adds a dependency (`agent.dependencies`), or when it weakens a test file: removes
-a test, removes or changes an assertion, or adds a skip or an xfail.
+file, when it adds a dependency (`agent.guardrails.dependencies`), or when it weakens a test
+file: removes a test, removes or changes an assertion, or adds a skip or an xfail.
 Globs are fnmatch-style over `/`-separated paths: `*` and `?` stay within one directory,
 `**` crosses directories (`**/x` also matches `x` at the root, `a/**` matches `a` and all below).
 """
@@ -18,8 +18,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 
-from agent.dependencies import new_dependencies
 from agent.domain import FileChange, Patch
+from agent.guardrails.dependencies import new_dependencies
 from agent.repair.diffs import unified_diff
 from agent.settings import DEFAULT_FORBIDDEN_PATHS, Settings
 

@@ -1,4 +1,4 @@
-"""The in-process worker: drains the server's inbox, one job at a time, through `agent.runner`.
+"""The in-process worker: drains the server's inbox, one job at a time, through the runner.
 
 Jobs are claimed from the durable queue, so a process killed mid-job leaves it `running`; the
 next worker puts it back in the queue on start, and the runner resumes the run idempotently.
@@ -14,15 +14,16 @@ import threading
 import time
 from typing import Any
 
-from agent import runner, wiring
+from agent import wiring
 from agent.domain import Job, ReviewDecision
 from agent.errors import FixloopError, NotFound
-from agent.intake import parse_payload
-from agent.links import sentry_host, sentry_issue_ids
+from agent.guardrails.redaction import RedactingTracker, secrets_of
+from agent.intake.links import sentry_host, sentry_issue_ids
+from agent.intake.payloads import parse_payload
+from agent.intake.webhooks import Page
 from agent.ports import Inbox
-from agent.redaction import RedactingTracker, secrets_of
+from agent.service import runner
 from agent.settings import Settings
-from agent.webhooks import Page
 
 log = logging.getLogger("fixloop.worker")
 

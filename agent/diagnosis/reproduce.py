@@ -27,10 +27,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from agent.domain import Diagnosis, ExceptionInfo, Frame, Incident, Reproduction, TestRun
-from agent.frames import map_frame
+from agent.diagnosis.frames import is_test_path, map_frame
+from agent.domain import ExceptionInfo, Frame, Incident, Reproduction, TestRun
 from agent.ports import Repo
-from agent.rootcause import is_test_path
 
 log = logging.getLogger(__name__)
 
@@ -189,30 +188,24 @@ def _dotted(node: ast.expr) -> str:
     return ""
 
 
-def build_reproduction(
-    incident: Incident, diagnosis: Diagnosis, repo: Repo, rev: str
-) -> Reproduction | None:
+def build_reproduction(incident: Incident, repo: Repo, rev: str) -> Reproduction | None:
     """A reproduction test for the incident, or None (the reason is logged)."""
     try:
-        return make_reproduction(incident, diagnosis, repo, rev)
+        return make_reproduction(incident, repo, rev)
     except NotRebuildable as refusal:
         log.info("no reproduction for incident %s: %s", incident.id, refusal.reason)
         return None
 
 
-def make_reproduction(
-    incident: Incident, diagnosis: Diagnosis, repo: Repo, rev: str
-) -> Reproduction:
+def make_reproduction(incident: Incident, repo: Repo, rev: str) -> Reproduction:
     """Like `build_reproduction`, but raises `NotRebuildable` with the reason instead of None.
 
-    The diagnosis is not needed to choose the frame (the stack is walked from the crash
-    outwards), only to refuse an incident the diagnosis could not place in the repository.
+    The stack is walked from the crash outwards; the caller has already placed the incident in
+    the repository (root cause asks only when some frame points at its code).
     """
     crash = incident.crash
     if crash is None or not crash.frames:
         raise NotRebuildable("the incident has no stack frames")
-    if not diagnosis.suspects:
-        raise NotRebuildable("the diagnosis names no suspect")
     tracked = set(repo.tracked_files(rev))
     modules = _Modules(repo, rev, tracked)
     refusals: list[str] = []

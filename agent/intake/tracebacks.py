@@ -24,9 +24,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agent.diagnosis.frames import is_installed_path
 from agent.domain import ExceptionInfo, Frame
 from agent.errors import IntakeError
-from agent.frames import is_installed_path
 
 HEADER = "Traceback (most recent call last):"
 CHAIN_MARKERS = (

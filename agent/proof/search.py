@@ -2,7 +2,7 @@
 
 Each candidate is first screened: its change is written into a reusable worktree of the base
 commit and only the must-fix tests run (a second or so). A candidate that does not make them
-pass is dropped without its full proof. A survivor gets the full proof of `agent.proof.prove`
+pass is dropped without its full proof. A survivor gets the full proof of `agent.proof.prove.prove`
 in its own fresh worktree: the must-fix tests pass and no test that passed before fails.
 
 Candidates are taken in rank order, `jobs` at a time. The search stops when a candidate is
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from agent.domain import Patch, Reproduction, TestReport
 from agent.ports import Repo, Sandbox
-from agent.proof import Baseline, apply_patch, prove, write_reproduction
+from agent.proof.prove import Baseline, apply_patch, prove, write_reproduction
 
 
 @dataclass(frozen=True)

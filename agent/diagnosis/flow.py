@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from agent.diagnosis.history import names_on
 from agent.domain import Symbol
-from agent.history import names_on
 from agent.ports import CodeIndex, Repo
 
 MAX_DEFINITIONS = 3

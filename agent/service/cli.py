@@ -1,4 +1,4 @@
-"""`fixloop`: the command line. Thin: every command calls `agent.runner` or `agent.demo`."""
+"""`fixloop`: the command line. Thin: every command calls `agent.service.runner` or `agent.demo`."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent import runner
 from agent.domain import ReviewDecision
 from agent.errors import FixloopError
 from agent.graph import build_graph
-from agent.intake import load_event_file
+from agent.intake.payloads import load_event_file
+from agent.service import runner
 from agent.settings import Settings
 
 
@@ -170,7 +170,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _diagnose(args: argparse.Namespace, settings: Settings) -> int:
-    from agent.diagnosis_report import diagnose_incident, render_report
+    from agent.diagnosis.report import diagnose_incident, render_report
 
     incident, _ = load_event_file(args.event)
     report = diagnose_incident(settings, args.repo, incident, args.commit)
@@ -195,7 +195,7 @@ def _resume(args: argparse.Namespace, settings: Settings) -> int:
 
 def _verify_pending(args: argparse.Namespace, settings: Settings) -> int:
     from agent import wiring
-    from agent.worker import Worker
+    from agent.service.worker import Worker
 
     checked = Worker(settings, wiring.inbox(settings)).check_releases()
     if args.json:
@@ -288,7 +288,7 @@ def render_index_stats(figures: dict[str, Any]) -> str:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from agent import server
+    from agent.service import server
 
     if args.no_worker:
         settings = settings.model_copy(update={"worker": False})
@@ -326,7 +326,7 @@ def _invocation() -> str:
     """How the user can run fixloop again: `fixloop` when it is on PATH, else the path used."""
     used = Path(sys.argv[0])
     if used.name != "fixloop":
-        return f"{Path(sys.executable).name} -m agent.cli"
+        return f"{Path(sys.executable).name} -m agent.service.cli"
     on_path = shutil.which("fixloop")
     if on_path and Path(on_path).resolve() == used.resolve():
         return "fixloop"

@@ -7,10 +7,11 @@ Three signals make one ranking:
   and blamed; the innermost frame ranks first. The functions called on a frame's line, or on
   the lines that assigned the variables that line uses, are suspects too: a value that breaks
   the crash line is often made by one of them.
-* History (`agent.history`). Code changed since the last good release can have introduced a
-  regression; code that did not change cannot. Changed suspects rank above unchanged ones.
-* Spectrum (`agent.spectrum`). When failing tests (or a reproduction) and the suite ran under
-  coverage, Ochiai over the lines they ran scores the symbols holding those lines.
+* History (`agent.diagnosis.history`). Code changed since the last good release can have
+  introduced a regression; code that did not change cannot. Changed suspects rank above
+  unchanged ones.
+* Spectrum (`agent.diagnosis.spectrum`). When failing tests (or a reproduction) and the suite ran
+  under coverage, Ochiai over the lines they ran scores the symbols holding those lines.
 
 Test files rank below the code they test. The suspect commit is the commit since the last good
 release that touched the most suspicious code: the top suspects' lines, the crash lines, or the
@@ -21,18 +22,19 @@ It reads the repository through the `Repo` and `CodeIndex` ports and writes noth
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from agent import flow, frames
+from agent.diagnosis import flow, frames
+from agent.diagnosis.frames import is_test_path
+from agent.diagnosis.history import Window, definition_changes, names_on, release_window
+from agent.diagnosis.spectrum import Spectrum, SymbolScore, suspicious_symbols
 from agent.domain import CommitRef, Diagnosis, Evidence, Frame, Incident, Suspect, Symbol
 from agent.errors import RepoError
-from agent.frames import is_installed_path
-from agent.history import Window, definition_changes, names_on, release_window
 from agent.ports import BlameLine, CodeIndex, CommitLike, Repo
 from agent.prompting import render
-from agent.spectrum import Spectrum, SymbolScore, suspicious_symbols
 
 MAX_DIFFS = 60
 """The most commits since the last good release whose diffs are read for changed definitions."""
@@ -50,28 +52,6 @@ TEST_WEIGHT = 0.05
 """Test code scores at most this: it is evidence, and ranks below the code it tests."""
 
 _PR_NUMBER = re.compile(r"Merge pull request #(\d+)|\(#(\d+)\)")
-
-
-def is_library_path(path: str) -> bool:
-    """True for installed packages, the standard library and Python's pseudo-files."""
-    return is_installed_path(path)
-
-
-def is_test_path(path: str) -> bool:
-    """True for test code: under `tests/` or `test/`, `test_*.py`, `*_test.py`, `conftest.py`."""
-    *folders, name = path.split("/")
-    return (
-        "tests" in folders
-        or "test" in folders
-        or name == "conftest.py"
-        or (name.startswith("test_") and name.endswith(".py"))
-        or name.endswith("_test.py")
-    )
-
-
-def map_frame(frame: Frame, files: Collection[str]) -> str | None:
-    """The tracked file a frame ran, or None for library frames and files not in the repo."""
-    return frames.map_frame(frame, files if isinstance(files, set) else set(files)).path
 
 
 @dataclass
@@ -103,18 +83,28 @@ class _Finding:
         return (self.suspect.file, self.suspect.symbol or f"line {self.suspect.lines[0]}")
 
 
-def diagnose(
-    incident: Incident,
-    repo: Repo,
-    index: CodeIndex,
-    rev: str,
-    spectrum: Spectrum | None = None,
-) -> Diagnosis:
-    """Rank the code the incident ran through and name the commit most likely to blame.
+@dataclass
+class Gathered:
+    """What ranking reads from the repository, read once: frames placed in code, the release
+    window, data flow, and the definitions the window's commits changed. `rank` adds coverage."""
 
-    Frames of the finally raised exception rank above those of its causes; within one
-    exception the innermost frame ranks first. `spectrum`, when given and usable, adds Ochiai.
-    """
+    incident: Incident
+    base: str
+    window: Window | None
+    stack: list[_Finding]
+    """The suspects the stack frames point at, crash first."""
+    findings: dict[tuple[str, str], _Finding]
+    """The stack's suspects and those data flow adds, by (file, symbol)."""
+    redefined: dict[str, list[CommitLike]]
+
+    @property
+    def placed(self) -> bool:
+        """Some frame or data flow points at code of the repository."""
+        return bool(self.findings)
+
+
+def gather(incident: Incident, repo: Repo, index: CodeIndex, rev: str) -> Gathered:
+    """Read the repository for everything ranking needs but coverage."""
     base = repo.head(rev)
     tracked = set(repo.tracked_files(base))
     window = release_window(incident.release, repo, base)
@@ -122,11 +112,25 @@ def diagnose(
     stack = list(findings.values())
     for finding in _flow_findings(stack, repo, index, base):
         findings.setdefault(finding.key, finding)
+    redefined = _redefinitions(stack, window, repo) if window is not None else {}
+    return Gathered(incident, base, window, stack, findings, redefined)
+
+
+def rank(
+    gathered: Gathered, repo: Repo, index: CodeIndex, spectrum: Spectrum | None = None
+) -> Diagnosis:
+    """Rank the code the incident ran through and name the commit most likely to blame.
+
+    Frames of the finally raised exception rank above those of its causes; within one
+    exception the innermost frame ranks first. `spectrum`, when given and usable, adds Ochiai.
+    `gathered` is left as it was, so it can be ranked again.
+    """
+    gathered = copy.deepcopy(gathered)
+    incident, base, window = gathered.incident, gathered.base, gathered.window
+    findings, stack, redefined = gathered.findings, gathered.stack, gathered.redefined
     if spectrum is not None and spectrum.usable:
         _add_spectrum(findings, suspicious_symbols(spectrum, index, base, is_test_path))
-    redefined: dict[str, list[CommitLike]] = {}
     if window is not None:
-        redefined = _redefinitions(stack, window, repo)
         _mark_changed(findings.values(), window)
         _mark_redefined(stack, redefined, window)
     for finding in findings.values():
@@ -147,6 +151,17 @@ def diagnose(
     )
 
 
+def diagnose(
+    incident: Incident,
+    repo: Repo,
+    index: CodeIndex,
+    rev: str,
+    spectrum: Spectrum | None = None,
+) -> Diagnosis:
+    """Gather and rank in one call, for callers that have no coverage to wait for."""
+    return rank(gather(incident, repo, index, rev), repo, index, spectrum)
+
+
 def _stack_findings(
     incident: Incident, repo: Repo, index: CodeIndex, base: str, tracked: set[str]
 ) -> dict[tuple[str, str], _Finding]:
@@ -155,7 +170,7 @@ def _stack_findings(
     distance = 0
     for exception in reversed(incident.exceptions):  # the finally raised exception first
         for frame in reversed(exception.frames):  # innermost first
-            path = map_frame(frame, tracked)
+            path = frames.map_frame(frame, tracked).path
             if path is None or frame.lineno is None:
                 continue
             finding = _examine(frame, exception.type, path, distance, repo, index, base)
@@ -248,7 +263,7 @@ def _examine(
 def _flow_findings(
     stack: list[_Finding], repo: Repo, index: CodeIndex, base: str
 ) -> list[_Finding]:
-    """Suspects for the functions whose results feed a frame's line (`agent.flow`), each
+    """Suspects for the functions whose results feed a frame's line (`agent.diagnosis.flow`), each
     scoring below what it feeds."""
     frames_by_symbol: dict[tuple[str, str], _Finding] = {}
     lines = []
@@ -661,4 +676,4 @@ def _view(finding: _Finding) -> dict[str, object]:
     }
 
 
-__all__ = ["diagnose", "is_library_path", "is_test_path", "map_frame", "pr_number"]
+__all__ = ["diagnose", "pr_number"]

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from agent import wiring
+from agent.diagnosis.frames import map_frame
+from agent.diagnosis.ranking import diagnose
 from agent.domain import Diagnosis, Incident
 from agent.errors import IntakeError
-from agent.rootcause import diagnose, map_frame
 from agent.settings import Settings
 
 
@@ -34,7 +35,7 @@ def diagnose_incident(
             path
             for exception in incident.exceptions
             for frame in exception.frames
-            if (path := map_frame(frame, tracked)) is not None
+            if (path := map_frame(frame, tracked).path) is not None
         }
     )
     report: dict[str, Any] = {

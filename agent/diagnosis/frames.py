@@ -45,6 +45,18 @@ def is_installed_path(path: str) -> bool:
     return _INSTALLED.search(path.replace("\\", "/")) is not None
 
 
+def is_test_path(path: str) -> bool:
+    """True for test code: under `tests/` or `test/`, `test_*.py`, `*_test.py`, `conftest.py`."""
+    *folders, name = path.split("/")
+    return (
+        "tests" in folders
+        or "test" in folders
+        or name == "conftest.py"
+        or (name.startswith("test_") and name.endswith(".py"))
+        or name.endswith("_test.py")
+    )
+
+
 def map_frame(frame: Frame, tracked: Collection[str], prefixes: Sequence[str] = ()) -> FrameMapping:
     """Place one frame: a repository file (application), library code, or unknown."""
     paths = [p.replace("\\", "/") for p in (frame.abs_path, frame.filename) if p]

@@ -22,10 +22,10 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr
 
-from agent.domain import Incident
+from agent.domain import BOT_BRANCH_PREFIX, Incident
 from agent.errors import IntakeError, SignatureError
-from agent.intake import parse_payload
-from agent.links import sentry_issue_ids
+from agent.intake.links import sentry_issue_ids
+from agent.intake.payloads import parse_payload
 
 SENTRY_EVENT_RESOURCES = ("event_alert", "error")
 
@@ -195,14 +195,14 @@ def github_pull_request(event: str, payload: dict[str, Any]) -> PullRequestEvent
     if isinstance(number, bool) or not isinstance(number, int):
         raise IntakeError("pull_request.number is not an integer")
     branch: str = head["ref"]
-    if not branch.startswith("fixloop/"):
+    if not branch.startswith(BOT_BRANCH_PREFIX):
         return None
     review = payload.get("review")
     sender = payload.get("sender")
     return PullRequestEvent(
         action=str(payload.get("action") or ""),
         number=number,
-        incident_id=branch.removeprefix("fixloop/"),
+        incident_id=branch.removeprefix(BOT_BRANCH_PREFIX),
         merged=bool(pr.get("merged")),
         review_state=str(review.get("state")) if isinstance(review, dict) else None,
         sender=str(sender.get("login")) if isinstance(sender, dict) else "unknown",

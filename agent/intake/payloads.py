@@ -7,7 +7,7 @@ Four shapes are read, detected from their keys:
 * `sentry_api`     an event from Sentry's REST API (`entries[]`, camelCase frame keys)
 * `test_failure`   `{"kind": "test_failure", "tests": ["path::name", ...]}`
 * `traceback`      `{"kind": "traceback", "text": "Traceback (most recent call last): ..."}`, or
-                   the text itself from a `.txt` or `.log` file (read by `agent.tracebacks`)
+                   the text itself from a `.txt` or `.log` file (read by `agent.intake.tracebacks`)
 
 Every bad input raises `IntakeError` with one short line; nothing here touches the outside world.
 """
@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from agent.domain import ExceptionInfo, Frame, Incident, IncidentSource
 from agent.errors import IntakeError
-from agent.tracebacks import parse_traceback
+from agent.intake.tracebacks import parse_traceback
 
 SHAPES_HINT = (
     "expected a Sentry event ('exception' or 'message'), an event_alert webhook "

@@ -21,7 +21,7 @@ from agent import wiring
 from agent.domain import END_STATUSES, Incident, ReviewDecision
 from agent.errors import NotFound, RunError
 from agent.graph import build_graph
-from agent.intake import incident_id
+from agent.intake.payloads import incident_id
 from agent.prompting import prompt_set_hash
 from agent.settings import Settings
 

@@ -1,8 +1,8 @@
 """`fixloop serve`: webhooks, Sentry ingest, health, metrics and incidents over HTTP.
 
-Thin: every request is handed to `agent.receive.Receiver`, which persists it and queues its
-work in the inbox; the in-process `agent.worker.Worker` carries queued incidents through
-`agent.runner`. A request never runs the loop, so it is answered in milliseconds.
+Thin: every request is handed to `agent.service.receive.Receiver`, which persists it and queues its
+work in the inbox; the in-process `agent.service.worker.Worker` carries queued incidents through
+`agent.service.runner`. A request never runs the loop, so it is answered in milliseconds.
 
     POST /webhooks/sentry | /webhooks/pagerduty | /webhooks/github   signed webhooks
     POST /api/<project>/envelope/ | /api/<project>/store/           Sentry ingest (DSN key)
@@ -19,12 +19,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from agent import runner, wiring
+from agent import wiring
 from agent.errors import IntakeError, NotFound, SignatureError
 from agent.ports import Inbox
-from agent.receive import Receiver
+from agent.service import runner
+from agent.service.receive import Receiver
+from agent.service.worker import Worker
 from agent.settings import Settings
-from agent.worker import Worker
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 

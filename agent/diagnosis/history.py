@@ -1,8 +1,8 @@
 """History since the last good release: what changed, and which commit to blame.
 
-The incident's release resolves to a commit (`agent.frames.resolve_release`; the base commit
-when it names none that this clone knows). The last good release is the newest tag among that
-commit's strict ancestors. Code that changed between the two can have introduced a regression;
+The incident's release resolves to a commit (`agent.diagnosis.frames.resolve_release`; the base
+commit when it names none that this clone knows). The last good release is the newest tag among
+that commit's strict ancestors. Code that changed between the two can have introduced a regression;
 code that did not, cannot. With no earlier tag there is no window, and history gives no signal.
 Reads the repository through the `Repo` port and writes nothing.
 """
@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from agent.diagnosis.frames import resolve_release
 from agent.errors import RepoError
-from agent.frames import resolve_release
 from agent.ports import CommitLike, Repo
 
 MAX_COMMITS = 200

@@ -13,18 +13,15 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from agent import webhooks
 from agent.domain import Incident
 from agent.errors import IntakeError, SignatureError
-from agent.intake import parse_payload
-from agent.links import sentry_host
-from agent.ports import ErrorSource, Inbox
+from agent.intake import webhooks
+from agent.intake.links import sentry_host
+from agent.intake.payloads import parse_payload
+from agent.ports import ErrorSource, EventReader, Inbox
 from agent.settings import Settings
 
 MAX_RELEASES_REMEMBERED = 10_000
-
-EventReader = Callable[[str, str, bytes, str | None], list[dict[str, Any]]]
-"""(project, endpoint, raw body, Content-Encoding) -> the events of a Sentry ingest request."""
 
 
 class Receiver:

@@ -1,0 +1,1 @@
+"""Root cause: frames to code, history, data flow, spectrum, reproduction, ranking, report."""

@@ -1,0 +1,1 @@
+"""Guardrails: what a candidate may change, new dependencies, and redaction of secrets."""

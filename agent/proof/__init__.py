@@ -1,0 +1,1 @@
+"""Test: proving a candidate fix in the sandbox, and the search over ranked candidates."""
