@@ -7,6 +7,7 @@ from pathlib import Path
 
 from agent.guardrails.policy import Policy
 from agent.ports import CodeIndex, ErrorSource, Forge, Repo, Sandbox, Tracker
+from agent.proof.workbench import Workbench
 from agent.repair import RepairEngine
 from agent.settings import Settings
 
@@ -25,3 +26,7 @@ class Deps:
     base_branch: str
     scratch: Path
     """Where this run's worktrees live."""
+
+    def workbench(self) -> Workbench:
+        """Where this run proves: its repository, its sandbox, its scratch space."""
+        return Workbench(self.repo, self.sandbox, self.scratch)

@@ -174,6 +174,9 @@ class Suspect(BaseModel):
     """The lines the incident points at (crash lines), 1-based."""
     score: float
     evidence: list[Evidence] = Field(default_factory=list)
+    realigned: bool = False
+    """A frame's line was moved to where its context line is now: the file changed since the
+    incident's release, so the line number it reported no longer holds that code."""
 
 
 class CommitRef(BaseModel):
@@ -257,8 +260,12 @@ class TestReport(BaseModel):
     """Proof (or not) for one candidate."""
 
     candidate_id: str
+    """The candidate's patch id; for the `budget` stage, a label for the untested rest."""
     proven: bool
     reason: str
+    stage: Literal["screen", "proof", "budget"] = "proof"
+    """Where the decision was made: the must-fix screen (the full proof never ran), the full
+    proof, or nowhere (the search budget ran out before the candidates were tested)."""
     reproduction_before: str | None = None
     reproduction_after: str | None = None
     baseline_passed: int = 0

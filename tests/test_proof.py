@@ -13,6 +13,7 @@ from agent import domain
 from agent.domain import FileChange, Patch, Reproduction
 from agent.ports import Sandbox
 from agent.proof.prove import Baseline, prove, run_baseline
+from agent.proof.workbench import Workbench
 from agent.repair.diffs import make_patch
 from tests.repo_builder import RepoBuilder, git
 from tools.git_repo import GitRepo
@@ -100,7 +101,7 @@ def baseline(
     project: Project, sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory
 ) -> Baseline:
     repo, rev = project
-    return run_baseline(repo, sandbox, rev, tmp_path_factory.mktemp("work"), REPRO)
+    return run_baseline(Workbench(repo, sandbox, tmp_path_factory.mktemp("work")), rev, REPRO)
 
 
 def candidate(changes: dict[str, tuple[str, str]]) -> Patch:
@@ -117,10 +118,9 @@ def run_prove(
     must_fix: list[str] | None = None,
     repro: Reproduction | None = REPRO,
 ) -> domain.TestReport:
-    repo, rev = project
+    repo, _ = project
     must_fix = [REPRO.nodeid] if must_fix is None else must_fix
-    work = tmp_path / "work"
-    report = prove(repo, sandbox, rev, patch, must_fix, baseline, work, repro)
+    report = prove(Workbench(repo, sandbox, tmp_path / "work"), patch, baseline, must_fix, repro)
     assert git(repo.path, "worktree", "list").count("\n") == 0, (
         "a candidate worktree was left behind"
     )
@@ -200,7 +200,7 @@ def test_without_reproduction_the_proof_rests_on_the_suite(
     project: Project, sandbox: Sandbox, tmp_path: Path
 ) -> None:
     repo, rev = project
-    bare = run_baseline(repo, sandbox, rev, tmp_path / "base", None)
+    bare = run_baseline(Workbench(repo, sandbox, tmp_path / "base"), rev, None)
     assert bare.must_fail is None
     good = run_prove(
         project, sandbox, bare, candidate({"app/calc.py": (CALC, FIXED)}), tmp_path, [], None

@@ -22,6 +22,7 @@ from agent.diagnosis.reproduce import (
 from agent.domain import ExceptionInfo, Frame, Incident
 from agent.ports import Repo, Sandbox
 from agent.proof.prove import run_baseline
+from agent.proof.workbench import Workbench
 from tests.repo_builder import RepoBuilder
 from tools.git_repo import GitRepo
 from tools.sandbox import make_sandbox
@@ -168,7 +169,7 @@ def test_the_reproduction_fails_on_the_buggy_code_and_passes_on_the_fix(
     assert "incident inc-42" in docstring
     assert "app/calc.py:7 in ratio (ZeroDivisionError: division by zero)" in docstring
 
-    before = run_baseline(repo_of(project), sandbox, buggy, tmp_path / "a", reproduction)
+    before = run_baseline(Workbench(repo_of(project), sandbox, tmp_path / "a"), buggy, reproduction)
     assert before.must_fail is not None
     checked = check_reproduction(reproduction, before.must_fail, crash)
     assert checked.reproduced is True
@@ -181,7 +182,7 @@ def test_the_reproduction_fails_on_the_buggy_code_and_passes_on_the_fix(
         "fails with ZeroDivisionError, not KeyError",
     )
 
-    after = run_baseline(repo_of(project), sandbox, fixed, tmp_path / "b", reproduction)
+    after = run_baseline(Workbench(repo_of(project), sandbox, tmp_path / "b"), fixed, reproduction)
     assert after.must_fail is not None
     assert after.must_fail.outcomes == {reproduction.nodeid: "passed"}
     passing = check_reproduction(reproduction, after.must_fail, crash)
@@ -214,7 +215,9 @@ def test_fixloop_plugin_failures_reproduce_too(
     reproduction = build_reproduction(failure, repo_of(project), buggy)
     assert reproduction is not None
     assert "    label('x', *('y',), sep='+', **{'mode': [1, 2]})\n" in reproduction.source
-    baseline = run_baseline(repo_of(project), sandbox, buggy, tmp_path / "c", reproduction)
+    baseline = run_baseline(
+        Workbench(repo_of(project), sandbox, tmp_path / "c"), buggy, reproduction
+    )
     assert baseline.must_fail is not None
     checked = check_reproduction(reproduction, baseline.must_fail, failure)
     assert checked.reason == "fails with KeyError as in the incident"

@@ -27,6 +27,7 @@ from agent.domain import Incident
 from agent.intake.payloads import parse_payload
 from agent.ports import Sandbox
 from agent.proof.prove import run_baseline
+from agent.proof.workbench import Workbench
 from tests.repo_builder import RepoBuilder
 from tests.test_reproduce import FAST
 from tools.git_repo import GitRepo
@@ -212,10 +213,10 @@ def reproduced(
     repo, buggy, fixed = shop
     incident = captured(repo, buggy, trigger, tmp)
     reproduction = make_reproduction(incident, repo, buggy)
-    before = run_baseline(repo, sandbox, buggy, tmp / "before", reproduction)
+    before = run_baseline(Workbench(repo, sandbox, tmp / "before"), buggy, reproduction)
     assert before.must_fail is not None
     checked = check_reproduction(reproduction, before.must_fail, incident)
-    after = run_baseline(repo, sandbox, fixed, tmp / "after", reproduction)
+    after = run_baseline(Workbench(repo, sandbox, tmp / "after"), fixed, reproduction)
     assert after.must_fail is not None
     assert after.must_fail.outcomes == {reproduction.nodeid: "passed"}, after.must_fail.output
     return incident, reproduction.source, checked.reproduced, checked.reason
@@ -279,7 +280,7 @@ def test_the_test_asserts_the_message_shape(
     crash = incident.crash.model_copy(update={"value": "tuple index out of range"})
     other_message = incident.model_copy(update={"exceptions": [crash]})
     elsewhere = make_reproduction(other_message, repo, buggy)
-    run = run_baseline(repo, sandbox, buggy, tmp_path / "b", elsewhere).must_fail
+    run = run_baseline(Workbench(repo, sandbox, tmp_path / "b"), buggy, elsewhere).must_fail
     assert run is not None
     checked = check_reproduction(elsewhere, run, other_message)
     assert (checked.reproduced, checked.reason) == (

@@ -322,7 +322,9 @@ def test_context_line_realigns_a_frame_after_lines_shifted(
     assert crash_frame.lineno == 9
     assert top.lines == [14]
     assert (top.symbol, top.start_line, top.end_line) == ("Cart.total", 13, 14)
+    assert top.realigned
     assert any("re-aligned" in e.detail for e in top.evidence)
+    assert not diagnosis.suspects[1:] or not any(s.realigned for s in diagnosis.suspects[1:])
     assert diagnosis.suspect_commit is not None
     assert diagnosis.suspect_commit.sha == shas["bug"]
     assert moved != shas["bug"]

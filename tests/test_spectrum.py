@@ -12,6 +12,7 @@ from agent.diagnosis.ranking import diagnose
 from agent.diagnosis.spectrum import Spectrum, line_scores, suspicious_symbols
 from agent.domain import Incident, Reproduction
 from agent.proof.prove import run_baseline
+from agent.proof.workbench import Workbench
 from tests.repo_builder import RepoBuilder
 from tests.test_rootcause import line_of
 from tests.test_sandbox import FAST, MODES
@@ -168,7 +169,8 @@ def test_the_baseline_covers_the_reproduction_and_falls_back_when_tracing_is_too
         target_file="stats.py",
         target_function="mean",
     )
-    baseline = run_baseline(repo, sandbox, "HEAD", tmp_path / "work", reproduction, coverage=True)
+    bench = Workbench(repo, sandbox, tmp_path / "work")
+    baseline = run_baseline(bench, "HEAD", reproduction, coverage=True)
     assert not baseline.suite.timed_out
     assert baseline.suite.outcomes["tests/test_traced.py::test_slow_when_traced"] == "passed"
     assert baseline.suite.coverage == {}  # the second run, without the tracer

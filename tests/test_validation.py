@@ -13,6 +13,7 @@ from agent.domain import FileChange, Patch
 from agent.ports import Sandbox
 from agent.proof.prove import Baseline, run_baseline
 from agent.proof.search import Search, validate
+from agent.proof.workbench import Workbench
 from agent.repair.diffs import make_patch
 from tests.repo_builder import RepoBuilder
 from tools.git_repo import GitRepo
@@ -64,7 +65,7 @@ def baseline(
     project: Project, sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory
 ) -> Baseline:
     repo, rev = project
-    return run_baseline(repo, sandbox, rev, tmp_path_factory.mktemp("work"), None)
+    return run_baseline(Workbench(repo, sandbox, tmp_path_factory.mktemp("work")), rev, None)
 
 
 def variant(old: str, new: str) -> Patch:
@@ -86,10 +87,9 @@ def run(
     tmp_path: Path,
     search: Search,
 ) -> tuple[list[str], Patch | None, list[str]]:
-    repo, rev = project
-    reports, proven = validate(
-        repo, sandbox, rev, candidates, [FAILING], baseline, tmp_path, None, search
-    )
+    repo, _ = project
+    bench = Workbench(repo, sandbox, tmp_path)
+    reports, proven = validate(bench, candidates, baseline, [FAILING], None, search)
     return [r.candidate_id for r in reports], proven, [r.reason for r in reports]
 
 
@@ -125,3 +125,13 @@ def test_a_spent_budget_is_reported(
     assert proven is None
     assert ids == ["(search budget)"]
     assert reasons == ["2 candidates not tested: the search budget of 0s was spent"]
+
+
+def test_each_report_says_where_it_was_decided(
+    project: Project, sandbox: Sandbox, baseline: Baseline, tmp_path: Path
+) -> None:
+    bench = Workbench(project[0], sandbox, tmp_path)
+    reports, _ = validate(bench, [WRONG, RIGHT], baseline, [FAILING], None, Search(jobs=1))
+    assert [r.stage for r in reports] == ["screen", "proof"]
+    spent, _ = validate(bench, [WRONG], baseline, [FAILING], None, Search(seconds=0))
+    assert [r.stage for r in spent] == ["budget"]

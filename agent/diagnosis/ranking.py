@@ -253,6 +253,7 @@ def _examine(
         lines=[line],
         score=0.0,
         evidence=evidence,
+        realigned=located and line != frame.lineno,
     )
     finding = _Finding(suspect, symbol, crash_blame, distance, located, is_test)
     finding.position = position
@@ -417,6 +418,7 @@ def _merge(into: _Finding, other: _Finding) -> None:
     for item in other.suspect.evidence:
         if item not in into.suspect.evidence:
             into.suspect.evidence.append(item)
+    into.suspect.realigned = into.suspect.realigned or other.suspect.realigned
 
 
 def _describe(blame: BlameLine | CommitRef) -> str:
@@ -672,7 +674,7 @@ def _view(finding: _Finding) -> dict[str, object]:
         "raised_here": finding.raised_here,
         "on_stack": finding.on_stack,
         "reasons": finding.reasons,
-        "realigned": any("re-aligned" in e.detail for e in suspect.evidence),
+        "realigned": suspect.realigned,
     }
 
 

@@ -44,7 +44,7 @@ def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             not_proven=sum(
                 1
                 for r in state.get("reports", [])
-                if not r["proven"] and r["candidate_id"] != "(search budget)"
+                if not r["proven"] and r.get("stage") != "budget"
             ),
         )
         pr = deps.forge.open_pr(branch, head, title, body)

@@ -30,9 +30,7 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     reproduction = build_reproduction(incident, deps.repo, base) if placed else None
     # The suite runs once under coverage when a failing test can drive fault localization.
     coverage = bool(incident.failing_tests) or reproduction is not None
-    baseline = run_baseline(
-        deps.repo, deps.sandbox, base, deps.scratch, reproduction, coverage=coverage
-    )
+    baseline = run_baseline(deps.workbench(), base, reproduction, coverage=coverage)
     kept = False
     if reproduction is not None and baseline.must_fail is not None:
         reproduction = check_reproduction(reproduction, baseline.must_fail, incident)

@@ -23,21 +23,15 @@ def prove_candidates(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     settings = deps.settings
     search = Search(jobs=settings.validation_jobs, seconds=settings.search_seconds)
     reports, proven = validate(
-        deps.repo,
-        deps.sandbox,
-        state["base_commit"],
+        deps.workbench(),
         candidates,
-        state.get("must_fix", []),
         baseline,
-        deps.scratch,
+        state.get("must_fix", []),
         diagnosis.reproduction,
         search,
     )
-    screened = sum(1 for r in reports if r.reason.startswith("screen:"))
-
-    summary = "; ".join(
-        f"{r.candidate_id}: {r.reason}" for r in reports if not r.reason.startswith("screen:")
-    )
+    screened = sum(1 for r in reports if r.stage == "screen")
+    summary = "; ".join(f"{r.candidate_id}: {r.reason}" for r in reports if r.stage != "screen")
     if screened:
         summary = f"{screened} dropped by the must-fix screen; {summary}"
     return {

@@ -33,9 +33,7 @@ def verify(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             verified=False, summary=f"PR #{pr.id} is {pr.status}, not merged"
         )
     else:
-        after = run_baseline(
-            deps.repo, deps.sandbox, pr.merge_sha, deps.scratch, diagnosis.reproduction
-        )
+        after = run_baseline(deps.workbench(), pr.merge_sha, diagnosis.reproduction)
         must_fix = state.get("must_fix", [])
         still_failing = [t for t in must_fix if after.outcome(t) != "passed"]
         regressions = sorted(before.suite.passed() - after.suite.passed())

@@ -9,17 +9,14 @@ existing suite alone, and the report says so.
 
 from __future__ import annotations
 
-import threading
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
 from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel
 
 from agent.domain import Patch, Reproduction, TestReport, TestRun
-from agent.ports import Repo, Sandbox
+from agent.ports import Sandbox
+from agent.proof.workbench import Workbench
 
 FAILING = ("failed", "error")
 
@@ -39,19 +36,15 @@ class Baseline(BaseModel):
 
 
 def run_baseline(
-    repo: Repo,
-    sandbox: Sandbox,
-    rev: str,
-    workdir: Path,
-    reproduction: Reproduction | None,
-    coverage: bool = False,
+    bench: Workbench, rev: str, reproduction: Reproduction | None, coverage: bool = False
 ) -> Baseline:
     """Run the suite, then the reproduction, in a fresh worktree of `rev`.
 
     With `coverage`, both runs record the lines each test ran, for fault localization; when
     tracing pushes the suite past the sandbox's time limit, it runs again without it.
     """
-    with _worktree(repo, workdir, rev, "baseline") as tree:
+    sandbox = bench.sandbox
+    with bench.worktree(rev, "baseline") as tree:
         suite = sandbox.run_tests(tree, coverage=coverage)
         if coverage and suite.timed_out:
             suite = sandbox.run_tests(tree)
@@ -64,21 +57,16 @@ def run_baseline(
 
 
 def prove(
-    repo: Repo,
-    sandbox: Sandbox,
-    rev: str,
+    bench: Workbench,
     patch: Patch,
-    must_fix: list[str],
     baseline: Baseline,
-    workdir: Path,
+    must_fix: list[str],
     reproduction: Reproduction | None,
-    lock: threading.Lock | None = None,
 ) -> TestReport:
-    """Apply `patch` to `rev` in its own worktree and decide whether it is proven.
+    """Apply `patch` to the baseline's commit in its own worktree and decide whether it is proven.
 
     Test failures, timeouts and patches that cannot be applied give a report that is not
     proven; `SandboxError` (pytest could not run at all) propagates. Worktrees are removed.
-    `lock` serialises worktree creation and removal when proofs run in parallel threads.
     """
     started = time.monotonic()
     tracked = reproduction.nodeid if reproduction else (must_fix[0] if must_fix else None)
@@ -88,10 +76,10 @@ def prove(
         reason="",
         reproduction_before=baseline.outcome(tracked) if tracked else None,
         baseline_passed=len(baseline.suite.passed()),
-        sandbox=sandbox.name,
+        sandbox=bench.sandbox.name,
     )
-    with _worktree(repo, workdir, rev, f"candidate-{patch.id}", lock) as tree:
-        verdict = _prove_in(tree, sandbox, patch, must_fix, baseline, reproduction, tracked)
+    with bench.worktree(baseline.rev, f"candidate-{patch.id}") as tree:
+        verdict = _prove_in(tree, bench.sandbox, patch, must_fix, baseline, reproduction, tracked)
     return report.model_copy(update={**verdict, "seconds": round(time.monotonic() - started, 3)})
 
 
@@ -213,18 +201,3 @@ def _write(tree: Path, name: str, text: str) -> None:
     if target is None or target.parent != tree.resolve():
         raise ValueError(f"reproduction file name {name!r} is not a plain file name")
     target.write_text(text, encoding="utf-8")
-
-
-@contextmanager
-def _worktree(
-    repo: Repo, workdir: Path, rev: str, label: str, lock: threading.Lock | None = None
-) -> Iterator[Path]:
-    guard = lock or nullcontext()
-    with guard:
-        workdir.mkdir(parents=True, exist_ok=True)
-        tree = repo.add_worktree(workdir / f"{label}-{uuid.uuid4().hex[:8]}", rev)
-    try:
-        yield tree
-    finally:
-        with guard:
-            repo.remove_worktree(tree)

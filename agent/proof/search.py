@@ -2,8 +2,8 @@
 
 Each candidate is first screened: its change is written into a reusable worktree of the base
 commit and only the must-fix tests run (a second or so). A candidate that does not make them
-pass is dropped without its full proof. A survivor gets the full proof of `agent.proof.prove.prove`
-in its own fresh worktree: the must-fix tests pass and no test that passed before fails.
+pass is dropped without its full proof. A survivor gets the full proof (`agent.proof.prove`) in
+its own fresh worktree: the must-fix tests pass and no test that passed before fails.
 
 Candidates are taken in rank order, `jobs` at a time. The search stops when a candidate is
 proven and every better-ranked candidate has been decided (none can beat it), when all are
@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent.domain import Patch, Reproduction, TestReport
-from agent.ports import Repo, Sandbox
+from agent.ports import Sandbox
 from agent.proof.prove import Baseline, apply_patch, prove, write_reproduction
+from agent.proof.workbench import Workbench
 
 
 @dataclass(frozen=True)
@@ -36,37 +36,25 @@ class Search:
 class _Screens:
     """One reusable worktree per worker thread; a candidate's files are written, run, restored."""
 
-    def __init__(
-        self,
-        repo: Repo,
-        rev: str,
-        workdir: Path,
-        reproduction: Reproduction | None,
-        lock: threading.Lock,
-    ) -> None:
-        self.repo, self.rev, self.workdir, self.reproduction = repo, rev, workdir, reproduction
+    def __init__(self, bench: Workbench, rev: str, reproduction: Reproduction | None) -> None:
+        self.bench, self.rev, self.reproduction = bench, rev, reproduction
         self.local = threading.local()
-        self.lock = lock
         self.trees: list[Path] = []
 
     def tree(self) -> Path:
         tree: Path | None = getattr(self.local, "tree", None)
         if tree is None:
-            with self.lock:
-                self.workdir.mkdir(parents=True, exist_ok=True)
-                where = self.workdir / f"screen-{uuid.uuid4().hex[:8]}"
-                tree = self.repo.add_worktree(where, self.rev)
-                self.trees.append(tree)
+            tree = self.bench.add_worktree(self.rev, "screen")
+            self.trees.append(tree)
             if self.reproduction is not None:
                 write_reproduction(tree, self.reproduction)
             self.local.tree = tree
         return tree
 
     def close(self) -> None:
-        with self.lock:
-            for tree in self.trees:
-                self.repo.remove_worktree(tree)
-            self.trees.clear()
+        for tree in self.trees:
+            self.bench.remove_worktree(tree)
+        self.trees.clear()
 
 
 def screen(sandbox: Sandbox, tree: Path, patch: Patch, tests: list[str]) -> str | None:
@@ -106,13 +94,10 @@ def _drop_bytecode(tree: Path, patch: Patch) -> None:
 
 
 def validate(
-    repo: Repo,
-    sandbox: Sandbox,
-    rev: str,
+    bench: Workbench,
     candidates: list[Patch],
-    must_fix: list[str],
     baseline: Baseline,
-    workdir: Path,
+    must_fix: list[str],
     reproduction: Reproduction | None,
     search: Search,
 ) -> tuple[list[TestReport], Patch | None]:
@@ -120,19 +105,18 @@ def validate(
     started = time.monotonic()
     tests = [*must_fix, *([reproduction.nodeid] if reproduction else [])]
     tests = list(dict.fromkeys(tests))
-    worktrees = threading.Lock()
     screens = None
     if search.screen and tests:
-        screens = _Screens(repo, rev, workdir, reproduction, worktrees)
+        screens = _Screens(bench, baseline.rev, reproduction)
 
     def decide(patch: Patch) -> TestReport:
         if screens is not None:
-            reason = screen(sandbox, screens.tree(), patch, tests)
+            reason = screen(bench.sandbox, screens.tree(), patch, tests)
             if reason is not None:
-                return TestReport(candidate_id=patch.id, proven=False, reason=reason)
-        return prove(
-            repo, sandbox, rev, patch, must_fix, baseline, workdir, reproduction, worktrees
-        )
+                return TestReport(
+                    candidate_id=patch.id, proven=False, reason=reason, stage="screen"
+                )
+        return prove(bench, patch, baseline, must_fix, reproduction)
 
     try:
         reports = _in_rank_order(candidates, decide, search, started)
@@ -147,6 +131,7 @@ def validate(
             TestReport(
                 candidate_id="(search budget)",
                 proven=False,
+                stage="budget",
                 reason=f"{untested} candidates not tested: the search budget of "
                 f"{search.seconds:g}s was spent",
             )
