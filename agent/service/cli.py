@@ -10,7 +10,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from pydantic import ValidationError
 
@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+_Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fixloop",
@@ -47,17 +50,40 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
+    for add in (
+        _add_demo,
+        _add_run,
+        _add_diagnose,
+        _add_review,
+        _add_resume,
+        _add_verify_pending,
+        _add_status,
+        _add_graph,
+        _add_eval,
+        _add_index,
+        _add_serve,
+        _add_intake,
+    ):
+        add(sub)
+    return parser
+
+
+def _add_demo(sub: _Commands) -> None:
     demo = sub.add_parser("demo", help="build a sample service, crash it, and fix it")
     demo.add_argument("--workdir", type=Path, help="where to build the sample service")
     demo.add_argument("--json", action="store_true", help="print one JSON object")
     demo.set_defaults(handler=_demo)
 
+
+def _add_run(sub: _Commands) -> None:
     run = sub.add_parser("run", help="carry one incident through the loop")
     _repo_and_event(run)
     run.add_argument("--engine", help="repair engine(s), comma-separated (default: setting)")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.set_defaults(handler=_run)
 
+
+def _add_diagnose(sub: _Commands) -> None:
     diagnose = sub.add_parser(
         "diagnose",
         help="detection and root cause only: print the diagnosis, change nothing",
@@ -69,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     diagnose.add_argument("--json", action="store_true", help="print one JSON object")
     diagnose.set_defaults(handler=_diagnose)
 
+
+def _add_review(sub: _Commands) -> None:
     review = sub.add_parser("review", help="review a fixloop pull request")
     review.add_argument("pr", type=int, help="pull request number")
     action = review.add_mutually_exclusive_group(required=True)
@@ -79,25 +107,35 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--json", action="store_true", help="print one JSON object")
     review.set_defaults(handler=_review)
 
+
+def _add_resume(sub: _Commands) -> None:
     resume = sub.add_parser("resume", help="continue a run whose process died")
     resume.add_argument("incident")
     resume.add_argument("--json", action="store_true", help="print one JSON object")
     resume.set_defaults(handler=_resume)
 
+
+def _add_verify_pending(sub: _Commands) -> None:
     pending = sub.add_parser(
         "verify-pending", help="check the runs waiting for the release of their merged fix"
     )
     pending.add_argument("--json", action="store_true", help="print one JSON object")
     pending.set_defaults(handler=_verify_pending)
 
+
+def _add_status(sub: _Commands) -> None:
     status = sub.add_parser("status", help="show one run with its audit trail, or all runs")
     status.add_argument("incident", nargs="?")
     status.add_argument("--json", action="store_true", help="print one JSON object")
     status.set_defaults(handler=_status)
 
+
+def _add_graph(sub: _Commands) -> None:
     graph = sub.add_parser("graph", help="print the loop as a Mermaid diagram")
     graph.set_defaults(handler=_graph)
 
+
+def _add_eval(sub: _Commands) -> None:
     evaluate = sub.add_parser(
         "eval",
         help="replay eval cases and score them; `eval compare A.json B.json` diffs two runs",
@@ -119,6 +157,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(handler=_eval)
 
+
+def _add_index(sub: _Commands) -> None:
     index = sub.add_parser(
         "index",
         help="index a repository or directory with tree-sitter; --stats for the figures",
@@ -138,6 +178,8 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     index.set_defaults(handler=_index)
 
+
+def _add_serve(sub: _Commands) -> None:
     serve = sub.add_parser("serve", help="the webhook and Sentry-ingest server")
     serve.add_argument("--host", help="address (default: setting server_host)")
     serve.add_argument("--port", type=int, help="port (default: setting server_port)")
@@ -146,10 +188,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_serve)
 
+
+def _add_intake(sub: _Commands) -> None:
     intake = sub.add_parser("intake", help="receive Sentry events: point an app's DSN here")
     intake.add_argument("--port", type=int, help="port (default: setting intake_port)")
     intake.set_defaults(handler=_intake)
-    return parser
 
 
 def _repo_and_event(command: argparse.ArgumentParser) -> None:
