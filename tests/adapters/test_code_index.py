@@ -15,7 +15,7 @@ from tests.repo_builder import RepoBuilder
 from tools.code_index import DirectoryTree, TreeSitterIndex
 from tools.git_repo import GitRepo
 
-FIXTURES = Path(__file__).parent / "fixtures" / "code_index"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "code_index"
 SAMPLE = (FIXTURES / "sample.py").read_text()
 
 

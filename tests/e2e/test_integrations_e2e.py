@@ -24,7 +24,7 @@ from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.sentry import FakeSentry
 from tests.github_setup import FULL_NAME, TOKEN, github_for
 from tests.repo_builder import git
-from tests.test_server import alert, post_sentry
+from tests.service.test_server import alert, post_sentry
 
 pytestmark = pytest.mark.slow
 

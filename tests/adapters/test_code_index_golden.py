@@ -4,7 +4,7 @@ Each `tests/fixtures/code_index/<language>/` folder is committed to a fresh repo
 indexed; `<language>.expected.json` beside it holds the expected definitions (qualified names,
 kinds, line ranges, parameters), calls with their enclosing definition, and the answers to the
 enclosing, callers and callees questions it lists. After a deliberate change to a query,
-`python -m tests.test_code_index_golden` rewrites the expected files: review their diff.
+`python -m tests.adapters.test_code_index_golden` rewrites the expected files: review their diff.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tests.repo_builder import RepoBuilder
 from tools.code_index import TreeSitterIndex
 from tools.git_repo import GitRepo
 
-FIXTURES = Path(__file__).parent / "fixtures" / "code_index"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "code_index"
 LANGUAGES = ["python", "javascript", "typescript", "go", "java"]
 
 

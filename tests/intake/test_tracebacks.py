@@ -15,7 +15,7 @@ from agent.intake.payloads import load_event_file, parse_payload
 from agent.intake.tracebacks import CHAIN_MARKERS, HEADER, parse_traceback
 from tests.cli_helpers import fixloop
 
-FIXTURES = Path(__file__).parent / "fixtures" / "tracebacks"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "tracebacks"
 
 PLAIN = """\
 Traceback (most recent call last):
@@ -269,7 +269,7 @@ def test_a_logged_traceback_runs_the_whole_loop_without_locals(tmp_path: Path) -
     """No captured values: the diagnosis stands on frames, index and history; value templates
     do not apply, and the proof rests on the suite."""
     from tests.repo_builder import RepoBuilder, git
-    from tests.test_diagnose_cli import PRICING_V1, PRICING_V2, TASKS, TRACEBACK
+    from tests.service.test_diagnose_cli import PRICING_V1, PRICING_V2, TASKS, TRACEBACK
 
     builder = RepoBuilder(tmp_path / "shop")
     suite = (
@@ -322,7 +322,7 @@ def test_an_eval_incident_as_a_logged_traceback_gets_the_same_diagnosis(
     from agent.settings import Settings
     from tests.repo_builder import git
 
-    directory = Path(__file__).parents[1] / "evals" / "cases" / case
+    directory = Path(__file__).parents[2] / "evals" / "cases" / case
     repo = tmp_path / "repo"
     git(tmp_path, "clone", "--quiet", str(directory / "repo.bundle"), str(repo))
     event, _ = load_event_file(directory / "incident.json")

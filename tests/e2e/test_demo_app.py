@@ -17,7 +17,7 @@ from agent.intake.payloads import load_event_file, parse_payload
 from tools.error_store import LocalErrorStore
 from tools.sentry_intake import SentryIntakeServer
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from agent.settings import Settings
 from tests import signed
 from tests.conftest import fixture_payload
 from tests.fakes.sentry import FakeSentry
-from tests.test_server import post_sentry
+from tests.service.test_server import post_sentry
 from tools import sentry_api
 from tools.rest import RestClient
 from tools.sentry_api import SentryApi

@@ -18,7 +18,7 @@ from agent.intake.payloads import fingerprint, load_event_file, normalise_path, 
 from tools.error_store import LocalErrorStore
 from tools.sentry_intake import SentryIntakeServer
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 WEBHOOK = FIXTURES / "sentry_webhook_event_alert.json"
 API_EVENT = FIXTURES / "sentry_api_event.json"
 
@@ -244,13 +244,13 @@ def test_real_sentry_sdk_chained_exception_keeps_order_frames_and_vars(
     assert (crash.type, crash.value) == ("LookupError", "no rate for CHF")
     assert [frame.function for frame in cause.frames][-2:] == ["quote", "lookup_rate"]
     lookup = cause.frames[-1]
-    assert lookup.filename == "tests/test_intake.py"
+    assert lookup.filename == "tests/intake/test_intake.py"
     assert lookup.context_line == "    return rates[currency]"
     assert lookup.vars == {"currency": "'CHF'", "rates": {"EUR": "1.0"}}
     assert lookup.in_app is True
     assert crash.frames[-1].function == "quote"
     assert crash.frames[-1].vars["amount"] == "100"
-    assert incident.title == "LookupError: no rate for CHF in quote (tests/test_intake.py)"
+    assert incident.title == "LookupError: no rate for CHF in quote (tests/intake/test_intake.py)"
 
 
 def test_real_events_of_one_bug_share_a_fingerprint_and_another_bug_differs(

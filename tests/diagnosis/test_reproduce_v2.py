@@ -29,7 +29,7 @@ from agent.ports import Sandbox
 from agent.proof.prove import run_baseline
 from agent.proof.workbench import Workbench
 from tests.repo_builder import RepoBuilder
-from tests.test_reproduce import FAST
+from tests.diagnosis.test_reproduce import FAST
 from tools.git_repo import GitRepo
 from tools.sandbox import make_sandbox
 

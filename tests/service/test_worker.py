@@ -23,7 +23,7 @@ from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.sentry import FakeSentry
 from tests.live_server import live_server
 from tests.repo_builder import git
-from tests.test_server import alert, post_sentry
+from tests.service.test_server import alert, post_sentry
 
 
 def _settings(tmp_path: Path, **overrides: Any) -> Settings:
