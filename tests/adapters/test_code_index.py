@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from agent.errors import RepoError
-from tests.repo_builder import RepoBuilder
+from tests.support.paths import FIXTURES
+from tests.support.repo_builder import RepoBuilder
 from tools.code_index import DirectoryTree, TreeSitterIndex
 from tools.git_repo import GitRepo
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "code_index"
-SAMPLE = (FIXTURES / "sample.py").read_text()
+CODE_INDEX = FIXTURES / "code_index"
+SAMPLE = (CODE_INDEX / "sample.py").read_text()
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def repo(tmp_path: Path) -> GitRepo:
 
 def test_golden_symbols_of_the_sample_module(repo: GitRepo) -> None:
     symbols = TreeSitterIndex(repo).symbols("HEAD", "pkg/sample.py")
-    expected = json.loads((FIXTURES / "sample.symbols.json").read_text())
+    expected = json.loads((CODE_INDEX / "sample.symbols.json").read_text())
     assert [s.model_dump(exclude={"path"}) for s in symbols] == expected
     assert {s.path for s in symbols} == {"pkg/sample.py"}
 

@@ -16,16 +16,17 @@ from typing import Any
 
 import pytest
 
-from tests.repo_builder import RepoBuilder
+from tests.support.paths import FIXTURES
+from tests.support.repo_builder import RepoBuilder
 from tools.code_index import TreeSitterIndex
 from tools.git_repo import GitRepo
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "code_index"
+CODE_INDEX = FIXTURES / "code_index"
 LANGUAGES = ["python", "javascript", "typescript", "go", "java"]
 
 
 def _index(language: str, where: Path) -> TreeSitterIndex:
-    root = FIXTURES / language
+    root = CODE_INDEX / language
     files = {
         path.relative_to(root).as_posix(): path.read_text()
         for path in sorted(root.rglob("*"))
@@ -63,12 +64,12 @@ def _answers(index: TreeSitterIndex, questions: dict[str, Any]) -> dict[str, Any
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_golden_index(language: str, tmp_path: Path) -> None:
-    expected = json.loads((FIXTURES / f"{language}.expected.json").read_text())
+    expected = json.loads((CODE_INDEX / f"{language}.expected.json").read_text())
     assert _answers(_index(language, tmp_path / "repo"), expected) == expected
 
 
 def _rewrite(language: str, where: Path) -> None:
-    target = FIXTURES / f"{language}.expected.json"
+    target = CODE_INDEX / f"{language}.expected.json"
     questions = json.loads(target.read_text())
     answers = _answers(_index(language, where), questions)
     lines = ["{"]

@@ -10,7 +10,7 @@ import pytest
 from agent.domain import FileChange
 from agent.errors import RepoError
 from agent.repair.diffs import make_patch
-from tests.repo_builder import RepoBuilder, git
+from tests.support.repo_builder import RepoBuilder, git
 from tools.git_repo import GitRepo
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from agent.errors import RepoError
-from tests.github_setup import TOKEN, GitHubSetup, github_for
-from tests.repo_builder import RepoBuilder, git
+from tests.support.github_setup import TOKEN, GitHubSetup, github_for
+from tests.support.repo_builder import RepoBuilder, git
 from tools.github_forge import _owners_of
 
 CODEOWNERS = """\

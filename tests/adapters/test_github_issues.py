@@ -12,8 +12,8 @@ from agent import wiring
 from agent.domain import Incident
 from agent.errors import NotFound
 from agent.settings import Settings
-from tests.fakes.github import FakeGitHub
-from tests.github_setup import FULL_NAME, TOKEN
+from tests.support.fakes.github import FakeGitHub
+from tests.support.github_setup import FULL_NAME, TOKEN
 from tools.github_issues import GitHubIssuesTracker
 
 FINGERPRINT = "0123456789abcdef" * 4

@@ -12,7 +12,7 @@ from agent import wiring
 from agent.domain import Incident
 from agent.errors import AdapterError, ConfigError, NotFound
 from agent.settings import Settings
-from tests.fakes.jira import FakeJira
+from tests.support.fakes.jira import FakeJira
 from tools.jira_tracker import JiraTracker
 
 

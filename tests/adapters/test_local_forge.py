@@ -5,7 +5,7 @@ import pytest
 from agent.domain import FileChange
 from agent.errors import RepoError
 from agent.repair.diffs import make_patch
-from tests.repo_builder import RepoBuilder, git
+from tests.support.repo_builder import RepoBuilder, git
 from tools.git_repo import GitRepo
 from tools.local_forge import LocalForge
 

@@ -9,13 +9,13 @@ import sys
 import textwrap
 import time
 import uuid
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 
 import tools.sandbox as sandbox_module
 from agent.errors import ConfigError, SandboxError
+from tests.support.sandbox import FAST, MODES, needs_bwrap
 from tools.sandbox import (
     BwrapSandbox,
     SandboxMode,
@@ -23,11 +23,6 @@ from tools.sandbox import (
     bwrap_problem,
     make_sandbox,
 )
-
-# The outer environment autoloads heavy pytest plugins; the target repos here need none of them.
-FAST = [arg for ep in entry_points(group="pytest11") for arg in ("-p", f"no:{ep.name}")]
-needs_bwrap = pytest.mark.skipif(bwrap_problem() is not None, reason="bubblewrap does not work")
-MODES = [pytest.param("bwrap", marks=needs_bwrap), "subprocess"]
 
 
 def sandbox_for(mode: SandboxMode, timeout: float = 60, memory_limit_mb: int = 2048):

@@ -19,10 +19,9 @@ from agent.intake.payloads import parse_payload
 from agent.service.server import create_app
 from agent.service.worker import Worker
 from agent.settings import Settings
-from tests import signed
-from tests.conftest import fixture_payload
-from tests.fakes.sentry import FakeSentry
-from tests.service.test_server import post_sentry
+from tests.support import signed
+from tests.support.fakes.sentry import FakeSentry
+from tests.support.payloads import fixture_payload
 from tools import sentry_api
 from tools.rest import RestClient
 from tools.sentry_api import SentryApi
@@ -206,7 +205,7 @@ def test_an_issue_webhook_fetches_the_latest_event_and_opens_an_incident(
         "data": {"issue": {"id": "1170820242", "title": "ZeroDivisionError"}},
     }
     with TestClient(create_app(settings)) as client:
-        answer = post_sentry(client, copy.deepcopy(webhook), resource="issue").json()
+        answer = signed.post_sentry(client, copy.deepcopy(webhook), resource="issue").json()
         Worker(settings, wiring.inbox(settings)).drain()
         incidents = client.get("/incidents").json()["incidents"]
 

@@ -9,7 +9,7 @@ import pytest
 from agent.diagnosis.frames import is_installed_path, map_frame, resolve_release
 from agent.domain import Frame
 from agent.errors import RepoError
-from tests.repo_builder import RepoBuilder, git
+from tests.support.repo_builder import RepoBuilder, git
 from tools.git_repo import GitRepo
 
 FILES = {"app/__init__.py", "app/reports.py", "src/shop/cart.py", "json/helpers.py", "jobs.py"}

@@ -7,8 +7,8 @@ from pathlib import Path
 from agent.diagnosis.history import changed_lines, names_on, release_window
 from agent.diagnosis.ranking import diagnose
 from agent.domain import Incident
-from tests.repo_builder import RepoBuilder, git
-from tests.diagnosis.test_ranking import frame, incident, line_of
+from tests.support.incidents import frame, incident, line_of
+from tests.support.repo_builder import RepoBuilder, git
 from tools.code_index import TreeSitterIndex
 from tools.git_repo import GitRepo
 

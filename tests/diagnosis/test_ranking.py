@@ -8,8 +8,9 @@ import pytest
 
 from agent.diagnosis.frames import is_installed_path, is_test_path, map_frame
 from agent.diagnosis.ranking import diagnose, pr_number
-from agent.domain import ExceptionInfo, Frame, Incident
-from tests.repo_builder import RepoBuilder
+from agent.domain import Frame, Incident
+from tests.support.incidents import frame, incident
+from tests.support.repo_builder import RepoBuilder
 from tools.code_index import TreeSitterIndex
 from tools.git_repo import GitRepo
 
@@ -112,43 +113,6 @@ TEST_CART = """from app.reports import summary
 def test_summary():
     assert summary([{"price": 2, "qty": 1}])["total"] == 2
 """
-
-
-def line_of(text: str, needle: str) -> int:
-    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
-
-
-def frame(path: str, text: str, needle: str, function: str, prefix: str = "/app/") -> Frame:
-    lineno = line_of(text, needle)
-    lines = text.splitlines()
-    return Frame(
-        filename=path,
-        abs_path=prefix + path,
-        module=path.removesuffix(".py").replace("/", "."),
-        function=function,
-        lineno=lineno,
-        context_line=lines[lineno - 1],
-        pre_context=lines[max(0, lineno - 4) : lineno - 1],
-        post_context=lines[lineno : lineno + 3],
-        in_app=True,
-    )
-
-
-def incident(exception_type: str, value: str, frames: list[Frame]) -> Incident:
-    library = Frame(
-        filename="threading.py",
-        abs_path="/usr/lib/python3.11/threading.py",
-        function="run",
-        lineno=975,
-        in_app=False,
-    )
-    return Incident(
-        id="inc-1",
-        source="sentry_event",
-        fingerprint="fp-1",
-        title=f"{exception_type}: {value}",
-        exceptions=[ExceptionInfo(type=exception_type, value=value, frames=[library, *frames])],
-    )
 
 
 @pytest.fixture

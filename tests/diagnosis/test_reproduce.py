@@ -6,7 +6,6 @@ import ast
 import re
 import sys
 import textwrap
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -23,11 +22,10 @@ from agent.domain import ExceptionInfo, Frame, Incident
 from agent.ports import Repo, Sandbox
 from agent.proof.prove import run_baseline
 from agent.proof.workbench import Workbench
-from tests.repo_builder import RepoBuilder
+from tests.support.repo_builder import RepoBuilder
+from tests.support.sandbox import FAST
 from tools.git_repo import GitRepo
 from tools.sandbox import make_sandbox
-
-FAST = [arg for ep in entry_points(group="pytest11") for arg in ("-p", f"no:{ep.name}")]
 
 BUGGY = textwrap.dedent(
     """\

@@ -28,8 +28,8 @@ from agent.intake.payloads import parse_payload
 from agent.ports import Sandbox
 from agent.proof.prove import run_baseline
 from agent.proof.workbench import Workbench
-from tests.repo_builder import RepoBuilder
-from tests.diagnosis.test_reproduce import FAST
+from tests.support.repo_builder import RepoBuilder
+from tests.support.sandbox import FAST
 from tools.git_repo import GitRepo
 from tools.sandbox import make_sandbox
 

@@ -13,9 +13,9 @@ from agent.diagnosis.spectrum import Spectrum, line_scores, suspicious_symbols
 from agent.domain import Incident, Reproduction
 from agent.proof.prove import run_baseline
 from agent.proof.workbench import Workbench
-from tests.repo_builder import RepoBuilder
-from tests.diagnosis.test_ranking import line_of
-from tests.adapters.test_sandbox import FAST, MODES
+from tests.support.incidents import line_of
+from tests.support.repo_builder import RepoBuilder
+from tests.support.sandbox import FAST, MODES
 from tools.code_index import TreeSitterIndex
 from tools.git_repo import GitRepo
 from tools.sandbox import make_sandbox

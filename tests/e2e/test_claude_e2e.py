@@ -19,8 +19,8 @@ from agent.service.cli import render_summary
 from agent.settings import Settings
 from evals.model_server import ScriptedModelServer
 from evals.runner import EvalOptions, run_eval
-from tests.cli_helpers import fixloop
-from tests.eval_cases import write_rates_case
+from tests.support.cli import fixloop
+from tests.support.eval_cases import write_rates_case
 
 pytestmark = pytest.mark.slow
 

@@ -14,10 +14,9 @@ from agent.demo import BUG_COMMIT_MESSAGE, build_demo_repo, trigger_incident
 from agent.demo.sample_repo import BUGGY_AVERAGE_BASKET, GUARDED_AVERAGE_BASKET
 from agent.errors import AdapterError, ConfigError
 from agent.intake.payloads import load_event_file, parse_payload
+from tests.support.paths import FIXTURES
 from tools.error_store import LocalErrorStore
 from tools.sentry_intake import SentryIntakeServer
-
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 @pytest.fixture(scope="module")

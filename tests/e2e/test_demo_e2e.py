@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import fixloop, fixloop_json
-from tests.repo_builder import git
+from tests.support.cli import fixloop, fixloop_json
+from tests.support.repo_builder import git
 
 pytestmark = pytest.mark.slow
 

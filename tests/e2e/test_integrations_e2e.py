@@ -18,13 +18,13 @@ from agent import wiring
 from agent.service.server import create_app
 from agent.service.worker import Worker
 from agent.settings import Settings
-from tests import signed
-from tests.fakes.jira import FakeJira
-from tests.fakes.pagerduty import FakePagerDuty
-from tests.fakes.sentry import FakeSentry
-from tests.github_setup import FULL_NAME, TOKEN, github_for
-from tests.repo_builder import git
-from tests.service.test_server import alert, post_sentry
+from tests.support import signed
+from tests.support.fakes.jira import FakeJira
+from tests.support.fakes.pagerduty import FakePagerDuty
+from tests.support.fakes.sentry import FakeSentry
+from tests.support.github_setup import FULL_NAME, TOKEN, github_for
+from tests.support.payloads import alert
+from tests.support.repo_builder import git
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,7 @@ def test_sentry_webhook_to_jira_and_github_and_back_to_closed(
         with TestClient(create_app(settings)) as client:
             webhook = alert(uuid.uuid4().hex)
             webhook["data"]["event"]["issue_id"] = "1170820242"
-            incident_id = post_sentry(client, webhook).json()["incident_id"]
+            incident_id = signed.post_sentry(client, webhook).json()["incident_id"]
             body, headers = signed.pagerduty(signed.page(incident="PT4KHLK", service="PSVC1"))
             assert client.post("/webhooks/pagerduty", content=body, headers=headers).is_success
             assert worker.drain() == 2

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from agent.intake.payloads import parse_payload
-from tests.cli_helpers import ROOT, fixloop, fixloop_env, fixloop_json
-from tests.conftest import FIXTURES, fixture_payload
+from tests.support.cli import fixloop, fixloop_env, fixloop_json
+from tests.support.paths import FIXTURES, ROOT
+from tests.support.payloads import fixture_payload
 
 pytestmark = pytest.mark.slow
 

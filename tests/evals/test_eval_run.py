@@ -11,8 +11,8 @@ import pytest
 
 from evals.report import write_html
 from evals.runner import EvalOptions, run_eval
-from tests.cli_helpers import fixloop
-from tests.eval_cases import write_rates_case
+from tests.support.cli import fixloop
+from tests.support.eval_cases import write_rates_case
 
 pytestmark = pytest.mark.slow
 

@@ -13,8 +13,8 @@ from agent.domain import ReviewDecision
 from agent.intake.payloads import parse_payload
 from agent.service import runner
 from agent.settings import Settings
-from tests.conftest import fixture_payload
-from tests.repo_builder import RepoBuilder, git
+from tests.support.payloads import fixture_payload
+from tests.support.repo_builder import RepoBuilder, git
 
 pytestmark = pytest.mark.slow
 

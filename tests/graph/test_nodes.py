@@ -26,7 +26,7 @@ from agent.nodes.verify import verify
 from agent.repair import RepairContext
 from agent.repair.diffs import make_patch
 from agent.settings import Settings
-from tests.conftest import fixture_payload
+from tests.support.payloads import fixture_payload
 
 pytestmark = pytest.mark.slow
 

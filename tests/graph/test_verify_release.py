@@ -8,7 +8,7 @@ from pathlib import Path
 from agent.domain import Incident, Release
 from agent.nodes.find_release import release_with
 from agent.nodes.verify import event_rates
-from tests.repo_builder import RepoBuilder, git
+from tests.support.repo_builder import RepoBuilder, git
 from tools.error_store import LocalErrorStore
 from tools.git_repo import GitRepo
 

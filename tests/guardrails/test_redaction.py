@@ -10,7 +10,7 @@ from agent import wiring
 from agent.domain import Incident
 from agent.guardrails.redaction import REDACTED, secrets_of
 from agent.settings import Settings
-from tests.repo_builder import RepoBuilder, git
+from tests.support.repo_builder import RepoBuilder, git
 
 
 def test_secrets_in_ticket_and_pr_text_are_redacted(tmp_path: Path) -> None:

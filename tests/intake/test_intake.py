@@ -15,10 +15,10 @@ import sentry_sdk
 
 from agent.errors import IntakeError
 from agent.intake.payloads import fingerprint, load_event_file, normalise_path, parse_payload
+from tests.support.paths import FIXTURES
 from tools.error_store import LocalErrorStore
 from tools.sentry_intake import SentryIntakeServer
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 WEBHOOK = FIXTURES / "sentry_webhook_event_alert.json"
 API_EVENT = FIXTURES / "sentry_api_event.json"
 

@@ -6,7 +6,7 @@ import time
 
 from agent.intake.links import MAX_DEPTH, sentry_host, sentry_issue_id, sentry_issue_ids
 from agent.intake.webhooks import pagerduty_page
-from tests import signed
+from tests.support import signed
 
 
 def test_sentry_issue_urls_in_their_forms() -> None:

@@ -13,9 +13,10 @@ from agent.domain import Frame, Incident
 from agent.errors import IntakeError
 from agent.intake.payloads import load_event_file, parse_payload
 from agent.intake.tracebacks import CHAIN_MARKERS, HEADER, parse_traceback
-from tests.cli_helpers import fixloop
+from tests.support.cli import fixloop
+from tests.support.paths import FIXTURES, ROOT
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "tracebacks"
+TRACEBACKS = FIXTURES / "tracebacks"
 
 PLAIN = """\
 Traceback (most recent call last):
@@ -35,7 +36,7 @@ def shape(text: str) -> list[tuple[str, str, list[tuple[str, int | None, str]]]]
 
 
 def test_a_logged_chain_with_a_prefix_on_every_line() -> None:
-    incident, payload = load_event_file(FIXTURES / "logged_chain.log")
+    incident, payload = load_event_file(TRACEBACKS / "logged_chain.log")
     assert payload["kind"] == "traceback"
     assert incident.source == "traceback"
     assert incident.title == "PricingError: no price for SKU-9 in order_total (shop/pricing.py)"
@@ -61,7 +62,7 @@ def test_a_logged_chain_with_a_prefix_on_every_line() -> None:
 
 
 def test_during_handling_on_windows_with_a_report_around_it() -> None:
-    incident, _ = load_event_file(FIXTURES / "windows_during_handling.txt")
+    incident, _ = load_event_file(TRACEBACKS / "windows_during_handling.txt")
     assert shape_of(incident.exceptions) == [
         ("ValueError", "invalid literal for int() with base 10: 'two'", ["parse_row"]),
         (
@@ -82,7 +83,7 @@ def shape_of(exceptions: list) -> list[tuple[str, str, list[str]]]:  # type: ign
 
 
 def test_recursion_keeps_the_printed_frames_and_skips_the_repeat_marker() -> None:
-    incident, _ = load_event_file(FIXTURES / "recursion.txt")
+    incident, _ = load_event_file(TRACEBACKS / "recursion.txt")
     (crash,) = incident.exceptions
     assert crash.type == "RecursionError"
     assert [(f.function, f.lineno) for f in crash.frames] == [("depth", 9)] * 3 + [("depth", 7)]
@@ -90,7 +91,7 @@ def test_recursion_keeps_the_printed_frames_and_skips_the_repeat_marker() -> Non
 
 
 def test_a_multi_line_message_ends_at_the_next_log_record() -> None:
-    incident, _ = load_event_file(FIXTURES / "multiline_message.txt")
+    incident, _ = load_event_file(TRACEBACKS / "multiline_message.txt")
     (crash,) = incident.exceptions
     assert (crash.module, crash.type) == ("pydantic_core._pydantic_core", "ValidationError")
     assert crash.value.splitlines() == [
@@ -239,7 +240,7 @@ def test_printed_paths_from_any_machine_map_to_repository_files(
 
 
 def test_cli_refuses_a_text_file_without_a_traceback(tmp_path: Path) -> None:
-    from tests.repo_builder import RepoBuilder
+    from tests.support.repo_builder import RepoBuilder
 
     repo = RepoBuilder(tmp_path / "repo")
     repo.commit({"app.py": "x = 1\n"}, "initial")
@@ -268,8 +269,8 @@ def test_a_traceback_payload_in_a_json_file(tmp_path: Path) -> None:
 def test_a_logged_traceback_runs_the_whole_loop_without_locals(tmp_path: Path) -> None:
     """No captured values: the diagnosis stands on frames, index and history; value templates
     do not apply, and the proof rests on the suite."""
-    from tests.repo_builder import RepoBuilder, git
-    from tests.service.test_diagnose_cli import PRICING_V1, PRICING_V2, TASKS, TRACEBACK
+    from tests.support.pricing_shop import PRICING_V1, PRICING_V2, TASKS, TRACEBACK
+    from tests.support.repo_builder import RepoBuilder, git
 
     builder = RepoBuilder(tmp_path / "shop")
     suite = (
@@ -320,9 +321,9 @@ def test_an_eval_incident_as_a_logged_traceback_gets_the_same_diagnosis(
 ) -> None:
     from agent.diagnosis.report import diagnose_incident
     from agent.settings import Settings
-    from tests.repo_builder import git
+    from tests.support.repo_builder import git
 
-    directory = Path(__file__).parents[2] / "evals" / "cases" / case
+    directory = ROOT / "evals" / "cases" / case
     repo = tmp_path / "repo"
     git(tmp_path, "clone", "--quiet", str(directory / "repo.bundle"), str(repo))
     event, _ = load_event_file(directory / "incident.json")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -15,11 +14,10 @@ from agent.ports import Sandbox
 from agent.proof.prove import Baseline, prove, run_baseline
 from agent.proof.workbench import Workbench
 from agent.repair.diffs import make_patch
-from tests.repo_builder import RepoBuilder, git
+from tests.support.repo_builder import RepoBuilder, git
+from tests.support.sandbox import FAST
 from tools.git_repo import GitRepo
 from tools.sandbox import make_sandbox
-
-FAST = [arg for ep in entry_points(group="pytest11") for arg in ("-p", f"no:{ep.name}")]
 
 CALC = textwrap.dedent(
     """\
@@ -31,6 +29,7 @@ CALC = textwrap.dedent(
         return sum(values)
     """
 )
+
 TESTS = textwrap.dedent(
     """\
     from app.calc import average, total

@@ -4,7 +4,6 @@ and the overfitting guard (a candidate that fixes the failing test but breaks an
 from __future__ import annotations
 
 import sys
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -15,11 +14,10 @@ from agent.proof.prove import Baseline, run_baseline
 from agent.proof.search import Search, validate
 from agent.proof.workbench import Workbench
 from agent.repair.diffs import make_patch
-from tests.repo_builder import RepoBuilder
+from tests.support.repo_builder import RepoBuilder
+from tests.support.sandbox import FAST
 from tools.git_repo import GitRepo
 from tools.sandbox import make_sandbox
-
-FAST = [arg for ep in entry_points(group="pytest11") for arg in ("-p", f"no:{ep.name}")]
 
 PRICING = """def shipping_cents(subtotal):
     if subtotal > 5000:

@@ -25,8 +25,8 @@ from agent.repair import RepairContext, RepairJournal
 from agent.repair.claude import Price
 from agent.settings import Settings
 from evals.model_server import ScriptedModelServer
-from tests.eval_cases import BUG_MESSAGE, RATES_BUGGY, RATES_GUARDED
-from tests.repo_builder import RepoBuilder
+from tests.support.eval_cases import BUG_MESSAGE, RATES_BUGGY, RATES_GUARDED
+from tests.support.repo_builder import RepoBuilder
 from tools.code_index import TreeSitterIndex
 
 REPRO = "from billing.rates import per_unit\n\n\ndef test_reproduce():\n    per_unit(10, 0)\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.repair.templates import TemplateEngine
-from tests.repair.test_templates import make_case
+from tests.support.repair_cases import make_case
 
 HANDLERS = """from shop import pricing
 

@@ -27,7 +27,7 @@ from agent.repair.operators import (
 )
 from agent.repair.pysource import FUNCTIONS, PySource
 from agent.repair.targets import find_targets
-from tests.repo_builder import RepoBuilder
+from tests.support.repo_builder import RepoBuilder
 from tools.git_repo import GitRepo
 
 

@@ -10,7 +10,7 @@ from agent.repair import RepairContext
 from agent.repair.diffs import make_patch
 from agent.repair.revert import RevertEngine
 from agent.repair.templates import TemplateEngine
-from tests.repo_builder import RepoBuilder
+from tests.support.repo_builder import RepoBuilder
 from tools.git_repo import GitRepo
 
 GOOD = "def price(cents):\n    return cents / 100\n"

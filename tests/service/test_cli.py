@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import fixloop
-from tests.repo_builder import RepoBuilder, git
+from tests.support.cli import fixloop
+from tests.support.repo_builder import RepoBuilder, git
 
 
 @pytest.fixture

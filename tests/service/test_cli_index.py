@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli_helpers import fixloop
-from tests.repo_builder import RepoBuilder
+from tests.support.cli import fixloop
+from tests.support.repo_builder import RepoBuilder
 
 MODULE = (
     "class Shop:\n    def buy(self, item):\n        return price(item)\n\n\n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import gzip
 import json
 import time
@@ -19,8 +18,8 @@ from pydantic import SecretStr
 from agent import wiring
 from agent.service.server import create_app
 from agent.settings import Settings
-from tests import signed
-from tests.conftest import fixture_payload
+from tests.support import signed
+from tests.support.payloads import alert
 
 
 @pytest.fixture
@@ -41,20 +40,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-def alert(event_id: str | None = None, function: str | None = None) -> dict[str, Any]:
-    payload = copy.deepcopy(fixture_payload("sentry_webhook_event_alert.json"))
-    payload["data"]["event"]["event_id"] = event_id or uuid.uuid4().hex
-    if function is not None:
-        frames = payload["data"]["event"]["exception"]["values"][-1]["stacktrace"]["frames"]
-        frames[-1]["function"] = function
-    return payload
-
-
-def post_sentry(client: TestClient, payload: dict[str, Any], **kwargs: Any) -> Any:
-    body, headers = signed.sentry(payload, **kwargs)
-    return client.post("/webhooks/sentry", content=body, headers=headers)
-
-
 def stats(settings: Settings) -> dict[str, int]:
     return wiring.inbox(settings).stats()
 
@@ -62,7 +47,7 @@ def stats(settings: Settings) -> dict[str, int]:
 def test_a_signed_alert_is_persisted_queued_and_listed(
     client: TestClient, settings: Settings
 ) -> None:
-    answer = post_sentry(client, alert())
+    answer = signed.post_sentry(client, alert())
 
     assert answer.status_code == 200
     assert answer.json()["outcome"] == "new"
@@ -81,8 +66,8 @@ def test_a_signed_alert_is_persisted_queued_and_listed(
 def test_a_storm_of_one_error_is_one_incident_with_a_growing_count(
     client: TestClient, settings: Settings
 ) -> None:
-    answers = [post_sentry(client, alert()).json() for _ in range(5)]
-    other = post_sentry(client, alert(function="another_function")).json()
+    answers = [signed.post_sentry(client, alert()).json() for _ in range(5)]
+    other = signed.post_sentry(client, alert(function="another_function")).json()
 
     assert [a["outcome"] for a in answers] == ["new"] + ["repeat"] * 4
     assert [a["count"] for a in answers] == [1, 2, 3, 4, 5]
@@ -94,8 +79,8 @@ def test_a_storm_of_one_error_is_one_incident_with_a_growing_count(
 
 def test_a_redelivered_event_counts_once(client: TestClient, settings: Settings) -> None:
     payload = alert()
-    first = post_sentry(client, payload).json()
-    again = post_sentry(client, payload).json()
+    first = signed.post_sentry(client, payload).json()
+    again = signed.post_sentry(client, payload).json()
 
     assert (first["outcome"], again["outcome"]) == ("new", "duplicate_delivery")
     assert stats(settings)["events"] == 1
@@ -125,13 +110,13 @@ def test_forged_missing_or_stale_sentry_signatures_get_401_and_change_nothing(
 
 
 def test_a_body_signed_with_another_secret_is_refused(client: TestClient) -> None:
-    assert post_sentry(client, alert(), secret="guessed").status_code == 401
+    assert signed.post_sentry(client, alert(), secret="guessed").status_code == 401
 
 
 def test_without_a_configured_secret_every_webhook_is_refused(tmp_path: Path) -> None:
     bare = Settings(home=tmp_path / "bare", worker=False)
     with TestClient(create_app(bare)) as client:
-        sentry = post_sentry(client, alert())
+        sentry = signed.post_sentry(client, alert())
         body, headers = signed.pagerduty(signed.page())
         pagerduty = client.post("/webhooks/pagerduty", content=body, headers=headers)
         body, headers = signed.github("pull_request", signed.pull_request("fx-1"))
@@ -169,13 +154,15 @@ def test_malformed_sentry_bodies_get_400_with_the_reason(
 
 def test_sentry_error_resource_and_issue_webhooks(client: TestClient, settings: Settings) -> None:
     event = alert()["data"]["event"]
-    error = post_sentry(client, {"action": "created", "data": {"error": event}}, resource="error")
-    issue = post_sentry(
+    error = signed.post_sentry(
+        client, {"action": "created", "data": {"error": event}}, resource="error"
+    )
+    issue = signed.post_sentry(
         client,
         {"action": "created", "data": {"issue": {"id": "1170820242", "title": "ZeroDivision"}}},
         resource="issue",
     )
-    installation = post_sentry(client, {"action": "created"}, resource="installation")
+    installation = signed.post_sentry(client, {"action": "created"}, resource="installation")
 
     assert error.json()["outcome"] == "new"
     assert issue.json()["outcome"] == "recorded"
@@ -218,7 +205,7 @@ def test_pagerduty_storm_and_resolution(client: TestClient, settings: Settings) 
 def test_github_merge_and_close_queue_jobs_reviews_are_recorded(
     client: TestClient, settings: Settings
 ) -> None:
-    incident_id = post_sentry(client, alert()).json()["incident_id"]
+    incident_id = signed.post_sentry(client, alert()).json()["incident_id"]
     deliveries = [
         signed.github(
             "pull_request_review",
@@ -342,8 +329,8 @@ def test_garbage_at_every_endpoint_is_never_a_5xx(client: TestClient) -> None:
 
 
 def test_health_and_metrics(client: TestClient) -> None:
-    post_sentry(client, alert())
-    post_sentry(client, alert(), secret="forged")
+    signed.post_sentry(client, alert())
+    signed.post_sentry(client, alert(), secret="forged")
 
     health = client.get("/healthz").json()
     metrics = client.get("/metrics").text

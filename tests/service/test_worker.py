@@ -17,13 +17,12 @@ from agent import wiring
 from agent.service.server import create_app
 from agent.service.worker import Worker
 from agent.settings import Settings
-from tests import signed
-from tests.conftest import fixture_payload
-from tests.fakes.pagerduty import FakePagerDuty
-from tests.fakes.sentry import FakeSentry
-from tests.live_server import live_server
-from tests.repo_builder import git
-from tests.service.test_server import alert, post_sentry
+from tests.support import signed
+from tests.support.fakes.pagerduty import FakePagerDuty
+from tests.support.fakes.sentry import FakeSentry
+from tests.support.live_server import live_server
+from tests.support.payloads import alert, fixture_payload
+from tests.support.repo_builder import git
 
 
 def _settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -51,7 +50,7 @@ def _page(client: TestClient, service: str = "PSVC1") -> dict[str, Any]:
 def test_an_incident_of_an_unmapped_project_is_recorded_not_run(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     with TestClient(create_app(settings)) as client:
-        incident_id = post_sentry(client, alert()).json()["incident_id"]
+        incident_id = signed.post_sentry(client, alert()).json()["incident_id"]
         assert _drain(settings) == 1
         record = client.get(f"/incidents/{incident_id}").json()
 
@@ -78,7 +77,7 @@ def test_a_page_without_a_stack_trace_is_ticketed_and_escalated(tmp_path: Path) 
 def test_a_page_for_a_mapped_service_is_linked_to_its_sentry_incident(tmp_path: Path) -> None:
     settings = _settings(tmp_path, pagerduty_services={"PSVC1": "4504"})
     with TestClient(create_app(settings)) as client:
-        incident_id = post_sentry(client, alert()).json()["incident_id"]
+        incident_id = signed.post_sentry(client, alert()).json()["incident_id"]
         page = _page(client)
         _drain(settings)
         record = client.get(f"/incidents/{incident_id}").json()["incident"]
@@ -176,7 +175,7 @@ def test_a_linked_issue_that_cannot_be_fetched_falls_back_and_escalates(tmp_path
 def test_a_job_left_running_by_a_dead_process_is_run_by_the_next_worker(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     with TestClient(create_app(settings)) as client:
-        post_sentry(client, alert())
+        signed.post_sentry(client, alert())
     inbox = wiring.inbox(settings)
     assert inbox.claim() is not None
     assert inbox.claim() is None
@@ -220,7 +219,9 @@ def test_a_merged_fix_waits_for_its_release_then_is_verified_on_the_rates(
     settings = _settings(tmp_path, repos={"4504": demo_repo}, verify_window=3600.0)
     worker = Worker(settings, wiring.inbox(settings))
     with TestClient(create_app(settings)) as client:
-        incident_id = post_sentry(client, alert(event_id=uuid.uuid4().hex)).json()["incident_id"]
+        incident_id = signed.post_sentry(client, alert(event_id=uuid.uuid4().hex)).json()[
+            "incident_id"
+        ]
         assert worker.drain() == 1
         waiting = client.get(f"/incidents/{incident_id}").json()
         assert waiting["run"]["status"] == "awaiting_review", waiting["run"]["audit"]
@@ -246,7 +247,7 @@ def test_a_merged_fix_waits_for_its_release_then_is_verified_on_the_rates(
         merge_sha = git(demo_repo, "rev-parse", "main")
         deployed = alert(function="another_handler")
         deployed["data"]["event"]["release"] = f"shop@1.1+{merge_sha[:12]}"
-        assert post_sentry(client, deployed).json()["outcome"] == "new"
+        assert signed.post_sentry(client, deployed).json()["outcome"] == "new"
         assert worker.check_releases() == [(incident_id, "closed")]
         closed = client.get(f"/incidents/{incident_id}").json()
 
@@ -282,7 +283,9 @@ def test_an_event_naming_a_new_release_wakes_the_servers_worker(
         tmp_path, repos={"4504": demo_repo}, verify_window=3600.0, verify_poll_seconds=3600.0
     )
     with TestClient(create_app(settings)) as client:
-        incident_id = post_sentry(client, alert(event_id=uuid.uuid4().hex)).json()["incident_id"]
+        incident_id = signed.post_sentry(client, alert(event_id=uuid.uuid4().hex)).json()[
+            "incident_id"
+        ]
         _drain(settings)
         body, headers = signed.github("pull_request", signed.pull_request(incident_id))
         client.post("/webhooks/github", content=body, headers=headers)
@@ -297,7 +300,7 @@ def test_an_event_naming_a_new_release_wakes_the_servers_worker(
         deadline = time.monotonic() + 60
         while _verify_jobs_done(client, incident_id) < 1 and time.monotonic() < deadline:
             time.sleep(0.05)
-        post_sentry(client, deployed)
+        signed.post_sentry(client, deployed)
         while _verify_jobs_done(client, incident_id) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         record = client.get(f"/incidents/{incident_id}").json()
@@ -317,12 +320,14 @@ def test_with_no_release_by_the_deadline_events_since_the_merge_decide(
     settings = _settings(tmp_path, repos={"4504": demo_repo}, verify_window=0.5)
     worker = Worker(settings, wiring.inbox(settings))
     with TestClient(create_app(settings)) as client:
-        incident_id = post_sentry(client, alert(event_id=uuid.uuid4().hex)).json()["incident_id"]
+        incident_id = signed.post_sentry(client, alert(event_id=uuid.uuid4().hex)).json()[
+            "incident_id"
+        ]
         worker.drain()
         body, headers = signed.github("pull_request", signed.pull_request(incident_id))
         client.post("/webhooks/github", content=body, headers=headers)
         assert worker.drain() == 1
-        again = post_sentry(client, alert(event_id=uuid.uuid4().hex)).json()
+        again = signed.post_sentry(client, alert(event_id=uuid.uuid4().hex)).json()
         assert (again["outcome"], again["incident_id"]) == ("repeat", incident_id)
         time.sleep(0.6)
         assert worker.check_releases() == [(incident_id, "regressed")]

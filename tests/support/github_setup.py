@@ -9,8 +9,8 @@ from pathlib import Path
 
 from github import Auth, Github
 
-from tests.fakes.github import FakeGitHub
-from tests.repo_builder import git
+from tests.support.fakes.github import FakeGitHub
+from tests.support.repo_builder import git
 from tools.git_repo import GitRepo
 from tools.github_forge import GitHubForge
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.fakes.http import FakeServer, Request
+from tests.support.fakes.http import FakeServer, Request
 
 API = "/rest/api/2"
 ISSUE = API + r"/issue/(?P<key>[A-Z]+-\d+)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fakes.http import FakeServer, Request
+from tests.support.fakes.http import FakeServer, Request
 
 INCIDENT = r"/incidents/(?P<incident>[A-Z0-9]+)"
 

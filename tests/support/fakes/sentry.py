@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.fakes.http import FakeServer, Request
+from tests.support.fakes.http import FakeServer, Request
 
 ISSUE = r"/api/0/organizations/(?P<org>[^/]+)/issues/(?P<issue>\d+)/"
 RELEASES = r"/api/0/organizations/(?P<org>[^/]+)/releases/"

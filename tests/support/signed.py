@@ -8,6 +8,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from fastapi.testclient import TestClient
+
 from agent.intake.webhooks import sign
 
 SENTRY_SECRET = "sentry-client-secret"
@@ -30,6 +32,12 @@ def sentry(
         "Sentry-Hook-Timestamp": str(int(time.time() if sent is None else sent)),
         "Request-ID": str(uuid.uuid4()),
     }
+
+
+def post_sentry(client: TestClient, payload: dict[str, Any], **kwargs: Any) -> Any:
+    """POST `payload` to `fixloop serve`'s Sentry webhook, signed; `kwargs` go to `sentry`."""
+    body, headers = sentry(payload, **kwargs)
+    return client.post("/webhooks/sentry", content=body, headers=headers)
 
 
 def pagerduty(payload: dict[str, Any], *secrets: str) -> tuple[bytes, dict[str, str]]:

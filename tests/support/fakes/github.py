@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.fakes.http import FakeServer, Request
+from tests.support.fakes.http import FakeServer, Request
 
 _IDENTITY = {
     "GIT_AUTHOR_NAME": "GitHub",
