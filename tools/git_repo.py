@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
+from typing import TypeVar
 
 import git
 
@@ -29,7 +30,13 @@ _IDENTITY_ENV = {
     "GIT_COMMITTER_EMAIL": EMAIL,
 }
 _REGULAR_FILE = "100644"
+K = TypeVar("K")
+V = TypeVar("V")
+
 _TREE_CACHE_SIZE = 8
+_READ_CACHE_SIZE = 512
+"""Blob texts and blame answers kept: a commit and a blob never change, so neither can go stale."""
+_FULL_SHA = re.compile(r"[0-9a-f]{40}")
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,9 @@ class GitRepo:
             raise RepoError(f"bare repositories are not supported: {path}")
         self.path = Path(self._repo.working_tree_dir)
         self._trees: dict[str, dict[str, _Entry]] = {}
+        self._known_shas: set[str] = set()
+        self._blobs: dict[str, str] = {}
+        self._blames: dict[tuple[str, str, int, int], list[BlameLine]] = {}
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -150,12 +160,17 @@ class GitRepo:
 
     def head(self, ref: str = "HEAD") -> str:
         """The full sha of the commit `ref` names."""
+        if ref in self._known_shas:
+            return ref
         if ref.startswith("-"):
             raise RepoError(f"not a revision: {ref}")
         try:
-            return self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+            sha = self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
         except RepoError as error:
             raise RepoError(f"unknown revision: {ref}") from error
+        if _FULL_SHA.fullmatch(ref) and len(self._known_shas) < 100_000:
+            self._known_shas.add(sha)
+        return sha
 
     def default_branch(self) -> str:
         """The branch checked out in the main worktree."""
@@ -192,7 +207,10 @@ class GitRepo:
         entry = self._tree(rev).get(path)
         if entry is None:
             return None
-        return self._git_bytes("cat-file", "blob", entry.blob).decode("utf-8", errors="replace")
+        if entry.blob not in self._blobs:
+            blob = self._git_bytes("cat-file", "blob", entry.blob)
+            _remember(self._blobs, entry.blob, blob.decode("utf-8", errors="replace"))
+        return self._blobs[entry.blob]
 
     def blob_ids(self, rev: str, paths: Iterable[str]) -> dict[str, str]:
         """Blob ids of those of `paths` that exist at `rev`."""
@@ -236,10 +254,13 @@ class GitRepo:
         sha = self.head(rev)
         if start < 1 or end < start:
             raise RepoError(f"git blame: bad line range {start},{end}")
-        out = self._git(
-            "blame", "--porcelain", "-L", f"{start},{end}", sha, "--", path, strip=False
-        )
-        return _parse_porcelain(out)
+        key = (sha, path, start, end)
+        if key not in self._blames:
+            out = self._git(
+                "blame", "--porcelain", "-L", f"{start},{end}", sha, "--", path, strip=False
+            )
+            _remember(self._blames, key, _parse_porcelain(out))
+        return list(self._blames[key])
 
     def add_worktree(self, where: Path, rev: str) -> Path:
         """A detached worktree of `rev` at `where`, replacing whatever a crashed run left there."""
@@ -486,3 +507,10 @@ def _parse_porcelain(out: str) -> list[BlameLine]:
 
 
 __all__ = ["BlameLine", "CommitInfo", "GitRepo"]
+
+
+def _remember(cache: dict[K, V], key: K, value: V) -> None:
+    """Store `value`, dropping the oldest entry once the cache holds `_READ_CACHE_SIZE`."""
+    if len(cache) >= _READ_CACHE_SIZE:
+        cache.pop(next(iter(cache)))
+    cache[key] = value

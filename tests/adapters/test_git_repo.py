@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from git import Git
 
 from agent.domain import FileChange
 from agent.errors import RepoError
@@ -36,6 +38,28 @@ def test_head_branch_files_and_read(built: tuple[RepoBuilder, list[str]]) -> Non
     assert repo.blob_id("HEAD", "README.md") == git(builder.path, "rev-parse", "HEAD:README.md")
     with pytest.raises(RepoError, match="unknown revision"):
         repo.head("no-such-branch")
+
+
+def test_a_commit_blob_and_blame_are_read_from_git_once(
+    built: tuple[RepoBuilder, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builder, shas = built
+    repo = GitRepo(builder.path)
+    commands: list[str] = []
+    execute = Git.execute
+
+    def counted(self: Git, command: list[str], **kwargs: Any) -> Any:
+        commands.append(command[1])
+        return execute(self, command, **kwargs)
+
+    monkeypatch.setattr(Git, "execute", counted)
+    for _ in range(3):  # a recursion's thousand frames ask the same questions again and again
+        assert repo.head(shas[1]) == shas[1]
+        assert repo.read(shas[1], "app/cart.py") == "a = 1\nb = 3\nc = 4\n"
+        assert [b.sha for b in repo.blame(shas[1], "app/cart.py", 2, 2)] == [shas[1]]
+    assert sorted(commands) == ["blame", "cat-file", "ls-tree", "rev-parse"]
+    assert repo.head("HEAD") == shas[1], "a branch name is resolved every time"
+    assert commands.count("rev-parse") == 2
 
 
 def test_default_branch_refuses_detached_head(built: tuple[RepoBuilder, list[str]]) -> None:
