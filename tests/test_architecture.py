@@ -111,6 +111,19 @@ def test_phases_and_core_do_not_import_the_service() -> None:
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+def test_phase_packages_do_not_import_the_nodes() -> None:
+    """A node calls its phase, never the other way round: phases stay usable without the graph."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            n for n in _imported_modules(path) if n == "agent.nodes" or n.startswith("agent.nodes.")
+        )
+        for phase in PHASES
+        if phase != "nodes"
+        for path in (ROOT / "agent" / phase).rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
 def test_no_test_module_imports_another_test_module_or_conftest() -> None:
     """Shared helpers live in `tests/support/`; conftest.py holds only fixtures."""
     tests = ROOT / "tests"
