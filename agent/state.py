@@ -5,12 +5,14 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, TypedDict
 
+from agent.domain import Status
+
 
 class State(TypedDict, total=False):
     incident: dict[str, Any]
     repo: str
     base_commit: str
-    status: str
+    status: Status
     ticket: dict[str, Any] | None
     diagnosis: dict[str, Any] | None
     baseline: dict[str, Any] | None

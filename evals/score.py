@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.domain import Patch, TestRun
+from agent.domain import Patch, Status, TestRun
 from evals.case import Case
 
-NO_PATCH_STATUSES = ("escalated", "no_fix_found", "budget_exceeded", "not_actionable")
+NO_PATCH_STATUSES: tuple[Status, ...] = (
+    "escalated",
+    "no_fix_found",
+    "budget_exceeded",
+    "not_actionable",
+)
 """End statuses that leave the code alone: the right outcome for a case to escalate."""
 
 RESULT_KEYS = (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
@@ -12,7 +10,7 @@ from agent.nodes import audit
 from agent.state import State
 
 
-def reject(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+def reject(state: State, runtime: Runtime[Deps]) -> State:
     deps = runtime.context
     ticket = Ticket.model_validate(state["ticket"])
     pr = PullRequest.model_validate(state["pr"])

@@ -18,7 +18,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot
 
 from agent import wiring
-from agent.domain import END_STATUSES, Incident, ReviewDecision
+from agent.domain import END_STATUSES, Incident, ReviewDecision, Status
 from agent.errors import NotFound, RunError
 from agent.graph import build_graph
 from agent.intake.payloads import incident_id
@@ -53,7 +53,7 @@ def _waiting_for(snapshot: StateSnapshot) -> str | None:
     return None
 
 
-_WAITING_STATUS = {"review": "awaiting_review", "release": "waiting_for_release"}
+_WAITING_STATUS: dict[str, Status] = {"review": "awaiting_review", "release": "waiting_for_release"}
 
 
 def run_incident(
@@ -226,7 +226,7 @@ def _incident_for_pr(
 def _summary(settings: Settings, snapshot: StateSnapshot, brief: bool = False) -> dict[str, Any]:
     values = snapshot.values
     incident = values["incident"]
-    status = values.get("status", "running")
+    status: Status = values.get("status", "running")
     waiting = _waiting_for(snapshot)
     if waiting is not None:
         status = _WAITING_STATUS[waiting]
