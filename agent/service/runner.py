@@ -24,6 +24,7 @@ from agent.graph import build_graph
 from agent.intake.payloads import incident_id
 from agent.prompting import prompt_set_hash
 from agent.settings import Settings
+from agent.state import run_usage
 
 
 @contextmanager
@@ -255,7 +256,7 @@ def _summary(settings: Settings, snapshot: StateSnapshot, brief: bool = False) -
         "candidates_tested": len(values.get("reports", [])),
         "verification": values.get("verification"),
         "escalation": values.get("escalation"),
-        "usage": values.get("usage"),
+        "usage": run_usage(values["model_runs"]) if values.get("model_runs") else None,
         "review_command": (
             f"fixloop review {pr['id']} --merge" if pr and status == "awaiting_review" else None
         ),
