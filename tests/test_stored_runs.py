@@ -1,19 +1,34 @@
-"""Runs as their checkpoints hold them: what an older version stored still reads."""
+"""Runs as their checkpoints hold them: `fixloop status` shows them without asking the tracker or
+the forge, and what an older version stored still reads."""
 
 from __future__ import annotations
 
+import json
+import socket
 import sqlite3
+import time
 from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 
-from agent.domain import AuditEntry, Incident
+from agent.domain import (
+    AuditEntry,
+    CommitRef,
+    Diagnosis,
+    Evidence,
+    Incident,
+    PullRequest,
+    Suspect,
+    Ticket,
+)
 from agent.service import runner
 from agent.settings import Settings
 from agent.state import State, run_usage
+from tests.cli_helpers import fixloop
 
 INCIDENT = Incident(
     id="fx-0123456789ab",
@@ -81,3 +96,92 @@ def test_usage_is_the_sum_of_the_model_runs() -> None:
     assert run_usage([]) == {"tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0}
     tiny = {"tokens_in": 1, "tokens_out": 1, "cost_usd": 0.0000004}
     assert run_usage([tiny] * 3)["cost_usd"] == 0.000001, "rounded to six places once"
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _awaiting_review() -> dict[str, Any]:
+    """A run that opened PR #3 and moved ticket OPS-7 to review."""
+    ticket = Ticket(
+        key="OPS-7",
+        fingerprint=INCIDENT.fingerprint,
+        incident_id=INCIDENT.id,
+        title=INCIDENT.title,
+        status="in_review",
+        url="https://jira.example/browse/OPS-7",
+    )
+    pr = PullRequest(
+        id=3,
+        branch=f"fixloop/{INCIDENT.id}",
+        base="main",
+        title="fix: guard the empty basket",
+        body="",
+        diff="+    if not orders:\n",
+        head_sha="c0ffee" * 6 + "beef",
+    )
+    diagnosis = Diagnosis(
+        suspects=[
+            Suspect(
+                file="app/reports.py",
+                symbol="average_basket",
+                start_line=4,
+                end_line=6,
+                lines=[6],
+                score=0.91,
+                evidence=[Evidence(kind="frame", detail="crash frame app/reports.py:6")],
+            )
+        ],
+        suspect_commit=CommitRef(
+            sha="ab" * 20,
+            summary="reports: simplify average_basket",
+            author="Ana",
+            date="2026-11-20T10:00:00Z",
+        ),
+        explanation="average_basket divides by the number of orders, which may be zero.",
+        confidence=0.8,
+    )
+    return stored_values(
+        status="awaiting_review",
+        ticket=ticket.model_dump(mode="json"),
+        pr=pr.model_dump(mode="json"),
+        diagnosis=diagnosis.model_dump(mode="json"),
+    )
+
+
+def test_status_answers_from_the_stored_run_and_asks_no_tracker_or_forge(tmp_path: Path) -> None:
+    home = tmp_path / "state"
+    store_run(Settings(home=home), _awaiting_review())
+    nobody = f"http://127.0.0.1:{_closed_port()}"
+    (tmp_path / "fixloop.toml").write_text(
+        f'tracker = "jira"\njira_url = "{nobody}"\njira_project = "OPS"\njira_token = "t"\n'
+        f'forge = "github"\ngithub_repo = "acme/shop"\ngithub_token = "t"\n'
+        f'github_api_url = "{nobody}"\n'
+    )
+
+    started = time.monotonic()
+    shown = fixloop(home, "status", INCIDENT.id, "--json", cwd=tmp_path)
+    text = fixloop(home, "status", INCIDENT.id, cwd=tmp_path)
+    listed = fixloop(home, "status", cwd=tmp_path)
+    seconds = time.monotonic() - started
+
+    assert (shown.returncode, text.returncode, listed.returncode) == (0, 0, 0), shown.stderr
+    summary = json.loads(shown.stdout)
+    assert summary["status"] == "awaiting_review"
+    assert summary["ticket"] == {
+        "key": "OPS-7",
+        "status": "in_review",
+        "resolution": None,
+        "url": "https://jira.example/browse/OPS-7",
+    }
+    assert (summary["pr"]["id"], summary["pr"]["status"]) == (3, "open")
+    assert summary["diagnosis"]["suspects"][0]["symbol"] == "average_basket"
+    assert summary["review_command"] == "fixloop review 3 --merge"
+    assert "ticket: OPS-7 (in_review)" in text.stdout
+    assert f"pull request: #3 on fixloop/{INCIDENT.id} (open)" in text.stdout
+    assert "model usage: 2100 tokens in, 120 out, $0.0081" in text.stdout
+    assert f"{INCIDENT.id}  awaiting_review  PR #3" in listed.stdout
+    assert seconds < 30, "three status commands that call nothing outside answer at once"

@@ -23,8 +23,9 @@ def escalate(state: State, runtime: Runtime[Deps]) -> State:
         verification=state.get("verification"),
     )
     deps.tracker.comment(ticket.key, f"escalation:{status}", body)
-    deps.tracker.transition(ticket.key, "reopened" if status == "regressed" else "open")
+    ticket = deps.tracker.transition(ticket.key, "reopened" if status == "regressed" else "open")
     return {
+        "ticket": ticket.model_dump(mode="json"),
         "status": status,
         "escalation": {"status": status, "why": why},
         "audit": audit("escalate", f"{len(reports)} candidates tested", status, why),

@@ -19,8 +19,9 @@ def reject(state: State, runtime: Runtime[Deps]) -> State:
     deps.tracker.comment(
         ticket.key, f"rejected:{pr.id}", f"PR #{pr.id} was rejected by the reviewer: {reason}"
     )
-    deps.tracker.transition(ticket.key, "open")
+    ticket = deps.tracker.transition(ticket.key, "open")
     return {
+        "ticket": ticket.model_dump(mode="json"),
         "status": "rejected",
         "audit": audit("reject", f"PR #{pr.id}", "rejected", reason, pr=pr.id),
     }

@@ -86,7 +86,7 @@ def run_incident(
             graph.invoke(start, config, context=deps, durability="sync")
         elif snapshot.next and not _interrupted(snapshot):
             graph.invoke(None, config, context=deps, durability="sync")
-        return _summary(settings, graph.get_state(config))
+        return _summary(graph.get_state(config))
 
 
 def _on_commit(settings: Settings, repo_path: Path, incident: Incident) -> Incident:
@@ -109,7 +109,7 @@ def resume_incident(settings: Settings, incident_id: str) -> dict[str, Any]:
         if snapshot.next and not _interrupted(snapshot):
             deps = wiring.build_deps(settings, Path(snapshot.values["repo"]), incident_id)
             graph.invoke(None, config, context=deps, durability="sync")
-        return _summary(settings, graph.get_state(config))
+        return _summary(graph.get_state(config))
 
 
 def review_pr(settings: Settings, pr_id: int, decision: ReviewDecision) -> dict[str, Any]:
@@ -135,18 +135,21 @@ def review_incident(
         deps = wiring.build_deps(settings, Path(snapshot.values["repo"]), incident_id)
         pr = deps.forge.get_pr(pr_id)
         if decision.action == "merge" and pr.status != "merged":
-            deps.forge.merge(pr_id, decision.comment)
+            pr = deps.forge.merge(pr_id, decision.comment)
         elif decision.action == "approve" and pr.status == "open":
-            deps.forge.approve(pr_id, decision.comment)
+            pr = deps.forge.approve(pr_id, decision.comment)
         elif decision.action == "reject" and pr.status != "closed":
-            deps.forge.close_pr(pr_id, decision.comment)
+            pr = deps.forge.close_pr(pr_id, decision.comment)
         graph.invoke(
-            Command(resume=decision.model_dump(mode="json")),
+            # The run records the PR as the forge answered, so `status` can show it unasked.
+            Command(
+                resume=decision.model_dump(mode="json"), update={"pr": pr.model_dump(mode="json")}
+            ),
             config,
             context=deps,
             durability="sync",
         )
-        return _summary(settings, graph.get_state(config))
+        return _summary(graph.get_state(config))
 
 
 def check_release(settings: Settings, incident_id: str) -> dict[str, Any]:
@@ -158,11 +161,11 @@ def check_release(settings: Settings, incident_id: str) -> dict[str, Any]:
         if not snapshot.values:
             raise NotFound(f"no run for incident {incident_id}")
         if _waiting_for(snapshot) != "release":
-            status = _summary(settings, snapshot, brief=True)["status"]
+            status = _summary(snapshot, brief=True)["status"]
             raise RunError(f"incident {incident_id} is {status}, not waiting for a release")
         deps = wiring.build_deps(settings, Path(snapshot.values["repo"]), incident_id)
         graph.invoke(Command(resume={"check": "release"}), config, context=deps, durability="sync")
-        return _summary(settings, graph.get_state(config))
+        return _summary(graph.get_state(config))
 
 
 def waiting_for_release(settings: Settings) -> list[str]:
@@ -182,7 +185,7 @@ def incident_status(settings: Settings, incident_id: str) -> dict[str, Any]:
         snapshot = graph.get_state(_config(incident_id))
         if not snapshot.values:
             raise NotFound(f"no run for incident {incident_id}")
-        return _summary(settings, snapshot)
+        return _summary(snapshot)
 
 
 def incident_state(settings: Settings, incident_id: str) -> dict[str, Any]:
@@ -201,8 +204,7 @@ def incident_state(settings: Settings, incident_id: str) -> dict[str, Any]:
 def list_incidents(settings: Settings) -> list[dict[str, Any]]:
     with open_graph(settings) as graph:
         return [
-            _summary(settings, graph.get_state(_config(thread)), brief=True)
-            for thread in _threads(settings)
+            _summary(graph.get_state(_config(thread)), brief=True) for thread in _threads(settings)
         ]
 
 
@@ -224,14 +226,16 @@ def _incident_for_pr(
     raise NotFound(f"no fixloop run opened PR #{pr_id} in {settings.home}")
 
 
-def _summary(settings: Settings, snapshot: StateSnapshot, brief: bool = False) -> dict[str, Any]:
+def _summary(snapshot: StateSnapshot, brief: bool = False) -> dict[str, Any]:
+    """The run as its checkpoint records it. No outside system is asked: the ticket and the PR
+    are as the tracker and the forge last answered a node of the run (or a review)."""
     values = snapshot.values
     incident = values["incident"]
     status: Status = values.get("status", "running")
     waiting = _waiting_for(snapshot)
     if waiting is not None:
         status = _WAITING_STATUS[waiting]
-    ticket = _live_ticket(settings, values.get("ticket"))
+    ticket = values.get("ticket")
     pr = values.get("pr")
     summary: dict[str, Any] = {
         "incident": incident["id"],
@@ -239,8 +243,8 @@ def _summary(settings: Settings, snapshot: StateSnapshot, brief: bool = False) -
         "status": status,
         "finished": status in END_STATUSES,
         "repo": values.get("repo"),
-        "ticket": ticket,
-        "pr": _pr_summary(settings, values) if pr else None,
+        "ticket": _ticket_view(ticket) if ticket else None,
+        "pr": _pr_view(pr) if pr else None,
     }
     if brief:
         return summary
@@ -265,37 +269,13 @@ def _summary(settings: Settings, snapshot: StateSnapshot, brief: bool = False) -
     return summary
 
 
-def _live_ticket(settings: Settings, ticket: dict[str, Any] | None) -> dict[str, Any] | None:
-    if ticket is None:
-        return None
-    tracker = wiring.tracker(settings)
-    try:
-        live = tracker.get(ticket["key"])
-    except NotFound:
-        return {"key": ticket["key"], "status": ticket["status"]}
-    return {
-        "key": live.key,
-        "status": live.status,
-        "resolution": live.resolution,
-        "comments": tracker.comments(live.key),
-    }
+def _ticket_view(ticket: dict[str, Any]) -> dict[str, Any]:
+    return {key: ticket.get(key) for key in ("key", "status", "resolution", "url")}
 
 
-def _pr_summary(settings: Settings, values: dict[str, Any]) -> dict[str, Any]:
-    pr = values["pr"]
-    repo = wiring.open_repo(Path(values["repo"]))
-    live = wiring.forge(settings, repo).find_pr(pr["branch"]) or None
-    source = live.model_dump(mode="json") if live else pr
-    return {
-        "id": source["id"],
-        "branch": source["branch"],
-        "base": source["base"],
-        "status": source["status"],
-        "url": source.get("url"),
-        "head_sha": source["head_sha"],
-        "merge_sha": source.get("merge_sha"),
-        "diff": source["diff"],
-    }
+def _pr_view(pr: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "branch", "base", "status", "url", "head_sha", "merge_sha", "diff")
+    return {key: pr.get(key) for key in keys}
 
 
 def _diagnosis_summary(diagnosis: dict[str, Any]) -> dict[str, Any]:
