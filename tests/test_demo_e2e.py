@@ -105,4 +105,4 @@ def test_demo_prints_each_step_and_the_review_command(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     for step in ("[1/4]", "[2/4]", "[3/4]", "[4/4]"):
         assert step in result.stdout
-    assert re.search(r"(fixloop|-m agent\.cli) review \d+ --merge", result.stdout)
+    assert re.search(r"(fixloop|-m agent\.service\.cli) review \d+ --merge", result.stdout)
