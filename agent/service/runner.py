@@ -18,7 +18,8 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot
 
 from agent import wiring
-from agent.domain import END_STATUSES, Incident, ReviewDecision, Status
+from agent.diagnosis.report import diagnosis_view
+from agent.domain import END_STATUSES, Diagnosis, Incident, ReviewDecision, Status
 from agent.errors import NotFound, RunError
 from agent.graph import build_graph
 from agent.intake.payloads import incident_id
@@ -252,7 +253,9 @@ def _summary(snapshot: StateSnapshot, brief: bool = False) -> dict[str, Any]:
     summary |= {
         "source": incident["source"],
         "fingerprint": incident["fingerprint"],
-        "diagnosis": _diagnosis_summary(diagnosis) if diagnosis else None,
+        "diagnosis": (
+            diagnosis_view(Diagnosis.model_validate(diagnosis), top=5) if diagnosis else None
+        ),
         "proof": next(
             (r for r in reversed(values.get("reports", [])) if r["proven"]),
             None,
@@ -276,27 +279,3 @@ def _ticket_view(ticket: dict[str, Any]) -> dict[str, Any]:
 def _pr_view(pr: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "branch", "base", "status", "url", "head_sha", "merge_sha", "diff")
     return {key: pr.get(key) for key in keys}
-
-
-def _diagnosis_summary(diagnosis: dict[str, Any]) -> dict[str, Any]:
-    reproduction = diagnosis.get("reproduction")
-    return {
-        "suspects": [
-            {
-                "file": s["file"],
-                "symbol": s["symbol"],
-                "lines": s["lines"],
-                "score": s["score"],
-                "evidence": s["evidence"],
-            }
-            for s in diagnosis["suspects"][:5]
-        ],
-        "suspect_commit": diagnosis.get("suspect_commit"),
-        "explanation": diagnosis.get("explanation"),
-        "confidence": diagnosis.get("confidence"),
-        "reproduction": (
-            {k: reproduction[k] for k in ("nodeid", "filename", "reproduced", "reason", "source")}
-            if reproduction
-            else None
-        ),
-    }
