@@ -15,6 +15,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 
+from agent.diagnosis.report import diagnosis_view
 from agent.domain import (
     AuditEntry,
     CommitRef,
@@ -154,7 +155,8 @@ def _awaiting_review() -> dict[str, Any]:
 
 def test_status_answers_from_the_stored_run_and_asks_no_tracker_or_forge(tmp_path: Path) -> None:
     home = tmp_path / "state"
-    store_run(Settings(home=home), _awaiting_review())
+    stored = _awaiting_review()
+    store_run(Settings(home=home), stored)
     nobody = f"http://127.0.0.1:{_closed_port()}"
     (tmp_path / "fixloop.toml").write_text(
         f'tracker = "jira"\njira_url = "{nobody}"\njira_project = "OPS"\njira_token = "t"\n'
@@ -178,7 +180,8 @@ def test_status_answers_from_the_stored_run_and_asks_no_tracker_or_forge(tmp_pat
         "url": "https://jira.example/browse/OPS-7",
     }
     assert (summary["pr"]["id"], summary["pr"]["status"]) == (3, "open")
-    assert summary["diagnosis"]["suspects"][0]["symbol"] == "average_basket"
+    diagnosis = Diagnosis.model_validate(stored["diagnosis"])
+    assert summary["diagnosis"] == diagnosis_view(diagnosis, top=5), "the view diagnose prints"
     assert summary["review_command"] == "fixloop review 3 --merge"
     assert "ticket: OPS-7 (in_review)" in text.stdout
     assert f"pull request: #3 on fixloop/{INCIDENT.id} (open)" in text.stdout
