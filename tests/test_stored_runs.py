@@ -78,7 +78,7 @@ def stored_values(**extra: Any) -> dict[str, Any]:
     } | extra
 
 
-def test_a_checkpoint_that_still_holds_usage_reads_without_it(tmp_path: Any) -> None:
+def test_a_checkpoint_that_still_holds_usage_reads_without_it(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "state")
     stale = {"tokens_in": 1, "tokens_out": 1, "cost_usd": 9.99}
     store_run(settings, stored_values(usage=stale), OlderState)
