@@ -48,7 +48,7 @@ Status = Literal[
     "regressed",
 ]
 
-END_STATUSES: frozenset[str] = frozenset(
+END_STATUSES: frozenset[Status] = frozenset(
     {
         "closed",
         "escalated",

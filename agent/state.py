@@ -1,16 +1,23 @@
-"""The graph's state: domain records as JSON-ready dicts, never a chat log."""
+"""The graph's state: domain records as JSON-ready dicts, never a chat log.
+
+Figures that follow from the records are derived here rather than stored beside them
+(`run_usage` sums `model_runs`), so the two can never disagree.
+"""
 
 from __future__ import annotations
 
 import operator
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, TypedDict
+
+from agent.domain import Status
 
 
 class State(TypedDict, total=False):
     incident: dict[str, Any]
     repo: str
     base_commit: str
-    status: str
+    status: Status
     ticket: dict[str, Any] | None
     diagnosis: dict[str, Any] | None
     baseline: dict[str, Any] | None
@@ -28,8 +35,27 @@ class State(TypedDict, total=False):
     verification: dict[str, Any] | None
     escalation: dict[str, Any] | None
     run: dict[str, Any]
-    usage: dict[str, Any]
-    """Cumulative model usage of the run: `tokens_in`, `tokens_out`, `cost_usd`."""
     model_runs: Annotated[list[dict[str, Any]], operator.add]
-    """One record per engine call that used a model: figures, why it stopped, transcript file."""
+    """One record per engine call that used a model: figures, why it stopped, transcript file.
+    `run_usage` sums them; a checkpoint of an older version may still hold a `usage` key,
+    which has no channel here and is not read."""
     audit: Annotated[list[dict[str, Any]], operator.add]
+
+
+class Usage(TypedDict):
+    """A run's model usage: every input token (cached or not), output tokens, dollars."""
+
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+
+
+def run_usage(model_runs: Iterable[Mapping[str, Any]]) -> Usage:
+    """The model usage of a run: the sum of its `model_runs` records, the cost rounded to six
+    places as each record's is. No model run: all zero."""
+    runs = list(model_runs)
+    return {
+        "tokens_in": sum(int(run["tokens_in"]) for run in runs),
+        "tokens_out": sum(int(run["tokens_out"]) for run in runs),
+        "cost_usd": round(sum(float(run["cost_usd"]) for run in runs), 6),
+    }

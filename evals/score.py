@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.domain import Patch, TestRun
+from agent.domain import Patch, Status, TestRun
+from agent.state import run_usage
 from evals.case import Case
 
-NO_PATCH_STATUSES = ("escalated", "no_fix_found", "budget_exceeded", "not_actionable")
+NO_PATCH_STATUSES: tuple[Status, ...] = (
+    "escalated",
+    "no_fix_found",
+    "budget_exceeded",
+    "not_actionable",
+)
 """End statuses that leave the code alone: the right outcome for a case to escalate."""
 
 RESULT_KEYS = (
@@ -40,7 +46,7 @@ def score(
     diagnosis = state.get("diagnosis") or {}
     suspects = diagnosis.get("suspects") or []
     proven = state.get("proven")
-    usage = state.get("usage") or {}
+    usage = run_usage(state.get("model_runs") or [])
     status = state.get("status", "running")
     return {
         "id": case.id,
@@ -59,9 +65,9 @@ def score(
         "correct": correct(case, proven is not None, hidden),
         "escalated_correctly": escalated_correctly(case, status),
         "seconds": round(seconds, 2),
-        "tokens_in": int(usage.get("tokens_in", 0)),
-        "tokens_out": int(usage.get("tokens_out", 0)),
-        "cost_usd": round(float(usage.get("cost_usd", 0.0)), 6),
+        "tokens_in": usage["tokens_in"],
+        "tokens_out": usage["tokens_out"],
+        "cost_usd": usage["cost_usd"],
         "diff_lines": Patch.model_validate(proven).changed_lines if proven else None,
         "gold": _gold(case),
         "diagnosis": _diagnosis(diagnosis),

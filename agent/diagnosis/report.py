@@ -1,4 +1,5 @@
-"""`fixloop diagnose`: detection and root cause only, printed rather than acted on.
+"""`fixloop diagnose`: detection and root cause only, printed rather than acted on; and the one
+view of a diagnosis (`diagnosis_view`) that every command, the runner and the server show.
 
 No ticket, no fix, no pull request, no run record: the repository and the code index are read
 (the index cache in the state directory is the one thing written). Failing-test incidents are
@@ -54,11 +55,18 @@ def diagnose_incident(
             "diagnosis": None,
         }
     diagnosis = diagnose(incident, repo, index, base)
-    return report | {"status": "diagnosed", "reason": "", "diagnosis": _view(diagnosis)}
+    return report | {"status": "diagnosed", "reason": "", "diagnosis": diagnosis_view(diagnosis)}
 
 
-def _view(diagnosis: Diagnosis) -> dict[str, Any]:
+def diagnosis_view(diagnosis: Diagnosis, top: int | None = None) -> dict[str, Any]:
+    """A diagnosis as fixloop shows it, JSON-ready: `fixloop diagnose`, `fixloop status` and
+    the server's run record. `top` keeps that many suspects, most likely first (all if None).
+
+    The suspect commit is the record (`sha`, `summary`, `author`, `date`, `pr_number`) with
+    `subject` repeating `summary`, the name `fixloop diagnose --json` has always used.
+    """
     commit = diagnosis.suspect_commit
+    reproduction = diagnosis.reproduction
     return {
         "suspects": [
             {
@@ -70,21 +78,21 @@ def _view(diagnosis: Diagnosis) -> dict[str, Any]:
                 "score": suspect.score,
                 "evidence": [e.model_dump(mode="json") for e in suspect.evidence],
             }
-            for suspect in diagnosis.suspects
+            for suspect in diagnosis.suspects[:top]
         ],
         "suspect_commit": (
-            {
-                "sha": commit.sha,
-                "subject": commit.summary,
-                "author": commit.author,
-                "date": commit.date.isoformat(),
-                "pr_number": commit.pr_number,
-            }
-            if commit
-            else None
+            commit.model_dump(mode="json") | {"subject": commit.summary} if commit else None
         ),
         "explanation": diagnosis.explanation,
         "confidence": diagnosis.confidence,
+        "reproduction": (
+            {
+                key: getattr(reproduction, key)
+                for key in ("nodeid", "filename", "reproduced", "reason", "source")
+            }
+            if reproduction
+            else None
+        ),
     }
 
 
@@ -110,7 +118,7 @@ def render_report(report: dict[str, Any]) -> str:
     if commit:
         pr = f" (PR #{commit['pr_number']})" if commit["pr_number"] else ""
         lines.append(
-            f'suspect commit: {commit["sha"][:12]} "{commit["subject"]}" '
+            f'suspect commit: {commit["sha"][:12]} "{commit["summary"]}" '
             f"by {commit['author']}, {commit['date'][:10]}{pr}"
         )
     else:

@@ -4,8 +4,6 @@ looks again."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
@@ -13,7 +11,7 @@ from agent.deps import Deps
 from agent.state import State
 
 
-def await_release(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+def await_release(state: State, runtime: Runtime[Deps]) -> State:
     wait = state.get("release_wait") or {}
     interrupt({"awaiting": "release", "deadline": wait.get("deadline")})
     return {"status": "waiting_for_release"}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
@@ -13,7 +11,7 @@ from agent.nodes import audit
 from agent.state import State
 
 
-def await_review(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+def await_review(state: State, runtime: Runtime[Deps]) -> State:
     pr = PullRequest.model_validate(state["pr"])
     answer = interrupt({"pr": pr.id, "branch": pr.branch, "awaiting": "review"})
     decision = ReviewDecision.model_validate(answer)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
@@ -13,7 +11,7 @@ from agent.prompting import render
 from agent.state import State
 
 
-def close(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+def close(state: State, runtime: Runtime[Deps]) -> State:
     deps = runtime.context
     incident = Incident.model_validate(state["incident"])
     ticket = Ticket.model_validate(state["ticket"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
@@ -13,11 +11,11 @@ from agent.nodes import audit
 from agent.state import State
 
 
-def detect(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+def detect(state: State, runtime: Runtime[Deps]) -> State:
     deps = runtime.context
     incident = Incident.model_validate(state["incident"])
     base = state.get("base_commit") or deps.repo.head(deps.base_branch)
-    update: dict[str, Any] = {"base_commit": base}
+    update: State = {"base_commit": base}
 
     existing = deps.tracker.find_open(incident.fingerprint)
     if existing is not None and existing.incident_id != incident.id:

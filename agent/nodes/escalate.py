@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
-from agent.domain import TestReport, Ticket
+from agent.domain import Status, TestReport, Ticket
 from agent.nodes import audit
 from agent.prompting import render
 from agent.state import State
 
 
-def escalate(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+def escalate(state: State, runtime: Runtime[Deps]) -> State:
     deps = runtime.context
     status, why = _reason(state)
     reports = [TestReport.model_validate(r) for r in state.get("reports", [])]
@@ -25,15 +23,16 @@ def escalate(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         verification=state.get("verification"),
     )
     deps.tracker.comment(ticket.key, f"escalation:{status}", body)
-    deps.tracker.transition(ticket.key, "reopened" if status == "regressed" else "open")
+    ticket = deps.tracker.transition(ticket.key, "reopened" if status == "regressed" else "open")
     return {
+        "ticket": ticket.model_dump(mode="json"),
         "status": status,
         "escalation": {"status": status, "why": why},
         "audit": audit("escalate", f"{len(reports)} candidates tested", status, why),
     }
 
 
-def _reason(state: State) -> tuple[str, str]:
+def _reason(state: State) -> tuple[Status, str]:
     verification = state.get("verification")
     if verification is not None and not verification["verified"]:
         return "regressed", f"after the merge: {verification['summary']}"

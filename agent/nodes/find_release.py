@@ -25,7 +25,7 @@ SKEW = timedelta(minutes=10)
 little); they are not resolved in git at every check."""
 
 
-def find_release(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+def find_release(state: State, runtime: Runtime[Deps]) -> State:
     deps = runtime.context
     incident = Incident.model_validate(state["incident"])
     pr = deps.forge.get_pr(PullRequest.model_validate(state["pr"]).id)
@@ -56,7 +56,7 @@ def find_release(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         "deadline": deadline.isoformat(),
         "why": why,
     }
-    update: dict[str, Any] = {"pr": pr.model_dump(mode="json"), "release_wait": wait}
+    update: State = {"pr": pr.model_dump(mode="json"), "release_wait": wait}
     first_wait = not done and state.get("status") != "waiting_for_release"
     if done or first_wait:
         update["audit"] = audit(

@@ -4,7 +4,8 @@ Engines are tiers: the next one is asked only when those before it have no new c
 guardrails allow in this round (templates cost nothing, a model costs tokens).
 
 An engine that used a model leaves its figures and transcript in its journal: the transcript
-goes to `<home>/transcripts/`, the figures to `model_runs`, and the run's cumulative `usage`.
+goes to `<home>/transcripts/`, the figures to `model_runs` (whose sum is the run's usage; the
+next engine's budget starts from it).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from agent.domain import Diagnosis, Incident, Patch
 from agent.guardrails.policy import check
 from agent.nodes import audit
 from agent.repair import RepairContext, RepairEngine, RepairJournal
-from agent.state import State
+from agent.state import State, run_usage
 
 
-def fix(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+def fix(state: State, runtime: Runtime[Deps]) -> State:
     deps = runtime.context
     incident = Incident.model_validate(state["incident"])
     diagnosis = Diagnosis.model_validate(state["diagnosis"])
@@ -33,13 +34,14 @@ def fix(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     screened = bool(state.get("must_fix")) or bool(diagnosis.reproduction)
     limit = settings.search_candidates if screened else settings.candidates_per_round
 
-    usage = dict(state.get("usage") or {"tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0})
+    earlier_runs = state.get("model_runs", [])
     model_runs: list[dict[str, Any]] = []
     accepted: list[Patch] = []
     refused: dict[str, list[str]] = {}
     for engine in deps.engines:
         if accepted:
             break
+        usage = run_usage([*earlier_runs, *model_runs])
         journal = RepairJournal(
             earlier_tokens=usage["tokens_in"] + usage["tokens_out"],
             earlier_cost_usd=usage["cost_usd"],
@@ -66,18 +68,12 @@ def fix(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             transcript = _save_transcript(deps.settings.home, incident.id, round_number, engine)
             transcript.write_text(json.dumps(journal.transcript, indent=1, default=str))
             model_runs.append(_model_run(engine, round_number, journal, transcript))
-            usage = {
-                "tokens_in": usage["tokens_in"] + journal.usage.tokens_in,
-                "tokens_out": usage["tokens_out"] + journal.usage.output_tokens,
-                "cost_usd": round(usage["cost_usd"] + journal.cost_usd, 6),
-            }
 
     engines = ", ".join(engine.name for engine in deps.engines)
     return {
         "round": round_number,
         "tried": tried,
         "candidates": [patch.model_dump(mode="json") for patch in accepted],
-        "usage": usage,
         "model_runs": model_runs,
         "audit": audit(
             "fix",

@@ -50,8 +50,9 @@ def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         pr = deps.forge.open_pr(branch, head, title, body)
 
     deps.tracker.comment(ticket.key, f"pr:{pr.id}", f"Pull request #{pr.id} on `{branch}`.")
-    deps.tracker.transition(ticket.key, "in_review")
+    ticket = deps.tracker.transition(ticket.key, "in_review")
     return {
+        "ticket": ticket.model_dump(mode="json"),
         "pr": pr.model_dump(mode="json"),
         "status": "awaiting_review",
         "audit": audit(

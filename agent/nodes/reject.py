@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
@@ -12,7 +10,7 @@ from agent.nodes import audit
 from agent.state import State
 
 
-def reject(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+def reject(state: State, runtime: Runtime[Deps]) -> State:
     deps = runtime.context
     ticket = Ticket.model_validate(state["ticket"])
     pr = PullRequest.model_validate(state["pr"])
@@ -21,8 +19,9 @@ def reject(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps.tracker.comment(
         ticket.key, f"rejected:{pr.id}", f"PR #{pr.id} was rejected by the reviewer: {reason}"
     )
-    deps.tracker.transition(ticket.key, "open")
+    ticket = deps.tracker.transition(ticket.key, "open")
     return {
+        "ticket": ticket.model_dump(mode="json"),
         "status": "rejected",
         "audit": audit("reject", f"PR #{pr.id}", "rejected", reason, pr=pr.id),
     }

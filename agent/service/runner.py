@@ -18,12 +18,14 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot
 
 from agent import wiring
-from agent.domain import END_STATUSES, Incident, ReviewDecision
+from agent.diagnosis.report import diagnosis_view
+from agent.domain import END_STATUSES, Diagnosis, Incident, ReviewDecision, Status
 from agent.errors import NotFound, RunError
 from agent.graph import build_graph
 from agent.intake.payloads import incident_id
 from agent.prompting import prompt_set_hash
 from agent.settings import Settings
+from agent.state import run_usage
 
 
 @contextmanager
@@ -53,7 +55,7 @@ def _waiting_for(snapshot: StateSnapshot) -> str | None:
     return None
 
 
-_WAITING_STATUS = {"review": "awaiting_review", "release": "waiting_for_release"}
+_WAITING_STATUS: dict[str, Status] = {"review": "awaiting_review", "release": "waiting_for_release"}
 
 
 def run_incident(
@@ -85,7 +87,7 @@ def run_incident(
             graph.invoke(start, config, context=deps, durability="sync")
         elif snapshot.next and not _interrupted(snapshot):
             graph.invoke(None, config, context=deps, durability="sync")
-        return _summary(settings, graph.get_state(config))
+        return _summary(graph.get_state(config))
 
 
 def _on_commit(settings: Settings, repo_path: Path, incident: Incident) -> Incident:
@@ -108,7 +110,7 @@ def resume_incident(settings: Settings, incident_id: str) -> dict[str, Any]:
         if snapshot.next and not _interrupted(snapshot):
             deps = wiring.build_deps(settings, Path(snapshot.values["repo"]), incident_id)
             graph.invoke(None, config, context=deps, durability="sync")
-        return _summary(settings, graph.get_state(config))
+        return _summary(graph.get_state(config))
 
 
 def review_pr(settings: Settings, pr_id: int, decision: ReviewDecision) -> dict[str, Any]:
@@ -134,18 +136,21 @@ def review_incident(
         deps = wiring.build_deps(settings, Path(snapshot.values["repo"]), incident_id)
         pr = deps.forge.get_pr(pr_id)
         if decision.action == "merge" and pr.status != "merged":
-            deps.forge.merge(pr_id, decision.comment)
+            pr = deps.forge.merge(pr_id, decision.comment)
         elif decision.action == "approve" and pr.status == "open":
-            deps.forge.approve(pr_id, decision.comment)
+            pr = deps.forge.approve(pr_id, decision.comment)
         elif decision.action == "reject" and pr.status != "closed":
-            deps.forge.close_pr(pr_id, decision.comment)
+            pr = deps.forge.close_pr(pr_id, decision.comment)
         graph.invoke(
-            Command(resume=decision.model_dump(mode="json")),
+            # The run records the PR as the forge answered, so `status` can show it unasked.
+            Command(
+                resume=decision.model_dump(mode="json"), update={"pr": pr.model_dump(mode="json")}
+            ),
             config,
             context=deps,
             durability="sync",
         )
-        return _summary(settings, graph.get_state(config))
+        return _summary(graph.get_state(config))
 
 
 def check_release(settings: Settings, incident_id: str) -> dict[str, Any]:
@@ -157,11 +162,11 @@ def check_release(settings: Settings, incident_id: str) -> dict[str, Any]:
         if not snapshot.values:
             raise NotFound(f"no run for incident {incident_id}")
         if _waiting_for(snapshot) != "release":
-            status = _summary(settings, snapshot, brief=True)["status"]
+            status = _summary(snapshot, brief=True)["status"]
             raise RunError(f"incident {incident_id} is {status}, not waiting for a release")
         deps = wiring.build_deps(settings, Path(snapshot.values["repo"]), incident_id)
         graph.invoke(Command(resume={"check": "release"}), config, context=deps, durability="sync")
-        return _summary(settings, graph.get_state(config))
+        return _summary(graph.get_state(config))
 
 
 def waiting_for_release(settings: Settings) -> list[str]:
@@ -181,7 +186,7 @@ def incident_status(settings: Settings, incident_id: str) -> dict[str, Any]:
         snapshot = graph.get_state(_config(incident_id))
         if not snapshot.values:
             raise NotFound(f"no run for incident {incident_id}")
-        return _summary(settings, snapshot)
+        return _summary(snapshot)
 
 
 def incident_state(settings: Settings, incident_id: str) -> dict[str, Any]:
@@ -200,8 +205,7 @@ def incident_state(settings: Settings, incident_id: str) -> dict[str, Any]:
 def list_incidents(settings: Settings) -> list[dict[str, Any]]:
     with open_graph(settings) as graph:
         return [
-            _summary(settings, graph.get_state(_config(thread)), brief=True)
-            for thread in _threads(settings)
+            _summary(graph.get_state(_config(thread)), brief=True) for thread in _threads(settings)
         ]
 
 
@@ -223,14 +227,16 @@ def _incident_for_pr(
     raise NotFound(f"no fixloop run opened PR #{pr_id} in {settings.home}")
 
 
-def _summary(settings: Settings, snapshot: StateSnapshot, brief: bool = False) -> dict[str, Any]:
+def _summary(snapshot: StateSnapshot, brief: bool = False) -> dict[str, Any]:
+    """The run as its checkpoint records it. No outside system is asked: the ticket and the PR
+    are as the tracker and the forge last answered a node of the run (or a review)."""
     values = snapshot.values
     incident = values["incident"]
-    status = values.get("status", "running")
+    status: Status = values.get("status", "running")
     waiting = _waiting_for(snapshot)
     if waiting is not None:
         status = _WAITING_STATUS[waiting]
-    ticket = _live_ticket(settings, values.get("ticket"))
+    ticket = values.get("ticket")
     pr = values.get("pr")
     summary: dict[str, Any] = {
         "incident": incident["id"],
@@ -238,8 +244,8 @@ def _summary(settings: Settings, snapshot: StateSnapshot, brief: bool = False) -
         "status": status,
         "finished": status in END_STATUSES,
         "repo": values.get("repo"),
-        "ticket": ticket,
-        "pr": _pr_summary(settings, values) if pr else None,
+        "ticket": _ticket_view(ticket) if ticket else None,
+        "pr": _pr_view(pr) if pr else None,
     }
     if brief:
         return summary
@@ -247,7 +253,9 @@ def _summary(settings: Settings, snapshot: StateSnapshot, brief: bool = False) -
     summary |= {
         "source": incident["source"],
         "fingerprint": incident["fingerprint"],
-        "diagnosis": _diagnosis_summary(diagnosis) if diagnosis else None,
+        "diagnosis": (
+            diagnosis_view(Diagnosis.model_validate(diagnosis), top=5) if diagnosis else None
+        ),
         "proof": next(
             (r for r in reversed(values.get("reports", [])) if r["proven"]),
             None,
@@ -255,7 +263,7 @@ def _summary(settings: Settings, snapshot: StateSnapshot, brief: bool = False) -
         "candidates_tested": len(values.get("reports", [])),
         "verification": values.get("verification"),
         "escalation": values.get("escalation"),
-        "usage": values.get("usage"),
+        "usage": run_usage(values["model_runs"]) if values.get("model_runs") else None,
         "review_command": (
             f"fixloop review {pr['id']} --merge" if pr and status == "awaiting_review" else None
         ),
@@ -264,58 +272,10 @@ def _summary(settings: Settings, snapshot: StateSnapshot, brief: bool = False) -
     return summary
 
 
-def _live_ticket(settings: Settings, ticket: dict[str, Any] | None) -> dict[str, Any] | None:
-    if ticket is None:
-        return None
-    tracker = wiring.tracker(settings)
-    try:
-        live = tracker.get(ticket["key"])
-    except NotFound:
-        return {"key": ticket["key"], "status": ticket["status"]}
-    return {
-        "key": live.key,
-        "status": live.status,
-        "resolution": live.resolution,
-        "comments": tracker.comments(live.key),
-    }
+def _ticket_view(ticket: dict[str, Any]) -> dict[str, Any]:
+    return {key: ticket.get(key) for key in ("key", "status", "resolution", "url")}
 
 
-def _pr_summary(settings: Settings, values: dict[str, Any]) -> dict[str, Any]:
-    pr = values["pr"]
-    repo = wiring.open_repo(Path(values["repo"]))
-    live = wiring.forge(settings, repo).find_pr(pr["branch"]) or None
-    source = live.model_dump(mode="json") if live else pr
-    return {
-        "id": source["id"],
-        "branch": source["branch"],
-        "base": source["base"],
-        "status": source["status"],
-        "url": source.get("url"),
-        "head_sha": source["head_sha"],
-        "merge_sha": source.get("merge_sha"),
-        "diff": source["diff"],
-    }
-
-
-def _diagnosis_summary(diagnosis: dict[str, Any]) -> dict[str, Any]:
-    reproduction = diagnosis.get("reproduction")
-    return {
-        "suspects": [
-            {
-                "file": s["file"],
-                "symbol": s["symbol"],
-                "lines": s["lines"],
-                "score": s["score"],
-                "evidence": s["evidence"],
-            }
-            for s in diagnosis["suspects"][:5]
-        ],
-        "suspect_commit": diagnosis.get("suspect_commit"),
-        "explanation": diagnosis.get("explanation"),
-        "confidence": diagnosis.get("confidence"),
-        "reproduction": (
-            {k: reproduction[k] for k in ("nodeid", "filename", "reproduced", "reason", "source")}
-            if reproduction
-            else None
-        ),
-    }
+def _pr_view(pr: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "branch", "base", "status", "url", "head_sha", "merge_sha", "diff")
+    return {key: pr.get(key) for key in keys}

@@ -17,6 +17,7 @@ from agent.repair.claude import Price
 from agent.service import runner
 from agent.service.cli import render_summary
 from agent.settings import Settings
+from agent.state import run_usage
 from evals.model_server import ScriptedModelServer
 from evals.runner import EvalOptions, run_eval
 from tests.support.cli import fixloop
@@ -85,7 +86,8 @@ def test_a_claude_fix_goes_to_a_pr_with_its_usage_and_transcript_in_the_run(
     assert state["proven"]["engine"] == "claude"
     assert "+    if not count:" in state["pr"]["diff"]
     expected = _server_usage(server)
-    assert state["usage"] == {
+    assert "usage" not in state
+    assert run_usage(state["model_runs"]) == {
         "tokens_in": expected.tokens_in,
         "tokens_out": expected.output_tokens,
         "cost_usd": round(Price(3.0, 15.0).cost(expected), 6),
@@ -118,7 +120,7 @@ def test_a_refused_edit_is_in_the_audit_and_a_spent_budget_is_the_status(
     fix_entry = next(e for e in state["audit"] if e["node"] == "fix")
     (reasons,) = fix_entry["data"]["refused"].values()
     assert reasons == ["The path .github/workflows/ci.yml is forbidden by the pattern .github/**."]
-    assert state["usage"]["tokens_in"] > 0
+    assert run_usage(state["model_runs"])["tokens_in"] > 0
 
 
 def test_fixloop_eval_with_claude_reports_the_servers_usage(

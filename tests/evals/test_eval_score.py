@@ -95,6 +95,9 @@ def test_escalation_is_right_only_when_the_code_is_left_alone() -> None:
     assert escalated_correctly(_case(), "escalated") is None
 
 
+MODEL_RUN = {"engine": "claude", "tokens_in": 5, "tokens_out": 2, "cost_usd": 0.000001}
+
+
 def _state(**extra: Any) -> dict[str, Any]:
     diff = "--- a/app/jobs.py\n+++ b/app/jobs.py\n@@ -1 +1,2 @@\n+    if x is None:\n-    a\n b\n"
     return {
@@ -110,12 +113,13 @@ def _state(**extra: Any) -> dict[str, Any]:
 
 def test_a_result_record_has_every_headline_field() -> None:
     passing = SuiteRun(outcomes={"t::a": "passed"}, exit_code=0)
-    result = score(_case(), _state(usage={"tokens_in": 10, "tokens_out": 3}), 1.234, passing)
+    result = score(_case(), _state(model_runs=[MODEL_RUN, MODEL_RUN]), 1.234, passing)
     assert set(RESULT_KEYS) <= set(result)
     assert result["localized_rank"] == 3
     assert result["suspect_commit_hit"] is True
     assert (result["proven"], result["correct"]) == (True, True)
-    assert (result["tokens_in"], result["tokens_out"], result["diff_lines"]) == (10, 3, 2)
+    assert (result["tokens_in"], result["tokens_out"], result["diff_lines"]) == (10, 4, 2)
+    assert result["cost_usd"] == 0.000002
     assert result["seconds"] == 1.23
     assert result["bug_class"] == "missing-key"
 
