@@ -29,7 +29,7 @@ from agent.domain import (
 from agent.service import runner
 from agent.settings import Settings
 from agent.state import State, run_usage
-from tests.cli_helpers import fixloop
+from tests.support.cli import fixloop
 
 INCIDENT = Incident(
     id="fx-0123456789ab",
