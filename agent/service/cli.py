@@ -1,4 +1,8 @@
-"""`fixloop`: the command line. Thin: every command calls `agent.service.runner` or `agent.demo`."""
+"""`fixloop`: the command line. Thin: every command calls `agent.service.runner` or `agent.demo`.
+
+Heavy imports (LangGraph, the SDKs, tree-sitter) happen inside the commands that need them, so
+`fixloop --help` answers fast.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +20,7 @@ from pydantic import ValidationError
 
 from agent.domain import ReviewDecision
 from agent.errors import FixloopError
-from agent.graph import build_graph
 from agent.intake.payloads import load_event_file
-from agent.service import runner
 from agent.settings import Settings
 
 
@@ -203,6 +205,8 @@ def _repo_and_event(command: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.service import runner
+
     if args.engine:
         engines = [name.strip() for name in args.engine.split(",") if name.strip()]
         settings = settings.model_copy(update={"engines": engines})
@@ -225,6 +229,8 @@ def _diagnose(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _review(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.service import runner
+
     decision = ReviewDecision(action=args.action, comment=args.comment)
     summary = runner.review_pr(settings, args.pr, decision)
     _emit(summary, args.json)
@@ -232,6 +238,8 @@ def _review(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _resume(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.service import runner
+
     _emit(runner.resume_incident(settings, args.incident), args.json)
     return 0
 
@@ -251,6 +259,8 @@ def _verify_pending(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.service import runner
+
     if args.incident:
         _emit(runner.incident_status(settings, args.incident), args.json)
         return 0
@@ -266,6 +276,8 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _graph(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.graph import build_graph
+
     print(build_graph().get_graph().draw_mermaid())
     return 0
 
