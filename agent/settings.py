@@ -5,17 +5,30 @@ Only variables with the `FIXLOOP_` prefix are read; nothing else in the environm
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from agent.errors import ConfigError
 
 DEFAULT_FORBIDDEN_PATHS = [
     ".github/**",
@@ -33,6 +46,54 @@ DEFAULT_FORBIDDEN_PATHS = [
     "**/migrations/**",
     "**/alembic/**",
 ]
+
+
+_CHECK_CHECKOUTS: ContextVar[bool] = ContextVar("check_checkouts", default=True)
+
+
+@contextmanager
+def checkouts_unchecked() -> Iterator[None]:
+    """Load settings whose checkouts may be missing (`fixloop doctor` reports them instead)."""
+    token = _CHECK_CHECKOUTS.set(False)
+    try:
+        yield
+    finally:
+        _CHECK_CHECKOUTS.reset(token)
+
+
+class RepoTable(BaseModel):
+    """One repository fixloop serves (`[repos.NAME]` in `fixloop.toml`). A key left out takes
+    the global setting of the same name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    checkout: Path
+    """The local git checkout fixes are made in."""
+
+    projects: list[str] = Field(default_factory=list)
+    """The Sentry projects (id or slug, or the project in an ingest DSN) and the PagerDuty
+    service ids whose incidents are fixed in this repository."""
+
+    github_repo: str | None = None
+    github_remote_url: str | None = None
+    base_branch: str | None = None
+    python: str | None = None
+    test_paths: list[str] | None = None
+    pytest_args: list[str] | None = None
+    allowed_paths: list[str] | None = None
+    forbidden_paths: list[str] | None = None
+    jira_project: str | None = None
+
+    @field_validator("checkout")
+    @classmethod
+    def _checkout_exists(cls, checkout: Path) -> Path:
+        if _CHECK_CHECKOUTS.get() and not checkout.is_dir():
+            raise ValueError(f"{checkout} is not a directory")
+        return checkout
+
+    def overrides(self) -> dict[str, Any]:
+        """The global settings this table replaces."""
+        return self.model_dump(exclude={"checkout", "projects"}, exclude_none=True)
 
 
 class Settings(BaseSettings):
@@ -159,9 +220,10 @@ class Settings(BaseSettings):
     server_port: int = 8460
     """Port `fixloop serve` listens on."""
 
-    repos: dict[str, Path] = Field(default_factory=dict)
-    """Which repository each incident is fixed in: Sentry project (id or slug, or the project
-    in an ingest DSN) to a local git checkout, as JSON, e.g. `{"42": "/srv/shop"}`."""
+    repos: dict[str, RepoTable] = Field(default_factory=dict)
+    """The repositories fixloop serves, one table each (`[repos.shop]` with `checkout`,
+    `projects` and the per-repository keys; see `RepoTable`). A string is the shorthand of one
+    project and its checkout, e.g. `{"42": "/srv/shop"}`: table `42`, routing project 42."""
 
     pagerduty_services: dict[str, str] = Field(default_factory=dict)
     """PagerDuty service id to the Sentry project whose incidents it pages for, as JSON."""
@@ -303,6 +365,87 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
+    _repo_table: str | None = PrivateAttr(default=None)
+
+    @field_validator("repos", mode="before")
+    @classmethod
+    def _shorthand(cls, repos: Any) -> Any:
+        if not isinstance(repos, dict):
+            return repos
+        return {
+            name: {"checkout": table, "projects": [name]}
+            if isinstance(table, str | os.PathLike)
+            else table
+            for name, table in repos.items()
+        }
+
+    @field_validator("repos")
+    @classmethod
+    def _one_table_per_project(cls, repos: dict[str, RepoTable]) -> dict[str, RepoTable]:
+        owner: dict[str, str] = {}
+        for name, table in repos.items():
+            for project in table.projects:
+                if project in owner and owner[project] != name:
+                    raise ValueError(
+                        f"project {project!r} is routed to two tables: "
+                        f"repos.{owner[project]}.projects and repos.{name}.projects"
+                    )
+                owner[project] = name
+        return repos
+
+    @property
+    def repo_table(self) -> str | None:
+        """The repository table these settings were made for (`for_repo`), if any."""
+        return self._repo_table
+
+    def for_repo(self, name: str | None) -> Settings:
+        """The effective settings of one repository: the global settings merged with its table.
+        None: the global settings as they are."""
+        if name is None:
+            return self
+        table = self.repos.get(name)
+        if table is None:
+            known = ", ".join(sorted(self.repos)) or "none"
+            raise ConfigError(f"no repository table {name!r} (setting repos; tables: {known})")
+        effective = self.model_copy(update=table.overrides())
+        effective._repo_table = name
+        return effective
+
+    def table_of_project(self, project: str | None) -> str | None:
+        """The table that routes a Sentry project or a PagerDuty service, if any."""
+        return next((n for n, t in self.repos.items() if project and project in t.projects), None)
+
+    def tables_of_github(self, full_name: str) -> list[str]:
+        """The tables whose effective `github_repo` is `owner/name` (case-insensitive)."""
+        wanted = full_name.lower()
+        return [
+            name
+            for name, table in self.repos.items()
+            if (table.github_repo or self.github_repo or "").lower() == wanted
+        ]
+
+    def table_at(self, checkout: Path, project: str | None = None) -> str | None:
+        """The table of a checkout; of several tables on it (a monorepo), the one routing
+        `project`. None when no table names the checkout."""
+        here = checkout.resolve()
+        names = [n for n, t in self.repos.items() if t.checkout.resolve() == here]
+        if len(names) > 1:
+            routed = [n for n in names if project and project in self.repos[n].projects]
+            if len(routed) != 1:
+                raise ConfigError(
+                    f"{checkout} is the checkout of tables {', '.join(names)}; "
+                    "name one (--repo NAME)"
+                )
+            names = routed
+        return names[0] if names else None
+
+    def target(self, repo: str | Path, project: str | None = None) -> tuple[str | None, Path]:
+        """What `--repo` names: a table (by its name) or a checkout (by its path), as the
+        table, if any, and the checkout."""
+        if str(repo) in self.repos:
+            return str(repo), self.repos[str(repo)].checkout
+        return self.table_at(Path(repo), project), Path(repo)
+
     def resolved(self) -> dict[str, Any]:
-        """The settings as recorded with every run."""
-        return self.model_dump(mode="json")
+        """The settings as recorded with every run, with the repository table they are for."""
+        return self.model_dump(mode="json") | {"repo_table": self._repo_table}

@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        print(f"fixloop: bad setting {where}: {first['msg']}", file=sys.stderr)
+        message = first["msg"].removeprefix("Value error, ")
+        print(f"fixloop: bad setting {where}: {message}", file=sys.stderr)
         return 2
     except FixloopError as error:
         print(f"fixloop: {error}", file=sys.stderr)
@@ -198,7 +199,9 @@ def _add_intake(sub: _Commands) -> None:
 
 
 def _repo_and_event(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--repo", type=Path, required=True, help="the target git repository")
+    command.add_argument(
+        "--repo", type=Path, required=True, help="a repository table's name or a git checkout"
+    )
     command.add_argument(
         "--event", type=Path, required=True, help="incident payload (JSON, or traceback .txt)"
     )
@@ -211,7 +214,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         engines = [name.strip() for name in args.engine.split(",") if name.strip()]
         settings = settings.model_copy(update={"engines": engines})
     incident, payload = load_event_file(args.event)
-    summary = runner.run_incident(settings, args.repo, incident, payload)
+    table, checkout = settings.target(args.repo, incident.project)
+    summary = runner.run_incident(settings, checkout, incident, payload, repo=table)
     _emit(summary, args.json)
     return 0
 
@@ -220,7 +224,8 @@ def _diagnose(args: argparse.Namespace, settings: Settings) -> int:
     from agent.diagnosis.report import diagnose_incident, render_report
 
     incident, _ = load_event_file(args.event)
-    report = diagnose_incident(settings, args.repo, incident, args.commit)
+    table, checkout = settings.target(args.repo, incident.project)
+    report = diagnose_incident(settings.for_repo(table), checkout, incident, args.commit)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

@@ -59,13 +59,21 @@ _WAITING_STATUS: dict[str, Status] = {"review": "awaiting_review", "release": "w
 
 
 def run_incident(
-    settings: Settings, repo_path: Path, incident: Incident, payload: dict[str, Any]
+    settings: Settings,
+    repo_path: Path,
+    incident: Incident,
+    payload: dict[str, Any],
+    repo: str | None = None,
 ) -> dict[str, Any]:
     """Carry an incident as far as it goes: to a PR awaiting review, or to an end status.
 
-    Running the same incident again never starts a second run: a finished or waiting run is
-    reported as it is, an interrupted one (its process died) is resumed.
+    The run takes the settings of repository table `repo`; unnamed, of the table whose
+    checkout is `repo_path` (on a monorepo, the one routing the incident's project), else the
+    global settings. Running the same incident again never starts a second run: a finished or
+    waiting run is reported as it is, an interrupted one (its process died) is resumed.
     """
+    table = repo if repo is not None else settings.table_at(repo_path, incident.project)
+    settings = settings.for_repo(table)
     if incident.source == "test_failure":
         incident = _on_commit(settings, repo_path, incident)
     deps = wiring.build_deps(settings, repo_path, incident.id)
@@ -82,7 +90,11 @@ def run_incident(
                 "tried": [],
                 "reports": [],
                 "audit": [],
-                "run": {"settings": settings.resolved(), "prompt_hash": prompt_set_hash()},
+                "run": {
+                    "settings": settings.resolved(),
+                    "repo_table": table,
+                    "prompt_hash": prompt_set_hash(),
+                },
             }
             graph.invoke(start, config, context=deps, durability="sync")
         elif snapshot.next and not _interrupted(snapshot):
@@ -100,6 +112,11 @@ def _on_commit(settings: Settings, repo_path: Path, incident: Incident) -> Incid
     )
 
 
+def settings_of_run(settings: Settings, values: dict[str, Any]) -> Settings:
+    """The settings a stored run acts with: those of the repository table it started with."""
+    return settings.for_repo(values.get("run", {}).get("repo_table"))
+
+
 def resume_incident(settings: Settings, incident_id: str) -> dict[str, Any]:
     """Continue a run whose process died. A run waiting for review stays waiting."""
     with open_graph(settings) as graph:
@@ -108,7 +125,11 @@ def resume_incident(settings: Settings, incident_id: str) -> dict[str, Any]:
         if not snapshot.values:
             raise NotFound(f"no run for incident {incident_id}")
         if snapshot.next and not _interrupted(snapshot):
-            deps = wiring.build_deps(settings, Path(snapshot.values["repo"]), incident_id)
+            deps = wiring.build_deps(
+                settings_of_run(settings, snapshot.values),
+                Path(snapshot.values["repo"]),
+                incident_id,
+            )
             graph.invoke(None, config, context=deps, durability="sync")
         return _summary(graph.get_state(config))
 
@@ -133,7 +154,11 @@ def review_incident(
         if pr_id is None or _waiting_for(snapshot) != "review":
             status = snapshot.values.get("status")
             raise RunError(f"incident {incident_id} is {status}, not awaiting review")
-        deps = wiring.build_deps(settings, Path(snapshot.values["repo"]), incident_id)
+        deps = wiring.build_deps(
+            settings_of_run(settings, snapshot.values),
+            Path(snapshot.values["repo"]),
+            incident_id,
+        )
         pr = deps.forge.get_pr(pr_id)
         if decision.action == "merge" and pr.status != "merged":
             pr = deps.forge.merge(pr_id, decision.comment)
@@ -164,7 +189,11 @@ def check_release(settings: Settings, incident_id: str) -> dict[str, Any]:
         if _waiting_for(snapshot) != "release":
             status = _summary(snapshot, brief=True)["status"]
             raise RunError(f"incident {incident_id} is {status}, not waiting for a release")
-        deps = wiring.build_deps(settings, Path(snapshot.values["repo"]), incident_id)
+        deps = wiring.build_deps(
+            settings_of_run(settings, snapshot.values),
+            Path(snapshot.values["repo"]),
+            incident_id,
+        )
         graph.invoke(Command(resume={"check": "release"}), config, context=deps, durability="sync")
         return _summary(graph.get_state(config))
 
@@ -244,6 +273,7 @@ def _summary(snapshot: StateSnapshot, brief: bool = False) -> dict[str, Any]:
         "status": status,
         "finished": status in END_STATUSES,
         "repo": values.get("repo"),
+        "repo_table": values.get("run", {}).get("repo_table"),
         "ticket": _ticket_view(ticket) if ticket else None,
         "pr": _pr_view(pr) if pr else None,
     }

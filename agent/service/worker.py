@@ -179,10 +179,11 @@ class Worker:
 
     def _run(self, payload: dict[str, Any]) -> tuple[str, bool]:
         incident = parse_payload(payload)
-        repo = self.settings.repos.get(incident.project or "")
-        if repo is None:
+        table = self.settings.table_of_project(incident.project)
+        if table is None:
             return f"no repository mapped for project {incident.project!r} (setting repos)", False
-        summary = runner.run_incident(self.settings, repo, incident, payload)
+        checkout = self.settings.repos[table].checkout
+        summary = runner.run_incident(self.settings, checkout, incident, payload, repo=table)
         return summary["status"], summary["status"] == "closed"
 
     def _sentry_issue(self, job: Job) -> str:
@@ -209,11 +210,17 @@ class Worker:
             if linked is not None:
                 return linked
         project = self.settings.pagerduty_services.get(page.service_id)
-        linked_id = self.inbox.open_incident_of_project(project) if project else None
+        table = self.settings.table_of_project(page.service_id) or self.settings.table_of_project(
+            project
+        )
+        linked_id = self._open_incident_of(
+            [project] if project else self.settings.repos[table].projects if table else []
+        )
         if linked_id is not None:
             self._link(page, linked_id, "service mapping")
             return f"linked to {linked_id}"
-        tracker = RedactingTracker(wiring.tracker(self.settings), secrets_of(self.settings))
+        settings = self.settings.for_repo(table)
+        tracker = RedactingTracker(wiring.tracker(settings), secrets_of(settings))
         body = _page_body(page, project, issue_id)
         ticket = tracker.ensure_ticket(page.as_incident(), page.title, body)
         tracker.comment(
@@ -229,6 +236,11 @@ class Worker:
             + "Escalated to a human.",
         )
         return f"escalated: ticket {ticket.key}"
+
+    def _open_incident_of(self, projects: list[str]) -> str | None:
+        """The open incident of the first of `projects` that has one."""
+        found = (self.inbox.open_incident_of_project(p) for p in projects)
+        return next((incident for incident in found if incident is not None), None)
 
     def _sentry_issue_of_alerts(self, page: Page) -> str | None:
         """The Sentry issue the page's alerts link (PagerDuty REST), when the webhook had none."""
