@@ -35,7 +35,7 @@ from tools.local_forge import LocalForge
 from tools.local_tracker import LocalTracker
 from tools.pagerduty_api import PagerDutyApi
 from tools.rest import RestClient
-from tools.sandbox import make_sandbox
+from tools.sandbox import bwrap_problem, make_sandbox
 from tools.sentry_api import SentryApi
 from tools.sentry_errors import SentryErrorSource
 from tools.sentry_intake import SentryIntakeServer, read_events
@@ -208,6 +208,42 @@ def sandbox(settings: Settings) -> Sandbox:
         settings.memory_limit_mb,
         test_paths=settings.test_paths,
     )
+
+
+def sandbox_choice(settings: Settings) -> tuple[str, str]:
+    """Which sandbox `sandbox(settings)` gives, and why."""
+    if settings.sandbox == "subprocess":
+        return "subprocess", "the setting sandbox is 'subprocess': tests run without isolation"
+    problem = bwrap_problem()
+    if problem is None:
+        return "bwrap", "bubblewrap works here"
+    if settings.sandbox == "bwrap":
+        return "none", f"the setting sandbox is 'bwrap' but bubblewrap does not work: {problem}"
+    return "subprocess", f"bubblewrap does not work ({problem}): tests run without isolation"
+
+
+def online_problems(settings: Settings) -> list[str]:
+    """What the forge's and the tracker's APIs say is wrong with their settings (network)."""
+    from github import GithubException
+    from jira import JIRAError
+    from requests import RequestException
+
+    problems: list[str] = []
+    uses_github = settings.forge == "github" or settings.tracker == "github"
+    if uses_github and settings.github_repo and settings.github_token is not None:
+        try:
+            github_client(settings, settings.github_token).get_repo(settings.github_repo)
+        except (GithubException, RequestException) as error:
+            status = getattr(error, "status", "")
+            problems.append(f"GitHub repository {settings.github_repo}: {status} {error}"[:300])
+    if settings.tracker == "jira" and settings.jira_project:
+        jira = tracker(settings)
+        try:
+            if isinstance(jira, JiraTracker):
+                jira.client.project(settings.jira_project)
+        except (JIRAError, RequestException) as error:
+            problems.append(f"Jira project {settings.jira_project}: {error}"[:300])
+    return problems
 
 
 def build_deps(settings: Settings, repo_path: Path, incident_id: str) -> Deps:

@@ -21,13 +21,17 @@ from pydantic import ValidationError
 from agent.domain import ReviewDecision
 from agent.errors import FixloopError
 from agent.intake.payloads import load_event_file
-from agent.settings import Settings
+from agent.settings import Settings, checkouts_unchecked
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = Settings()
+        if getattr(args, "unchecked_checkouts", False):
+            with checkouts_unchecked():
+                settings = Settings()
+        else:
+            settings = Settings()
         return int(args.handler(args, settings))
     except ValidationError as error:
         first = error.errors()[0]
@@ -66,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         _add_index,
         _add_serve,
         _add_intake,
+        _add_doctor,
     ):
         add(sub)
     return parser
@@ -196,6 +201,36 @@ def _add_intake(sub: _Commands) -> None:
     intake = sub.add_parser("intake", help="receive Sentry events: point an app's DSN here")
     intake.add_argument("--port", type=int, help="port (default: setting intake_port)")
     intake.set_defaults(handler=_intake)
+
+
+def _add_doctor(sub: _Commands) -> None:
+    doctor = sub.add_parser(
+        "doctor",
+        help="check each configured repository: checkout, interpreter, suite, sandbox, forge",
+        description="For each repository table: the checkout and its base branch, the "
+        "interpreter with its Python and pytest versions, one baseline run of the suite in the "
+        "sandbox (tests collected, seconds), and whether the forge and tracker settings are "
+        "complete. Exits 1 with one line per problem.",
+    )
+    doctor.add_argument("--json", action="store_true", help="print one JSON object")
+    doctor.add_argument(
+        "--online", action="store_true", help="also ask the forge's and tracker's APIs"
+    )
+    doctor.set_defaults(handler=_doctor, unchecked_checkouts=True)
+
+
+def _doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.service import doctor
+
+    report = doctor.check_all(settings, online=args.online)
+    problems = doctor.problem_lines(report)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(doctor.render(report))
+    for line in problems:
+        print(line, file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _repo_and_event(command: argparse.ArgumentParser) -> None:
