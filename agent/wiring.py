@@ -233,16 +233,18 @@ def online_problems(settings: Settings) -> list[str]:
     if uses_github and settings.github_repo and settings.github_token is not None:
         try:
             github_client(settings, settings.github_token).get_repo(settings.github_repo)
-        except (GithubException, RequestException) as error:
-            status = getattr(error, "status", "")
-            problems.append(f"GitHub repository {settings.github_repo}: {status} {error}"[:300])
+        except GithubException as error:
+            message = error.data.get("message") if isinstance(error.data, dict) else error.data
+            problems.append(f"GitHub repository {settings.github_repo}: {error.status} {message}")
+        except RequestException as error:
+            problems.append(f"GitHub repository {settings.github_repo}: {error}")
     if settings.tracker == "jira" and settings.jira_project:
         jira = tracker(settings)
         try:
             if isinstance(jira, JiraTracker):
                 jira.client.project(settings.jira_project)
         except (JIRAError, RequestException) as error:
-            problems.append(f"Jira project {settings.jira_project}: {error}"[:300])
+            problems.append(f"Jira project {settings.jira_project}: {error}")
     return problems
 
 

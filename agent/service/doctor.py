@@ -9,6 +9,7 @@ Every problem is one line.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -86,7 +87,7 @@ def check_repo(settings: Settings, name: str, online: bool = False) -> RepoCheck
         _baseline(check, effective, checkout, base)
     _forge_and_tracker(check, effective, checkout if base is not None else None)
     if online:
-        check.problems += wiring.online_problems(effective)
+        check.problems += [_one_line(problem) for problem in wiring.online_problems(effective)]
     return check
 
 
@@ -161,6 +162,10 @@ def _baseline(check: RepoCheck, settings: Settings, checkout: Path, base: str) -
 
 def _forge_and_tracker(check: RepoCheck, settings: Settings, checkout: Path | None) -> None:
     """The forge and the tracker can be built from the settings (no network call)."""
+    uses_github = "github" in (settings.forge, settings.tracker)
+    name = settings.github_repo
+    if uses_github and name and not re.fullmatch(r"[\w.-]+/[\w.-]+", name):
+        check.problems.append(f"github_repo {name!r} is not `owner/name`")
     try:
         wiring.tracker(settings)
     except FixloopError as error:
