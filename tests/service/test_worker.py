@@ -18,6 +18,7 @@ from agent.service.server import create_app
 from agent.service.worker import Worker
 from agent.settings import Settings
 from tests.support import signed
+from tests.support.fakes.jira import FakeJira
 from tests.support.fakes.pagerduty import FakePagerDuty
 from tests.support.fakes.sentry import FakeSentry
 from tests.support.live_server import live_server
@@ -88,6 +89,27 @@ def test_a_page_for_a_mapped_service_is_linked_to_its_sentry_incident(tmp_path: 
         ("paged", "PT4KHLK")
     ]
     assert wiring.tracker(settings).all() == []
+
+
+def test_a_page_for_a_service_of_a_repository_table_is_ticketed_in_that_repositorys_project(
+    tmp_path: Path, demo_repo: Path
+) -> None:
+    with FakeJira("SHOP") as jira:
+        settings = _settings(
+            tmp_path,
+            tracker="jira",
+            jira_url=jira.url,
+            jira_token=SecretStr("jira-pat"),
+            jira_project="OPS",
+            repos={"shop": {"checkout": demo_repo, "projects": ["PSVC1"], "jira_project": "SHOP"}},
+        )
+        with TestClient(create_app(settings)) as client:
+            incident_id = _page(client)["incident_id"]
+            _drain(settings)
+            record = client.get(f"/incidents/{incident_id}").json()["incident"]
+
+    assert record["outcome"] == "escalated: ticket SHOP-1"
+    assert "PagerDuty incident PT4KHLK" in jira.issues["SHOP-1"]["description"]
 
 
 def _verify_jobs_done(client: TestClient, incident_id: str) -> int:
