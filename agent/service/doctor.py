@@ -143,21 +143,23 @@ def _baseline(check: RepoCheck, settings: Settings, checkout: Path, base: str) -
     """One run of the whole suite at the base commit in a scratch worktree, in the sandbox."""
     repo = wiring.open_repo(checkout)
     with tempfile.TemporaryDirectory(prefix="fixloop-doctor-") as scratch:
-        where = repo.add_worktree(Path(scratch) / "tree", base)
         try:
-            run = wiring.sandbox(settings).run_tests(where)
+            where = repo.add_worktree(Path(scratch) / "tree", base)
+            try:
+                run = wiring.sandbox(settings).run_tests(where)
+            finally:
+                repo.remove_worktree(where)
         except FixloopError as error:
-            check.problems.append(f"the baseline run failed: {_one_line(str(error))}")
+            check.problems.append(f"the baseline run failed: {_first_and_last(str(error))}")
             return
-        finally:
-            repo.remove_worktree(where)
     check.tests = len(run.outcomes)
     check.baseline_seconds = round(run.duration, 2)
     if run.timed_out:
         check.problems.append(f"the baseline run took longer than {settings.test_timeout:g} s")
     elif not run.outcomes:
-        tail = _one_line(run.output) or f"pytest exit code {run.exit_code}"
-        check.problems.append(f"the suite collects no test: {tail}")
+        errors = [line for line in run.output.splitlines() if "error" in line.lower()]
+        why = _one_line(errors[-1] if errors else run.output) or f"exit code {run.exit_code}"
+        check.problems.append(f"the suite collects no test: {why}")
 
 
 def _forge_and_tracker(check: RepoCheck, settings: Settings, checkout: Path | None) -> None:
@@ -185,3 +187,10 @@ def _one_line(text: str) -> str:
     """The last non-empty line of `text` (where an error's message usually is), shortened."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1][:300] if lines else ""
+
+
+def _first_and_last(text: str) -> str:
+    """An error's first line (what failed) and last line (usually why), as one line."""
+    first = text.strip().splitlines()[0].strip() if text.strip() else ""
+    last = _one_line(text)
+    return first[:300] if first == last else f"{first[:300]} ... {last}"

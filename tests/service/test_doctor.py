@@ -121,3 +121,37 @@ def test_doctor_exits_zero_on_a_healthy_configuration_and_asks_github_only_onlin
         "fixloop doctor: repos.elsewhere: GitHub repository acme/missing: "
         "404 Not Found: GET /repos/acme/missing"
     ]
+
+
+def test_doctor_names_a_missing_base_branch_a_plugin_that_does_not_load_and_an_empty_suite(
+    tmp_path: Path,
+) -> None:
+    from agent.service.doctor import check_all
+    from agent.settings import Settings
+    from tests.support.repo_builder import RepoBuilder
+
+    builder = RepoBuilder(tmp_path / "repo")
+    builder.commit({"test_ok.py": "def test_ok():\n    assert True\n"}, "initial")
+    checkout = str(builder.path)
+    settings = Settings(
+        home=tmp_path / "state",
+        pytest_args=FAST,
+        repos={
+            "ok": {"checkout": checkout},
+            "branch": {"checkout": checkout, "base_branch": "release"},
+            "plugin": {"checkout": checkout, "pytest_args": [*FAST, "-p", "no_such_plugin"]},
+            "empty": {"checkout": checkout, "test_paths": ["nothing_here"]},
+        },
+    )
+
+    found = {repo["name"]: repo for repo in check_all(settings)["repos"]}
+
+    assert (found["ok"]["tests"], found["ok"]["problems"]) == (1, [])
+    assert found["branch"]["problems"] == [f"base branch 'release' is not a branch of {checkout}"]
+    assert found["plugin"]["tests"] is None
+    [plugin] = found["plugin"]["problems"]
+    assert plugin.startswith("the baseline run failed: pytest in ")
+    assert "No module named 'no_such_plugin'" in plugin
+    assert found["empty"]["problems"] == [
+        "the suite collects no test: ERROR: file or directory not found: nothing_here"
+    ]
