@@ -198,3 +198,23 @@ def test_errors_are_one_line_and_exit_2(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("fixloop: "), result.stderr
     assert reason in lines[0]
+
+
+def test_repo_names_a_table_whose_base_branch_is_used(
+    shop: tuple[Path, dict[str, str]], event: Path, tmp_path: Path
+) -> None:
+    repo, shas = shop
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", str(repo), str(clone))
+    git(clone, "branch", "stable", shas["bug"])
+    (tmp_path / "fixloop.toml").write_text(
+        f'[repos.shop]\ncheckout = "{clone}"\nbase_branch = "stable"\n'
+    )
+
+    result = fixloop(
+        tmp_path / "state", "diagnose", "--repo", "shop", "--event", str(event), "--json",
+        cwd=tmp_path,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["commit"] == shas["bug"]
