@@ -159,3 +159,14 @@ def _toml(repos: dict[str, dict[str, object]]) -> str:
         lines.append(f"[repos.{name}]")
         lines += [f"{key} = {json.dumps(value)}" for key, value in table.items()]
     return "\n".join(lines) + "\n"
+
+
+def test_every_key_of_a_table_is_a_global_setting_of_the_same_type() -> None:
+    from agent.settings import RepoTable
+
+    for name, field in RepoTable.model_fields.items():
+        if name in ("checkout", "projects"):
+            continue
+        assert name in Settings.model_fields, name
+        global_type = Settings.model_fields[name].annotation
+        assert field.annotation in (global_type, global_type | None), name
