@@ -38,7 +38,7 @@ class RedCommit:
         return ", ".join(parts)
 
 
-def tests_broken_by(bench: Workbench, commit: str) -> RedCommit:
+def find_broken_tests(bench: Workbench, commit: str) -> RedCommit:
     """Run the suite at `commit` and its first parent; see the module docstring."""
     parent = bench.repo.resolve(f"{commit}^")
     with bench.worktree(commit, "red") as tree:

@@ -16,7 +16,7 @@ from agent.errors import RunError
 from agent.guardrails.redaction import RedactingTracker, secrets_of
 from agent.intake.ci import CiRun, route_github_repo
 from agent.intake.payloads import parse_payload
-from agent.intake.red_main import RedCommit, tests_broken_by
+from agent.intake.red_main import RedCommit, find_broken_tests
 from agent.ports import Inbox
 from agent.proof.workbench import Workbench
 from agent.service import runner
@@ -33,7 +33,7 @@ def run_red_commit(settings: Settings, inbox: Inbox, job: Job) -> tuple[str, boo
     if repo.resolve(run.head_sha) is None:
         raise RunError(f"commit {run.head_sha[:10]} is not in {route.checkout}: fetch it there")
     scratch = (settings.home / "worktrees" / job.incident_id).resolve()
-    red = tests_broken_by(Workbench(repo, wiring.sandbox(settings), scratch), run.head_sha)
+    red = find_broken_tests(Workbench(repo, wiring.sandbox(settings), scratch), run.head_sha)
     detail = asdict(red) | {"event": run.event, "name": run.name, "url": run.url}
     inbox.admit_note("fixloop", f"red-commit:{job.incident_id}", job.incident_id, "tests", detail)
     tracker = RedactingTracker(wiring.tracker(settings), secrets_of(settings))
