@@ -17,7 +17,7 @@ from agent.service.worker import Worker
 from agent.settings import Settings
 from tests.support import signed
 from tests.support.github_setup import FULL_NAME, TOKEN, github_for
-from tests.support.red_main import BROKEN_TEST, red_inventory_repo
+from tests.support.red_main import BROKEN_TEST, FLAKY_TEST, red_inventory_repo
 from tests.support.repo_builder import git
 from tests.support.sandbox import FAST
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_a_red_main_on_github_becomes_one_incident_one_ticket_and_one_pr(tmp_path: Path) -> None:
-    repo, red = red_inventory_repo(tmp_path / "shop")
+    repo, red = red_inventory_repo(tmp_path / "shop", flaky=True)
     with github_for(repo, tmp_path / "origin.git") as github:
         settings = Settings(
             home=tmp_path / "state",
@@ -58,13 +58,16 @@ def test_a_red_main_on_github_becomes_one_incident_one_ticket_and_one_pr(tmp_pat
     assert run["incident"] == first["incident_id"]
     assert run["title"].startswith("KeyError")
     tests = next(n for n in record["incident"]["notes"] if n["kind"] == "tests")["detail"]
-    assert (tests["commit"], tests["broken"], tests["flaky"]) == (red, [BROKEN_TEST], [])
+    assert (tests["commit"], tests["broken"], tests["flaky"]) == (red, [BROKEN_TEST], [FLAKY_TEST])
     assert (again["outcome"], suite["outcome"]) == ("duplicate_delivery", "duplicate_delivery")
     assert wiring.inbox(settings).stats()["incidents"] == 1
     [ticket] = wiring.tracker(settings).all()
-    assert f"`{BROKEN_TEST}`" in ticket.body
+    assert f"`{BROKEN_TEST}`" in ticket.body and FLAKY_TEST not in ticket.body
+    [flaky] = [c for c in wiring.tracker(settings).comments(ticket.key) if "Flaky" in c]
+    assert f"`{FLAKY_TEST}`" in flaky and "not fixed" in flaky
     assert list(github.fake.pulls) == [1]
     pr = github.fake.pulls[1]
+    assert BROKEN_TEST in pr["body"] and FLAKY_TEST not in pr["body"]
     assert (pr["draft"], pr["head"]) == (True, f"fixloop/{first['incident_id']}")
     branch = git(github.bare, "rev-parse", f"refs/heads/fixloop/{first['incident_id']}")
     assert git(github.bare, "rev-parse", f"{branch}^") == red

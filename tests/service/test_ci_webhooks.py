@@ -15,7 +15,7 @@ from agent.service.server import create_app
 from agent.service.worker import Worker
 from agent.settings import Settings
 from tests.support import signed
-from tests.support.red_main import red_inventory_repo
+from tests.support.red_main import FLAKY_TEST, WARMING_TEST, red_inventory_repo
 from tests.support.repo_builder import RepoBuilder
 from tests.support.sandbox import FAST
 
@@ -115,18 +115,7 @@ def test_a_commit_whose_only_new_failure_is_flaky_gets_a_ticket_and_no_run(
 ) -> None:
     builder = RepoBuilder(tmp_path / "flaky")
     builder.commit({"tests/test_cache.py": "def test_cache_warms_up():\n    pass\n"}, "Cache")
-    sha = builder.commit(
-        {
-            "tests/test_cache.py": (
-                "from pathlib import Path\n\n\ndef test_cache_warms_up():\n"
-                "    marker = Path(__file__).with_name('.warm')\n"
-                "    if not marker.exists():\n"
-                "        marker.write_text('warm')\n"
-                "        raise AssertionError('cold cache')\n"
-            )
-        },
-        "Warm the cache",
-    )
+    sha = builder.commit({"tests/test_cache.py": WARMING_TEST}, "Warm the cache")
     flaky = settings.model_copy(update={"repos": {"shop": builder.path}})
     with TestClient(create_app(flaky)) as client:
         incident_id = _post(client, "workflow_run", signed.workflow_run(REPO, sha)).json()[
@@ -138,8 +127,8 @@ def test_a_commit_whose_only_new_failure_is_flaky_gets_a_ticket_and_no_run(
     assert record["run"] is None
     assert record["incident"]["outcome"].startswith("flaky only")
     tests = next(n for n in record["incident"]["notes"] if n["kind"] == "tests")["detail"]
-    assert (tests["broken"], tests["flaky"]) == ([], ["tests/test_cache.py::test_cache_warms_up"])
+    assert (tests["broken"], tests["flaky"]) == ([], [FLAKY_TEST])
     [ticket] = wiring.tracker(flaky).all()
     assert "Flaky" in ticket.title
-    assert "`tests/test_cache.py::test_cache_warms_up`" in ticket.body
+    assert f"`{FLAKY_TEST}`" in ticket.body
     assert "not fixed" in ticket.body
