@@ -132,3 +132,16 @@ def test_a_commit_whose_only_new_failure_is_flaky_gets_a_ticket_and_no_run(
     assert "Flaky" in ticket.title
     assert f"`{FLAKY_TEST}`" in ticket.body
     assert "not fixed" in ticket.body
+
+
+def test_a_checkout_fixloop_cannot_read_is_a_503_with_the_reason(
+    tmp_path: Path, settings: Settings
+) -> None:
+    (tmp_path / "not-git").mkdir()
+    broken = settings.model_copy(update={"repos": {"shop": tmp_path / "not-git"}})
+    with TestClient(create_app(broken)) as client:
+        answer = _post(client, "workflow_run", signed.workflow_run(REPO, "a" * 40))
+
+    assert answer.status_code == 503
+    assert answer.json()["error"].startswith(f"the checkout of {REPO} cannot be read:")
+    assert "is not a git repository" in answer.json()["error"]
