@@ -59,14 +59,21 @@ _WAITING_STATUS: dict[str, Status] = {"review": "awaiting_review", "release": "w
 
 
 def run_incident(
-    settings: Settings, repo_path: Path, incident: Incident, payload: dict[str, Any]
+    settings: Settings,
+    repo_path: Path,
+    incident: Incident,
+    payload: dict[str, Any],
+    *,
+    commit: str | None = None,
 ) -> dict[str, Any]:
     """Carry an incident as far as it goes: to a PR awaiting review, or to an end status.
 
     Running the same incident again never starts a second run: a finished or waiting run is
-    reported as it is, an interrupted one (its process died) is resumed.
+    reported as it is, an interrupted one (its process died) is resumed. `commit`: the commit
+    the incident was seen on (a red CI run's), whose id the caller chose; else the head of the
+    base branch.
     """
-    if incident.source == "test_failure":
+    if incident.source == "test_failure" and commit is None:
         incident = _on_commit(settings, repo_path, incident)
     deps = wiring.build_deps(settings, repo_path, incident.id)
     deps.errors.record(incident, payload)
@@ -84,6 +91,8 @@ def run_incident(
                 "audit": [],
                 "run": {"settings": settings.resolved(), "prompt_hash": prompt_set_hash()},
             }
+            if commit is not None:
+                start["base_commit"] = commit
             graph.invoke(start, config, context=deps, durability="sync")
         elif snapshot.next and not _interrupted(snapshot):
             graph.invoke(None, config, context=deps, durability="sync")
