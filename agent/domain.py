@@ -391,7 +391,7 @@ class Job(BaseModel):
     """Work the server queued for the worker: never done inside a request."""
 
     id: int
-    kind: Literal["run", "page", "merged", "closed_unmerged", "sentry_issue", "verify"]
+    kind: Literal["run", "page", "merged", "closed_unmerged", "sentry_issue", "verify", "ci_run"]
     incident_id: str
     payload: dict[str, Any]
     attempts: int = 0

@@ -57,5 +57,5 @@ def run_usage(model_runs: Iterable[Mapping[str, Any]]) -> Usage:
     return {
         "tokens_in": sum(int(run["tokens_in"]) for run in runs),
         "tokens_out": sum(int(run["tokens_out"]) for run in runs),
-        "cost_usd": round(sum(float(run["cost_usd"]) for run in runs), 6),
+        "cost_usd": round(sum((float(run["cost_usd"]) for run in runs), 0.0), 6),
     }

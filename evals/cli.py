@@ -47,8 +47,12 @@ def eval_command(args: argparse.Namespace, settings: Settings, engines: list[str
 def compare_command(paths: list[Path]) -> int:
     if len(paths) != 2:
         raise FixloopError("usage: fixloop eval compare A.json B.json")
-    print(render_comparison(compare(load_report(paths[0]), load_report(paths[1]))))
-    return 0
+    delta = compare(load_report(paths[0]), load_report(paths[1]))
+    print(render_comparison(delta))
+    worse = [case["id"] for case in delta["changed"] if case["verdict"] == "worse"]
+    if worse:
+        print(f"fixloop eval compare: worse than before: {', '.join(worse)}", file=sys.stderr)
+    return 1 if worse else 0
 
 
 def _progress(done: int, total: int, result: dict[str, Any]) -> None:

@@ -23,8 +23,9 @@ def test_one_command_installs_and_runs_the_demo() -> None:
         "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' && .venv/bin/fixloop demo"
     )
     assert f"```bash\n{quick_start}\n```" in README
-    ci = (ROOT / ".ci" / "run").read_text()
-    assert "python3 -m venv .venv" in ci and ".venv/bin/pip install -q -e '.[dev]'" in ci
+    assert "source .ci/setup" in (ROOT / ".ci" / "run").read_text()
+    setup = (ROOT / ".ci" / "setup").read_text()
+    assert "python3 -m venv .venv" in setup and ".venv/bin/pip install -q -e '.[dev]'" in setup
 
 
 def test_every_cli_command_in_the_readme_exists() -> None:

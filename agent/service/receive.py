@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from agent import wiring
 from agent.domain import Incident
-from agent.errors import IntakeError, SignatureError
-from agent.intake import webhooks
+from agent.errors import FixloopError, IntakeError, SignatureError
+from agent.intake import ci, webhooks
 from agent.intake.links import sentry_host
 from agent.intake.payloads import parse_payload
 from agent.ports import ErrorSource, EventReader, Inbox
@@ -124,6 +125,8 @@ class Receiver:
         payload = webhooks.json_body(body, "GitHub webhook")
         if event == "ping":
             return {"pong": True}
+        if event in ci.CI_EVENTS:
+            return self._ci_run(event, payload)
         if event not in ("pull_request", "pull_request_review"):
             return {"ignored": f"X-GitHub-Event {event!r} is not read"}
         pr = webhooks.github_pull_request(event, payload)
@@ -138,6 +141,30 @@ class Receiver:
         if job is not None and admission.outcome == "recorded":
             self.on_job()
         return admission.model_dump()
+
+    def _ci_run(self, event: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """A failed CI run of a base branch: queue finding the tests its commit broke, once per
+        repository and commit whichever event or delivery tells of it."""
+        run = ci.github_ci_run(event, payload)
+        if (why := run.ignored()) is not None:
+            return {"ignored": why}
+        route = ci.route_github_repo(self.settings, run.repository)
+        if route is None:
+            return {"ignored": f"repository {run.repository} is not configured (github_repo)"}
+        try:
+            base = route.base_branch or wiring.open_repo(route.checkout).default_branch()
+        except FixloopError as error:
+            message = f"the checkout of {run.repository} cannot be read: {error}"
+            raise IntakeError(message, status=503) from None
+        if run.head_branch != base:
+            return {"ignored": f"branch {run.head_branch!r} is not the base branch {base!r}"}
+        incident = run.as_incident()
+        admission = self.inbox.admit_event(
+            "github", run.dedup_key, incident, run.model_dump(mode="json"), "ci_run"
+        )
+        if admission.outcome == "new":
+            self.on_job()
+        return admission.model_dump() | {"commit": run.head_sha}
 
     def ingest(
         self,

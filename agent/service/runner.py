@@ -64,6 +64,8 @@ def run_incident(
     incident: Incident,
     payload: dict[str, Any],
     repo: str | None = None,
+    *,
+    commit: str | None = None,
 ) -> dict[str, Any]:
     """Carry an incident as far as it goes: to a PR awaiting review, or to an end status.
 
@@ -71,10 +73,12 @@ def run_incident(
     checkout is `repo_path` (on a monorepo, the one routing the incident's project), else the
     global settings. Running the same incident again never starts a second run: a finished or
     waiting run is reported as it is, an interrupted one (its process died) is resumed.
+    `commit`: the commit the incident was seen on (a red CI run's), whose id the caller chose;
+    else the head of the base branch.
     """
     table = repo if repo is not None else settings.table_at(repo_path, incident.project)
     settings = settings.for_repo(table)
-    if incident.source == "test_failure":
+    if incident.source == "test_failure" and commit is None:
         incident = _on_commit(settings, repo_path, incident)
     deps = wiring.build_deps(settings, repo_path, incident.id)
     deps.errors.record(incident, payload)
@@ -96,6 +100,8 @@ def run_incident(
                     "prompt_hash": prompt_set_hash(),
                 },
             }
+            if commit is not None:
+                start["base_commit"] = commit
             graph.invoke(start, config, context=deps, durability="sync")
         elif snapshot.next and not _interrupted(snapshot):
             graph.invoke(None, config, context=deps, durability="sync")

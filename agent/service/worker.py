@@ -23,6 +23,7 @@ from agent.intake.payloads import parse_payload
 from agent.intake.webhooks import Page
 from agent.ports import Inbox
 from agent.service import runner
+from agent.service.red_commit import run_red_commit
 from agent.settings import Settings
 
 log = logging.getLogger("fixloop.worker")
@@ -145,6 +146,8 @@ class Worker:
             return self._page(job), False
         if job.kind == "sentry_issue":
             return self._sentry_issue(job), False
+        if job.kind == "ci_run":
+            return run_red_commit(self.settings, self.inbox, job)
         if job.kind == "verify":
             summary = runner.check_release(self.settings, job.incident_id)
             return self._settle(job.incident_id, summary)

@@ -136,10 +136,13 @@ def test_the_cli_writes_both_files_and_compare_reads_them(corpus: Path, tmp_path
     worse["summary"]["correct"] = {"hits": 0, "of": 1, "rate": 0.0}
     (tmp_path / "worse.json").write_text(json.dumps(worse))
     compared = fixloop(home, "eval", "compare", str(out), str(tmp_path / "worse.json"))
-    assert compared.returncode == 0, compared.stderr
+    assert compared.returncode == 1
     assert "worse    handwritten-rates: localized_rank 1 -> 2, correct True -> False" in (
         compared.stdout
     )
+    assert "worse than before: handwritten-rates" in compared.stderr
+    unchanged = fixloop(home, "eval", "compare", str(out), str(out))
+    assert unchanged.returncode == 0, unchanged.stderr
 
 
 def test_the_cli_fails_below_a_suite_floor_and_on_an_unknown_engine(

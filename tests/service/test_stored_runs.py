@@ -95,6 +95,7 @@ def test_a_checkpoint_that_still_holds_usage_reads_without_it(tmp_path: Path) ->
 
 def test_usage_is_the_sum_of_the_model_runs() -> None:
     assert run_usage([]) == {"tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0}
+    assert isinstance(run_usage([])["cost_usd"], float), "a cost is a float in every record"
     tiny = {"tokens_in": 1, "tokens_out": 1, "cost_usd": 0.0000004}
     assert run_usage([tiny] * 3)["cost_usd"] == 0.000001, "rounded to six places once"
 

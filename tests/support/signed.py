@@ -97,3 +97,51 @@ def pull_request(
         },
         "sender": {"login": "octocat"},
     }
+
+
+def workflow_run(
+    repository: str,
+    head_sha: str,
+    branch: str = "main",
+    conclusion: str | None = "failure",
+    action: str = "completed",
+    head_repository: str | None = None,
+) -> dict[str, Any]:
+    """A GitHub `workflow_run` webhook body, trimmed to what GitHub always sends."""
+    return {
+        "action": action,
+        "workflow_run": {
+            "id": 30433642,
+            "name": "CI",
+            "event": "push",
+            "status": "completed" if action == "completed" else "in_progress",
+            "conclusion": conclusion,
+            "head_branch": branch,
+            "head_sha": head_sha,
+            "run_attempt": 1,
+            "html_url": f"https://github.com/{repository}/actions/runs/30433642",
+            "head_repository": {"full_name": head_repository or repository},
+        },
+        "repository": {"full_name": repository, "default_branch": "main"},
+        "sender": {"login": "octocat"},
+    }
+
+
+def check_suite(
+    repository: str, head_sha: str, branch: str = "main", conclusion: str | None = "failure"
+) -> dict[str, Any]:
+    """A GitHub `check_suite` webhook body, trimmed to what GitHub always sends."""
+    return {
+        "action": "completed",
+        "check_suite": {
+            "id": 118578147,
+            "status": "completed",
+            "conclusion": conclusion,
+            "head_branch": branch,
+            "head_sha": head_sha,
+            "app": {"name": "GitHub Actions"},
+            "url": f"https://api.github.com/repos/{repository}/check-suites/118578147",
+        },
+        "repository": {"full_name": repository, "default_branch": "main"},
+        "sender": {"login": "octocat"},
+    }
