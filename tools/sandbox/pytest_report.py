@@ -7,6 +7,10 @@ event: causes first and the finally-raised exception last, frames outermost firs
 with source context and the repr of its local variables. With `FIXLOOP_COVERAGE` set it also
 records, per test, the lines of the rootdir's files that the test ran (a `sys.settrace` line
 collector, no dependency), for spectrum-based fault localization.
+
+It runs in the target's interpreter, not fixloop's: Python 3.8 or later (no syntax or standard
+library newer than that; annotations stay strings, never evaluated) and pytest 5.0 or later.
+Under an older pytest it refuses to load, with a message naming the version.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 import pytest
 
+MIN_PYTEST = (5, 0)
 MAX_REPR = 1024
 CONTEXT_LINES = 5
 _INTERNAL_MODULES = ("_pytest", "pluggy", "pytest")
@@ -29,6 +34,37 @@ _INTERNAL_MODULES = ("_pytest", "pluggy", "pytest")
 _outcomes: dict[str, str] = {}
 _failures: dict[str, list[dict[str, Any]]] = {}
 _coverage: dict[str, dict[str, set[int]]] = {}
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """The leading numeric release of a version string: "5.0.1" and "8.1.0.dev3" alike."""
+    numbers: list[int] = []
+    for part in text.split("."):
+        digits = ""
+        for char in part:
+            if not char.isdigit():
+                break
+            digits += char
+        if not digits:
+            break
+        numbers.append(int(digits))
+        if digits != part:
+            break
+    return tuple(numbers)
+
+
+if _version(pytest.__version__) < MIN_PYTEST:
+    raise ImportError(
+        "fixloop's pytest plugin needs pytest >= {}, found pytest {}".format(
+            ".".join(map(str, MIN_PYTEST)), pytest.__version__
+        )
+    )
+
+
+def rootpath(config: pytest.Config) -> Path:
+    """The rootdir as a `Path`: `config.rootpath` from pytest 6.1, `config.rootdir` before."""
+    found = getattr(config, "rootpath", None) or getattr(config, "rootdir", None)
+    return Path(str(found))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -44,7 +80,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         yield
         return
     hits: dict[str, set[int]] = {}
-    tracer = LineTracer(item.config.rootpath, hits)
+    tracer = LineTracer(rootpath(item.config), hits)
     previous = sys.gettrace()
     sys.settrace(tracer.call)
     try:
@@ -120,10 +156,11 @@ def pytest_exception_interact(
     if call.excinfo is None:
         return
     exc = call.excinfo.value
-    if isinstance(exc, pytest.Collector.CollectError) and exc.__cause__ is not None:
-        exc = exc.__cause__  # the import or syntax error, not pytest's wrapper around it
-    rootdir = node.config.rootpath
-    _failures.setdefault(node.nodeid, exception_chain(exc, rootdir))
+    if isinstance(exc, pytest.Collector.CollectError):
+        # The import or syntax error, not pytest's wrapper around it (raised `from` it since
+        # pytest 6; raised while handling it, so only its context, before).
+        exc = exc.__cause__ or exc.__context__ or exc
+    _failures.setdefault(node.nodeid, exception_chain(exc, rootpath(node.config)))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
