@@ -285,16 +285,19 @@ def make_sandbox(
     return SubprocessSandbox(python, pytest_args, timeout, memory_limit_mb, test_paths=test_paths)
 
 
+PREFIX_SCRIPT = "import json, sys; print(json.dumps([sys.prefix, sys.base_prefix, *sys.path]))"
+"""Runs in the target interpreter (Python 3.8 or later)."""
+
+
 @functools.cache
 def interpreter_paths_in_tmp(python: str) -> tuple[str, ...]:
     """The directories under /tmp that `python` needs: its prefixes and import path.
 
     bubblewrap's private /tmp would hide them, so the sandbox binds them back read-only.
     """
-    probe = "import json, sys; print(json.dumps([sys.prefix, sys.base_prefix, *sys.path]))"
     try:
         out = subprocess.run(
-            [python, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+            [python, "-c", PREFIX_SCRIPT], capture_output=True, text=True, timeout=60, check=True
         ).stdout
     except (OSError, subprocess.SubprocessError) as error:
         raise SandboxError(f"cannot run the test interpreter {python}: {error}") from None

@@ -118,6 +118,8 @@ class LineTracer:
         return line
 
     def _relative(self, filename: str) -> str | None:
+        if _not_a_file(filename):
+            return None
         path = os.path.abspath(filename)
         if not path.startswith(self.root) or "site-packages" in path or "/.venv/" in path:
             return None
@@ -215,9 +217,10 @@ def exception_info(exc: BaseException, rootdir: Path) -> dict[str, Any]:
 
 def frame_info(tb: types.TracebackType, rootdir: Path) -> dict[str, Any]:
     frame = tb.tb_frame
-    abs_path = os.path.abspath(frame.f_code.co_filename)
+    code_file = frame.f_code.co_filename
+    abs_path = code_file if _not_a_file(code_file) else os.path.abspath(code_file)
     lineno = tb.tb_lineno
-    inside = _is_relative_to(Path(abs_path), rootdir)
+    inside = not _not_a_file(code_file) and _is_relative_to(Path(abs_path), rootdir)
     filename = os.path.relpath(abs_path, rootdir) if inside else abs_path
     return {
         "filename": filename,
@@ -237,6 +240,11 @@ def _walk(tb: types.TracebackType | None) -> Any:
     while tb is not None:
         yield tb
         tb = tb.tb_next
+
+
+def _not_a_file(filename: str) -> bool:
+    """Code compiled from a string or frozen into the interpreter: `<string>`, `<frozen os>`."""
+    return filename.startswith("<") and filename.endswith(">")
 
 
 def _is_internal(tb: types.TracebackType) -> bool:
