@@ -15,19 +15,21 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 import tools.sandbox as sandbox_module
 from agent.errors import SandboxError
 from tests.support.sandbox import FAST
-from tools.sandbox import bwrap_problem, make_sandbox
+from tools.sandbox import bwrap_problem, make_sandbox, pytest_report
 from tools.sandbox import probe as probe_module
 from tools.sandbox.probe import probe_interpreter
 
 
 def _interpreters(variable: str, default: str) -> list[str]:
-    return [path for path in os.environ.get(variable, default).split(os.pathsep) if path]
+    paths = [path for path in os.environ.get(variable, default).split(os.pathsep) if path]
+    return [os.path.abspath(path) if os.sep in path else path for path in paths]
 
 
 TARGETS = _interpreters("FIXLOOP_TEST_TARGET_PYTHON", sys.executable)
@@ -265,7 +267,7 @@ def test_a_pytest_that_cannot_run_the_plugin_is_a_one_line_error(
     assert info.problem is not None and info.problem in message
 
 
-def test_a_crashing_hook_is_an_error_not_an_empty_suite(tmp_path: Path) -> None:
+def test_a_crashing_hook_is_an_error_not_an_empty_suite(tmp_path: Path, target: str) -> None:
     write(
         tmp_path,
         {
@@ -276,8 +278,13 @@ def test_a_crashing_hook_is_an_error_not_an_empty_suite(tmp_path: Path) -> None:
             "test_ok.py": "def test_ok():\n    pass\n",
         },
     )
-    with pytest.raises(SandboxError, match=r"internal error \(RuntimeError: hook exploded\)"):
-        run(sys.executable, tmp_path)
+    found = versions(target)
+    with pytest.raises(SandboxError) as raised:
+        run(target, tmp_path)
+    assert str(raised.value) == (
+        f"pytest {found['pytest']} (Python {found['python']}) stopped with an internal error "
+        f"in the {MODE} sandbox: RuntimeError: hook exploded"
+    )
 
 
 def test_the_plugin_refuses_a_pytest_older_than_it_supports() -> None:
@@ -287,6 +294,17 @@ def test_the_plugin_refuses_a_pytest_older_than_it_supports() -> None:
     assert probe_module.version_tuple("4.6.11") < (5, 0) <= probe_module.version_tuple("5.0.1")
     assert probe_module.version_tuple("8.1.0rc1") == (8, 1, 0)
     assert probe_module.version_tuple("9.0.0.dev12+g1a2b") == (9, 0, 0)
+    for text in ("4.6.11", "5.0", "8.1.0rc1", "9.0.0.dev12+g1a2b", "10", "x"):
+        assert pytest_report._version(text) == probe_module.version_tuple(text)
+
+
+def test_the_rootdir_of_a_pytest_before_6_1_is_read_from_config_rootdir(tmp_path: Path) -> None:
+    class LegacyPath:  # what pytest < 6.1 keeps in `config.rootdir` (a py.path.local)
+        def __str__(self) -> str:
+            return str(tmp_path)
+
+    assert pytest_report.rootpath(SimpleNamespace(rootdir=LegacyPath())) == tmp_path
+    assert pytest_report.rootpath(SimpleNamespace(rootpath=tmp_path, rootdir=None)) == tmp_path
 
 
 # What runs inside the target interpreter must read as Python 3.8 and use nothing newer.

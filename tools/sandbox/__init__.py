@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from agent.domain import ExceptionInfo, TestRun
 from agent.errors import ConfigError, SandboxError
@@ -116,7 +116,7 @@ class _PytestSandbox(abc.ABC):
             )
         data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else None
         if data is None or process.returncode == INTERNAL_ERROR:
-            raise SandboxError(self._failure(data is not None, process.returncode, tail))
+            raise SandboxError(self._failure(data, process.returncode, tail))
         return TestRun(
             outcomes=data["outcomes"],
             failures={
@@ -130,16 +130,16 @@ class _PytestSandbox(abc.ABC):
             coverage=data.get("coverage", {}),
         )
 
-    def _failure(self, reported: bool, exit_code: int, tail: str) -> str:
-        """Why pytest could not run: one line when the interpreter cannot run the plugin."""
+    def _failure(self, report: dict[str, Any] | None, exit_code: int, tail: str) -> str:
+        """Why pytest gave no verdict; one line when the plugin loaded or could not load."""
+        if report is not None:
+            return (
+                f"pytest {report.get('pytest')} (Python {report.get('python')}) stopped with an "
+                f"internal error in the {self.name} sandbox: {last_error_line(tail)}"
+            )
         problem = probe_interpreter(self.python).problem
         if problem is not None:
             return f"cannot run the tests: {problem}"
-        if reported:
-            return (
-                f"pytest in {self.name} sandbox stopped with an internal error "
-                f"({last_error_line(tail)}); output tail:\n{tail}"
-            )
         return (
             f"pytest in {self.name} sandbox wrote no report "
             f"(exit code {exit_code}); output tail:\n{tail}"

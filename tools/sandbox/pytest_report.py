@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import linecache
 import os
+import platform
 import sys
 import types
 from collections.abc import Iterator
@@ -173,6 +174,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "outcomes": _outcomes,
         "failures": _failures,
         "exit_code": int(exitstatus),
+        "pytest": pytest.__version__,
+        "python": platform.python_version(),
     }
     if _coverage:
         report["coverage"] = {
