@@ -21,6 +21,9 @@ import pytest
 
 import tools.sandbox as sandbox_module
 from agent.errors import SandboxError
+from tests.support.cli import fixloop_env
+from tests.support.paths import ROOT
+from tests.support.repo_builder import RepoBuilder
 from tests.support.sandbox import FAST
 from tools.sandbox import bwrap_problem, make_sandbox, pytest_report
 from tools.sandbox import probe as probe_module
@@ -40,6 +43,14 @@ MODE = "bwrap" if bwrap_problem() is None else "subprocess"
 @pytest.fixture(params=TARGETS)
 def target(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def bare_python(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An interpreter without pytest: a virtual environment made without pip."""
+    venv = tmp_path_factory.mktemp("bare") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    return str(venv / "bin" / "python")
 
 
 def run(python: str, root: Path, tests: list[str] | None = None, *, coverage: bool = False):
@@ -229,10 +240,10 @@ def test_probe_names_the_versions_and_loads_the_plugin(target: str) -> None:
     assert (info.python_version, info.pytest_version) == (expected["python"], expected["pytest"])
 
 
-def test_an_interpreter_without_pytest_is_a_one_line_error(tmp_path: Path) -> None:
-    venv = tmp_path / "bare"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = str(venv / "bin" / "python")
+def test_an_interpreter_without_pytest_is_a_one_line_error(
+    tmp_path: Path, bare_python: str
+) -> None:
+    python = bare_python
     write(tmp_path / "tree", {"test_ok.py": "def test_ok():\n    pass\n"})
 
     with pytest.raises(SandboxError) as raised:
@@ -265,6 +276,45 @@ def test_a_pytest_that_cannot_run_the_plugin_is_a_one_line_error(
     info = probe_interpreter(python)
     assert (info.pytest_version, info.plugin_loads) == (old, False)
     assert info.problem is not None and info.problem in message
+
+
+def test_a_run_whose_interpreter_cannot_run_the_plugin_ends_in_one_line(
+    tmp_path: Path, bare_python: str
+) -> None:
+    """The baseline of `fixloop run` says why, naming the interpreter, never an empty suite."""
+    repo = RepoBuilder(tmp_path / "repo")
+    repo.commit(
+        {
+            "calc.py": "def growth(before, after):\n    return after / before\n",
+            "tests/test_calc.py": "from calc import growth\n\n"
+            "def test_growth():\n    assert growth(0, 3) == float('inf')\n",
+        },
+        "initial",
+    )
+    event = tmp_path / "event.json"
+    event.write_text(
+        json.dumps({"kind": "test_failure", "tests": ["tests/test_calc.py::test_growth"]})
+    )
+    command = [sys.executable, "-m", "agent.service.cli", "run", "--repo", str(repo.path)]
+    for number, python in enumerate([bare_python, *TOO_OLD[:1]]):
+        result = subprocess.run(
+            [*command, "--event", str(event)],
+            env={
+                **fixloop_env(tmp_path / f"state-{number}"),
+                "FIXLOOP_PYTHON": python,
+                "FIXLOOP_SANDBOX": "subprocess",
+            },
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert result.stderr.startswith("fixloop: cannot run the tests: ")
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert python in result.stderr
+        found = versions(python).get("pytest")
+        assert ("has no pytest" if found is None else f"pytest {found} under") in result.stderr
 
 
 def test_a_crashing_hook_is_an_error_not_an_empty_suite(tmp_path: Path, target: str) -> None:
