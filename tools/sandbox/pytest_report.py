@@ -19,6 +19,7 @@ import json
 import linecache
 import os
 import platform
+import re
 import sys
 import types
 from collections.abc import Iterator
@@ -38,18 +39,14 @@ _coverage: dict[str, dict[str, set[int]]] = {}
 
 
 def _version(text: str) -> tuple[int, ...]:
-    """The leading numeric release of a version string: "5.0.1" and "8.1.0.dev3" alike."""
+    """The leading numeric release of a version: (5, 0, 1) for "5.0.1", (8, 1) for "8.1rc1"."""
     numbers: list[int] = []
     for part in text.split("."):
-        digits = ""
-        for char in part:
-            if not char.isdigit():
-                break
-            digits += char
-        if not digits:
+        digits = re.match(r"\d*", part)
+        if digits is None or not digits.group():
             break
-        numbers.append(int(digits))
-        if digits != part:
+        numbers.append(int(digits.group()))
+        if digits.group() != part:
             break
     return tuple(numbers)
 
