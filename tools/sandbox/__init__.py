@@ -6,7 +6,9 @@ same command as a plain child process (no isolation). Both give the child a clea
 (no secrets of the caller), an address-space limit and a wall-time limit that kills the whole
 process group. `make_sandbox` picks one; `auto` uses bubblewrap when it works here.
 
-Test failures are results. `SandboxError` means pytest could not run or wrote no report.
+Test failures are results. `SandboxError` means pytest could not run, stopped with an internal
+error or wrote no report; when the interpreter cannot run the plugin (no pytest, a pytest too
+old), its message is one line naming the versions (`probe.probe_interpreter`).
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from agent.domain import ExceptionInfo, TestRun
 from agent.errors import ConfigError, SandboxError
 from agent.ports import Sandbox
+from tools.sandbox.probe import last_error_line, probe_interpreter
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,8 @@ PLUGIN_DIR = Path(__file__).resolve().parent
 """Holds `pytest_report.py`; put on the child's PYTHONPATH and loaded with `-p pytest_report`."""
 
 OUTPUT_TAIL = 4096
+INTERNAL_ERROR = 3
+"""pytest's exit code when a hook crashed: the run stopped, its report holds no verdict."""
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 SandboxMode = Literal["auto", "bwrap", "subprocess"]
 
@@ -109,12 +114,9 @@ class _PytestSandbox(abc.ABC):
                 sandbox=self.name,
                 output=f"{tail}\n[fixloop: killed after {self.timeout:g}s wall time]",
             )
-        if not report.exists():
-            raise SandboxError(
-                f"pytest in {self.name} sandbox wrote no report "
-                f"(exit code {process.returncode}); output tail:\n{tail}"
-            )
-        data = json.loads(report.read_text(encoding="utf-8"))
+        data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else None
+        if data is None or process.returncode == INTERNAL_ERROR:
+            raise SandboxError(self._failure(data, process.returncode, tail))
         return TestRun(
             outcomes=data["outcomes"],
             failures={
@@ -126,6 +128,21 @@ class _PytestSandbox(abc.ABC):
             sandbox=self.name,
             output=tail,
             coverage=data.get("coverage", {}),
+        )
+
+    def _failure(self, report: dict[str, Any] | None, exit_code: int, tail: str) -> str:
+        """Why pytest gave no verdict; one line when the plugin loaded or could not load."""
+        if report is not None:
+            return (
+                f"pytest {report.get('pytest')} (Python {report.get('python')}) stopped with an "
+                f"internal error in the {self.name} sandbox: {last_error_line(tail)}"
+            )
+        problem = probe_interpreter(self.python).problem
+        if problem is not None:
+            return f"cannot run the tests: {problem}"
+        return (
+            f"pytest in {self.name} sandbox wrote no report "
+            f"(exit code {exit_code}); output tail:\n{tail}"
         )
 
     def _pytest_command(self, worktree: Path, tests: list[str] | None) -> list[str]:
@@ -268,16 +285,19 @@ def make_sandbox(
     return SubprocessSandbox(python, pytest_args, timeout, memory_limit_mb, test_paths=test_paths)
 
 
+PREFIX_SCRIPT = "import json, sys; print(json.dumps([sys.prefix, sys.base_prefix, *sys.path]))"
+"""Runs in the target interpreter (Python 3.8 or later)."""
+
+
 @functools.cache
 def interpreter_paths_in_tmp(python: str) -> tuple[str, ...]:
     """The directories under /tmp that `python` needs: its prefixes and import path.
 
     bubblewrap's private /tmp would hide them, so the sandbox binds them back read-only.
     """
-    probe = "import json, sys; print(json.dumps([sys.prefix, sys.base_prefix, *sys.path]))"
     try:
         out = subprocess.run(
-            [python, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+            [python, "-c", PREFIX_SCRIPT], capture_output=True, text=True, timeout=60, check=True
         ).stdout
     except (OSError, subprocess.SubprocessError) as error:
         raise SandboxError(f"cannot run the test interpreter {python}: {error}") from None

@@ -7,6 +7,10 @@ event: causes first and the finally-raised exception last, frames outermost firs
 with source context and the repr of its local variables. With `FIXLOOP_COVERAGE` set it also
 records, per test, the lines of the rootdir's files that the test ran (a `sys.settrace` line
 collector, no dependency), for spectrum-based fault localization.
+
+It runs in the target's interpreter, not fixloop's: Python 3.8 or later (no syntax or standard
+library newer than that; annotations stay strings, never evaluated) and pytest 5.0 or later.
+Under an older pytest it refuses to load, with a message naming the version.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 import json
 import linecache
 import os
+import platform
+import re
 import sys
 import types
 from collections.abc import Iterator
@@ -22,6 +28,7 @@ from typing import Any
 
 import pytest
 
+MIN_PYTEST = (5, 0)
 MAX_REPR = 1024
 CONTEXT_LINES = 5
 _INTERNAL_MODULES = ("_pytest", "pluggy", "pytest")
@@ -29,6 +36,33 @@ _INTERNAL_MODULES = ("_pytest", "pluggy", "pytest")
 _outcomes: dict[str, str] = {}
 _failures: dict[str, list[dict[str, Any]]] = {}
 _coverage: dict[str, dict[str, set[int]]] = {}
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """The leading numeric release of a version: (5, 0, 1) for "5.0.1", (8, 1) for "8.1rc1"."""
+    numbers: list[int] = []
+    for part in text.split("."):
+        digits = re.match(r"\d*", part)
+        if digits is None or not digits.group():
+            break
+        numbers.append(int(digits.group()))
+        if digits.group() != part:
+            break
+    return tuple(numbers)
+
+
+if _version(pytest.__version__) < MIN_PYTEST:
+    raise ImportError(
+        "fixloop's pytest plugin needs pytest >= {}, found pytest {}".format(
+            ".".join(map(str, MIN_PYTEST)), pytest.__version__
+        )
+    )
+
+
+def rootpath(config: pytest.Config) -> Path:
+    """The rootdir as a `Path`: `config.rootpath` from pytest 6.1, `config.rootdir` before."""
+    found = getattr(config, "rootpath", None) or getattr(config, "rootdir", None)
+    return Path(str(found))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -44,7 +78,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         yield
         return
     hits: dict[str, set[int]] = {}
-    tracer = LineTracer(item.config.rootpath, hits)
+    tracer = LineTracer(rootpath(item.config), hits)
     previous = sys.gettrace()
     sys.settrace(tracer.call)
     try:
@@ -82,6 +116,8 @@ class LineTracer:
         return line
 
     def _relative(self, filename: str) -> str | None:
+        if _not_a_file(filename):
+            return None
         path = os.path.abspath(filename)
         if not path.startswith(self.root) or "site-packages" in path or "/.venv/" in path:
             return None
@@ -120,10 +156,11 @@ def pytest_exception_interact(
     if call.excinfo is None:
         return
     exc = call.excinfo.value
-    if isinstance(exc, pytest.Collector.CollectError) and exc.__cause__ is not None:
-        exc = exc.__cause__  # the import or syntax error, not pytest's wrapper around it
-    rootdir = node.config.rootpath
-    _failures.setdefault(node.nodeid, exception_chain(exc, rootdir))
+    if isinstance(exc, pytest.Collector.CollectError):
+        # The import or syntax error, not pytest's wrapper around it (raised `from` it since
+        # pytest 6; raised while handling it, so only its context, before).
+        exc = exc.__cause__ or exc.__context__ or exc
+    _failures.setdefault(node.nodeid, exception_chain(exc, rootpath(node.config)))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -134,6 +171,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "outcomes": _outcomes,
         "failures": _failures,
         "exit_code": int(exitstatus),
+        "pytest": pytest.__version__,
+        "python": platform.python_version(),
     }
     if _coverage:
         report["coverage"] = {
@@ -178,9 +217,10 @@ def exception_info(exc: BaseException, rootdir: Path) -> dict[str, Any]:
 
 def frame_info(tb: types.TracebackType, rootdir: Path) -> dict[str, Any]:
     frame = tb.tb_frame
-    abs_path = os.path.abspath(frame.f_code.co_filename)
+    code_file = frame.f_code.co_filename
+    abs_path = code_file if _not_a_file(code_file) else os.path.abspath(code_file)
     lineno = tb.tb_lineno
-    inside = _is_relative_to(Path(abs_path), rootdir)
+    inside = not _not_a_file(code_file) and _is_relative_to(Path(abs_path), rootdir)
     filename = os.path.relpath(abs_path, rootdir) if inside else abs_path
     return {
         "filename": filename,
@@ -200,6 +240,11 @@ def _walk(tb: types.TracebackType | None) -> Any:
     while tb is not None:
         yield tb
         tb = tb.tb_next
+
+
+def _not_a_file(filename: str) -> bool:
+    """Code compiled from a string or frozen into the interpreter: `<string>`, `<frozen os>`."""
+    return filename.startswith("<") and filename.endswith(">")
 
 
 def _is_internal(tb: types.TracebackType) -> bool:
