@@ -35,7 +35,8 @@ from tools.local_forge import LocalForge
 from tools.local_tracker import LocalTracker
 from tools.pagerduty_api import PagerDutyApi
 from tools.rest import RestClient
-from tools.sandbox import bwrap_problem, make_sandbox
+from tools.sandbox import bwrap_problem, make_sandbox, probe
+from tools.sandbox.probe import InterpreterInfo
 from tools.sentry_api import SentryApi
 from tools.sentry_errors import SentryErrorSource
 from tools.sentry_intake import SentryIntakeServer, read_events
@@ -208,6 +209,11 @@ def sandbox(settings: Settings) -> Sandbox:
         settings.memory_limit_mb,
         test_paths=settings.test_paths,
     )
+
+
+def probe_interpreter(python: str) -> InterpreterInfo:
+    """The interpreter's Python and pytest versions, and whether fixloop's plugin runs under it."""
+    return probe.probe_interpreter(python)
 
 
 def sandbox_choice(settings: Settings) -> tuple[str, str]:

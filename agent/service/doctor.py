@@ -10,7 +10,6 @@ Every problem is one line.
 from __future__ import annotations
 
 import re
-import subprocess
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,10 +18,6 @@ from typing import Any
 from agent import wiring
 from agent.errors import FixloopError
 from agent.settings import Settings
-
-PROBE_SECONDS = 60.0
-_PYTHON = "import sys; print('%d.%d.%d' % sys.version_info[:3])"
-_PYTEST = "import pytest; print(pytest.__version__)"
 
 
 @dataclass
@@ -81,9 +76,9 @@ def check_repo(settings: Settings, name: str, online: bool = False) -> RepoCheck
     effective = settings.for_repo(name)
     checkout = settings.repos[name].checkout
     check = RepoCheck(name, str(checkout), effective.github_repo, effective.python)
-    _interpreter(check)
+    runs = _interpreter(check)
     base = _checkout(check, effective, checkout)
-    if base is not None and check.pytest is not None:
+    if base is not None and runs:
         _baseline(check, effective, checkout, base)
     _forge_and_tracker(check, effective, checkout if base is not None else None)
     if online:
@@ -91,35 +86,14 @@ def check_repo(settings: Settings, name: str, online: bool = False) -> RepoCheck
     return check
 
 
-def _interpreter(check: RepoCheck) -> None:
-    version = _probe(check.python, _PYTHON)
-    if isinstance(version, Problem):
-        check.problems.append(f"python {check.python} does not run: {version.text}")
-        return
-    check.python_version = version
-    pytest_version = _probe(check.python, _PYTEST)
-    if isinstance(pytest_version, Problem):
-        check.problems.append(f"python {check.python} cannot import pytest: {pytest_version.text}")
-        return
-    check.pytest = pytest_version
-
-
-@dataclass(frozen=True)
-class Problem:
-    text: str
-
-
-def _probe(python: str, code: str) -> str | Problem:
-    """The last line `python -c code` prints, or what went wrong, in one line."""
-    try:
-        done = subprocess.run(
-            [python, "-I", "-c", code], capture_output=True, text=True, timeout=PROBE_SECONDS
-        )
-    except (OSError, subprocess.SubprocessError) as error:
-        return Problem(_one_line(str(error)))
-    if done.returncode != 0:
-        return Problem(_one_line(done.stderr) or f"exit code {done.returncode}")
-    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else Problem("no output")
+def _interpreter(check: RepoCheck) -> bool:
+    """The interpreter's versions; whether fixloop's pytest plugin reports a test under it."""
+    info = wiring.probe_interpreter(check.python)
+    check.python_version = info.python_version
+    check.pytest = info.pytest_version
+    if info.problem is not None:
+        check.problems.append(info.problem)
+    return info.plugin_loads
 
 
 def _checkout(check: RepoCheck, settings: Settings, checkout: Path) -> str | None:

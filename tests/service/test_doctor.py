@@ -87,7 +87,7 @@ def test_doctor_reports_each_repository_and_names_each_broken_table(
     assert found["nopytest"]["pytest"] is None
     assert found["nopytest"]["tests"] is None
     assert len(found["nopytest"]["problems"]) == 1
-    assert "cannot import pytest" in found["nopytest"]["problems"][0]
+    assert "has no pytest" in found["nopytest"]["problems"][0]
     assert "No module named 'pytest'" in found["nopytest"]["problems"][0]
     assert report["sandbox"]["name"] in ("bwrap", "subprocess")
     lines = result.stderr.strip().splitlines()
