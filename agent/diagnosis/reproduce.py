@@ -210,12 +210,16 @@ def make_reproduction(incident: Incident, repo: Repo, rev: str) -> Reproduction:
     modules = _Modules(repo, rev, tracked)
     refusals: list[str] = []
     for frame, path in _repository_frames(crash.frames, tracked):
+        site = f"{path}:{frame.lineno} in {frame.function}"
         try:
             target = _target(frame, path, modules)
         except NotRebuildable as refusal:
-            refusals.append(f"{path}:{frame.lineno} in {frame.function}: {refusal.reason}")
+            refusals.append(f"{site}: {refusal.reason}")
             continue
-        return _reproduction(incident, frame, target)
+        built_from = "the crashing frame" if not refusals else f"the outer frame {site}"
+        if refusals:
+            built_from += "; not from the frames inside it: " + "; ".join(refusals[:4])
+        return _reproduction(incident, frame, target, built_from)
     if not refusals:
         raise NotRebuildable("no frame of the crash is code of the repository")
     raise NotRebuildable("no frame can be rebuilt: " + "; ".join(refusals[:4]))
@@ -362,6 +366,7 @@ def _target(frame: Frame, path: str, modules: _Modules) -> _Target:
     namespace = modules.namespace(tree, module, path)
     spec = function.args
     captured = dict(frame.vars)
+    _refuse_unseen(spec, frame, skip_first=kind in ("method", "classmethod"))
     receiver = None
     if kind == "method":
         receiver = _receiver(spec, captured, namespace, owner or "")
@@ -371,6 +376,34 @@ def _target(frame: Frame, path: str, modules: _Modules) -> _Target:
     imports = set(namespace.used)
     imports.add((module, owner or function.name))
     return _Target(path, module, function, owner, kind, receiver, call, imports)
+
+
+def _refuse_unseen(spec: ast.arguments, frame: Frame, skip_first: bool) -> None:
+    """A call is made only with every parameter as the incident saw it: none left out or
+    filled from its default, none whose captured value the reporter cut."""
+    ordered = [arg.arg for arg in spec.posonlyargs + spec.args]
+    names = ordered[1:] if skip_first else ordered
+    names += [arg.arg for arg in spec.kwonlyargs]
+    names += [arg.arg for arg in (spec.vararg, spec.kwarg) if arg is not None]
+    missing = [name for name in names if name not in frame.vars]
+    cut = [name for name in ordered + names if name in frame.cut_vars]
+    problems = []
+    if missing:
+        problems.append(f"{_names(missing)} not captured")
+    if cut:
+        problems.append(f"{_names(sorted(set(cut), key=cut.index))} cut by the reporter")
+    if problems:
+        sent = ""
+        if frame.vars_cut:
+            sent = f" (the reporter sent only {len(frame.vars)} of the frame's variables)"
+        raise NotRebuildable(f"{' and '.join(problems)}{sent}")
+
+
+def _names(names: list[str]) -> str:
+    quoted = ", ".join(repr(name) for name in names)
+    return (
+        f"parameter{'s' if len(names) > 1 else ''} {quoted} {'were' if len(names) > 1 else 'was'}"
+    )
 
 
 def _definition(tree: ast.Module, frame: Frame) -> tuple[str | None, ast.FunctionDef]:
@@ -571,32 +604,23 @@ def _absolute(node: ast.ImportFrom, module: str, path: str) -> str | None:
 def _call_arguments(
     spec: ast.arguments, captured: dict[str, object], namespace: Namespace
 ) -> _Call:
-    ordered = spec.posonlyargs + spec.args
-    first_default = len(ordered) - len(spec.defaults)
+    """Every parameter from its captured value (`_refuse_unseen` has checked they all were)."""
     star_args = _star_args(spec.vararg, captured, namespace)
     star_kwargs = _star_kwargs(spec.kwarg, captured, namespace)
     positional: list[ast.expr] = []
     keywords: dict[str, ast.expr] = {}
-    missing: list[str] = []
-    for index, arg in enumerate(ordered):
-        by_position = index < len(spec.posonlyargs) or star_args is not None
+    for index, arg in enumerate(spec.posonlyargs + spec.args):
         if arg.arg not in captured:
-            if index < first_default:
-                raise NotRebuildable(f"parameter {arg.arg!r} was not captured")
-            missing.append(arg.arg)
-            continue
-        if by_position and missing:
-            raise NotRebuildable(f"{missing[0]!r} was not captured but later arguments were")
+            raise NotRebuildable(f"parameter {arg.arg!r} was not captured")
         value = _rebuild_param(arg.arg, captured[arg.arg], namespace)
-        if by_position:
+        if index < len(spec.posonlyargs) or star_args is not None:
             positional.append(value)
         else:
             keywords[arg.arg] = value
-    for arg, default in zip(spec.kwonlyargs, spec.kw_defaults, strict=True):
-        if arg.arg in captured:
-            keywords[arg.arg] = _rebuild_param(arg.arg, captured[arg.arg], namespace)
-        elif default is None:
+    for arg in spec.kwonlyargs:
+        if arg.arg not in captured:
             raise NotRebuildable(f"keyword-only parameter {arg.arg!r} was not captured")
+        keywords[arg.arg] = _rebuild_param(arg.arg, captured[arg.arg], namespace)
     return _Call(positional, keywords, star_args, star_kwargs)
 
 
@@ -635,7 +659,9 @@ def _rebuild_param(name: str, value: object, namespace: Namespace) -> ast.expr:
 # --- the test file ---------------------------------------------------------------------------
 
 
-def _reproduction(incident: Incident, frame: Frame, target: _Target) -> Reproduction:
+def _reproduction(
+    incident: Incident, frame: Frame, target: _Target, built_from: str
+) -> Reproduction:
     ident = re.sub(r"\W", "_", incident.id)
     filename = f"test_fixloop_repro_{ident}.py"
     test_name = f"test_reproduces_{ident}"
@@ -646,7 +672,8 @@ def _reproduction(incident: Incident, frame: Frame, target: _Target) -> Reproduc
         target_file=target.path,
         target_function=target.qualname,
         reproduced=False,
-        reason="not yet run on the base commit",
+        reason=_with_origin("not yet run on the base commit", built_from),
+        built_from=built_from,
     )
 
 
@@ -738,7 +765,13 @@ def _check_round_trip(value: object) -> None:
 
 
 def _checked(reproduction: Reproduction, reproduced: bool, reason: str) -> Reproduction:
+    reason = _with_origin(reason, reproduction.built_from)
     return reproduction.model_copy(update={"reproduced": reproduced, "reason": reason})
+
+
+def _with_origin(reason: str, built_from: str) -> str:
+    """The reason, with the frames the call could not be rebuilt from when it has some."""
+    return f"{reason}; built from {built_from}" if built_from.startswith("the outer") else reason
 
 
 def _describe(failures: list[ExceptionInfo]) -> str:
