@@ -22,170 +22,39 @@ from __future__ import annotations
 
 import ast
 import logging
-import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from agent.diagnosis.frames import is_test_path, map_frame
+from agent.diagnosis.reproduce.values import (
+    Namespace,
+    NotRebuildable,
+    clip,
+    dotted,
+    rebuild_expression,
+    rebuild_value,
+)
 from agent.domain import ExceptionInfo, Frame, Incident, Reproduction, TestRun
 from agent.ports import Repo
 
 log = logging.getLogger(__name__)
 
-_TRUNCATION_MARKS = ("...", "[Filtered]")
-_STDLIB_TYPES = {
-    "Decimal": ("decimal", "Decimal"),
-    "Fraction": ("fractions", "Fraction"),
-    "UUID": ("uuid", "UUID"),
-    "datetime.date": ("datetime", None),
-    "datetime.datetime": ("datetime", None),
-    "datetime.time": ("datetime", None),
-    "datetime.timedelta": ("datetime", None),
-    "datetime.timezone": ("datetime", None),
-}
-"""Standard-library value types whose repr is a constructor call: repr callee -> import."""
-_STDLIB_CONSTANTS = {"datetime.timezone.utc": "datetime"}
-_BUILTIN_CALLS = {"set", "frozenset"}
+__all__ = [
+    "Namespace",
+    "NotRebuildable",
+    "build_reproduction",
+    "check_reproduction",
+    "make_reproduction",
+    "message_pattern",
+    "module_name",
+    "rebuild_expression",
+    "rebuild_value",
+]
+
 _NAMEDTUPLE_FACTORIES = {"namedtuple", "collections.namedtuple", "NamedTuple", "typing.NamedTuple"}
 _REFUSED_DECORATORS = {"property", "cached_property", "functools.cached_property"}
-_MAX_REPR = 20_000
 _TEST_NAMES = {"re", "type", "str", "Exception", "error"}
-
-
-class NotRebuildable(Exception):
-    """A captured value, frame or function that cannot be turned into a reproduction."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def rebuild_value(value: object) -> object:
-    """Rebuild one captured literal from its Sentry (JSON of reprs) or fixloop (repr) form."""
-    if isinstance(value, str):
-        if value.endswith(_TRUNCATION_MARKS):
-            raise NotRebuildable(f"value looks truncated or filtered: {_clip(value)}")
-        try:
-            rebuilt = ast.literal_eval(value)
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as error:
-            raise NotRebuildable(f"not a Python literal: {_clip(value)}") from error
-        _check_round_trip(rebuilt)
-        return rebuilt
-    if isinstance(value, list):
-        return [rebuild_value(item) for item in value]
-    if isinstance(value, dict):
-        # Sentry writes mapping keys as plain strings, not reprs.
-        return {str(key): rebuild_value(item) for key, item in value.items()}
-    if value is None or isinstance(value, bool | int | float):
-        _check_round_trip(value)
-        return value
-    raise NotRebuildable(f"unsupported captured value of type {type(value).__name__}")
-
-
-@dataclass
-class Namespace:
-    """The classes a captured repr may construct: name as the repr spells it -> its module."""
-
-    classes: dict[str, str] = field(default_factory=dict)
-    used: set[tuple[str, str | None]] = field(default_factory=set)
-    """(module, name) imports the rebuilt values need; name None means `import module`."""
-
-    def resolve(self, callee: str) -> tuple[str, str | None] | None:
-        if callee in self.classes:
-            return self.classes[callee], callee
-        return _STDLIB_TYPES.get(callee)
-
-
-def rebuild_expression(value: object, namespace: Namespace) -> ast.expr:
-    """One captured value as a checked expression: literals, containers and constructor calls
-    of classes in `namespace`. Records the imports it needs in `namespace.used`."""
-    if isinstance(value, str):
-        if value.endswith(_TRUNCATION_MARKS):
-            raise NotRebuildable(f"value looks truncated or filtered: {_clip(value)}")
-        if len(value) > _MAX_REPR:
-            raise NotRebuildable(f"value is too long to rebuild ({len(value)} characters)")
-        try:
-            tree = ast.parse(value.strip(), mode="eval")
-        except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
-            raise NotRebuildable(f"not a Python literal or constructor: {_clip(value)}") from error
-        _check_expression(tree.body, namespace, value)
-        return tree.body
-    if isinstance(value, list):
-        return ast.List(elts=[rebuild_expression(item, namespace) for item in value])
-    if isinstance(value, dict):
-        # Sentry writes mapping keys as plain strings, not reprs.
-        return ast.Dict(
-            keys=[ast.Constant(str(key)) for key in value],
-            values=[rebuild_expression(item, namespace) for item in value.values()],
-        )
-    if value is None or isinstance(value, bool | int | float):
-        _check_round_trip(value)
-        return ast.Constant(value)
-    raise NotRebuildable(f"unsupported captured value of type {type(value).__name__}")
-
-
-def _check_expression(node: ast.expr, namespace: Namespace, text: str) -> None:
-    if isinstance(node, ast.Constant):
-        if node.value is Ellipsis:
-            raise NotRebuildable(f"value looks truncated: {_clip(text)}")
-        if isinstance(node.value, float) and not math.isfinite(node.value):
-            raise NotRebuildable(f"{node.value!r} cannot be written as a literal")
-        return
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        if isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, int | float):
-            return _check_expression(node.operand, namespace, text)
-    elif isinstance(node, ast.List | ast.Tuple | ast.Set):
-        for element in node.elts:
-            _check_expression(element, namespace, text)
-        return
-    elif isinstance(node, ast.Dict):
-        for key, item in zip(node.keys, node.values, strict=True):
-            if key is None:
-                break
-            _check_expression(key, namespace, text)
-            _check_expression(item, namespace, text)
-        else:
-            return
-    elif isinstance(node, ast.Call):
-        _check_callee(node.func, namespace, text)
-        for argument in node.args:
-            if isinstance(argument, ast.Starred):
-                break
-            _check_expression(argument, namespace, text)
-        else:
-            for keyword in node.keywords:
-                if keyword.arg is None:
-                    break
-                _check_expression(keyword.value, namespace, text)
-            else:
-                return
-    elif isinstance(node, ast.Attribute) and _dotted(node) in _STDLIB_CONSTANTS:
-        namespace.used.add((_STDLIB_CONSTANTS[_dotted(node)], None))
-        return
-    raise NotRebuildable(f"not a literal or a constructor of a known class: {_clip(text)}")
-
-
-def _check_callee(callee: ast.expr, namespace: Namespace, text: str) -> None:
-    name = _dotted(callee)
-    if name in _BUILTIN_CALLS:
-        return
-    resolved = namespace.resolve(name) if name else None
-    if resolved is None:
-        raise NotRebuildable(
-            f"{name or ast.unparse(callee)} is not a class the frame's module defines or "
-            f"imports from the repository: {_clip(text)}"
-        )
-    namespace.used.add(resolved)
-
-
-def _dotted(node: ast.expr) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        inner = _dotted(node.value)
-        return f"{inner}.{node.attr}" if inner else ""
-    return ""
 
 
 def build_reproduction(incident: Incident, repo: Repo, rev: str) -> Reproduction | None:
@@ -436,7 +305,7 @@ def _definition(tree: ast.Module, frame: Frame) -> tuple[str | None, ast.Functio
 
 def _refuse_unsupported(function: ast.FunctionDef, owner: str | None) -> None:
     for decorator in function.decorator_list:
-        name = _dotted(decorator)
+        name = dotted(decorator)
         if name in _REFUSED_DECORATORS or name.endswith((".setter", ".getter", ".deleter")):
             raise NotRebuildable(f"{function.name} is a property")
     for node in ast.walk(function):
@@ -457,7 +326,7 @@ def _owned_by(function: ast.FunctionDef, target: ast.AST) -> bool:
 
 
 def _kind(function: ast.FunctionDef) -> str:
-    names = {_dotted(decorator) for decorator in function.decorator_list}
+    names = {dotted(decorator) for decorator in function.decorator_list}
     if "staticmethod" in names:
         return "staticmethod"
     if "classmethod" in names:
@@ -583,7 +452,7 @@ def _defined_classes(tree: ast.Module) -> set[str]:
             and len(node.targets) == 1
             and isinstance(node.targets[0], ast.Name)
             and isinstance(node.value, ast.Call)
-            and _dotted(node.value.func) in _NAMEDTUPLE_FACTORIES
+            and dotted(node.value.func) in _NAMEDTUPLE_FACTORIES
         ):
             names.add(node.targets[0].id)
     return names
@@ -749,19 +618,7 @@ def _import_lines(imports: set[tuple[str, str | None]]) -> str:
 def _doc(text: str) -> str:
     """Incident text made safe inside a triple-quoted docstring (it is attacker-controlled)."""
     flat = " ".join(text.split()).replace("\\", "/").replace('"', "'")
-    return _clip(flat, 160)
-
-
-def _check_round_trip(value: object) -> None:
-    """Only values whose repr reads back as the same literal can be written into a test."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise NotRebuildable(f"{value!r} cannot be written as a literal")
-    try:
-        same = ast.literal_eval(repr(value)) == value
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        same = False
-    if not same:
-        raise NotRebuildable(f"{_clip(repr(value))} does not read back as a literal")
+    return clip(flat, 160)
 
 
 def _checked(reproduction: Reproduction, reproduced: bool, reason: str) -> Reproduction:
@@ -783,7 +640,3 @@ def _describe(failures: list[ExceptionInfo]) -> str:
 
 def _short_type(name: str) -> str:
     return name.rsplit(".", 1)[-1]
-
-
-def _clip(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
