@@ -411,6 +411,7 @@ class _Modules:
         each module those classes come from (an `Invoice` whose module defines its `Line`)."""
         namespace = Namespace()
         self._add_names(namespace, tree, module, path)
+        self._add_functions(namespace, tree, module, path)
         for source in sorted(set(namespace.classes.values()) - {module}):
             source_path = self.file_of(source)
             source_tree = self.tree(source_path) if source_path else None
@@ -437,6 +438,24 @@ class _Modules:
                     if self.file_of(alias.name) is not None:
                         self._add_module(namespace, alias.name)
 
+    def _add_functions(
+        self, namespace: Namespace, tree: ast.Module, module: str, path: str
+    ) -> None:
+        """The module-level functions the module defines or imports by name from the
+        repository: what a `<function f at 0x…>` repr in its frames may name."""
+        for name in _defined_functions(tree):
+            namespace.functions[name] = module
+        for node in tree.body:
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            source = _absolute(node, module, path)
+            source_path = self.file_of(source) if source else None
+            source_tree = self.tree(source_path) if source_path else None
+            defined = _defined_functions(source_tree) if source_tree else set()
+            for alias in node.names:
+                if source and alias.name in defined and alias.asname is None:
+                    namespace.functions.setdefault(alias.name, source)
+
     def _add_module(self, namespace: Namespace, module: str) -> None:
         for name in self.classes_of(module):
             namespace.classes.setdefault(name, module)
@@ -456,6 +475,10 @@ def _defined_classes(tree: ast.Module) -> set[str]:
         ):
             names.add(node.targets[0].id)
     return names
+
+
+def _defined_functions(tree: ast.Module) -> set[str]:
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
 def _absolute(node: ast.ImportFrom, module: str, path: str) -> str | None:

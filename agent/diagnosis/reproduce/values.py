@@ -7,6 +7,8 @@ import ast
 import math
 from dataclasses import dataclass, field
 
+from agent.diagnosis.reproduce.named import UnknownName, replace_named
+
 _TRUNCATION_MARKS = ("...", "[Filtered]")
 _STDLIB_TYPES = {
     "Decimal": ("decimal", "Decimal"),
@@ -59,8 +61,12 @@ class Namespace:
     """The classes a captured repr may construct: name as the repr spells it -> its module."""
 
     classes: dict[str, str] = field(default_factory=dict)
+    functions: dict[str, str] = field(default_factory=dict)
+    """Functions a `<function f at 0x…>` repr may name: name -> its module."""
     used: set[tuple[str, str | None]] = field(default_factory=set)
     """(module, name) imports the rebuilt values need; name None means `import module`."""
+    named: list[ast.expr] = field(default_factory=list)
+    """Expressions that stand for named things in the reprs rebuilt so far (already checked)."""
 
     def resolve(self, callee: str) -> tuple[str, str | None] | None:
         if callee in self.classes:
@@ -77,11 +83,17 @@ def rebuild_expression(value: object, namespace: Namespace) -> ast.expr:
         if len(value) > _MAX_REPR:
             raise NotRebuildable(f"value is too long to rebuild ({len(value)} characters)")
         try:
-            tree = ast.parse(value.strip(), mode="eval")
+            text, named = replace_named(value.strip(), namespace)
+        except UnknownName as unknown:
+            raise NotRebuildable(f"{unknown}: {clip(value)}") from unknown
+        try:
+            tree = ast.parse(text, mode="eval")
         except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
             raise NotRebuildable(f"not a Python literal or constructor: {clip(value)}") from error
-        _check_expression(tree.body, namespace, value)
-        return tree.body
+        body = _Substitute(named).visit(tree.body) if named else tree.body
+        namespace.named.extend(named.values())
+        _check_expression(body, namespace, value)
+        return body
     if isinstance(value, list):
         return ast.List(elts=[rebuild_expression(item, namespace) for item in value])
     if isinstance(value, dict):
@@ -96,7 +108,19 @@ def rebuild_expression(value: object, namespace: Namespace) -> ast.expr:
     raise NotRebuildable(f"unsupported captured value of type {type(value).__name__}")
 
 
+class _Substitute(ast.NodeTransformer):
+    """Puts back the names `replace_named` stood placeholders for."""
+
+    def __init__(self, named: dict[str, ast.expr]) -> None:
+        self.named = named
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        return self.named.get(node.id, node)
+
+
 def _check_expression(node: ast.expr, namespace: Namespace, text: str) -> None:
+    if any(node is named for named in namespace.named):
+        return
     if isinstance(node, ast.Constant):
         if node.value is Ellipsis:
             raise NotRebuildable(f"value looks truncated: {clip(text)}")
