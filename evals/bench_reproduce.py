@@ -2,10 +2,11 @@
 
     python -m evals.bench_reproduce [CASES...] [--json FILE]
 
-For each case with stack frames, the reproduction is built from the incident at the head of the
-case's repository and run alone on that commit in the sandbox (the suite is not run), then
-checked as root cause checks it. Cheaper than `fixloop eval`: no repair, no model, one pytest
-run per case that gets a reproduction.
+For each case with stack frames, the reproduction candidates are built from the incident at the
+head of the case's repository and run alone on that commit in the sandbox (the suite is not run),
+each checked as root cause checks it, until one fails like the incident. Cheaper than `fixloop
+eval`: no repair, no model, a pytest run per candidate tried.
+
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from agent import wiring
-from agent.diagnosis.reproduce import NotRebuildable, check_reproduction, make_reproduction
+from agent.diagnosis.reproduce import NotRebuildable, check_reproduction, reproduction_candidates
 from agent.intake.payloads import load_event_file
 from agent.proof.workbench import Workbench
 from agent.settings import Settings
@@ -61,20 +62,30 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _attempt(incident: Any, repo: Any, bench: Workbench) -> dict[str, Any]:
+    """Each candidate in order until one fails like the incident."""
     base = repo.head(repo.default_branch())
     try:
-        reproduction = make_reproduction(incident, repo, base)
+        candidates = reproduction_candidates(incident, repo, base)
     except NotRebuildable as refusal:
         return {"outcome": "none", "reason": refusal.reason}
-    with bench.worktree(base, "repro") as tree:
-        (tree / reproduction.filename).write_text(reproduction.source)
-        run = bench.sandbox.run_tests(tree, [reproduction.nodeid])
-    checked = check_reproduction(reproduction, run, incident)
-    return {
-        "outcome": "reproduced" if checked.reproduced else "not-reproduced",
-        "reason": checked.reason,
-        "function": checked.target_function,
-    }
+    row: dict[str, Any] = {}
+    for tried, reproduction in enumerate(candidates, start=1):
+        with bench.worktree(base, "repro") as tree:
+            (tree / reproduction.filename).write_text(reproduction.source)
+            run = bench.sandbox.run_tests(tree, [reproduction.nodeid])
+        checked = check_reproduction(reproduction, run, incident)
+        row = {
+            "outcome": "reproduced" if checked.reproduced else "not-reproduced",
+            "reason": checked.reason,
+            "function": checked.target_function,
+            "attempt": tried,
+            "of": len(candidates),
+            "guessed": " built as at " in checked.built_from,
+            "outer": checked.built_from.startswith("the outer"),
+        }
+        if checked.reproduced:
+            break
+    return row
 
 
 if __name__ == "__main__":

@@ -25,8 +25,10 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from agent.diagnosis.frames import is_test_path, map_frame
+from agent.diagnosis.reproduce.objects import MAX_CONSTRUCTIONS, Construction, ObjectBuilder
 from agent.diagnosis.reproduce.values import (
     Namespace,
     NotRebuildable,
@@ -50,11 +52,14 @@ __all__ = [
     "module_name",
     "rebuild_expression",
     "rebuild_value",
+    "reproduction_candidates",
 ]
 
 _NAMEDTUPLE_FACTORIES = {"namedtuple", "collections.namedtuple", "NamedTuple", "typing.NamedTuple"}
 _REFUSED_DECORATORS = {"property", "cached_property", "functools.cached_property"}
 _TEST_NAMES = {"re", "type", "str", "Exception", "error"}
+_MAX_SOURCES = 2_000
+"""Python files scanned for the ways the repository builds an object."""
 
 
 def build_reproduction(incident: Incident, repo: Repo, rev: str) -> Reproduction | None:
@@ -72,26 +77,55 @@ def make_reproduction(incident: Incident, repo: Repo, rev: str) -> Reproduction:
     The stack is walked from the crash outwards; the caller has already placed the incident in
     the repository (root cause asks only when some frame points at its code).
     """
+    return reproduction_candidates(incident, repo, rev, limit=1)[0]
+
+
+def reproduction_candidates(
+    incident: Incident, repo: Repo, rev: str, limit: int = 1 + MAX_CONSTRUCTIONS
+) -> list[Reproduction]:
+    """Reproductions to try in order, each to be checked by running it: first the call rebuilt
+    from captured values alone (the innermost frame that rebuilds), then calls whose opaque
+    objects are built the way the repository builds them, one way after another.
+    Raises `NotRebuildable` when there is none."""
     crash = incident.crash
     if crash is None or not crash.frames:
         raise NotRebuildable("the incident has no stack frames")
     tracked = set(repo.tracked_files(rev))
     modules = _Modules(repo, rev, tracked)
-    refusals: list[str] = []
-    for frame, path in _repository_frames(crash.frames, tracked):
-        site = f"{path}:{frame.lineno} in {frame.function}"
-        try:
-            target = _target(frame, path, modules)
-        except NotRebuildable as refusal:
-            refusals.append(f"{site}: {refusal.reason}")
-            continue
-        built_from = "the crashing frame" if not refusals else f"the outer frame {site}"
-        if refusals:
-            built_from += "; not from the frames inside it: " + "; ".join(refusals[:4])
-        return _reproduction(incident, frame, target, built_from)
-    if not refusals:
+    cache: dict[str, list[Construction]] = {}
+    found: dict[str, Reproduction] = {}
+    first_refusals: list[str] | None = None
+    for attempt in range(-1, MAX_CONSTRUCTIONS):
+        refusals: list[str] = []
+        for frame, path in _repository_frames(crash.frames, tracked):
+            site = f"{path}:{frame.lineno} in {frame.function}"
+            objects = ObjectBuilder(modules.sources, attempt, cache) if attempt >= 0 else None
+            try:
+                target = _target(frame, path, modules, objects)
+            except NotRebuildable as refusal:
+                refusals.append(f"{site}: {refusal.reason}")
+                continue
+            built_from = _origin(site, refusals, objects.built if objects else [])
+            reproduction = _reproduction(incident, frame, target, built_from)
+            found.setdefault(reproduction.source, reproduction)
+            break
+        first_refusals = refusals if first_refusals is None else first_refusals
+        if len(found) >= limit:
+            break
+    if found:
+        return list(found.values())[:limit]
+    if not first_refusals:
         raise NotRebuildable("no frame of the crash is code of the repository")
-    raise NotRebuildable("no frame can be rebuilt: " + "; ".join(refusals[:4]))
+    raise NotRebuildable("no frame can be rebuilt: " + "; ".join(first_refusals[:4]))
+
+
+def _origin(site: str, refusals: list[str], built: list[str]) -> str:
+    origin = "the crashing frame" if not refusals else f"the outer frame {site}"
+    if built:
+        origin += " with " + ", ".join(built) + " (a guess at the incident's objects)"
+    if refusals:
+        origin += "; not from the frames inside it: " + "; ".join(refusals[:4])
+    return origin
 
 
 def check_reproduction(
@@ -222,7 +256,7 @@ def _repository_frames(frames: list[Frame], tracked: set[str]) -> Iterator[tuple
             yield frame, path
 
 
-def _target(frame: Frame, path: str, modules: _Modules) -> _Target:
+def _target(frame: Frame, path: str, modules: _Modules, objects: ObjectBuilder | None) -> _Target:
     if not frame.vars:
         raise NotRebuildable("no local variables were captured")
     module = module_name(path)
@@ -238,10 +272,10 @@ def _target(frame: Frame, path: str, modules: _Modules) -> _Target:
     _refuse_unseen(spec, frame, skip_first=kind in ("method", "classmethod"))
     receiver = None
     if kind == "method":
-        receiver = _receiver(spec, captured, namespace, owner or "")
+        receiver = _receiver(spec, captured, namespace, owner or "", objects)
     if kind in ("method", "classmethod") and spec.posonlyargs + spec.args:
         spec = _without_first(spec)
-    call = _call_arguments(spec, captured, namespace)
+    call = _call_arguments(spec, captured, namespace, objects)
     imports = set(namespace.used)
     imports.add((module, owner or function.name))
     return _Target(path, module, function, owner, kind, receiver, call, imports)
@@ -335,7 +369,11 @@ def _kind(function: ast.FunctionDef) -> str:
 
 
 def _receiver(
-    spec: ast.arguments, captured: dict[str, object], namespace: Namespace, owner: str
+    spec: ast.arguments,
+    captured: dict[str, object],
+    namespace: Namespace,
+    owner: str,
+    objects: ObjectBuilder | None,
 ) -> ast.expr:
     ordered = spec.posonlyargs + spec.args
     if not ordered:
@@ -344,7 +382,7 @@ def _receiver(
     if name not in captured:
         raise NotRebuildable(f"{name!r} was not captured")
     try:
-        receiver = rebuild_expression(captured[name], namespace)
+        receiver = _rebuild(captured[name], namespace, objects, owner)
     except NotRebuildable as refusal:
         raise NotRebuildable(f"{name!r}: {refusal.reason}") from refusal
     if not isinstance(receiver, ast.Call):
@@ -391,6 +429,20 @@ class _Modules:
             except (SyntaxError, ValueError):
                 self._trees[path] = None
         return self._trees[path]
+
+    def sources(self) -> Iterator[tuple[str, str | None, ast.Module]]:
+        """The repository's Python files that parse, tests first: (path, the module it is
+        imported as, None for test code and scripts, tree)."""
+        paths = sorted(path for path in self._tracked if path.endswith(".py"))
+        for path in sorted(paths, key=lambda path: not is_test_path(path))[:_MAX_SOURCES]:
+            tree = self.tree(path)
+            if tree is None:
+                continue
+            try:
+                module = None if is_test_path(path) else module_name(path)
+            except NotRebuildable:
+                module = None
+            yield path, module, tree
 
     def file_of(self, module: str) -> str | None:
         base = module.replace(".", "/")
@@ -494,17 +546,21 @@ def _absolute(node: ast.ImportFrom, module: str, path: str) -> str | None:
 
 
 def _call_arguments(
-    spec: ast.arguments, captured: dict[str, object], namespace: Namespace
+    spec: ast.arguments,
+    captured: dict[str, object],
+    namespace: Namespace,
+    objects: ObjectBuilder | None,
 ) -> _Call:
     """Every parameter from its captured value (`_refuse_unseen` has checked they all were)."""
     star_args = _star_args(spec.vararg, captured, namespace)
     star_kwargs = _star_kwargs(spec.kwarg, captured, namespace)
+    param = partial(_rebuild_param, namespace=namespace, objects=objects)
     positional: list[ast.expr] = []
     keywords: dict[str, ast.expr] = {}
     for index, arg in enumerate(spec.posonlyargs + spec.args):
         if arg.arg not in captured:
             raise NotRebuildable(f"parameter {arg.arg!r} was not captured")
-        value = _rebuild_param(arg.arg, captured[arg.arg], namespace)
+        value = param(arg.arg, captured[arg.arg])
         if index < len(spec.posonlyargs) or star_args is not None:
             positional.append(value)
         else:
@@ -512,7 +568,7 @@ def _call_arguments(
     for arg in spec.kwonlyargs:
         if arg.arg not in captured:
             raise NotRebuildable(f"keyword-only parameter {arg.arg!r} was not captured")
-        keywords[arg.arg] = _rebuild_param(arg.arg, captured[arg.arg], namespace)
+        keywords[arg.arg] = param(arg.arg, captured[arg.arg])
     return _Call(positional, keywords, star_args, star_kwargs)
 
 
@@ -541,11 +597,26 @@ def _star_kwargs(
     return value if value.keys else None
 
 
-def _rebuild_param(name: str, value: object, namespace: Namespace) -> ast.expr:
+def _rebuild_param(
+    name: str, value: object, namespace: Namespace, objects: ObjectBuilder | None = None
+) -> ast.expr:
     try:
-        return rebuild_expression(value, namespace)
+        return _rebuild(value, namespace, objects, None)
     except NotRebuildable as refusal:
         raise NotRebuildable(f"parameter {name!r}: {refusal.reason}") from refusal
+
+
+def _rebuild(
+    value: object, namespace: Namespace, objects: ObjectBuilder | None, owner: str | None
+) -> ast.expr:
+    """The captured value rebuilt, or an opaque object built as the repository builds it."""
+    try:
+        return rebuild_expression(value, namespace)
+    except NotRebuildable:
+        built = objects.build(value, owner, namespace) if objects else None
+        if built is None:
+            raise
+        return built
 
 
 # --- the test file ---------------------------------------------------------------------------

@@ -92,7 +92,7 @@ def rebuild_expression(value: object, namespace: Namespace) -> ast.expr:
             raise NotRebuildable(f"not a Python literal or constructor: {clip(value)}") from error
         body = _Substitute(named).visit(tree.body) if named else tree.body
         namespace.named.extend(named.values())
-        _check_expression(body, namespace, value)
+        check_expression(body, namespace, value)
         return body
     if isinstance(value, list):
         return ast.List(elts=[rebuild_expression(item, namespace) for item in value])
@@ -118,7 +118,7 @@ class _Substitute(ast.NodeTransformer):
         return self.named.get(node.id, node)
 
 
-def _check_expression(node: ast.expr, namespace: Namespace, text: str) -> None:
+def check_expression(node: ast.expr, namespace: Namespace, text: str) -> None:
     if any(node is named for named in namespace.named):
         return
     if isinstance(node, ast.Constant):
@@ -129,17 +129,17 @@ def _check_expression(node: ast.expr, namespace: Namespace, text: str) -> None:
         return
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         if isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, int | float):
-            return _check_expression(node.operand, namespace, text)
+            return check_expression(node.operand, namespace, text)
     elif isinstance(node, ast.List | ast.Tuple | ast.Set):
         for element in node.elts:
-            _check_expression(element, namespace, text)
+            check_expression(element, namespace, text)
         return
     elif isinstance(node, ast.Dict):
         for key, item in zip(node.keys, node.values, strict=True):
             if key is None:
                 break
-            _check_expression(key, namespace, text)
-            _check_expression(item, namespace, text)
+            check_expression(key, namespace, text)
+            check_expression(item, namespace, text)
         else:
             return
     elif isinstance(node, ast.Call):
@@ -147,12 +147,12 @@ def _check_expression(node: ast.expr, namespace: Namespace, text: str) -> None:
         for argument in node.args:
             if isinstance(argument, ast.Starred):
                 break
-            _check_expression(argument, namespace, text)
+            check_expression(argument, namespace, text)
         else:
             for keyword in node.keywords:
                 if keyword.arg is None:
                     break
-                _check_expression(keyword.value, namespace, text)
+                check_expression(keyword.value, namespace, text)
             else:
                 return
     elif isinstance(node, ast.Attribute) and dotted(node) in _STDLIB_CONSTANTS:
