@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from agent import wiring
-from agent.diagnosis.reproduce import NotRebuildable, check_reproduction, reproduction_candidates
+from agent.diagnosis.reproduce import (
+    NotRebuildable,
+    first_that_reproduces,
+    reproduction_candidates,
+)
+from agent.domain import Reproduction, TestRun
 from agent.intake.payloads import load_event_file
 from agent.proof.workbench import Workbench
 from agent.settings import Settings
@@ -68,24 +73,23 @@ def _attempt(incident: Any, repo: Any, bench: Workbench) -> dict[str, Any]:
         candidates = reproduction_candidates(incident, repo, base)
     except NotRebuildable as refusal:
         return {"outcome": "none", "reason": refusal.reason}
-    row: dict[str, Any] = {}
-    for tried, reproduction in enumerate(candidates, start=1):
+
+    def run(reproduction: Reproduction) -> TestRun:
         with bench.worktree(base, "repro") as tree:
             (tree / reproduction.filename).write_text(reproduction.source)
-            run = bench.sandbox.run_tests(tree, [reproduction.nodeid])
-        checked = check_reproduction(reproduction, run, incident)
-        row = {
-            "outcome": "reproduced" if checked.reproduced else "not-reproduced",
-            "reason": checked.reason,
-            "function": checked.target_function,
-            "attempt": tried,
-            "of": len(candidates),
-            "guessed": " built as at " in checked.built_from,
-            "outer": checked.built_from.startswith("the outer"),
-        }
-        if checked.reproduced:
-            break
-    return row
+            return bench.sandbox.run_tests(tree, [reproduction.nodeid])
+
+    _, tried = first_that_reproduces(candidates, incident, run)
+    checked = tried[-1]
+    return {
+        "outcome": "reproduced" if checked.reproduced else "not-reproduced",
+        "reason": checked.reason,
+        "function": checked.target_function,
+        "attempt": len(tried),
+        "of": len(candidates),
+        "guessed": " built as at " in checked.built_from,
+        "outer": checked.built_from.startswith("the outer"),
+    }
 
 
 if __name__ == "__main__":

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from agent import domain
 from agent.diagnosis.reproduce import (
     NotRebuildable,
-    check_reproduction,
+    first_that_reproduces,
     make_reproduction,
     reproduction_candidates,
 )
@@ -109,30 +110,28 @@ def sandbox() -> Sandbox:
     return make_sandbox("auto", sys.executable, FAST, 30, 2048)
 
 
-def first_that_reproduces(
+def tried_in_order(
     library: tuple[GitRepo, str, Path], sandbox: Sandbox, trigger: str, tmp: Path
 ) -> tuple[list[Reproduction], list[Reproduction]]:
     """The candidates tried, checked, up to the first that fails like the incident; and all."""
     repo, base, checkout = library
     incident = parse_payload(sentry_event(checkout, SETUP, trigger))
     candidates = reproduction_candidates(incident, repo, base)
-    tried = []
-    for reproduction in candidates:
+
+    def run(reproduction: Reproduction) -> domain.TestRun:
         with Workbench(repo, sandbox, tmp).worktree(base, "objects") as tree:
             (tree / reproduction.filename).write_text(reproduction.source)
-            run = sandbox.run_tests(tree, [reproduction.nodeid])
-        tried.append(check_reproduction(reproduction, run, incident))
-        if tried[-1].reproduced:
-            break
+            return sandbox.run_tests(tree, [reproduction.nodeid])
+
+    found, tried = first_that_reproduces(candidates, incident, run)
+    assert found is (tried[-1] if tried[-1].reproduced else None)
     return tried, candidates
 
 
 def test_a_class_without_repr_is_built_as_the_tests_build_it(
     library: tuple[GitRepo, str, Path], sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    tried, _ = first_that_reproduces(
-        library, sandbox, "Table('orders').column_type('id')", tmp_path
-    )
+    tried, _ = tried_in_order(library, sandbox, "Table('orders').column_type('id')", tmp_path)
     assert [checked.reproduced for checked in tried] == [False, True]
     assert tried[0].reason.startswith("passes on the base commit")
     assert "Table('users', {'id': 'int'}).column_type(column='id')" in tried[0].source
@@ -147,7 +146,7 @@ def test_a_broken_repr_of_self_is_built_as_its_class_is_built(
     library: tuple[GitRepo, str, Path], sandbox: Sandbox, tmp_path: Path
 ) -> None:
     """`Schema()` in the tests is the second way tried: its repr raises, as in the incident."""
-    tried, candidates = first_that_reproduces(library, sandbox, "Schema().size('users')", tmp_path)
+    tried, candidates = tried_in_order(library, sandbox, "Schema().size('users')", tmp_path)
     assert (
         parse_payload(sentry_event(library[2], SETUP, "Schema().size('users')"))
         .crash.frames[-1]
@@ -163,7 +162,7 @@ def test_a_broken_repr_of_self_is_built_as_its_class_is_built(
 def test_an_object_made_by_a_factory_is_made_by_it(
     library: tuple[GitRepo, str, Path], sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    tried, _ = first_that_reproduces(library, sandbox, "connect('sqlite://').backoff()", tmp_path)
+    tried, _ = tried_in_order(library, sandbox, "connect('sqlite://').backoff()", tmp_path)
     assert tried[-1].reproduced is True, tried[-1].reason
     assert "from lib.db import Connection, connect\n" in tried[-1].source
     assert "        connect('sqlite://').backoff()\n" in tried[-1].source

@@ -23,7 +23,7 @@ from __future__ import annotations
 import ast
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
@@ -47,6 +47,7 @@ __all__ = [
     "NotRebuildable",
     "build_reproduction",
     "check_reproduction",
+    "first_that_reproduces",
     "make_reproduction",
     "message_pattern",
     "module_name",
@@ -160,6 +161,20 @@ def check_reproduction(
     else:
         reason = f"fails with {_short_type(failures[-1].type)}, not {expected}"
     return _checked(reproduction, False, reason)
+
+
+def first_that_reproduces(
+    candidates: list[Reproduction], incident: Incident, run: Callable[[Reproduction], TestRun]
+) -> tuple[Reproduction | None, list[Reproduction]]:
+    """Run the candidates in order (`run` runs one alone on the base commit) up to the first
+    that fails like the incident: (that one or None, every candidate tried, checked). A
+    candidate that passes on the base commit is a failed attempt, never evidence."""
+    tried = []
+    for reproduction in candidates:
+        tried.append(check_reproduction(reproduction, run(reproduction), incident))
+        if tried[-1].reproduced:
+            return tried[-1], tried
+    return None, tried
 
 
 def module_name(path: str) -> str:
