@@ -1,5 +1,6 @@
 """Reprs that name things (`<class 'int'>`, `<function f at 0x…>`, `<Kind.NUMBER: 'number'>`)
-rebuilt as the names the frame's module knows, from real sentry-sdk events."""
+rebuilt as the names the frame's module knows, and a property read on its rebuilt object, from
+real sentry-sdk events."""
 
 from __future__ import annotations
 
@@ -53,6 +54,19 @@ def apply(values, hook):
 
 def width(kind):
     return {Kind.TEXT: 10}[kind]
+
+
+class Column:
+    def __init__(self, name, size):
+        self.name = name
+        self.size = size
+
+    def __repr__(self):
+        return f"Column({self.name!r}, {self.size!r})"
+
+    @property
+    def half(self):
+        return self.size // 2
 """
 SETUP = "from lib.fields import *"
 
@@ -83,6 +97,7 @@ def sandbox() -> Sandbox:
             "width(kind=Kind.NUMBER)",
             "from lib.fields import Kind, width",
         ),
+        ("Column('a', '8').half", "Column('a', '8').half", "from lib.fields import Column"),
     ],
 )
 def test_a_named_thing_is_rebuilt_as_its_name(
@@ -119,6 +134,11 @@ def namespace() -> Namespace:
         ("<built-in function len>", "len", set()),
         ("<function Kind.parse at 0x7f00>", "Kind.parse", {("lib.fields", "Kind")}),
         ("\"<class 'int'>\"", "\"<class 'int'>\"", set()),
+        (
+            "Namespace(file='x', handler=<function strip at 0x7f00>)",
+            "Namespace(file='x', handler=strip)",
+            {("argparse", "Namespace"), ("lib.textual", "strip")},
+        ),
     ],
 )
 def test_named_reprs(text: str, expected: str, imports: set[tuple[str, str | None]]) -> None:

@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 _NAMEDTUPLE_FACTORIES = {"namedtuple", "collections.namedtuple", "NamedTuple", "typing.NamedTuple"}
-_REFUSED_DECORATORS = {"property", "cached_property", "functools.cached_property"}
+_PROPERTY_DECORATORS = {"property", "cached_property", "functools.cached_property"}
 _TEST_NAMES = {"re", "type", "str", "Exception", "error"}
 _MAX_SOURCES = 2_000
 """Python files scanned for the ways the repository builds an object."""
@@ -236,7 +236,7 @@ class _Target:
     function: ast.FunctionDef
     owner: str | None
     kind: str
-    """`function`, `method`, `classmethod` or `staticmethod`."""
+    """`function`, `method`, `property` (read, not called), `classmethod` or `staticmethod`."""
     receiver: ast.expr | None
     call: _Call
     imports: set[tuple[str, str | None]]
@@ -284,11 +284,11 @@ def _target(frame: Frame, path: str, modules: _Modules, objects: ObjectBuilder |
     namespace = modules.namespace(tree, module, path)
     spec = function.args
     captured = dict(frame.vars)
-    _refuse_unseen(spec, frame, skip_first=kind in ("method", "classmethod"))
+    _refuse_unseen(spec, frame, skip_first=kind in ("method", "classmethod", "property"))
     receiver = None
-    if kind == "method":
+    if kind in ("method", "property"):
         receiver = _receiver(spec, captured, namespace, owner or "", objects)
-    if kind in ("method", "classmethod") and spec.posonlyargs + spec.args:
+    if kind in ("method", "classmethod", "property") and spec.posonlyargs + spec.args:
         spec = _without_first(spec)
     call = _call_arguments(spec, captured, namespace, objects)
     imports = set(namespace.used)
@@ -355,8 +355,10 @@ def _definition(tree: ast.Module, frame: Frame) -> tuple[str | None, ast.Functio
 def _refuse_unsupported(function: ast.FunctionDef, owner: str | None) -> None:
     for decorator in function.decorator_list:
         name = dotted(decorator)
-        if name in _REFUSED_DECORATORS or name.endswith((".setter", ".getter", ".deleter")):
-            raise NotRebuildable(f"{function.name} is a property")
+        if name.endswith((".setter", ".getter", ".deleter")):
+            raise NotRebuildable(f"{function.name} is a property's {name.rpartition('.')[2]}")
+        if name in _PROPERTY_DECORATORS and owner is None:
+            raise NotRebuildable(f"{function.name} is a property outside a class")
     for node in ast.walk(function):
         if isinstance(node, ast.Yield | ast.YieldFrom) and _owned_by(function, node):
             raise NotRebuildable(f"{function.name} is a generator function")
@@ -380,7 +382,7 @@ def _kind(function: ast.FunctionDef) -> str:
         return "staticmethod"
     if "classmethod" in names:
         return "classmethod"
-    return "method"
+    return "property" if names & _PROPERTY_DECORATORS else "method"
 
 
 def _receiver(
@@ -671,7 +673,9 @@ def _test_source(incident: Incident, frame: Frame, target: _Target, test_name: s
         f'"""\n'
     )
     imports = _import_lines(target.imports)
-    call = f"{_callee(target)}({target.call.render()})"
+    call = _callee(target)
+    if target.kind != "property":
+        call += f"({target.call.render()})"
     pattern = message_pattern(crash.value)
     check = (
         f"        assert type(error).__name__ == {expected!r} and re.match(\n"
@@ -697,7 +701,7 @@ def _test_source(incident: Incident, frame: Frame, target: _Target, test_name: s
 def _callee(target: _Target) -> str:
     if target.kind == "function":
         return target.function.name
-    if target.kind == "method":
+    if target.kind in ("method", "property"):
         assert target.receiver is not None
         return f"{ast.unparse(target.receiver)}.{target.function.name}"
     return f"{target.owner}.{target.function.name}"
