@@ -80,6 +80,10 @@ class Frame(BaseModel):
     vars: dict[str, Any] = Field(default_factory=dict)
     """Captured local variables, as the reporter serialized them (usually repr strings)."""
     in_app: bool | None = None
+    vars_cut: bool = False
+    """The reporter may have dropped some of the frame's variables (a trimmed or full databag)."""
+    cut_vars: list[str] = Field(default_factory=list)
+    """Names of captured variables whose value the reporter cut (shortened or trimmed)."""
 
 
 class ExceptionInfo(BaseModel):
@@ -198,6 +202,8 @@ class Reproduction(BaseModel):
     target_function: str
     reproduced: bool = False
     reason: str = ""
+    built_from: str = ""
+    """Which frame the call was rebuilt from, and why the frames inside it were not."""
 
 
 class Diagnosis(BaseModel):

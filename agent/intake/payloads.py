@@ -228,6 +228,7 @@ def _from_webhook(payload: dict[str, Any], data: dict[str, Any]) -> Incident:
 def _from_event(event: dict[str, Any], source: IncidentSource, where: str = "event") -> Incident:
     """sentry-sdk's event JSON; Sentry's stored events (as in webhooks) have the same keys."""
     exceptions = _exceptions(event.get("exception"), _sdk_frame, where)
+    _mark_cut_vars(exceptions, event.get("_meta"))
     message = _event_message(event)
     return _build(
         source,
@@ -260,6 +261,7 @@ def _from_api_event(event: dict[str, Any]) -> Incident:
         elif entry.get("type") == "message" and isinstance(data, dict) and not message:
             message = _opt_text(data, "formatted") or _opt_text(data, "message")
     exceptions = _exceptions(exception_data, _api_frame, "entries[exception].data")
+    _mark_cut_vars(exceptions, None)
     tags = _tags(event.get("tags"))
     release = event.get("release")
     if isinstance(release, dict):
@@ -384,6 +386,49 @@ def _sdk_frame(raw: dict[str, Any]) -> dict[str, Any]:
         "vars": raw.get("vars"),
         "in_app": raw.get("in_app"),
     }
+
+
+def _mark_cut_vars(exceptions: list[ExceptionInfo], meta: object) -> None:
+    """Mark what sentry-sdk cut from each frame's variables.
+
+    `_meta` (the event's annotations, `exception.values.<i>.stacktrace.frames.<j>.vars`) says so
+    where the SDK kept a note: strings cut at `max_value_length` and, in older SDKs, databags
+    trimmed to `MAX_DATABAG_BREADTH`. Since sentry-sdk 2 a frame's variables are serialized
+    before the event and that note is lost, so the shape speaks too: a frame or a container with
+    exactly as many entries as the breadth limit is presumed trimmed, a string ending in `...`
+    cut, and `[Filtered]` scrubbed.
+    """
+    values = _meta_child(_meta_child(meta, "exception"), "values")
+    for position, exception in enumerate(exceptions):
+        stack = _meta_child(_meta_child(values, str(position)), "stacktrace")
+        frames = _meta_child(stack, "frames")
+        for index, frame in enumerate(exception.frames):
+            noted = _meta_child(_meta_child(frames, str(index)), "vars")
+            annotation = _meta_child(noted, "")
+            trimmed = isinstance(annotation, dict) and "len" in annotation
+            frame.vars_cut = trimmed or len(frame.vars) == SDK_DATABAG_BREADTH
+            frame.cut_vars = sorted(
+                name
+                for name, value in frame.vars.items()
+                if _meta_child(noted, name) is not None or _looks_cut(value)
+            )
+
+
+SDK_DATABAG_BREADTH = 10
+"""sentry-sdk's `MAX_DATABAG_BREADTH` (1.x and 2.x): entries kept per mapping or sequence."""
+
+
+def _meta_child(node: object, key: str) -> object:
+    return node.get(key) if isinstance(node, dict) else None
+
+
+def _looks_cut(value: object) -> bool:
+    if isinstance(value, str):
+        return value.endswith("...") or value == "[Filtered]"
+    if isinstance(value, dict | list):
+        items = value.values() if isinstance(value, dict) else value
+        return len(value) == SDK_DATABAG_BREADTH or any(_looks_cut(item) for item in items)
+    return False
 
 
 def _api_frame(raw: dict[str, Any]) -> dict[str, Any]:

@@ -22,170 +22,45 @@ from __future__ import annotations
 
 import ast
 import logging
-import math
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
 
 from agent.diagnosis.frames import is_test_path, map_frame
+from agent.diagnosis.reproduce.objects import MAX_CONSTRUCTIONS, Construction, ObjectBuilder
+from agent.diagnosis.reproduce.values import (
+    Namespace,
+    NotRebuildable,
+    clip,
+    dotted,
+    rebuild_expression,
+    rebuild_value,
+)
 from agent.domain import ExceptionInfo, Frame, Incident, Reproduction, TestRun
 from agent.ports import Repo
 
 log = logging.getLogger(__name__)
 
-_TRUNCATION_MARKS = ("...", "[Filtered]")
-_STDLIB_TYPES = {
-    "Decimal": ("decimal", "Decimal"),
-    "Fraction": ("fractions", "Fraction"),
-    "UUID": ("uuid", "UUID"),
-    "datetime.date": ("datetime", None),
-    "datetime.datetime": ("datetime", None),
-    "datetime.time": ("datetime", None),
-    "datetime.timedelta": ("datetime", None),
-    "datetime.timezone": ("datetime", None),
-}
-"""Standard-library value types whose repr is a constructor call: repr callee -> import."""
-_STDLIB_CONSTANTS = {"datetime.timezone.utc": "datetime"}
-_BUILTIN_CALLS = {"set", "frozenset"}
+__all__ = [
+    "Namespace",
+    "NotRebuildable",
+    "build_reproduction",
+    "check_reproduction",
+    "first_that_reproduces",
+    "make_reproduction",
+    "message_pattern",
+    "module_name",
+    "rebuild_expression",
+    "rebuild_value",
+    "reproduction_candidates",
+]
+
 _NAMEDTUPLE_FACTORIES = {"namedtuple", "collections.namedtuple", "NamedTuple", "typing.NamedTuple"}
-_REFUSED_DECORATORS = {"property", "cached_property", "functools.cached_property"}
-_MAX_REPR = 20_000
+_PROPERTY_DECORATORS = {"property", "cached_property", "functools.cached_property"}
 _TEST_NAMES = {"re", "type", "str", "Exception", "error"}
-
-
-class NotRebuildable(Exception):
-    """A captured value, frame or function that cannot be turned into a reproduction."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def rebuild_value(value: object) -> object:
-    """Rebuild one captured literal from its Sentry (JSON of reprs) or fixloop (repr) form."""
-    if isinstance(value, str):
-        if value.endswith(_TRUNCATION_MARKS):
-            raise NotRebuildable(f"value looks truncated or filtered: {_clip(value)}")
-        try:
-            rebuilt = ast.literal_eval(value)
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as error:
-            raise NotRebuildable(f"not a Python literal: {_clip(value)}") from error
-        _check_round_trip(rebuilt)
-        return rebuilt
-    if isinstance(value, list):
-        return [rebuild_value(item) for item in value]
-    if isinstance(value, dict):
-        # Sentry writes mapping keys as plain strings, not reprs.
-        return {str(key): rebuild_value(item) for key, item in value.items()}
-    if value is None or isinstance(value, bool | int | float):
-        _check_round_trip(value)
-        return value
-    raise NotRebuildable(f"unsupported captured value of type {type(value).__name__}")
-
-
-@dataclass
-class Namespace:
-    """The classes a captured repr may construct: name as the repr spells it -> its module."""
-
-    classes: dict[str, str] = field(default_factory=dict)
-    used: set[tuple[str, str | None]] = field(default_factory=set)
-    """(module, name) imports the rebuilt values need; name None means `import module`."""
-
-    def resolve(self, callee: str) -> tuple[str, str | None] | None:
-        if callee in self.classes:
-            return self.classes[callee], callee
-        return _STDLIB_TYPES.get(callee)
-
-
-def rebuild_expression(value: object, namespace: Namespace) -> ast.expr:
-    """One captured value as a checked expression: literals, containers and constructor calls
-    of classes in `namespace`. Records the imports it needs in `namespace.used`."""
-    if isinstance(value, str):
-        if value.endswith(_TRUNCATION_MARKS):
-            raise NotRebuildable(f"value looks truncated or filtered: {_clip(value)}")
-        if len(value) > _MAX_REPR:
-            raise NotRebuildable(f"value is too long to rebuild ({len(value)} characters)")
-        try:
-            tree = ast.parse(value.strip(), mode="eval")
-        except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
-            raise NotRebuildable(f"not a Python literal or constructor: {_clip(value)}") from error
-        _check_expression(tree.body, namespace, value)
-        return tree.body
-    if isinstance(value, list):
-        return ast.List(elts=[rebuild_expression(item, namespace) for item in value])
-    if isinstance(value, dict):
-        # Sentry writes mapping keys as plain strings, not reprs.
-        return ast.Dict(
-            keys=[ast.Constant(str(key)) for key in value],
-            values=[rebuild_expression(item, namespace) for item in value.values()],
-        )
-    if value is None or isinstance(value, bool | int | float):
-        _check_round_trip(value)
-        return ast.Constant(value)
-    raise NotRebuildable(f"unsupported captured value of type {type(value).__name__}")
-
-
-def _check_expression(node: ast.expr, namespace: Namespace, text: str) -> None:
-    if isinstance(node, ast.Constant):
-        if node.value is Ellipsis:
-            raise NotRebuildable(f"value looks truncated: {_clip(text)}")
-        if isinstance(node.value, float) and not math.isfinite(node.value):
-            raise NotRebuildable(f"{node.value!r} cannot be written as a literal")
-        return
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        if isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, int | float):
-            return _check_expression(node.operand, namespace, text)
-    elif isinstance(node, ast.List | ast.Tuple | ast.Set):
-        for element in node.elts:
-            _check_expression(element, namespace, text)
-        return
-    elif isinstance(node, ast.Dict):
-        for key, item in zip(node.keys, node.values, strict=True):
-            if key is None:
-                break
-            _check_expression(key, namespace, text)
-            _check_expression(item, namespace, text)
-        else:
-            return
-    elif isinstance(node, ast.Call):
-        _check_callee(node.func, namespace, text)
-        for argument in node.args:
-            if isinstance(argument, ast.Starred):
-                break
-            _check_expression(argument, namespace, text)
-        else:
-            for keyword in node.keywords:
-                if keyword.arg is None:
-                    break
-                _check_expression(keyword.value, namespace, text)
-            else:
-                return
-    elif isinstance(node, ast.Attribute) and _dotted(node) in _STDLIB_CONSTANTS:
-        namespace.used.add((_STDLIB_CONSTANTS[_dotted(node)], None))
-        return
-    raise NotRebuildable(f"not a literal or a constructor of a known class: {_clip(text)}")
-
-
-def _check_callee(callee: ast.expr, namespace: Namespace, text: str) -> None:
-    name = _dotted(callee)
-    if name in _BUILTIN_CALLS:
-        return
-    resolved = namespace.resolve(name) if name else None
-    if resolved is None:
-        raise NotRebuildable(
-            f"{name or ast.unparse(callee)} is not a class the frame's module defines or "
-            f"imports from the repository: {_clip(text)}"
-        )
-    namespace.used.add(resolved)
-
-
-def _dotted(node: ast.expr) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        inner = _dotted(node.value)
-        return f"{inner}.{node.attr}" if inner else ""
-    return ""
+_MAX_SOURCES = 2_000
+"""Python files scanned for the ways the repository builds an object."""
 
 
 def build_reproduction(incident: Incident, repo: Repo, rev: str) -> Reproduction | None:
@@ -203,22 +78,55 @@ def make_reproduction(incident: Incident, repo: Repo, rev: str) -> Reproduction:
     The stack is walked from the crash outwards; the caller has already placed the incident in
     the repository (root cause asks only when some frame points at its code).
     """
+    return reproduction_candidates(incident, repo, rev, limit=1)[0]
+
+
+def reproduction_candidates(
+    incident: Incident, repo: Repo, rev: str, limit: int = 1 + MAX_CONSTRUCTIONS
+) -> list[Reproduction]:
+    """Reproductions to try in order, each to be checked by running it: first the call rebuilt
+    from captured values alone (the innermost frame that rebuilds), then calls whose opaque
+    objects are built the way the repository builds them, one way after another.
+    Raises `NotRebuildable` when there is none."""
     crash = incident.crash
     if crash is None or not crash.frames:
         raise NotRebuildable("the incident has no stack frames")
     tracked = set(repo.tracked_files(rev))
     modules = _Modules(repo, rev, tracked)
-    refusals: list[str] = []
-    for frame, path in _repository_frames(crash.frames, tracked):
-        try:
-            target = _target(frame, path, modules)
-        except NotRebuildable as refusal:
-            refusals.append(f"{path}:{frame.lineno} in {frame.function}: {refusal.reason}")
-            continue
-        return _reproduction(incident, frame, target)
-    if not refusals:
+    cache: dict[str, list[Construction]] = {}
+    found: dict[str, Reproduction] = {}
+    first_refusals: list[str] | None = None
+    for attempt in range(-1, MAX_CONSTRUCTIONS):
+        refusals: list[str] = []
+        for frame, path in _repository_frames(crash.frames, tracked):
+            site = f"{path}:{frame.lineno} in {frame.function}"
+            objects = ObjectBuilder(modules.sources, attempt, cache) if attempt >= 0 else None
+            try:
+                target = _target(frame, path, modules, objects)
+            except NotRebuildable as refusal:
+                refusals.append(f"{site}: {refusal.reason}")
+                continue
+            built_from = _origin(site, refusals, objects.built if objects else [])
+            reproduction = _reproduction(incident, frame, target, built_from)
+            found.setdefault(reproduction.source, reproduction)
+            break
+        first_refusals = refusals if first_refusals is None else first_refusals
+        if len(found) >= limit:
+            break
+    if found:
+        return list(found.values())[:limit]
+    if not first_refusals:
         raise NotRebuildable("no frame of the crash is code of the repository")
-    raise NotRebuildable("no frame can be rebuilt: " + "; ".join(refusals[:4]))
+    raise NotRebuildable("no frame can be rebuilt: " + "; ".join(first_refusals[:4]))
+
+
+def _origin(site: str, refusals: list[str], built: list[str]) -> str:
+    origin = "the crashing frame" if not refusals else f"the outer frame {site}"
+    if built:
+        origin += " with " + ", ".join(built) + " (a guess at the incident's objects)"
+    if refusals:
+        origin += "; not from the frames inside it: " + "; ".join(refusals[:4])
+    return origin
 
 
 def check_reproduction(
@@ -253,6 +161,20 @@ def check_reproduction(
     else:
         reason = f"fails with {_short_type(failures[-1].type)}, not {expected}"
     return _checked(reproduction, False, reason)
+
+
+def first_that_reproduces(
+    candidates: list[Reproduction], incident: Incident, run: Callable[[Reproduction], TestRun]
+) -> tuple[Reproduction | None, list[Reproduction]]:
+    """Run the candidates in order (`run` runs one alone on the base commit) up to the first
+    that fails like the incident: (that one or None, every candidate tried, checked). A
+    candidate that passes on the base commit is a failed attempt, never evidence."""
+    tried = []
+    for reproduction in candidates:
+        tried.append(check_reproduction(reproduction, run(reproduction), incident))
+        if tried[-1].reproduced:
+            return tried[-1], tried
+    return None, tried
 
 
 def module_name(path: str) -> str:
@@ -314,7 +236,7 @@ class _Target:
     function: ast.FunctionDef
     owner: str | None
     kind: str
-    """`function`, `method`, `classmethod` or `staticmethod`."""
+    """`function`, `method`, `property` (read, not called), `classmethod` or `staticmethod`."""
     receiver: ast.expr | None
     call: _Call
     imports: set[tuple[str, str | None]]
@@ -349,7 +271,7 @@ def _repository_frames(frames: list[Frame], tracked: set[str]) -> Iterator[tuple
             yield frame, path
 
 
-def _target(frame: Frame, path: str, modules: _Modules) -> _Target:
+def _target(frame: Frame, path: str, modules: _Modules, objects: ObjectBuilder | None) -> _Target:
     if not frame.vars:
         raise NotRebuildable("no local variables were captured")
     module = module_name(path)
@@ -362,15 +284,44 @@ def _target(frame: Frame, path: str, modules: _Modules) -> _Target:
     namespace = modules.namespace(tree, module, path)
     spec = function.args
     captured = dict(frame.vars)
+    _refuse_unseen(spec, frame, skip_first=kind in ("method", "classmethod", "property"))
     receiver = None
-    if kind == "method":
-        receiver = _receiver(spec, captured, namespace, owner or "")
-    if kind in ("method", "classmethod") and spec.posonlyargs + spec.args:
+    if kind in ("method", "property"):
+        receiver = _receiver(spec, captured, namespace, owner or "", objects)
+    if kind in ("method", "classmethod", "property") and spec.posonlyargs + spec.args:
         spec = _without_first(spec)
-    call = _call_arguments(spec, captured, namespace)
+    call = _call_arguments(spec, captured, namespace, objects)
     imports = set(namespace.used)
     imports.add((module, owner or function.name))
     return _Target(path, module, function, owner, kind, receiver, call, imports)
+
+
+def _refuse_unseen(spec: ast.arguments, frame: Frame, skip_first: bool) -> None:
+    """A call is made only with every parameter as the incident saw it: none left out or
+    filled from its default, none whose captured value the reporter cut."""
+    ordered = [arg.arg for arg in spec.posonlyargs + spec.args]
+    names = ordered[1:] if skip_first else ordered
+    names += [arg.arg for arg in spec.kwonlyargs]
+    names += [arg.arg for arg in (spec.vararg, spec.kwarg) if arg is not None]
+    missing = [name for name in names if name not in frame.vars]
+    cut = [name for name in ordered + names if name in frame.cut_vars]
+    problems = []
+    if missing:
+        problems.append(f"{_names(missing)} not captured")
+    if cut:
+        problems.append(f"{_names(sorted(set(cut), key=cut.index))} cut by the reporter")
+    if problems:
+        sent = ""
+        if frame.vars_cut:
+            sent = f" (the reporter sent only {len(frame.vars)} of the frame's variables)"
+        raise NotRebuildable(f"{' and '.join(problems)}{sent}")
+
+
+def _names(names: list[str]) -> str:
+    quoted = ", ".join(repr(name) for name in names)
+    return (
+        f"parameter{'s' if len(names) > 1 else ''} {quoted} {'were' if len(names) > 1 else 'was'}"
+    )
 
 
 def _definition(tree: ast.Module, frame: Frame) -> tuple[str | None, ast.FunctionDef]:
@@ -403,9 +354,11 @@ def _definition(tree: ast.Module, frame: Frame) -> tuple[str | None, ast.Functio
 
 def _refuse_unsupported(function: ast.FunctionDef, owner: str | None) -> None:
     for decorator in function.decorator_list:
-        name = _dotted(decorator)
-        if name in _REFUSED_DECORATORS or name.endswith((".setter", ".getter", ".deleter")):
-            raise NotRebuildable(f"{function.name} is a property")
+        name = dotted(decorator)
+        if name.endswith((".setter", ".getter", ".deleter")):
+            raise NotRebuildable(f"{function.name} is a property's {name.rpartition('.')[2]}")
+        if name in _PROPERTY_DECORATORS and owner is None:
+            raise NotRebuildable(f"{function.name} is a property outside a class")
     for node in ast.walk(function):
         if isinstance(node, ast.Yield | ast.YieldFrom) and _owned_by(function, node):
             raise NotRebuildable(f"{function.name} is a generator function")
@@ -424,16 +377,20 @@ def _owned_by(function: ast.FunctionDef, target: ast.AST) -> bool:
 
 
 def _kind(function: ast.FunctionDef) -> str:
-    names = {_dotted(decorator) for decorator in function.decorator_list}
+    names = {dotted(decorator) for decorator in function.decorator_list}
     if "staticmethod" in names:
         return "staticmethod"
     if "classmethod" in names:
         return "classmethod"
-    return "method"
+    return "property" if names & _PROPERTY_DECORATORS else "method"
 
 
 def _receiver(
-    spec: ast.arguments, captured: dict[str, object], namespace: Namespace, owner: str
+    spec: ast.arguments,
+    captured: dict[str, object],
+    namespace: Namespace,
+    owner: str,
+    objects: ObjectBuilder | None,
 ) -> ast.expr:
     ordered = spec.posonlyargs + spec.args
     if not ordered:
@@ -442,7 +399,7 @@ def _receiver(
     if name not in captured:
         raise NotRebuildable(f"{name!r} was not captured")
     try:
-        receiver = rebuild_expression(captured[name], namespace)
+        receiver = _rebuild(captured[name], namespace, objects, owner)
     except NotRebuildable as refusal:
         raise NotRebuildable(f"{name!r}: {refusal.reason}") from refusal
     if not isinstance(receiver, ast.Call):
@@ -490,6 +447,20 @@ class _Modules:
                 self._trees[path] = None
         return self._trees[path]
 
+    def sources(self) -> Iterator[tuple[str, str | None, ast.Module]]:
+        """The repository's Python files that parse, tests first: (path, the module it is
+        imported as, None for test code and scripts, tree)."""
+        paths = sorted(path for path in self._tracked if path.endswith(".py"))
+        for path in sorted(paths, key=lambda path: not is_test_path(path))[:_MAX_SOURCES]:
+            tree = self.tree(path)
+            if tree is None:
+                continue
+            try:
+                module = None if is_test_path(path) else module_name(path)
+            except NotRebuildable:
+                module = None
+            yield path, module, tree
+
     def file_of(self, module: str) -> str | None:
         base = module.replace(".", "/")
         for root in ("", "src/"):
@@ -509,6 +480,7 @@ class _Modules:
         each module those classes come from (an `Invoice` whose module defines its `Line`)."""
         namespace = Namespace()
         self._add_names(namespace, tree, module, path)
+        self._add_functions(namespace, tree, module, path)
         for source in sorted(set(namespace.classes.values()) - {module}):
             source_path = self.file_of(source)
             source_tree = self.tree(source_path) if source_path else None
@@ -535,6 +507,24 @@ class _Modules:
                     if self.file_of(alias.name) is not None:
                         self._add_module(namespace, alias.name)
 
+    def _add_functions(
+        self, namespace: Namespace, tree: ast.Module, module: str, path: str
+    ) -> None:
+        """The module-level functions the module defines or imports by name from the
+        repository: what a `<function f at 0x…>` repr in its frames may name."""
+        for name in _defined_functions(tree):
+            namespace.functions[name] = module
+        for node in tree.body:
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            source = _absolute(node, module, path)
+            source_path = self.file_of(source) if source else None
+            source_tree = self.tree(source_path) if source_path else None
+            defined = _defined_functions(source_tree) if source_tree else set()
+            for alias in node.names:
+                if source and alias.name in defined and alias.asname is None:
+                    namespace.functions.setdefault(alias.name, source)
+
     def _add_module(self, namespace: Namespace, module: str) -> None:
         for name in self.classes_of(module):
             namespace.classes.setdefault(name, module)
@@ -550,10 +540,14 @@ def _defined_classes(tree: ast.Module) -> set[str]:
             and len(node.targets) == 1
             and isinstance(node.targets[0], ast.Name)
             and isinstance(node.value, ast.Call)
-            and _dotted(node.value.func) in _NAMEDTUPLE_FACTORIES
+            and dotted(node.value.func) in _NAMEDTUPLE_FACTORIES
         ):
             names.add(node.targets[0].id)
     return names
+
+
+def _defined_functions(tree: ast.Module) -> set[str]:
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
 def _absolute(node: ast.ImportFrom, module: str, path: str) -> str | None:
@@ -569,34 +563,29 @@ def _absolute(node: ast.ImportFrom, module: str, path: str) -> str | None:
 
 
 def _call_arguments(
-    spec: ast.arguments, captured: dict[str, object], namespace: Namespace
+    spec: ast.arguments,
+    captured: dict[str, object],
+    namespace: Namespace,
+    objects: ObjectBuilder | None,
 ) -> _Call:
-    ordered = spec.posonlyargs + spec.args
-    first_default = len(ordered) - len(spec.defaults)
+    """Every parameter from its captured value (`_refuse_unseen` has checked they all were)."""
     star_args = _star_args(spec.vararg, captured, namespace)
     star_kwargs = _star_kwargs(spec.kwarg, captured, namespace)
+    param = partial(_rebuild_param, namespace=namespace, objects=objects)
     positional: list[ast.expr] = []
     keywords: dict[str, ast.expr] = {}
-    missing: list[str] = []
-    for index, arg in enumerate(ordered):
-        by_position = index < len(spec.posonlyargs) or star_args is not None
+    for index, arg in enumerate(spec.posonlyargs + spec.args):
         if arg.arg not in captured:
-            if index < first_default:
-                raise NotRebuildable(f"parameter {arg.arg!r} was not captured")
-            missing.append(arg.arg)
-            continue
-        if by_position and missing:
-            raise NotRebuildable(f"{missing[0]!r} was not captured but later arguments were")
-        value = _rebuild_param(arg.arg, captured[arg.arg], namespace)
-        if by_position:
+            raise NotRebuildable(f"parameter {arg.arg!r} was not captured")
+        value = param(arg.arg, captured[arg.arg])
+        if index < len(spec.posonlyargs) or star_args is not None:
             positional.append(value)
         else:
             keywords[arg.arg] = value
-    for arg, default in zip(spec.kwonlyargs, spec.kw_defaults, strict=True):
-        if arg.arg in captured:
-            keywords[arg.arg] = _rebuild_param(arg.arg, captured[arg.arg], namespace)
-        elif default is None:
+    for arg in spec.kwonlyargs:
+        if arg.arg not in captured:
             raise NotRebuildable(f"keyword-only parameter {arg.arg!r} was not captured")
+        keywords[arg.arg] = param(arg.arg, captured[arg.arg])
     return _Call(positional, keywords, star_args, star_kwargs)
 
 
@@ -625,17 +614,34 @@ def _star_kwargs(
     return value if value.keys else None
 
 
-def _rebuild_param(name: str, value: object, namespace: Namespace) -> ast.expr:
+def _rebuild_param(
+    name: str, value: object, namespace: Namespace, objects: ObjectBuilder | None = None
+) -> ast.expr:
     try:
-        return rebuild_expression(value, namespace)
+        return _rebuild(value, namespace, objects, None)
     except NotRebuildable as refusal:
         raise NotRebuildable(f"parameter {name!r}: {refusal.reason}") from refusal
+
+
+def _rebuild(
+    value: object, namespace: Namespace, objects: ObjectBuilder | None, owner: str | None
+) -> ast.expr:
+    """The captured value rebuilt, or an opaque object built as the repository builds it."""
+    try:
+        return rebuild_expression(value, namespace)
+    except NotRebuildable:
+        built = objects.build(value, owner, namespace) if objects else None
+        if built is None:
+            raise
+        return built
 
 
 # --- the test file ---------------------------------------------------------------------------
 
 
-def _reproduction(incident: Incident, frame: Frame, target: _Target) -> Reproduction:
+def _reproduction(
+    incident: Incident, frame: Frame, target: _Target, built_from: str
+) -> Reproduction:
     ident = re.sub(r"\W", "_", incident.id)
     filename = f"test_fixloop_repro_{ident}.py"
     test_name = f"test_reproduces_{ident}"
@@ -646,7 +652,8 @@ def _reproduction(incident: Incident, frame: Frame, target: _Target) -> Reproduc
         target_file=target.path,
         target_function=target.qualname,
         reproduced=False,
-        reason="not yet run on the base commit",
+        reason=_with_origin("not yet run on the base commit", built_from),
+        built_from=built_from,
     )
 
 
@@ -666,7 +673,9 @@ def _test_source(incident: Incident, frame: Frame, target: _Target, test_name: s
         f'"""\n'
     )
     imports = _import_lines(target.imports)
-    call = f"{_callee(target)}({target.call.render()})"
+    call = _callee(target)
+    if target.kind != "property":
+        call += f"({target.call.render()})"
     pattern = message_pattern(crash.value)
     check = (
         f"        assert type(error).__name__ == {expected!r} and re.match(\n"
@@ -692,7 +701,7 @@ def _test_source(incident: Incident, frame: Frame, target: _Target, test_name: s
 def _callee(target: _Target) -> str:
     if target.kind == "function":
         return target.function.name
-    if target.kind == "method":
+    if target.kind in ("method", "property"):
         assert target.receiver is not None
         return f"{ast.unparse(target.receiver)}.{target.function.name}"
     return f"{target.owner}.{target.function.name}"
@@ -722,23 +731,17 @@ def _import_lines(imports: set[tuple[str, str | None]]) -> str:
 def _doc(text: str) -> str:
     """Incident text made safe inside a triple-quoted docstring (it is attacker-controlled)."""
     flat = " ".join(text.split()).replace("\\", "/").replace('"', "'")
-    return _clip(flat, 160)
-
-
-def _check_round_trip(value: object) -> None:
-    """Only values whose repr reads back as the same literal can be written into a test."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise NotRebuildable(f"{value!r} cannot be written as a literal")
-    try:
-        same = ast.literal_eval(repr(value)) == value
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        same = False
-    if not same:
-        raise NotRebuildable(f"{_clip(repr(value))} does not read back as a literal")
+    return clip(flat, 160)
 
 
 def _checked(reproduction: Reproduction, reproduced: bool, reason: str) -> Reproduction:
+    reason = _with_origin(reason, reproduction.built_from)
     return reproduction.model_copy(update={"reproduced": reproduced, "reason": reason})
+
+
+def _with_origin(reason: str, built_from: str) -> str:
+    """The reason, with the frames the call could not be rebuilt from when it has some."""
+    return f"{reason}; built from {built_from}" if built_from.startswith("the outer") else reason
 
 
 def _describe(failures: list[ExceptionInfo]) -> str:
@@ -750,7 +753,3 @@ def _describe(failures: list[ExceptionInfo]) -> str:
 
 def _short_type(name: str) -> str:
     return name.rsplit(".", 1)[-1]
-
-
-def _clip(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
