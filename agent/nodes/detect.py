@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
 from agent.diagnosis.frames import map_frame
 from agent.domain import Incident
+from agent.intake.test_ids import Resolution, reported_path, resolve
 from agent.nodes import audit
+from agent.ports import Sandbox
 from agent.state import State
 
 
@@ -74,17 +78,19 @@ def detect(state: State, runtime: Runtime[Deps]) -> State:
 
 
 def _run_failing_tests(incident: Incident, deps: Deps, base: str) -> tuple[Incident, str]:
-    """Run the reported tests on the base commit and take the traceback from the first failure."""
+    """Resolve the reported tests against what pytest collects on the base commit, run them, and
+    take the traceback from the first failure. An id that names no collected test ends here."""
     worktree = deps.repo.add_worktree(deps.scratch / "detect", base)
     try:
-        run = deps.sandbox.run_tests(worktree, incident.failing_tests)
+        resolution, collected = _resolve(incident.failing_tests, deps.sandbox, worktree)
+        if resolution.unknown:
+            return incident, _unknown_reason(resolution.unknown, collected, base)
+        run = deps.sandbox.run_tests(worktree, resolution.node_ids)
     finally:
         deps.repo.remove_worktree(worktree)
-    failing = [test for test in incident.failing_tests if test in run.failures]
+    failing = [test for test in resolution.node_ids if test in run.failures]
     if not failing:
-        outcomes = {
-            test: run.outcomes.get(test, "not collected") for test in incident.failing_tests
-        }
+        outcomes = {test: run.outcomes.get(test, "not collected") for test in resolution.node_ids}
         return incident, f"the reported tests do not fail on {base[:10]}: {outcomes}"
     exceptions = run.failures[failing[0]]
     crash = exceptions[-1]
@@ -93,3 +99,28 @@ def _run_failing_tests(incident: Incident, deps: Deps, base: str) -> tuple[Incid
         update={"exceptions": exceptions, "failing_tests": failing, "title": title[:200]}
     )
     return enriched, f"{len(failing)} of the reported tests fail on {base[:10]}"
+
+
+def _resolve(reported: list[str], sandbox: Sandbox, worktree: Path) -> tuple[Resolution, int]:
+    """The resolution of `reported` against the suite, and how many node ids were collected.
+
+    A reported file outside the suite's test paths is collected on its own, when it exists."""
+    collected = sandbox.collect(worktree)
+    resolution = resolve(reported, collected)
+    outside = [
+        path
+        for text in resolution.unknown
+        if (path := reported_path(text)) is not None and (worktree / path).exists()
+    ]
+    if outside:
+        collected += sandbox.collect(worktree, sorted(set(outside)))
+        resolution = resolve(reported, collected)
+    return resolution, len(collected)
+
+
+def _unknown_reason(unknown: list[str], collected: int, base: str) -> str:
+    names = ", ".join(repr(text) for text in unknown)
+    if not collected:
+        return f"pytest collected no test on {base[:10]}, so nothing matches {names}"
+    noun = "id names" if len(unknown) == 1 else "ids name"
+    return f"the reported test {noun} no test collected on {base[:10]} ({collected} tests): {names}"

@@ -200,7 +200,10 @@ def _add_intake(sub: _Commands) -> None:
 def _repo_and_event(command: argparse.ArgumentParser) -> None:
     command.add_argument("--repo", type=Path, required=True, help="the target git repository")
     command.add_argument(
-        "--event", type=Path, required=True, help="incident payload (JSON, or traceback .txt)"
+        "--event",
+        type=Path,
+        required=True,
+        help="incident payload (JSON, traceback .txt, or JUnit XML)",
     )
 
 
