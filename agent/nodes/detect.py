@@ -37,14 +37,17 @@ def detect(state: State, runtime: Runtime[Deps]) -> State:
             ),
         }
 
+    tested: dict[str, object] = {}
     if incident.source == "test_failure" and not incident.exceptions:
+        reported = incident.failing_tests
         incident, why = _run_failing_tests(incident, deps, base)
         update["incident"] = incident.model_dump(mode="json")
         if not incident.exceptions:
             return update | {
                 "status": "not_actionable",
-                "audit": audit("detect", f"tests {incident.failing_tests}", "not_actionable", why),
+                "audit": audit("detect", f"tests {reported}", "not_actionable", why),
             }
+        tested = {"reported_tests": reported, "failing_tests": incident.failing_tests}
 
     files = set(deps.repo.tracked_files(base))
     mapped = sorted(
@@ -73,6 +76,7 @@ def detect(state: State, runtime: Runtime[Deps]) -> State:
             "actionable",
             f"frames map to {', '.join(mapped)} at {base[:10]}",
             files=mapped,
+            **tested,
         ),
     }
 
