@@ -38,6 +38,7 @@ def detect(state: State, runtime: Runtime[Deps]) -> State:
         }
 
     tested: dict[str, object] = {}
+    why = ""
     if incident.source == "test_failure" and not incident.exceptions:
         reported = incident.failing_tests
         incident, why = _run_failing_tests(incident, deps, base)
@@ -48,6 +49,7 @@ def detect(state: State, runtime: Runtime[Deps]) -> State:
                 "audit": audit("detect", f"tests {reported}", "not_actionable", why),
             }
         tested = {"reported_tests": reported, "failing_tests": incident.failing_tests}
+        why += "; "
 
     files = set(deps.repo.tracked_files(base))
     mapped = sorted(
@@ -74,7 +76,7 @@ def detect(state: State, runtime: Runtime[Deps]) -> State:
             "detect",
             f"{incident.title} from {incident.source}",
             "actionable",
-            f"frames map to {', '.join(mapped)} at {base[:10]}",
+            f"{why}frames map to {', '.join(mapped)} at {base[:10]}",
             files=mapped,
             **tested,
         ),
