@@ -10,6 +10,7 @@ import pytest
 from agent.intake.payloads import parse_payload
 from agent.service import runner
 from agent.settings import Settings
+from tests.support.repo_builder import RepoBuilder, git
 from tests.support.shop_tests import FAILING, shop_repo
 
 pytestmark = pytest.mark.slow
@@ -67,3 +68,33 @@ def test_an_id_that_names_nothing_is_not_actionable_and_named(
     assert "'tests.test_orders.OrderTest.test_gone'" in why
     assert "test_unit_price'" not in why
     assert "5 tests" in why
+
+
+def test_a_reported_file_outside_the_test_paths_is_collected_on_its_own(
+    settings: Settings, tmp_path: Path
+) -> None:
+    repo = shop_repo(tmp_path / "shop")
+    extra = "from shop.pricing import unit_price\n\n\ndef test_free():\n    unit_price(0, 0)\n"
+    (repo / "checks").mkdir()
+    (repo / "checks" / "test_free.py").write_text(extra)
+    git(repo, "add", "checks")
+    git(repo, "commit", "-qm", "A check outside the test paths")
+    only_tests = settings.model_copy(update={"test_paths": ["tests"]})
+
+    detect = detect_entry(run(only_tests, repo, ["checks/test_free.py::test_free"]))
+
+    assert detect["data"]["failing_tests"] == ["checks/test_free.py::test_free"]
+
+
+def test_a_repository_without_tests_says_nothing_was_collected(
+    settings: Settings, tmp_path: Path
+) -> None:
+    builder = RepoBuilder(tmp_path / "bare")
+    builder.commit({"shop/pricing.py": "def f():\n    return 1\n"}, "No tests yet")
+
+    summary = run(settings, builder.path, ["tests/test_pricing.py::test_f"])
+
+    assert summary["status"] == "not_actionable"
+    why = summary["audit"][-1]["why"]
+    assert "pytest collected no test" in why
+    assert "'tests/test_pricing.py::test_f'" in why
