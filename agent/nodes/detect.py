@@ -14,6 +14,9 @@ from agent.nodes import audit
 from agent.ports import Sandbox
 from agent.state import State
 
+_SHOWN = 10
+"""How many tests' outcomes a reason lists."""
+
 
 def detect(state: State, runtime: Runtime[Deps]) -> State:
     deps = runtime.context
@@ -96,8 +99,10 @@ def _run_failing_tests(incident: Incident, deps: Deps, base: str) -> tuple[Incid
         deps.repo.remove_worktree(worktree)
     failing = [test for test in resolution.node_ids if test in run.failures]
     if not failing:
-        outcomes = {test: run.outcomes.get(test, "not collected") for test in resolution.node_ids}
-        return incident, f"the reported tests do not fail on {base[:10]}: {outcomes}"
+        ran = resolution.node_ids
+        outcomes = {test: run.outcomes.get(test, "not collected") for test in ran[:_SHOWN]}
+        more = f" (+{len(ran) - _SHOWN} more)" if len(ran) > _SHOWN else ""
+        return incident, f"the reported tests do not fail on {base[:10]}: {outcomes}{more}"
     exceptions = run.failures[failing[0]]
     crash = exceptions[-1]
     title = f"{crash.type}: {crash.value.splitlines()[0] if crash.value else ''} in {failing[0]}"
@@ -116,12 +121,17 @@ def _resolve(reported: list[str], sandbox: Sandbox, worktree: Path) -> tuple[Res
     outside = [
         path
         for text in resolution.unknown
-        if (path := reported_path(text)) is not None and (worktree / path).exists()
+        if (path := reported_path(text)) is not None and _inside(worktree, path)
     ]
     if outside:
         collected += sandbox.collect(worktree, sorted(set(outside)))
         resolution = resolve(reported, collected)
     return resolution, len(collected)
+
+
+def _inside(worktree: Path, path: str) -> bool:
+    target = (worktree / path).resolve()
+    return target.exists() and target.is_relative_to(worktree.resolve())
 
 
 def _unknown_reason(unknown: list[str], collected: int, base: str) -> str:
