@@ -17,13 +17,15 @@ SUITE = {
     "tests/test_a.py": """
         import pytest
 
+        from pathlib import Path
+
         @pytest.mark.parametrize("n", [1, 2])
         def test_x(n):
-            raise SystemExit("a collected test must not run")
+            Path(__file__).with_name("ran.txt").write_text("a collected test must not run")
 
         class TestThing:
             def test_m(self):
-                raise SystemExit("nor this one")
+                Path(__file__).with_name("ran.txt").write_text("nor this one")
     """,
     "tests/test_broken.py": "import no_such_module_here\n",
     "other/test_b.py": "def test_b():\n    pass\n",
@@ -52,6 +54,7 @@ def test_collect_lists_node_ids_and_files_that_fail_to_collect(
         "tests/test_a.py::TestThing::test_m",
         "tests/test_broken.py",
     ]
+    assert not (tmp_path / "tests" / "ran.txt").exists()
     assert sandbox.collect(tmp_path, ["other/test_b.py"]) == ["other/test_b.py::test_b"]
 
 
