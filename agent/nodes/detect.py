@@ -113,25 +113,31 @@ def _run_failing_tests(incident: Incident, deps: Deps, base: str) -> tuple[Incid
 
 
 def _resolve(reported: list[str], sandbox: Sandbox, worktree: Path) -> tuple[Resolution, int]:
-    """The resolution of `reported` against the suite, and how many node ids were collected.
+    """The resolution of `reported` against what pytest collects, and how many node ids it found.
 
-    A reported file outside the suite's test paths is collected on its own, when it exists."""
+    When every id names a file or directory of the worktree, only those are collected (a suite
+    may be large); otherwise the whole suite, then on their own the files it left out (outside
+    the suite's test paths)."""
+    paths = {text: _existing_path(worktree, text) for text in reported}
+    if all(paths.values()):
+        collected = sandbox.collect(worktree, sorted({path for path in paths.values() if path}))
+        return resolve(reported, collected), len(collected)
     collected = sandbox.collect(worktree)
     resolution = resolve(reported, collected)
-    outside = [
-        path
-        for text in resolution.unknown
-        if (path := reported_path(text)) is not None and _inside(worktree, path)
-    ]
+    outside = sorted({path for text in resolution.unknown if (path := paths[text])})
     if outside:
-        collected += sandbox.collect(worktree, sorted(set(outside)))
+        collected += sandbox.collect(worktree, outside)
         resolution = resolve(reported, collected)
     return resolution, len(collected)
 
 
-def _inside(worktree: Path, path: str) -> bool:
+def _existing_path(worktree: Path, text: str) -> str | None:
+    """The file or directory the reported id names, when it exists inside the worktree."""
+    path = reported_path(text)
+    if path is None:
+        return None
     target = (worktree / path).resolve()
-    return target.exists() and target.is_relative_to(worktree.resolve())
+    return path if target.exists() and target.is_relative_to(worktree.resolve()) else None
 
 
 def _unknown_reason(unknown: list[str], collected: int, base: str) -> str:

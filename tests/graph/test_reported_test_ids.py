@@ -81,9 +81,11 @@ def test_a_reported_file_outside_the_test_paths_is_collected_on_its_own(
     git(repo, "commit", "-qm", "A check outside the test paths")
     only_tests = settings.model_copy(update={"test_paths": ["tests"]})
 
-    detect = detect_entry(run(only_tests, repo, ["checks/test_free.py::test_free"]))
+    detect = detect_entry(
+        run(only_tests, repo, ["checks/test_free.py::test_free", "test_unit_price"])
+    )
 
-    assert detect["data"]["failing_tests"] == ["checks/test_free.py::test_free"]
+    assert detect["data"]["failing_tests"] == ["checks/test_free.py::test_free", FAILING[0]]
 
 
 def test_a_repository_without_tests_says_nothing_was_collected(
