@@ -37,7 +37,7 @@ from tools.sandbox.probe import last_error_line, probe_interpreter
 log = logging.getLogger(__name__)
 
 PLUGIN_DIR = Path(__file__).resolve().parent
-"""Holds `pytest_report.py`; put on the child's PYTHONPATH and loaded with `-p pytest_report`."""
+"""Holds the plugins `pytest_report.py` and `pytest_collect.py`, put on the child's PYTHONPATH."""
 
 OUTPUT_TAIL = 4096
 INTERNAL_ERROR = 3
@@ -77,12 +77,38 @@ class _PytestSandbox(abc.ABC):
         finally:
             shutil.rmtree(private, ignore_errors=True)
 
+    def collect(self, worktree: Path, tests: list[str] | None = None) -> list[str]:
+        worktree = worktree.resolve()
+        private = Path(tempfile.mkdtemp(prefix="fixloop-sandbox-"))
+        try:
+            run = self._run(worktree, private, tests, False, collect_only=True)
+            collected = private / "collected.json"
+            if run.timed_out or not collected.exists():
+                why = "timed out" if run.timed_out else "wrote no list"
+                raise SandboxError(f"collecting tests in {self.name} sandbox {why}:\n{run.output}")
+            nodeids: list[str] = json.loads(collected.read_text(encoding="utf-8"))
+        finally:
+            shutil.rmtree(private, ignore_errors=True)
+        errors = [nodeid for nodeid, outcome in run.outcomes.items() if outcome == "error"]
+        return list(dict.fromkeys([*nodeids, *errors]))
+
     def _run(
-        self, worktree: Path, private: Path, tests: list[str] | None, coverage: bool
+        self,
+        worktree: Path,
+        private: Path,
+        tests: list[str] | None,
+        coverage: bool,
+        *,
+        collect_only: bool = False,
     ) -> TestRun:
         report = private / "report.json"
         output = private / "output.txt"
-        command = self._wrap(self._pytest_command(worktree, tests), worktree, private)
+        command = self._pytest_command(worktree, tests)
+        environment = self._environment(worktree, private, report, coverage)
+        if collect_only:
+            command[3:3] = ["-p", "pytest_collect", "--collect-only"]
+            environment["FIXLOOP_COLLECTED"] = str(private / "collected.json")
+        command = self._wrap(command, worktree, private)
         started = time.monotonic()
         timed_out = False
         with output.open("wb") as sink:
@@ -90,7 +116,7 @@ class _PytestSandbox(abc.ABC):
                 process = subprocess.Popen(
                     command,
                     cwd=worktree,
-                    env=self._environment(worktree, private, report, coverage),
+                    env=environment,
                     stdin=subprocess.DEVNULL,
                     stdout=sink,
                     stderr=subprocess.STDOUT,
