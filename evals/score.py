@@ -45,7 +45,9 @@ def score(
     """The result record of one replayed case (see `RESULT_KEYS` for the headline fields)."""
     diagnosis = state.get("diagnosis") or {}
     suspects = diagnosis.get("suspects") or []
-    proven = state.get("proven")
+    reported = reported_tests(state)
+    # A proof that leaves a reported failing test failing proves nothing the reporter asked for.
+    proven = state.get("proven") if all(a == "passed" for a in reported.values()) else None
     usage = run_usage(state.get("model_runs") or [])
     status = state.get("status", "running")
     return {
@@ -69,6 +71,8 @@ def score(
         "tokens_out": usage["tokens_out"],
         "cost_usd": usage["cost_usd"],
         "diff_lines": Patch.model_validate(proven).changed_lines if proven else None,
+        "reported_tests": reported,
+        "wrong_proven": wrong_proven(case, proven is not None, hidden),
         "gold": _gold(case),
         "diagnosis": _diagnosis(diagnosis),
         "diff": proven["diff"] if proven else None,
@@ -104,6 +108,8 @@ def error_result(case_id: str, reason: str, seconds: float, case: Case | None = 
         "tokens_out": 0,
         "cost_usd": 0.0,
         "diff_lines": None,
+        "reported_tests": {},
+        "wrong_proven": False,
         "gold": _gold(case) if case else None,
         "diagnosis": None,
         "diff": None,
@@ -154,6 +160,28 @@ def correct(case: Case, proven: bool, hidden: TestRun | None) -> bool | None:
     if case.expect != "fix":
         return None
     return proven and hidden is not None and hidden_passed(hidden)
+
+
+def wrong_proven(case: Case, proven: bool, hidden: TestRun | None) -> bool:
+    """fixloop proved a fix that the hidden tests reject (or, for a case to escalate, any fix)."""
+    if case.expect == "escalate":
+        return proven
+    return proven and not (hidden is not None and hidden_passed(hidden))
+
+
+def reported_tests(state: dict[str, Any]) -> dict[str, str | None]:
+    """Each test the incident reported as failing, with its outcome under the proven patch
+    (None when the proof did not run it). Empty without a proven patch or reported tests."""
+    proven = state.get("proven")
+    failing = (state.get("incident") or {}).get("failing_tests") or []
+    if proven is None or not failing:
+        return {}
+    report: dict[str, Any] = next(
+        (r for r in reversed(state.get("reports") or []) if r["candidate_id"] == proven["id"]),
+        {},
+    )
+    outcomes = report.get("must_fix") or {}
+    return {test: (outcomes.get(test) or {}).get("after") for test in failing}
 
 
 def hidden_passed(run: TestRun) -> bool:

@@ -20,15 +20,15 @@ def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     patch = Patch.model_validate(state["proven"])
     branch = bot_branch(incident.id)
 
+    report = next(
+        TestReport.model_validate(r)
+        for r in reversed(state.get("reports", []))
+        if r["candidate_id"] == patch.id
+    )
     pr = deps.forge.find_pr(branch)
     created = pr is None
     if pr is None:
         diagnosis = Diagnosis.model_validate(state["diagnosis"])
-        report = next(
-            TestReport.model_validate(r)
-            for r in reversed(state.get("reports", []))
-            if r["candidate_id"] == patch.id
-        )
         title = f"fix: {patch.title}"
         message = f"{title}\n\n{patch.rationale}\n\nIncident: {incident.id}\nTicket: {ticket.key}"
         head = deps.repo.commit_patch(state["base_commit"], patch, message)
@@ -49,7 +49,10 @@ def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         )
         pr = deps.forge.open_pr(branch, head, title, body)
 
-    deps.tracker.comment(ticket.key, f"pr:{pr.id}", f"Pull request #{pr.id} on `{branch}`.")
+    comment = render(
+        "ticket_pr.md.j2", pr=pr, branch=branch, report=report, base_commit=state["base_commit"]
+    )
+    deps.tracker.comment(ticket.key, f"pr:{pr.id}", comment)
     ticket = deps.tracker.transition(ticket.key, "in_review")
     return {
         "ticket": ticket.model_dump(mode="json"),

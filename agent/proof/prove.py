@@ -1,10 +1,11 @@
 """The proof of a candidate fix, run in fresh git worktrees inside the sandbox.
 
-A candidate is proven when every must-fix test (the reproduction, or tests that fail on the
-main branch) fails on the base commit and passes with the patch, and no test that passed on the
-base commit fails with it. A test that disagrees with the baseline is run once more: if it
-passes then, it is flaky, not a regression. With no must-fix tests the proof rests on the
-existing suite alone, and the report says so.
+A candidate is proven when every must-fix test (each reported test that fails on the base
+commit, and the reproduction when it failed like the incident) fails on the base commit and
+passes with the patch, and no test that passed on the base commit fails with it (a rebuilt test
+that passed on the base commit is held to that too). A test that disagrees with the baseline
+is run once more: if it passes then, it is flaky, not a regression. With no must-fix tests
+the proof rests on the existing suite alone, and the report says so.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel
 
-from agent.domain import Patch, Reproduction, TestReport, TestRun
+from agent.domain import Patch, Reproduction, TestOutcome, TestReport, TestRun
 from agent.ports import Sandbox
 from agent.proof.workbench import Workbench
 
@@ -69,6 +70,7 @@ def prove(
     proven; `SandboxError` (pytest could not run at all) propagates. Worktrees are removed.
     """
     started = time.monotonic()
+    must_fix = list(dict.fromkeys(must_fix))
     tracked = reproduction.nodeid if reproduction else (must_fix[0] if must_fix else None)
     report = TestReport(
         candidate_id=patch.id,
@@ -111,7 +113,10 @@ def _prove_in(
             return {"reason": "the run of the must-fix tests timed out"}
         after.update(extra.outcomes)
 
-    disagreements = sorted(n for n in baseline.suite.passed() if after.get(n) != "passed")
+    held_to = set(baseline.suite.passed())
+    if reproduction is not None and baseline.outcome(reproduction.nodeid) == "passed":
+        held_to.add(reproduction.nodeid)
+    disagreements = sorted(n for n in held_to if after.get(n) != "passed")
     flaky: list[str] = []
     regressions = disagreements
     if disagreements:
@@ -128,7 +133,12 @@ def _prove_in(
         problems.append("no test passed on the base commit, so the suite proves nothing")
     return {
         "proven": not problems,
+        "held": not problems,
         "reason": _reason(must_fix, problems, baseline, flaky),
+        "must_fix": {
+            nodeid: TestOutcome(before=baseline.outcome(nodeid), after=after.get(nodeid))
+            for nodeid in must_fix
+        },
         "reproduction_after": after.get(tracked) if tracked else None,
         "passed_after": len(suite.passed()),
         "regressions": regressions,
