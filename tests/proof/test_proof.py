@@ -10,6 +10,7 @@ import pytest
 
 from agent import domain
 from agent.domain import FileChange, Patch, Reproduction
+from agent.domain import TestOutcome as Outcome
 from agent.ports import Sandbox
 from agent.proof.prove import Baseline, prove, run_baseline
 from agent.proof.workbench import Workbench
@@ -150,6 +151,29 @@ def test_a_correct_patch_is_proven(
     assert report.sandbox == sandbox.name
     assert report.seconds > 0
     assert report.reason.startswith(f"{REPRO.nodeid} failed before the patch and pass with it")
+    assert report.must_fix == {REPRO.nodeid: Outcome(before="failed", after="passed")}
+
+
+def test_a_rebuilt_test_that_passed_before_must_still_pass(
+    project: Project, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    repo, rev = project
+    passing = REPRO.model_copy(
+        update={
+            "source": "from app.calc import average\n\n\n"
+            "def test_reproduces_inc_1():\n    assert average([4]) == 4\n"
+        }
+    )
+    base = run_baseline(Workbench(repo, sandbox, tmp_path / "base"), rev, passing)
+    assert base.outcome(passing.nodeid) == "passed"
+    single = FIXED.replace(
+        "    if not values:", "    if len(values) == 1:\n        return 0\n    if not values:"
+    )
+    report = run_prove(
+        project, sandbox, base, candidate({"app/calc.py": (CALC, single)}), tmp_path, [], passing
+    )
+    assert not report.proven
+    assert report.regressions == [passing.nodeid]
 
 
 def test_a_patch_that_breaks_another_test_is_not_proven(
