@@ -73,6 +73,8 @@ def score(
         "diff_lines": Patch.model_validate(proven).changed_lines if proven else None,
         "reported_tests": reported,
         "wrong_proven": wrong_proven(case, proven is not None, hidden),
+        "failing_before": failing_before(state),
+        "pr_without_failing_test": state.get("pr") is not None and not failing_before(state),
         "gold": _gold(case),
         "diagnosis": _diagnosis(diagnosis),
         "diff": proven["diff"] if proven else None,
@@ -110,6 +112,8 @@ def error_result(case_id: str, reason: str, seconds: float, case: Case | None = 
         "diff_lines": None,
         "reported_tests": {},
         "wrong_proven": False,
+        "failing_before": [],
+        "pr_without_failing_test": False,
         "gold": _gold(case) if case else None,
         "diagnosis": None,
         "diff": None,
@@ -172,16 +176,34 @@ def wrong_proven(case: Case, proven: bool, hidden: TestRun | None) -> bool:
 def reported_tests(state: dict[str, Any]) -> dict[str, str | None]:
     """Each test the incident reported as failing, with its outcome under the proven patch
     (None when the proof did not run it). Empty without a proven patch or reported tests."""
-    proven = state.get("proven")
     failing = (state.get("incident") or {}).get("failing_tests") or []
-    if proven is None or not failing:
+    if state.get("proven") is None or not failing:
+        return {}
+    outcomes = _proof_outcomes(state)
+    return {test: (outcomes.get(test) or {}).get("after") for test in failing}
+
+
+def failing_before(state: dict[str, Any]) -> list[str]:
+    """The tests that failed on the base commit and pass with the proven patch: the evidence a
+    PR must rest on (the suite still passing is never enough)."""
+    return sorted(
+        test
+        for test, outcome in _proof_outcomes(state).items()
+        if (outcome or {}).get("before") in ("failed", "error")
+        and (outcome or {}).get("after") == "passed"
+    )
+
+
+def _proof_outcomes(state: dict[str, Any]) -> dict[str, Any]:
+    """The must-fix outcomes (before, after) recorded by the proven patch's proof."""
+    proven = state.get("proven")
+    if proven is None:
         return {}
     report: dict[str, Any] = next(
         (r for r in reversed(state.get("reports") or []) if r["candidate_id"] == proven["id"]),
         {},
     )
-    outcomes = report.get("must_fix") or {}
-    return {test: (outcomes.get(test) or {}).get("after") for test in failing}
+    return dict(report.get("must_fix") or {})
 
 
 def hidden_passed(run: TestRun) -> bool:

@@ -10,6 +10,7 @@ from agent.deps import Deps
 from agent.domain import Diagnosis, Incident, Patch, TestReport, Ticket, bot_branch
 from agent.nodes import audit
 from agent.prompting import render
+from agent.proof.prove import FAILING
 from agent.state import State
 
 
@@ -40,6 +41,11 @@ def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             patch=patch,
             report=report,
             must_fix=state.get("must_fix", []),
+            failing_before=[
+                test
+                for test, outcome in report.must_fix.items()
+                if outcome.before in FAILING and outcome.after == "passed"
+            ],
             candidates=len(state.get("candidates", [])),
             not_proven=sum(
                 1

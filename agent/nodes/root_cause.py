@@ -100,6 +100,7 @@ def _why(reproduction: Any, kept: bool, must_fix: list[str]) -> str:
     dropped = f"the rebuilt test was dropped ({reproduction.reason}); " if reproduction else ""
     if must_fix:
         return f"{dropped}the failing tests are the reproduction: {', '.join(must_fix)}"
+    nothing = "no test fails like the incident, so no fix can be proven (a suggestion at most)"
     if dropped:
-        return f"{dropped}proof rests on the suite"
-    return "no reproduction could be built from the captured locals; proof rests on the suite"
+        return f"{dropped}{nothing}"
+    return f"no reproduction could be built from the captured locals; {nothing}"

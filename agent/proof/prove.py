@@ -4,8 +4,11 @@ A candidate is proven when every must-fix test (each reported test that fails on
 commit, and the reproduction when it failed like the incident) fails on the base commit and
 passes with the patch, and no test that passed on the base commit fails with it (a rebuilt test
 that passed on the base commit is held to that too). A test that disagrees with the baseline
-is run once more: if it passes then, it is flaky, not a regression. With no must-fix tests
-the proof rests on the existing suite alone, and the report says so.
+is run once more: if it passes then, it is flaky, not a regression.
+
+Without a must-fix test nothing is proven: "no test that passed before fails" is necessary,
+never sufficient. Such a candidate can still hold (break nothing), and is then reported as held,
+a suggestion at most.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ from agent.ports import Sandbox
 from agent.proof.workbench import Workbench
 
 FAILING = ("failed", "error")
+NO_FAILING_TEST = (
+    "no test failed before the change (no reproduction failed like the incident, no reported "
+    "test fails), and the suite alone is no proof"
+)
 
 
 class Baseline(BaseModel):
@@ -132,7 +139,7 @@ def _prove_in(
     if not must_fix and not baseline.suite.passed():
         problems.append("no test passed on the base commit, so the suite proves nothing")
     return {
-        "proven": not problems,
+        "proven": not problems and bool(must_fix),
         "held": not problems,
         "reason": _reason(must_fix, problems, baseline, flaky),
         "must_fix": {
@@ -179,15 +186,14 @@ def _must_fix_problems(must_fix: list[str], baseline: Baseline, after: dict[str,
 
 def _reason(must_fix: list[str], problems: list[str], baseline: Baseline, flaky: list[str]) -> str:
     passed_before = len(baseline.suite.passed())
-    if must_fix:
-        head = f"{', '.join(must_fix)} failed before the patch and pass with it"
+    held = f"no regressions among the {passed_before} tests that passed before"
+    if not must_fix:
+        text = f"{NO_FAILING_TEST}: not proven; "
+        text += "; ".join(problems) if problems else f"the candidate holds: {held}"
+    elif problems:
+        text = "not proven: " + "; ".join(problems)
     else:
-        head = "no reproduction: proof rests on the existing suite"
-    if problems:
-        text = f"{head}: not proven: " if not must_fix else "not proven: "
-        text += "; ".join(problems)
-    else:
-        text = f"{head}; no regressions among the {passed_before} tests that passed before"
+        text = f"{', '.join(must_fix)} failed before the patch and pass with it; {held}"
     if flaky:
         text += f"; flaky (failed, then passed on rerun): {', '.join(flaky)}"
     return text

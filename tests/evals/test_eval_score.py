@@ -145,6 +145,17 @@ def test_a_proof_counts_only_when_every_reported_failing_test_passes() -> None:
     assert summarize([wrong, fixed])["wrong_proven"] == 1
 
 
+def test_a_pr_without_a_failing_before_test_is_a_defect() -> None:
+    passing = SuiteRun(outcomes={"t::a": "passed"}, exit_code=0)
+    with_pr = {"pr": {"id": 1}}
+    evidenced = score(_case(), _reported("passed") | with_pr, 1.0, passing)
+    assert evidenced["failing_before"] == ["tests/test_a.py::test_edge"]
+    assert evidenced["pr_without_failing_test"] is False
+    bare = score(_case(), _state(**with_pr), 1.0, passing)
+    assert (bare["failing_before"], bare["pr_without_failing_test"]) == ([], True)
+    assert summarize([evidenced, bare])["pr_without_failing_test"] == 1
+
+
 def test_an_error_scores_as_a_miss_with_its_reason() -> None:
     result = error_result("x", "git clone failed", 0.5, _case())
     assert set(RESULT_KEYS) <= set(result)

@@ -63,6 +63,7 @@ def body(patch: Patch, must_fix: list[str], not_proven: int = 3) -> str:
         patch=patch,
         report=report,
         must_fix=must_fix,
+        failing_before=must_fix,
         candidates=40,
         not_proven=not_proven,
     )
@@ -106,8 +107,8 @@ def test_every_must_fix_test_is_listed_with_its_outcomes() -> None:
         assert f"| `{test}` | error | passed |" in text
 
 
-def test_without_a_reproduction_the_body_says_so() -> None:
-    text = body(patch_by("templates"), [], not_proven=1)
-    assert "this proof rests on the existing test suite only" in text
-    assert "No test failed before this change: add one" in text
+def test_the_body_names_the_failing_before_test() -> None:
+    text = body(patch_by("templates"), ["tests/test_a.py::test_edge"], not_proven=1)
+    assert "Failed before this change and passes with it: `tests/test_a.py::test_edge`." in text
+    assert "rests on the existing test suite" not in text
     assert "1 candidate tested before or beside it was not proven" in text
