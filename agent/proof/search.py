@@ -128,7 +128,7 @@ def validate(
     decided = [reports[i] for i in sorted(reports)]
     proven = next((candidates[i] for i in sorted(reports) if reports[i].proven), None)
     untested = len(candidates) - len(reports)
-    if untested and proven is None:
+    if untested and not any(report.held for report in decided):
         decided.append(
             TestReport(
                 candidate_id="(search budget)",
