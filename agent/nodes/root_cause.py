@@ -17,7 +17,7 @@ from agent.diagnosis.spectrum import Spectrum
 from agent.domain import Incident, Reproduction, Ticket
 from agent.nodes import audit
 from agent.prompting import render
-from agent.proof.prove import Baseline, run_baseline
+from agent.proof.prove import FAILING, Baseline, run_baseline
 from agent.state import State
 
 
@@ -40,17 +40,24 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         passes = baseline.must_fail.outcomes.get(reproduction.nodeid) == "passed"
         kept = reproduction.reproduced or passes
 
+    # Every reported test that fails here stays to be fixed; a reproduction adds to them.
+    must_fix = [t for t in incident.failing_tests if baseline.outcome(t) in FAILING]
     if reproduction is not None and reproduction.reproduced:
-        must_fix = [reproduction.nodeid]
-    else:
-        must_fix = [t for t in incident.failing_tests if baseline.outcome(t) in ("failed", "error")]
+        must_fix.append(reproduction.nodeid)
+    must_fix = list(dict.fromkeys(must_fix))
     spectrum = _spectrum(baseline, incident, reproduction)
     diagnosis = rank(gathered, deps.repo, deps.code_index, spectrum if spectrum.usable else None)
     diagnosis.reproduction = reproduction if kept else None
 
     ticket = Ticket.model_validate(state["ticket"])
     deps.tracker.comment(
-        ticket.key, "diagnosis", render("ticket_diagnosis.md.j2", diagnosis=diagnosis)
+        ticket.key,
+        "diagnosis",
+        render(
+            "ticket_diagnosis.md.j2",
+            diagnosis=diagnosis,
+            must_fix={test: baseline.outcome(test) for test in must_fix},
+        ),
     )
     top = diagnosis.suspects[0] if diagnosis.suspects else None
     return {
@@ -79,7 +86,7 @@ def _spectrum(
     baseline: Baseline, incident: Incident, reproduction: Reproduction | None
 ) -> Spectrum:
     """The baseline's coverage split into the incident's failing tests and the passing suite."""
-    failed = {t for t in incident.failing_tests if baseline.outcome(t) in ("failed", "error")}
+    failed = {t for t in incident.failing_tests if baseline.outcome(t) in FAILING}
     coverage = dict(baseline.suite.coverage)
     if reproduction is not None and reproduction.reproduced and baseline.must_fail is not None:
         failed.add(reproduction.nodeid)
@@ -89,10 +96,11 @@ def _spectrum(
 
 def _why(reproduction: Any, kept: bool, must_fix: list[str]) -> str:
     if reproduction is not None and kept:
-        return f"reproduction: {reproduction.reason}"
+        return f"reproduction: {reproduction.reason}; must fix: {', '.join(must_fix) or 'none'}"
     dropped = f"the rebuilt test was dropped ({reproduction.reason}); " if reproduction else ""
     if must_fix:
         return f"{dropped}the failing tests are the reproduction: {', '.join(must_fix)}"
+    nothing = "no test fails like the incident, so no fix can be proven (a suggestion at most)"
     if dropped:
-        return f"{dropped}proof rests on the suite"
-    return "no reproduction could be built from the captured locals; proof rests on the suite"
+        return f"{dropped}{nothing}"
+    return f"no reproduction could be built from the captured locals; {nothing}"
