@@ -12,12 +12,17 @@ from langgraph.runtime import Runtime
 
 from agent.deps import Deps
 from agent.diagnosis.ranking import gather, rank
-from agent.diagnosis.reproduce import build_reproduction, check_reproduction
+from agent.diagnosis.reproduce import (
+    NotRebuildable,
+    check_reproduction,
+    first_that_reproduces,
+    reproduction_candidates,
+)
 from agent.diagnosis.spectrum import Spectrum
-from agent.domain import Incident, Reproduction, Ticket
+from agent.domain import Incident, Reproduction, TestRun, Ticket
 from agent.nodes import audit
 from agent.prompting import render
-from agent.proof.prove import FAILING, Baseline, run_baseline
+from agent.proof.prove import FAILING, Baseline, run_baseline, run_reproduction
 from agent.state import State
 
 
@@ -26,18 +31,22 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     incident = Incident.model_validate(state["incident"])
     base = state["base_commit"]
     gathered = gather(incident, deps.repo, deps.code_index, base)
-    placed = gathered.placed
-    reproduction = build_reproduction(incident, deps.repo, base) if placed else None
+    candidates, refusal = _candidates(incident, deps, base) if gathered.placed else ([], None)
+    reproduction = candidates[0] if candidates else None
     # The suite runs once under coverage when a failing test can drive fault localization.
     coverage = bool(incident.failing_tests) or reproduction is not None
     baseline = run_baseline(deps.workbench(), base, reproduction, coverage=coverage)
     kept = False
     if reproduction is not None and baseline.must_fail is not None:
         reproduction = check_reproduction(reproduction, baseline.must_fail, incident)
+        if not reproduction.reproduced and len(candidates) > 1:
+            baseline, reproduction = _other_ways(
+                candidates[1:], incident, deps, baseline, reproduction
+            )
         # A test failing for another reason than the incident's can never pass with a right
         # fix: it is reported and dropped. One that passes on the base commit (the captured
         # arguments do not crash the code here) stays, a test every candidate must still pass.
-        passes = baseline.must_fail.outcomes.get(reproduction.nodeid) == "passed"
+        passes = baseline.outcome(reproduction.nodeid) == "passed"
         kept = reproduction.reproduced or passes
 
     # Every reported test that fails here stays to be fixed; a reproduction adds to them.
@@ -69,7 +78,7 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             f"{len(diagnosis.suspects)} suspects; suite on {base[:10]}: "
             f"{len(baseline.suite.passed())} passed, {len(baseline.suite.failed())} failed",
             f"top suspect {top.symbol} in {top.file}" if top else "no suspect",
-            _why(reproduction, kept, must_fix),
+            _why(reproduction, kept, must_fix, refusal),
             suspects=[s.symbol for s in diagnosis.suspects[:5]],
             suspect_commit=diagnosis.suspect_commit.sha if diagnosis.suspect_commit else None,
             must_fix=must_fix,
@@ -94,7 +103,37 @@ def _spectrum(
     return Spectrum(failed=failed, passed=baseline.suite.passed(), coverage=coverage)
 
 
-def _why(reproduction: Any, kept: bool, must_fix: list[str]) -> str:
+def _candidates(incident: Incident, deps: Deps, base: str) -> tuple[list[Reproduction], str | None]:
+    """The reproductions to try in order, or why none can be built."""
+    try:
+        return reproduction_candidates(incident, deps.repo, base), None
+    except NotRebuildable as refusal:
+        return [], refusal.reason
+
+
+def _other_ways(
+    others: list[Reproduction],
+    incident: Incident,
+    deps: Deps,
+    baseline: Baseline,
+    first: Reproduction,
+) -> tuple[Baseline, Reproduction]:
+    """When the test rebuilt from captured values alone does not fail like the incident, the
+    same call with its objects built the way the repository builds them, one way after another;
+    the first that fails like the incident replaces it, with its run as the must-fail run."""
+    runs: list[TestRun] = []
+
+    def run(reproduction: Reproduction) -> TestRun:
+        runs.append(run_reproduction(deps.workbench(), baseline.rev, reproduction, coverage=True))
+        return runs[-1]
+
+    found, _ = first_that_reproduces(others, incident, run)
+    if found is None:
+        return baseline, first
+    return baseline.model_copy(update={"must_fail": runs[-1]}), found
+
+
+def _why(reproduction: Any, kept: bool, must_fix: list[str], refusal: str | None = None) -> str:
     if reproduction is not None and kept:
         return f"reproduction: {reproduction.reason}; must fix: {', '.join(must_fix) or 'none'}"
     dropped = f"the rebuilt test was dropped ({reproduction.reason}); " if reproduction else ""
@@ -103,4 +142,5 @@ def _why(reproduction: Any, kept: bool, must_fix: list[str]) -> str:
     nothing = "no test fails like the incident, so no fix can be proven (a suggestion at most)"
     if dropped:
         return f"{dropped}{nothing}"
-    return f"no reproduction could be built from the captured locals; {nothing}"
+    why = f" ({refusal})" if refusal else ""
+    return f"no reproduction could be built from the captured locals{why}; {nothing}"

@@ -64,6 +64,15 @@ def run_baseline(
     return Baseline(rev=rev, suite=suite, must_fail=must_fail)
 
 
+def run_reproduction(
+    bench: Workbench, rev: str, reproduction: Reproduction, coverage: bool = False
+) -> TestRun:
+    """Run one reproduction test alone in a fresh worktree of `rev`."""
+    with bench.worktree(rev, "reproduction") as tree:
+        _write(tree, reproduction.filename, reproduction.source)
+        return bench.sandbox.run_tests(tree, [reproduction.nodeid], coverage=coverage)
+
+
 def prove(
     bench: Workbench,
     patch: Patch,
