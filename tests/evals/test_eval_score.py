@@ -247,6 +247,10 @@ def test_a_suite_names_cases_and_a_floor(tmp_path: Path) -> None:
     assert suite.cases == [tmp_path / "cases" / "one"]
     summary = {"proven": {"hits": 1}, "correct": {"hits": 1}}
     assert below_floor(summary, suite.floor) == ["proven: 1 < floor 2"]
+    defects = {**summary, "correct": {"hits": 2}, "wrong_proven": 1, "pr_without_failing_test": 0}
+    assert below_floor(defects, {"correct": 1}) == [
+        "proven fixes the hidden tests reject: 1 (must be 0)"
+    ]
     suite_file.write_text('cases = ["one", "two"]\n')
     with pytest.raises(FixloopError, match=r"no such case under .*: two"):
         load_suite(suite_file)
