@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -19,6 +20,7 @@ from starlette.requests import Request
 from agent import wiring
 from agent.service.server import create_app
 from agent.settings import Settings
+from evals import fuzz_payloads
 from tests.support import signed
 from tests.support.live_server import live_server
 from tests.support.payloads import alert
@@ -229,3 +231,29 @@ def test_every_error_status_is_counted_by_route_and_a_fault_is_a_500(
         ("sentry", 405),
     ]:
         assert f'fixloop_requests_total{{endpoint="{endpoint}",status="{status}"}} 1' in metrics
+
+
+def test_a_sample_of_the_fuzzers_signed_requests_gets_no_5xx(tmp_path: Path) -> None:
+    secrets = fuzz_payloads.SECRETS
+    fuzz_settings = Settings(
+        home=tmp_path / "state",
+        sentry_client_secret=SecretStr(secrets.sentry),
+        pagerduty_webhook_secrets=[SecretStr(secrets.pagerduty)],
+        github_webhook_secret=SecretStr(secrets.github),
+        ingest_keys=[SecretStr(secrets.dsn_key)],
+        worker=False,
+    )
+    answers: list[int] = []
+    with TestClient(create_app(fuzz_settings), raise_server_exceptions=True) as fuzz_client:
+
+        @hypothesis.settings(max_examples=40, database=None, deadline=None, derandomize=True)
+        @hypothesis.given(fuzz_payloads.signed_requests())
+        def send(request: fuzz_payloads.SignedRequest) -> None:
+            path, headers, body = request.ready(time.time())
+            answer = fuzz_client.post(path, content=body, headers=headers)
+            assert answer.status_code < 500, (path, answer.text)
+            answers.append(answer.status_code)
+
+        send()
+
+    assert len(answers) == 40 and 200 in answers
