@@ -220,6 +220,9 @@ class Settings(BaseSettings):
     server_port: int = 8460
     """Port `fixloop serve` listens on."""
 
+    body_read_timeout: float = Field(default=10.0, gt=0)
+    """Seconds `fixloop serve` waits for a request's whole body; a slower one is refused (408)."""
+
     repos: dict[str, RepoTable] = Field(default_factory=dict)
     """The repositories fixloop serves, one table each (`[repos.shop]` with `checkout`,
     `projects` and the per-repository keys; see `RepoTable`). A string is the shorthand of one
