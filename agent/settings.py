@@ -31,7 +31,10 @@ from pydantic_settings import (
 from agent.errors import ConfigError
 
 DEFAULT_FORBIDDEN_PATHS = [
-    # Secrets, lock files, schema migrations.
+    # CI at the root, secrets, lock files, schema migrations.
+    ".github/**",
+    ".gitlab-ci.yml",
+    ".ci/**",
     "**/.env",
     "**/.env.*",
     "**/.envrc",
@@ -39,7 +42,9 @@ DEFAULT_FORBIDDEN_PATHS = [
     "**/*.key",
     "**/secrets*",
     "**/*.lock",
+    "**/poetry.lock",
     "**/package-lock.json",
+    "**/requirements*.txt",
     "**/pnpm-lock.yaml",
     "**/migrations/**",
     "**/alembic/**",
@@ -100,7 +105,6 @@ DEFAULT_FORBIDDEN_PATHS = [
     "**/pyproject.toml",
     "**/manifest.in",
     "**/pipfile",
-    "**/requirements*.txt",
     "**/requirements*.in",
     "**/requirements/**",
     "**/*requirements.txt",
