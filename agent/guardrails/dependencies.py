@@ -36,6 +36,7 @@ _INSTALLER = re.compile(
     re.IGNORECASE,
 )
 _INSTALLER_MODULES = frozenset({"pip", "ensurepip", "easy_install", "setuptools.command"})
+_PROSE = (".md", ".rst", ".txt", ".adoc", ".html")
 _DYNAMIC_IMPORTS = frozenset({"__import__", "import_module"})
 
 
@@ -150,15 +151,26 @@ def _dynamic_import(node: ast.AST) -> str | None:
 
 
 def runtime_installs(change: FileChange) -> list[str]:
-    """What the change to a Python file adds that installs packages or imports a computed
-    name at run time (empty when nothing, or when the file cannot be parsed)."""
-    if not change.path.endswith(".py"):
+    """What the change adds that installs packages or, in Python, imports a computed name at
+    run time (empty when nothing, when the file is prose, or when Python cannot be parsed)."""
+    if change.path.lower().endswith(_PROSE):
         return []
+    if not change.path.endswith(".py"):
+        return sorted(_install_lines(change.after) - _install_lines(change.before))
     after = _installs(change.after)
     if after is None:
         return []
     before = _installs(change.before) or Counter()
     return sorted(after - before)
+
+
+def _install_lines(text: str) -> Counter[str]:
+    """Installer commands in a file that is not Python (a shell script, a config file)."""
+    return Counter(
+        f"a package install `{line.strip()[:60]}`"
+        for line in text.splitlines()
+        if _INSTALLER.search(line)
+    )
 
 
 def _installs(text: str) -> Counter[str] | None:

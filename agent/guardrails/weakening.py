@@ -6,8 +6,8 @@ Judged on the syntax tree, not on spelling: names are resolved through import al
 
 * removes a test, or removes or alters an assertion (the assertions are compared by scope);
 * lowers the number of reachable assertions of a test: an assertion under `if False:`/`if 0:`,
-  after a `return`, `raise` or skip, or in the dead branch of a constant condition is not
-  reachable;
+  after a `return`, `raise` or skip, in the dead branch of a constant condition or in a loop
+  over an empty literal is not reachable;
 * adds a `return` to a test function;
 * adds a skip or an xfail, in any spelling (markers, calls, `raise unittest.SkipTest`,
   `raise pytest.skip.Exception`) to any scope;
@@ -209,6 +209,8 @@ def _statement(stmt: ast.stmt) -> tuple[int, bool]:
             inner, ends = _block(body)
             return inner + sum(_count(item) for item in stmt.items), ends
         case ast.For(body=body, orelse=orelse) | ast.AsyncFor(body=body, orelse=orelse):
+            if _constant_truth(stmt.iter) is False:  # `for x in []:` never runs its body
+                return _block(orelse)
             return _block(body)[0] + _block(orelse)[0] + _count(stmt.iter), False
         case ast.Try(body=body, handlers=handlers, orelse=orelse, finalbody=final):
             inner = _block(body)[0] + _block(orelse)[0] + _block(final)[0]

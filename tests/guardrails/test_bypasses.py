@@ -211,6 +211,18 @@ BYPASSES: dict[str, tuple[str, str, str, str]] = {
         'import subprocess\n\nsubprocess.run(["uv", "pip", "install", "hypothesis"])\n' + CONFTEST,
         "runtime install",
     ),
+    "pip install in a shell script": (
+        "scripts/run.sh",
+        "#!/bin/sh\npytest\n",
+        "#!/bin/sh\npython -m pip install -q numpy\npytest\n",
+        "runtime install",
+    ),
+    "assert in a loop over nothing": (
+        "tests/test_calc.py",
+        TESTS,
+        TESTS.replace("    assert average", "    for _ in ():\n        assert average"),
+        "from 1 to 0",
+    ),
     "ensurepip": (
         "app/calc.py",
         SOURCE,
@@ -338,6 +350,8 @@ LEGITIMATE: dict[str, tuple[str, str, str]] = {
         SOURCE + '\n\nSTAGES = ["pipeline", "pipe", "install"]\n',
     ),
     "a source file whose name contains build": ("app/build_report.py", SOURCE, FIXED),
+    "install steps in the README": ("README.md", "# calc\n", "# calc\n\n    pip install calc\n"),
+    "a shell script that runs the tests": ("scripts/run.sh", "#!/bin/sh\n", "#!/bin/sh\npytest\n"),
 }
 
 
