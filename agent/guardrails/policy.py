@@ -20,7 +20,7 @@ from functools import cache
 
 from agent.domain import FileChange, Patch
 from agent.guardrails.dependencies import new_dependencies, runtime_installs
-from agent.guardrails.weakening import config_reasons, test_file_reasons
+from agent.guardrails.weakening import config_reasons, weakening_reasons
 from agent.repair.diffs import unified_diff
 from agent.settings import DEFAULT_FORBIDDEN_PATHS, Settings
 
@@ -153,5 +153,5 @@ def _content_reasons(change: FileChange, policy: Policy) -> list[str]:
         return [f"The change deletes or empties {change.path}."]
     reasons = config_reasons(change.path, change.before, change.after)
     if is_test and change.path.endswith(".py"):
-        reasons += test_file_reasons(change.path, change.before, change.after)
+        reasons += weakening_reasons(change.path, change.before, change.after)
     return reasons

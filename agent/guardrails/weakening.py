@@ -48,7 +48,7 @@ _CONFIG_FILES = frozenset({"pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg", 
 Scoped = list[tuple[str, ast.AST]]
 
 
-def test_file_reasons(path: str, before_text: str, after_text: str) -> list[str]:
+def weakening_reasons(path: str, before_text: str, after_text: str) -> list[str]:
     """Every way the change to the Python test file `path` weakens it."""
     try:
         before = ast.parse(before_text)
@@ -222,7 +222,9 @@ def _ends(func: ast.expr) -> bool:
     dotted = _dotted(func, {})
     if dotted is None:
         return False
-    return dotted in _EXITS or dotted.rsplit(".", 1)[-1] in ("skip", "skipTest", "xfail", "fail")
+    parts = dotted.split(".")
+    stops = parts[-1] in ("skip", "skipTest", "xfail", "fail", "exit")
+    return dotted in _EXITS or (stops and (len(parts) == 1 or parts[0] in _SKIP_ROOTS))
 
 
 def _constant_truth(test: ast.expr) -> bool | None:
