@@ -32,7 +32,8 @@ _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _INSTALLER = re.compile(
     r"(?<![\w.-])(?:pip[\d.]*|ensurepip|easy_install|get-pip(?:\.py)?)(?![\w-])"
     r"|(?<![\w-])(?:uv|poetry|pdm|pipenv|pipx|conda|mamba|micromamba|npm|yarn|pnpm|gem|apt|"
-    r"apt-get|apk|yum|dnf|brew|go|cargo)\s+(?:pip\s+)?(?:install|add|sync|get)\b",
+    r"apt-get|apk|yum|dnf|brew|cargo)\s+(?:pip\s+)?(?:install|add|sync)\b"
+    r"|(?<![\w-])go\s+(?:get|install)\b",
     re.IGNORECASE,
 )
 _INSTALLER_MODULES = frozenset({"pip", "ensurepip", "easy_install", "setuptools.command"})
