@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel
 
 from agent.domain import Patch, Reproduction, TestOutcome, TestReport, TestRun
+from agent.guardrails.collection import collection_refusal
 from agent.ports import Sandbox
 from agent.proof.workbench import Workbench
 
@@ -118,6 +119,8 @@ def _prove_in(
     suite = sandbox.run_tests(tree)
     if suite.timed_out:
         return {"reason": f"the test run timed out ({sandbox.name} sandbox)"}
+    if (refusal := collection_refusal(baseline.suite, suite)) is not None:
+        return {"reason": refusal}
     after: dict[str, str] = dict(suite.outcomes)
     if reproduction is not None:
         _write(tree, reproduction.filename, reproduction.source)
