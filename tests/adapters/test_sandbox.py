@@ -401,3 +401,16 @@ def test_an_interpreter_living_under_tmp_stays_visible_in_bwrap(tmp_path: Path) 
 
     assert run.outcomes == {"test_ok.py::test_ok": "passed"}
     assert run.sandbox == "bwrap"
+
+
+def test_doctor_says_fixloop_refuses_without_bwrap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent import wiring
+    from agent.settings import Settings
+
+    monkeypatch.setattr(wiring, "bwrap_problem", lambda: "'bwrap' is not installed")
+    name, why = wiring.sandbox_choice(Settings(home=tmp_path, sandbox="auto"))
+    assert name == "none" and "unsafe-subprocess" in why
+    name, why = wiring.sandbox_choice(Settings(home=tmp_path, sandbox="unsafe-subprocess"))
+    assert name == "subprocess" and "WITHOUT isolation" in why

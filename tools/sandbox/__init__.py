@@ -74,6 +74,7 @@ class _PytestSandbox(abc.ABC):
     """The command, environment, limits and report reading both sandboxes share."""
 
     name = "base"
+    own_user_namespace = False
 
     def __init__(
         self,
@@ -116,7 +117,8 @@ class _PytestSandbox(abc.ABC):
     ) -> TestRun:
         output = private / "output.txt"
         command = self._pytest_command(worktree, tests)
-        if cgroup is None:
+        if cgroup is None and self.own_user_namespace:
+            # Outside a fresh user namespace RLIMIT_NPROC would count all of the user's processes.
             command = [*rlimit_prefix(self.python, self.max_processes), *command]
         command = self._wrap(command, worktree, private)
         pipe = ReportPipe()
@@ -267,6 +269,7 @@ class BwrapSandbox(_PytestSandbox):
     """pytest under bubblewrap: see the module's docstring for what it isolates."""
 
     name = "bwrap"
+    own_user_namespace = True
 
     def __init__(
         self,
