@@ -414,3 +414,11 @@ def test_doctor_says_fixloop_refuses_without_bwrap(
     assert name == "none" and "unsafe-subprocess" in why
     name, why = wiring.sandbox_choice(Settings(home=tmp_path, sandbox="unsafe-subprocess"))
     assert name == "subprocess" and "WITHOUT isolation" in why
+
+
+def test_the_unsafe_subprocess_hides_fixloops_own_environment_from_its_uid() -> None:
+    """Non-dumpable: /proc/<pid>/environ of fixloop is root's, unreadable by a non-root child."""
+    import ctypes
+
+    make_sandbox("unsafe-subprocess", sys.executable, FAST, 60, 2048)
+    assert ctypes.CDLL(None).prctl(3, 0, 0, 0, 0) == 0  # PR_GET_DUMPABLE
