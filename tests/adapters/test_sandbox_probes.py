@@ -7,6 +7,7 @@ the host side too (nothing written, nothing leaked).
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import pytest
 from agent.errors import SandboxError
 from tests.support.sandbox import FAST, needs_bwrap
 from tools.sandbox import BwrapSandbox, make_sandbox, masked_paths
-from tools.sandbox.limits import Cgroup
+from tools.sandbox.limits import Cgroup, remove_stale_groups
 
 pytestmark = needs_bwrap
 
@@ -334,3 +335,23 @@ def test_a_cgroup_is_removed_with_its_processes(cgroup: Cgroup | None) -> None:
     cgroup.close()
     assert child.wait(timeout=10) == -9
     assert not any(d.exists() for d in cgroup.directories)
+
+
+def test_empty_groups_a_killed_run_left_are_removed(cgroup: Cgroup | None) -> None:
+    if cgroup is None:
+        pytest.skip("no writable cgroup with pids and memory controllers here")
+    parent = cgroup.directories[0].parent
+    stale = parent / "fixloop-stale-probe"
+    stale.mkdir()
+    os.utime(stale, (1000, 1000))  # made long ago, by a run since killed
+    busy = subprocess.Popen(["sleep", "60"], preexec_fn=cgroup.enter)
+    os.utime(cgroup.directories[0], (1000, 1000))
+    try:
+        removed = remove_stale_groups(parent)
+        assert stale in removed and not stale.exists()
+        assert cgroup.directories[0].exists()  # a live run's group stays
+    finally:
+        busy.kill()
+        busy.wait()
+        if stale.exists():
+            stale.rmdir()

@@ -21,6 +21,8 @@ import time
 import uuid
 from pathlib import Path
 
+PREFIX = "fixloop-"
+STALE_AFTER = 600.0
 V1_FILES = {"pids": "pids.max", "memory": "memory.limit_in_bytes"}
 RLIMIT_SCRIPT = (
     "import os, resource, sys; n = int(sys.argv[1]); "
@@ -40,10 +42,14 @@ class Cgroup:
     @classmethod
     def create(cls, max_processes: int, memory_bytes: int) -> Cgroup | None:
         """A new group with both limits, or None when no writable cgroup has the controllers."""
-        name = f"fixloop-{uuid.uuid4().hex[:12]}"
-        return _create_v2(name, max_processes, memory_bytes) or _create_v1(
+        name = f"{PREFIX}{uuid.uuid4().hex[:12]}"
+        group = _create_v2(name, max_processes, memory_bytes) or _create_v1(
             name, max_processes, memory_bytes
         )
+        if group is not None:
+            for directory in group.directories:
+                remove_stale_groups(directory.parent)
+        return group
 
     def enter(self) -> None:
         """Move the calling process into the group (in the child, before exec)."""
@@ -71,6 +77,27 @@ class Cgroup:
             with contextlib.suppress(OSError):
                 pids.update(int(line) for line in Path(procs).read_text().split())
         return pids
+
+
+def remove_stale_groups(parent: Path, older_than: float = STALE_AFTER) -> list[Path]:
+    """Remove the empty groups a killed fixloop left under `parent`; return them.
+
+    A group is removed only when no process is in it and it is older than `older_than` seconds
+    (a group another run just made may not have its first process yet); rmdir refuses a group
+    that still holds one, so a live run's group is never touched.
+    """
+    removed: list[Path] = []
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for directory in parent.glob(f"{PREFIX}*"):
+            with contextlib.suppress(OSError):
+                if now - directory.stat().st_mtime < older_than:
+                    continue
+                if (directory / "cgroup.procs").read_text().strip():
+                    continue
+                directory.rmdir()
+                removed.append(directory)
+    return removed
 
 
 def _mounts(kind: str) -> list[tuple[Path, set[str]]]:
