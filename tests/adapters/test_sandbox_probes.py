@@ -341,7 +341,7 @@ def test_empty_groups_a_killed_run_left_are_removed(cgroup: Cgroup | None) -> No
     if cgroup is None:
         pytest.skip("no writable cgroup with pids and memory controllers here")
     parent = cgroup.directories[0].parent
-    stale = parent / "fixloop-stale-probe"
+    stale = parent / f"fixloop-stale-{uuid.uuid4().hex[:8]}"
     stale.mkdir()
     os.utime(stale, (1000, 1000))  # made long ago, by a run since killed
     busy = subprocess.Popen(["sleep", "60"], preexec_fn=cgroup.enter)
