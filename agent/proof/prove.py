@@ -126,6 +126,8 @@ def _prove_in(
         problems.append(f"regressions (passed before, fail after): {', '.join(regressions)}")
     if not must_fix and not baseline.suite.passed():
         problems.append("no test passed on the base commit, so the suite proves nothing")
+    if not ran_a_test(baseline.suite):
+        problems.append("the suite ran no test on the base commit, so it rules out no regression")
     return {
         "proven": not problems,
         "reason": _reason(must_fix, problems, baseline, flaky),
@@ -134,6 +136,11 @@ def _prove_in(
         "regressions": regressions,
         "flaky": flaky,
     }
+
+
+def ran_a_test(run: TestRun) -> bool:
+    """Whether `run` ran at least one test: a collection error or a skip is no test run."""
+    return any("::" in nodeid and outcome != "skipped" for nodeid, outcome in run.outcomes.items())
 
 
 def apply_patch(tree: Path, patch: Patch) -> str | None:

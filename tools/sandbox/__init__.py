@@ -97,11 +97,26 @@ class _PytestSandbox(abc.ABC):
     def run_tests(
         self, worktree: Path, tests: list[str] | None = None, *, coverage: bool = False
     ) -> TestRun:
+        return self._run_limited(worktree, tests, coverage)[0]
+
+    def collect(self, worktree: Path, tests: list[str] | None = None) -> list[str]:
+        """The node ids pytest collects (no test runs), then files that failed to collect."""
+        run, nodeids = self._run_limited(worktree, tests, False, collect_only=True)
+        if run.timed_out or nodeids is None:
+            why = "timed out" if run.timed_out else "sent no list"
+            raise SandboxError(f"collecting tests in {self.name} sandbox {why}:\n{run.output}")
+        errors = [nodeid for nodeid, outcome in run.outcomes.items() if outcome == "error"]
+        return list(dict.fromkeys([*nodeids, *errors]))
+
+    def _run_limited(
+        self, worktree: Path, tests: list[str] | None, coverage: bool, *, collect_only: bool = False
+    ) -> tuple[TestRun, list[str] | None]:
+        """One pytest run in its own scratch directory and control group, both removed after."""
         worktree = worktree.resolve()
         private = Path(tempfile.mkdtemp(prefix="fixloop-sandbox-"))
         cgroup = Cgroup.create(self.max_processes, self.memory_limit_mb * 1024 * 1024)
         try:
-            return self._run(worktree, private, tests, coverage, cgroup)
+            return self._run(worktree, private, tests, coverage, cgroup, collect_only)
         finally:
             if cgroup is not None:
                 cgroup.close()
@@ -114,9 +129,13 @@ class _PytestSandbox(abc.ABC):
         tests: list[str] | None,
         coverage: bool,
         cgroup: Cgroup | None,
-    ) -> TestRun:
+        collect_only: bool,
+    ) -> tuple[TestRun, list[str] | None]:
+        """The run, and with `collect_only` the node ids collected (None if none were sent)."""
         output = private / "output.txt"
         command = self._pytest_command(worktree, tests)
+        if collect_only:
+            command[3:3] = ["--collect-only"]
         if cgroup is None and self.own_user_namespace:
             # Outside a fresh user namespace RLIMIT_NPROC would count all of the user's processes.
             command = [*rlimit_prefix(self.python, self.max_processes), *command]
@@ -156,8 +175,9 @@ class _PytestSandbox(abc.ABC):
                 timed_out=True,
                 sandbox=self.name,
                 output=f"{tail}\n[fixloop: killed after {self.timeout:g}s wall time]",
-            )
+            ), None
         report = self._trusted_report(data, process.returncode, tail)
+        collected = report.get("collected")
         return TestRun(
             outcomes=report["outcomes"],
             failures={
@@ -169,7 +189,7 @@ class _PytestSandbox(abc.ABC):
             sandbox=self.name,
             output=tail,
             coverage=report.get("coverage", {}),
-        )
+        ), collected if isinstance(collected, list) else None
 
     def _trusted_report(self, data: bytes, exit_code: int, tail: str) -> dict[str, Any]:
         """The report, when there is exactly one and pytest's exit code agrees with it."""

@@ -12,7 +12,8 @@ PYTHONPATH), so it imports nothing from fixloop. The report holds, per test node
 event: causes first and the finally-raised exception last, frames outermost first, each frame
 with source context and the repr of its local variables. With `FIXLOOP_COVERAGE` set it also
 records, per test, the lines of the rootdir's files that the test ran (a `sys.settrace` line
-collector, no dependency), for spectrum-based fault localization.
+collector, no dependency), for spectrum-based fault localization. Under `--collect-only` it
+holds the node ids collected (`collected`).
 
 It runs in the target's interpreter, not fixloop's: Python 3.8 or later (no syntax or standard
 library newer than that; annotations stay strings, never evaluated) and pytest 5.0 or later.
@@ -42,6 +43,7 @@ _INTERNAL_MODULES = ("_pytest", "pluggy", "pytest")
 _outcomes: dict[str, str] = {}
 _failures: dict[str, list[dict[str, Any]]] = {}
 _coverage: dict[str, dict[str, set[int]]] = {}
+_collected: list[str] = []
 
 
 def _take_report_fd() -> int | None:
@@ -90,6 +92,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _outcomes.clear()
     _failures.clear()
     _coverage.clear()
+    del _collected[:]
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -165,6 +168,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _outcomes[report.nodeid] = "error"
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Remember what a `--collect-only` run collected: it goes into the report."""
+    _collected[:] = [item.nodeid for item in session.items]
+
+
 def pytest_collectreport(report: pytest.CollectReport) -> None:
     if report.failed:
         _outcomes[report.nodeid] = "error"
@@ -198,6 +206,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "pytest": pytest.__version__,
         "python": platform.python_version(),
     }
+    if session.config.getoption("collectonly", False):
+        report["collected"] = list(_collected)
     if _coverage:
         report["coverage"] = {
             nodeid: {path: sorted(lines) for path, lines in hits.items() if lines}
