@@ -422,3 +422,23 @@ def test_the_unsafe_subprocess_hides_fixloops_own_environment_from_its_uid() -> 
 
     make_sandbox("unsafe-subprocess", sys.executable, FAST, 60, 2048)
     assert ctypes.CDLL(None).prctl(3, 0, 0, 0, 0) == 0  # PR_GET_DUMPABLE
+
+
+def test_the_report_pipe_closes_each_end_once() -> None:
+    """Proofs run in threads: a second close would hit another thread's reused descriptor."""
+    import os
+
+    from tools.sandbox.channel import ReportPipe
+
+    pipe = ReportPipe()
+    os.write(pipe.write_fd, b'{"outcomes": {}}\n')
+    pipe.close_write_end()
+    others = os.pipe()  # takes the numbers just freed
+    try:
+        assert pipe.read(grace=5) == b'{"outcomes": {}}\n'
+        time.sleep(0.1)
+        for fd in others:
+            os.fstat(fd)  # still open: the pipe closed only its own ends
+    finally:
+        for fd in others:
+            os.close(fd)

@@ -18,7 +18,6 @@ collected) and the reviewer are the defence against that.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import threading
@@ -28,30 +27,44 @@ FAILED = ("failed", "error")
 
 
 class ReportPipe:
-    """A pipe whose write end the child inherits; a thread drains the read end."""
+    """A pipe whose write end the child inherits; a thread drains the read end.
+
+    Each end is closed exactly once, by its owner: the write end by `close_write_end`, the read
+    end by the draining thread when every writer has closed. (Descriptor numbers are reused at
+    once by other threads' pipes, so a second close, or a read after one, would hit theirs.)
+    """
 
     def __init__(self) -> None:
         self._read, self.write_fd = os.pipe()
+        self._write_open = True
+        self._lock = threading.Lock()
         self._chunks: list[bytes] = []
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
 
     def _drain(self) -> None:
-        while chunk := os.read(self._read, 65536):
-            self._chunks.append(chunk)
+        try:
+            while chunk := os.read(self._read, 65536):
+                self._chunks.append(chunk)
+        finally:
+            os.close(self._read)
 
     def close_write_end(self) -> None:
         """In the parent, once the child has started: only the child's copy stays open."""
-        with contextlib.suppress(OSError):
-            os.close(self.write_fd)
+        with self._lock:
+            if self._write_open:
+                self._write_open = False
+                os.close(self.write_fd)
 
     def read(self, grace: float = 5.0) -> bytes:
-        """What came down the pipe, once every writer closed it (or after `grace` seconds)."""
+        """What came down the pipe once every writer closed it, or by `grace` seconds.
+
+        A process the tests left running may hold a copy of the write end; the thread then
+        drains on until the run's control group is killed, and what came so far is returned.
+        """
         self.close_write_end()
         self._reader.join(grace)
-        with contextlib.suppress(OSError):
-            os.close(self._read)
-        return b"".join(self._chunks)
+        return b"".join(list(self._chunks))
 
 
 def parse_report(data: bytes) -> dict[str, Any] | None:
