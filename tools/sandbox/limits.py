@@ -68,8 +68,14 @@ class Cgroup:
                     os.kill(pid, signal.SIGKILL)
             time.sleep(0.02)
         for directory in self.directories:
-            with contextlib.suppress(OSError):
-                directory.rmdir()
+            for _ in range(50):  # a group stays busy for a moment after its last process exits
+                try:
+                    directory.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
 
     def _members(self) -> set[int]:
         pids: set[int] = set()
