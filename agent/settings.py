@@ -208,8 +208,10 @@ class Settings(BaseSettings):
     """Paths pytest collects as the whole suite (e.g. `["tests"]`); when empty, the target
     repo's own pytest configuration decides."""
 
-    sandbox: Literal["auto", "bwrap", "subprocess"] = "auto"
-    """`auto` uses bubblewrap when it works here and a plain subprocess (with a warning) if not."""
+    sandbox: Literal["auto", "bwrap", "unsafe-subprocess", "subprocess"] = "auto"
+    """`auto` and `bwrap` run tests under bubblewrap and refuse to run them when it does not
+    work here. `unsafe-subprocess` (older name: `subprocess`) runs the target's tests as a plain
+    child process with no isolation: only for code you trust."""
 
     test_timeout: float = 300.0
     """Wall-time limit for one test run, in seconds."""

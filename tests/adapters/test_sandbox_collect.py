@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import sys
 import textwrap
 from pathlib import Path
@@ -11,7 +10,7 @@ import pytest
 
 from agent.errors import SandboxError
 from tests.support.sandbox import FAST, MODES
-from tools.sandbox import PLUGIN_DIR, SandboxMode, make_sandbox
+from tools.sandbox import SandboxMode, make_sandbox
 
 SUITE = {
     "tests/test_a.py": """
@@ -68,5 +67,18 @@ def test_collect_that_cannot_start_pytest_is_a_sandbox_error(tmp_path: Path) -> 
         sandbox.collect(tmp_path)
 
 
-def test_the_collect_plugin_keeps_to_python_3_8() -> None:
-    ast.parse((PLUGIN_DIR / "pytest_collect.py").read_text(), feature_version=(3, 8))
+def test_a_collected_list_forged_by_the_code_under_test_is_refused(tmp_path: Path) -> None:
+    """Collecting imports the test modules: one that writes its own list to the report fd."""
+    (tmp_path / "test_forge.py").write_text(
+        "import os\n"
+        "for fd in map(int, os.listdir('/proc/self/fd')):\n"
+        "    try:\n"
+        '        os.write(fd, b\'{"outcomes": {}, "collected": [], "exit_code": 0}\\n\')\n'
+        "    except OSError:\n"
+        "        pass\n"
+        "def test_kept():\n"
+        "    pass\n"
+    )
+    sandbox = make_sandbox("unsafe-subprocess", sys.executable, FAST, 60, 2048)
+    with pytest.raises(SandboxError, match="cannot be trusted"):
+        sandbox.collect(tmp_path)
