@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,7 +23,8 @@ from agent.errors import SandboxError
 from tests.support.cli import fixloop_env
 from tests.support.paths import ROOT
 from tests.support.repo_builder import RepoBuilder
-from tests.support.sandbox import FAST
+from tests.support.sandbox import FAST, write
+from tests.support.sandbox import OUTCOMES as SANDBOX_OUTCOMES
 from tools.sandbox import bwrap_problem, make_sandbox, pytest_report
 from tools.sandbox import probe as probe_module
 from tools.sandbox.probe import probe_interpreter
@@ -57,14 +57,6 @@ def run(python: str, root: Path, tests: list[str] | None = None, *, coverage: bo
     return make_sandbox(MODE, python, FAST, 120, 2048).run_tests(root, tests, coverage=coverage)
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
-
-
 def versions(python: str) -> dict[str, str]:
     out = subprocess.run(
         [python, "-c", probe_module.VERSION_SCRIPT], capture_output=True, text=True, check=True
@@ -72,50 +64,14 @@ def versions(python: str) -> dict[str, str]:
     return dict(json.loads(out))
 
 
-OUTCOMES = """
-    import pytest
-
-    @pytest.fixture
-    def broken():
-        raise RuntimeError("setup boom")
-
-    @pytest.fixture
-    def bad_teardown():
-        yield
-        raise RuntimeError("teardown boom")
-
-    def test_passes():
-        assert 1 + 1 == 2
-
-    def test_fails():
-        assert 1 + 1 == 3
-
-    def test_setup_error(broken):
-        pass
-
-    def test_teardown_error(bad_teardown):
-        pass
-
-    @pytest.mark.skip(reason="not today")
-    def test_skipped():
-        pass
-
-    @pytest.mark.xfail(reason="known")
-    def test_xfail():
-        assert False
-
-    @pytest.mark.xfail(reason="known")
-    def test_xpass():
-        pass
-
-    @pytest.mark.parametrize("n", [1, 2])
-    def test_param(n):
-        assert n == 1
-
+OUTCOMES = (
+    SANDBOX_OUTCOMES
+    + """
     class TestGroup:
         def test_method(self):
             assert "a" == "b"
 """
+)
 
 
 def test_outcomes_under_the_target(tmp_path: Path, target: str) -> None:

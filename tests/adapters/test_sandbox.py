@@ -6,7 +6,6 @@ import logging
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 import uuid
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 
 import tools.sandbox as sandbox_module
 from agent.errors import ConfigError, SandboxError
-from tests.support.sandbox import FAST, MODES, needs_bwrap
+from tests.support.sandbox import FAST, MODES, OUTCOMES, needs_bwrap, write
 from tools.sandbox import (
     BwrapSandbox,
     SandboxMode,
@@ -27,56 +26,6 @@ from tools.sandbox import (
 
 def sandbox_for(mode: SandboxMode, timeout: float = 60, memory_limit_mb: int = 2048):
     return make_sandbox(mode, sys.executable, FAST, timeout, memory_limit_mb)
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
-
-
-OUTCOMES = """
-    import pytest
-
-    @pytest.fixture
-    def broken():
-        raise RuntimeError("setup boom")
-
-    @pytest.fixture
-    def bad_teardown():
-        yield
-        raise RuntimeError("teardown boom")
-
-    def test_passes():
-        assert 1 + 1 == 2
-
-    def test_fails():
-        assert 1 + 1 == 3
-
-    def test_setup_error(broken):
-        pass
-
-    def test_teardown_error(bad_teardown):
-        pass
-
-    @pytest.mark.skip(reason="not today")
-    def test_skipped():
-        pass
-
-    @pytest.mark.xfail(reason="known")
-    def test_xfail():
-        assert False
-
-    @pytest.mark.xfail(reason="known")
-    def test_xpass():
-        pass
-
-    @pytest.mark.parametrize("n", [1, 2])
-    def test_param(n):
-        assert n == 1
-"""
 
 
 @pytest.mark.parametrize("mode", MODES)
