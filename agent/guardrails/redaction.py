@@ -1,17 +1,23 @@
-"""Keep fixloop's own secrets out of what it writes: tickets, comments, PR titles and bodies.
+"""The last line before fixloop writes: tickets, comments, PR titles and bodies, stored events.
 
-Incident text is attacker-controlled and may quote anything, a token included; every write to a
-tracker or forge goes through these wrappers, which replace each configured secret value.
+Incident text is attacker-controlled and may quote anything, a token included. Incidents are
+scrubbed at intake (`agent.guardrails.scrub`); every write to a tracker or forge still goes
+through these wrappers, which replace each configured secret value and then pass the text
+through the same scrubber (`scrub_output`). The error store's wrapper scrubs each recorded
+event, whoever records it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
 
 from pydantic import SecretStr
 
-from agent.domain import Incident, PullRequest, Ticket
-from agent.ports import Forge, Tracker
+from agent.domain import Incident, PullRequest, Release, Ticket
+from agent.guardrails.scrub import scrub_intake, scrub_output
+from agent.ports import ErrorSource, Forge, Tracker
 from agent.settings import Settings
 
 REDACTED = "[redacted]"
@@ -29,9 +35,35 @@ def secrets_of(settings: Settings) -> list[str]:
 
 
 def redact(text: str, secrets: list[str]) -> str:
+    """`text` without fixloop's own secrets, then through the incident scrubber."""
     for secret in secrets:
         text = text.replace(secret, REDACTED)
-    return text
+    return scrub_output(text)
+
+
+class ScrubbingErrorSource:
+    """An error source whose stored events are scrubbed (unless `keep_raw`)."""
+
+    def __init__(
+        self, inner: ErrorSource, keys: Sequence[str] = (), *, keep_raw: bool = False
+    ) -> None:
+        self.inner = inner
+        self.keys = keys
+        self.keep_raw = keep_raw
+
+    def record(self, incident: Incident, payload: dict[str, Any]) -> bool:
+        return self.inner.record(
+            *scrub_intake(incident, payload, self.keys, keep_raw=self.keep_raw)
+        )
+
+    def events_between(self, fingerprint: str, start: datetime, end: datetime) -> int:
+        return self.inner.events_between(fingerprint, start, end)
+
+    def releases(self, project: str | None) -> list[Release]:
+        return self.inner.releases(project)
+
+    def resolve(self, fingerprint: str) -> None:
+        self.inner.resolve(fingerprint)
 
 
 class RedactingTracker:
