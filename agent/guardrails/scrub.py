@@ -68,7 +68,8 @@ STRUCTURAL_KEYS = frozenset(
     }
 )
 """Keys whose values name code, tests or the event itself, never user data: left as they are
-(a frame's source lines are the repository's own text, and test ids must stay runnable)."""
+unless they hold a mapping (a frame's source lines are the repository's own text, and test ids
+must stay runnable)."""
 
 EXTRA_DENYLIST = ("cookies", "passwords", "secrets", "pwd", "credential", "dsn", "ssn")
 """Plurals and short forms sentry-sdk's lists, matched word by word, would miss."""
@@ -80,7 +81,10 @@ _PEM = re.compile(
 )
 _URL_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^\s/@]+)@")
 _AUTH_SCHEME = re.compile(r"\b(?:Bearer|Basic|Token|Digest)\s+([A-Za-z0-9._~+/=-]{6,})", re.I)
-_ASSIGNMENT = re.compile(r"([A-Za-z0-9_.-]+)[\"']?\s*[:=]\s*[\"']?([^\s\"',;&:}\])<>]+)")
+_ASSIGNMENT = re.compile(
+    r"([A-Za-z0-9_.-]+)[\"']?\s*[:=]\s*[\"']?([^\s\"',;&:=?}\])<>/][^\s\"',;&:=?}\])<>]*)"
+)
+_EXCEPTION_NAME = re.compile(r"[A-Z]\w*(?:Error|Exception|Warning)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _CARD = re.compile(r"(?<![\d.])\d(?:[ -]?\d){12,18}(?![\d.])")
 _TOKEN_CHAR = re.compile(r"[A-Za-z0-9_~+/=-]")
@@ -138,7 +142,7 @@ class Scrubber:
         if isinstance(value, dict):
             return {
                 key: item
-                if key in STRUCTURAL_KEYS and not sensitive
+                if key in STRUCTURAL_KEYS and not sensitive and not isinstance(item, dict)
                 else self.data(item, sensitive=sensitive or self.is_sensitive_key(str(key)))
                 for key, item in value.items()
             }
@@ -167,7 +171,8 @@ class Scrubber:
             for match in pattern.finditer(text):
                 yield match.span(1)
         for match in _ASSIGNMENT.finditer(text) if assignments else ():
-            if self.is_sensitive_key(match.group(1)):
+            key = match.group(1)
+            if self.is_sensitive_key(key) and not _EXCEPTION_NAME.fullmatch(key):
                 yield match.span(2)
         for match in _EMAIL.finditer(text):
             yield match.span()
