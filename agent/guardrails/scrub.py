@@ -88,13 +88,21 @@ _EXCEPTION_NAME = re.compile(r"[A-Z]\w*(?:Error|Exception|Warning)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _CARD = re.compile(r"(?<![\d.])\d(?:[ -]?\d){12,18}(?![\d.])")
 _TOKEN_CHAR = re.compile(r"[A-Za-z0-9_~+/=-]")
+_ESCAPE = re.compile(r"(\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}]*\}|.))", re.S)
 _DIGITS = re.compile(r"\d")
 _MIN_PHONE_DIGITS = 7
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
 def stand_in(text: str) -> str:
-    """The same text with each letter masked to `x`/`X` and each digit to `0`."""
+    """The same text with each letter masked to `x`/`X` and each digit to `0`; backslash
+    escapes (`\\n`, `\\x0a`, `\\u00e9`), as a `repr` writes them, are kept so it still parses."""
+    return "".join(
+        piece if piece.startswith("\\") else _mask(piece) for piece in _ESCAPE.split(text)
+    )
+
+
+def _mask(text: str) -> str:
     return "".join(
         ("X" if char.isupper() else "x") if char.isalpha() else "0" if char.isdigit() else char
         for char in text

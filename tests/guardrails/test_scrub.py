@@ -137,3 +137,11 @@ def test_the_last_line_leaves_code_alone() -> None:
     diff = '-    token = get_token()\n+    token = get_token() or ""\n'
     assert scrub_output(diff) == diff
     assert "AKIAIOSFODNN7EXAMPLE" not in scrub_output("key AKIAIOSFODNN7EXAMPLE")
+
+
+def test_a_stand_in_keeps_the_escapes_of_a_repr() -> None:
+    text = r"'-----BEGIN RSA PRIVATE KEY-----\nMIIEab\x0a\u00e9-----END RSA PRIVATE KEY-----'"
+    assert (
+        stand_in(text)
+        == r"'-----XXXXX XXX XXXXXXX XXX-----\nXXXXxx\x0a\u00e9-----XXX XXX XXXXXXX XXX-----'"
+    )

@@ -71,7 +71,7 @@ def values_in(value: str) -> list[str]:
             return [value.removeprefix(prefix)]
     if "://" in value and "@" in value and not value.startswith("https://hooks"):
         userinfo = value.split("://", 1)[1].split("@", 1)[0]
-        return [part for part in userinfo.split(":") if len(part) > 3]
+        return [userinfo.split(":")[-1]]
     if value.startswith("-----BEGIN"):
         return [value.splitlines()[1]]
     return [value]
