@@ -19,6 +19,7 @@ from agent.guardrails.redaction import (
     RedactingForge,
     RedactingTracker,
     ScrubbingErrorSource,
+    ScrubbingModel,
     secrets_of,
 )
 from agent.intake.payloads import parse_payload
@@ -196,7 +197,7 @@ def claude_engine(settings: Settings) -> ClaudeEngine:
     )
     tiers = [(m, Price(*settings.claude_prices[m])) for m in settings.claude_models]
     return ClaudeEngine(
-        model,
+        ScrubbingModel(model, secrets_of(settings)),
         tiers,
         budget,
         sandbox(settings),

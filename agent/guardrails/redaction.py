@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from agent.domain import Incident, PullRequest, Release, Ticket
+from agent.domain import Incident, ModelReply, PullRequest, Release, Ticket
 from agent.guardrails.scrub import scrub_intake, scrub_output
-from agent.ports import ErrorSource, Forge, Tracker
+from agent.ports import ErrorSource, Forge, Model, Tracker
 from agent.settings import Settings
 
 REDACTED = "[redacted]"
@@ -119,3 +119,45 @@ class RedactingForge:
 
     def close_pr(self, pr_id: int, comment: str) -> PullRequest:
         return self.inner.close_pr(pr_id, redact(comment, self.secrets))
+
+
+class ScrubbingModel:
+    """A model whose prompts pass the scrubber: the system blocks and the text fixloop writes
+    into user turns. Tool results (the repository's own files) go as they are, so an edit the
+    model proposes still matches the code."""
+
+    def __init__(self, inner: Model, secrets: list[str]) -> None:
+        self.inner = inner
+        self.secrets = secrets
+
+    def create(
+        self,
+        *,
+        model: str,
+        system: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        max_tokens: int,
+    ) -> ModelReply:
+        return self.inner.create(
+            model=model,
+            system=[self._block(block) for block in system],
+            messages=[self._message(message) for message in messages],
+            tools=tools,
+            max_tokens=max_tokens,
+        )
+
+    def _message(self, message: dict[str, Any]) -> dict[str, Any]:
+        content = message.get("content")
+        if message.get("role") != "user":
+            return message
+        if isinstance(content, str):
+            return message | {"content": redact(content, self.secrets)}
+        if isinstance(content, list):
+            return message | {"content": [self._block(block) for block in content]}
+        return message
+
+    def _block(self, block: dict[str, Any]) -> dict[str, Any]:
+        if block.get("type") == "text" and isinstance(block.get("text"), str):
+            return block | {"text": redact(block["text"], self.secrets)}
+        return block
