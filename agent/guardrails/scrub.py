@@ -86,7 +86,9 @@ _ASSIGNMENT = re.compile(
 )
 _EXCEPTION_NAME = re.compile(r"[A-Z]\w*(?:Error|Exception|Warning)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_CARD = re.compile(r"(?<![\d.])\d(?:[ -]?\d){12,18}(?![\d.])")
+_DIGIT_RUN = re.compile(r"(?<![\d.])\d+(?:[ -]\d+)*(?![\d.])")
+_DIGIT_GROUP = re.compile(r"\d+")
+_CARD_DIGITS = range(13, 20)
 _TOKEN_CHAR = re.compile(r"[A-Za-z0-9_~+/=-]")
 _ESCAPE = re.compile(r"(\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}]*\}|.))", re.S)
 _DIGITS = re.compile(r"\d")
@@ -184,9 +186,7 @@ class Scrubber:
                 yield match.span(2)
         for match in _EMAIL.finditer(text):
             yield match.span()
-        for match in _CARD.finditer(text):
-            if _luhn(match.group()):
-                yield match.span()
+        yield from _cards(text)
         yield from self._phones(text)
 
     def _phones(self, text: str) -> Iterator[tuple[int, int]]:
@@ -267,6 +267,24 @@ def _merged(spans: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
 
 def _words(name: str) -> list[str]:
     return [word.lower() for word in _WORD.findall(name)]
+
+
+def _cards(text: str) -> Iterator[tuple[int, int]]:
+    """Luhn-valid runs of 13 to 19 digits, grouped by spaces or dashes or not, wherever they
+    start within a longer run of numbers."""
+    for run in _DIGIT_RUN.finditer(text):
+        groups = [
+            (m.start() + run.start(), m.end() + run.start())
+            for m in _DIGIT_GROUP.finditer(run.group())
+        ]
+        for first, (start, _) in enumerate(groups):
+            digits = 0
+            for end_start, end in groups[first:]:
+                digits += end - end_start
+                if digits > _CARD_DIGITS[-1]:
+                    break
+                if digits in _CARD_DIGITS and _luhn(text[start:end]):
+                    yield start, end
 
 
 def _luhn(number: str) -> bool:

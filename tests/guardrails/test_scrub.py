@@ -145,3 +145,8 @@ def test_a_stand_in_keeps_the_escapes_of_a_repr() -> None:
         stand_in(text)
         == r"'-----XXXXX XXX XXXXXXX XXX-----\nXXXXxx\x0a\u00e9-----XXX XXX XXXXXXX XXX-----'"
     )
+
+
+def test_cards_are_found_inside_longer_runs_of_numbers() -> None:
+    text = "ref 3 4111 1111 1111 1111 5555555555554444 12 34"
+    assert Scrubber().text(text) == "ref 3 0000 0000 0000 0000 0000000000000000 12 34"
