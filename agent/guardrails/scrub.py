@@ -71,6 +71,8 @@ STRUCTURAL_KEYS = frozenset(
 unless they hold a mapping (a frame's source lines are the repository's own text, and test ids
 must stay runnable)."""
 
+FILTERED = "[Filtered]"
+"""sentry-sdk's own mark of a value it scrubbed: kept, so intake still reads it as cut."""
 EXTRA_DENYLIST = ("cookies", "passwords", "secrets", "pwd", "credential", "dsn", "ssn")
 """Plurals and short forms sentry-sdk's lists, matched word by word, would miss."""
 _SKIPPED_PLUGINS = frozenset(
@@ -162,6 +164,8 @@ class Scrubber:
                 return [value[0], self.data(value[1], sensitive=True)]
             return [self.data(item, sensitive=sensitive) for item in value]
         if isinstance(value, str):
+            if value == FILTERED:
+                return value
             return stand_in(value) if sensitive else self.text(value)
         if sensitive and isinstance(value, int) and not isinstance(value, bool):
             return _int_stand_in(value)

@@ -150,3 +150,7 @@ def test_a_stand_in_keeps_the_escapes_of_a_repr() -> None:
 def test_cards_are_found_inside_longer_runs_of_numbers() -> None:
     text = "ref 3 4111 1111 1111 1111 5555555555554444 12 34"
     assert Scrubber().text(text) == "ref 3 0000 0000 0000 0000 0000000000000000 12 34"
+
+
+def test_sentry_sdks_own_filtered_mark_is_kept() -> None:
+    assert scrub_event({"vars": {"password": "[Filtered]"}}) == {"vars": {"password": "[Filtered]"}}
