@@ -23,14 +23,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import phonenumbers
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-from detect_secrets.plugins.base import BasePlugin
 from sentry_sdk.scrubber import DEFAULT_DENYLIST, DEFAULT_PII_DENYLIST
 
 from agent.domain import Incident
+
+if TYPE_CHECKING:
+    from detect_secrets.plugins.base import BasePlugin
 
 STRUCTURAL_KEYS = frozenset(
     {
@@ -196,6 +196,8 @@ class Scrubber:
     def _phones(self, text: str) -> Iterator[tuple[int, int]]:
         if len(_DIGITS.findall(text)) < _MIN_PHONE_DIGITS:
             return
+        import phonenumbers  # imported on first use: commands that scrub nothing start faster
+
         matcher = phonenumbers.PhoneNumberMatcher(
             text, self.phone_region, leniency=phonenumbers.Leniency.VALID
         )
@@ -239,6 +241,8 @@ def _scrubber(extra_keys: tuple[str, ...]) -> Scrubber:
 
 @cache
 def _plugins() -> tuple[BasePlugin, ...]:
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
     classes: Iterable[type[BasePlugin]] = get_mapping_from_secret_type_to_class().values()
     return tuple(cls() for cls in classes if cls.__name__ not in _SKIPPED_PLUGINS)
 
