@@ -12,10 +12,10 @@ Modelled on Sentry's server-side data scrubbing. A value is sensitive when
   a phone number (libphonenumber's matcher).
 
 A scrubbed value becomes a stand-in of the same type and shape: each letter becomes `x` or `X`,
-each digit `0`, everything else stays, so `'hunter2'` reads `'xxxxxx0'` and a reproduction
-built from it still parses, compares and fails as the incident did. Stand-ins are never
-scrubbed again, so scrubbing is idempotent and a last-line pass over an output built from
-scrubbed data leaves it unchanged.
+each digit `1` but zero, which stays `0` (a count or a divisor keeps its sign and whether it is
+zero), everything else stays, so `'hunter2'` reads `'xxxxxx1'` and a reproduction built from it
+still parses, compares and fails as the incident did. A stand-in scrubs to itself, so scrubbing
+is idempotent and a last-line pass over an output built from scrubbed data leaves it unchanged.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ must stay runnable)."""
 
 FILTERED = "[Filtered]"
 """sentry-sdk's own mark of a value it scrubbed: kept, so intake still reads it as cut."""
-EXTRA_DENYLIST = ("cookies", "passwords", "secrets", "pwd", "credential", "dsn", "ssn")
+EXTRA_DENYLIST = ("cookies", "passwords", "secrets", "credential", "dsn", "ssn")
 """Plurals and short forms sentry-sdk's lists, matched word by word, would miss."""
 _SKIPPED_PLUGINS = frozenset(
     {"Base64HighEntropyString", "HexHighEntropyString", "IPPublicDetector", "KeywordDetector"}
@@ -99,7 +99,7 @@ _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
 def stand_in(text: str) -> str:
-    """The same text with each letter masked to `x`/`X` and each digit to `0`; backslash
+    """The same text with each letter masked to `x`/`X` and each digit but 0 to `1`; backslash
     escapes (`\\n`, `\\x0a`, `\\u00e9`), as a `repr` writes them, are kept so it still parses."""
     return "".join(
         piece if piece.startswith("\\") else _mask(piece) for piece in _ESCAPE.split(text)
@@ -108,13 +108,17 @@ def stand_in(text: str) -> str:
 
 def _mask(text: str) -> str:
     return "".join(
-        ("X" if char.isupper() else "x") if char.isalpha() else "0" if char.isdigit() else char
+        ("X" if char.isupper() else "x")
+        if char.isalpha()
+        else ("0" if char == "0" else "1")
+        if char.isdigit()
+        else char
         for char in text
     )
 
 
 def is_stand_in(text: str) -> bool:
-    return all(char in "xX0" or not char.isalnum() for char in text)
+    return all(char in "xX01" or not char.isalnum() for char in text)
 
 
 class Scrubber:
@@ -189,7 +193,8 @@ class Scrubber:
             if self.is_sensitive_key(key) and not _EXCEPTION_NAME.fullmatch(key):
                 yield match.span(2)
         for match in _EMAIL.finditer(text):
-            yield match.span()
+            if not text.endswith("://", 0, match.start()):
+                yield match.span()
         yield from _cards(text)
         yield from self._phones(text)
 

@@ -52,10 +52,10 @@ def test_key_names_match_word_by_word() -> None:
 
 def test_stand_ins_keep_type_and_shape() -> None:
     scrubbed = scrub_event({"vars": {"password": "'Ab3-x'", "pin_secret": 1234, "api_key": None}})
-    assert scrubbed["vars"] == {"password": "'Xx0-x'", "pin_secret": 1000, "api_key": None}
+    assert scrubbed["vars"] == {"password": "'Xx1-x'", "pin_secret": 1000, "api_key": None}
     card = Scrubber().text("card 4111 1111 1111 1111 ok")
-    assert card == "card 0000 0000 0000 0000 ok"
-    assert is_stand_in("0000 0000 0000 0000")
+    assert card == "card 1111 1111 1111 1111 ok"
+    assert is_stand_in("1111 1111 1111 1111")
     assert Scrubber().text(card) == card
 
 
@@ -101,8 +101,8 @@ def test_frame_source_and_structure_are_kept_and_locals_scrubbed() -> None:
     assert "hunter2" not in dumped and "jane.doe" not in dumped
     kept = scrubbed.exceptions[0].frames[0]
     assert kept.context_line == frame.context_line and kept.function == "login"
-    assert kept.vars["password"] == "'xxxxxx0-Xxxxxxx'"
-    assert scrubbed.tags == {"session": "xxx-000", "region": "eu"}
+    assert kept.vars["password"] == "'xxxxxx1-Xxxxxxx'"
+    assert scrubbed.tags == {"session": "xxx-111", "region": "eu"}
     assert scrubbed.failing_tests == incident.failing_tests
     assert (scrubbed.id, scrubbed.fingerprint) == (incident.id, incident.fingerprint)
 
@@ -149,8 +149,15 @@ def test_a_stand_in_keeps_the_escapes_of_a_repr() -> None:
 
 def test_cards_are_found_inside_longer_runs_of_numbers() -> None:
     text = "ref 3 4111 1111 1111 1111 5555555555554444 12 34"
-    assert Scrubber().text(text) == "ref 3 0000 0000 0000 0000 0000000000000000 12 34"
+    assert Scrubber().text(text) == "ref 3 1111 1111 1111 1111 1111111111111111 12 34"
 
 
 def test_sentry_sdks_own_filtered_mark_is_kept() -> None:
     assert scrub_event({"vars": {"password": "[Filtered]"}}) == {"vars": {"password": "[Filtered]"}}
+
+
+def test_stand_ins_keep_zero_and_nonzero_and_urls_are_not_emails() -> None:
+    assert scrub_event({"session_seconds": "300.0"}) == {"session_seconds": "100.0"}
+    assert scrub_event({"PWD": "'/srv/app'"}) == {"PWD": "'/srv/app'"}
+    url = "postgresql://billing@db-primary.internal:5432/billing"
+    assert Scrubber().text(url) == "postgresql://xxxxxxx@db-primary.internal:5432/billing"
