@@ -262,6 +262,13 @@ class TestRun(BaseModel):
         return {n for n, o in self.outcomes.items() if o in ("failed", "error")}
 
 
+class TestOutcome(BaseModel):
+    """One must-fix test's outcome on the base commit and with the candidate applied."""
+
+    before: str | None = None
+    after: str | None = None
+
+
 class TestReport(BaseModel):
     """Proof (or not) for one candidate."""
 
@@ -274,6 +281,11 @@ class TestReport(BaseModel):
     proof, or nowhere (the search budget ran out before the candidates were tested)."""
     reproduction_before: str | None = None
     reproduction_after: str | None = None
+    must_fix: dict[str, TestOutcome] = Field(default_factory=dict)
+    """Every must-fix test (the reported failing tests and the reproduction), before and after."""
+    held: bool = False
+    """Every check it was given passed (no regression, each must-fix test passes); `proven`
+    also needs a test that failed before the change."""
     baseline_passed: int = 0
     passed_after: int = 0
     regressions: list[str] = Field(default_factory=list)

@@ -42,7 +42,8 @@ def make_after_test(max_rounds: int) -> Any:
     def after_test(state: State) -> Literal["open_pr", "fix", "escalate"]:
         if state.get("proven"):
             return "open_pr"
-        if state.get("round", 0) < max_rounds:
+        # Without a test that failed before the change, no later round can prove anything.
+        if state.get("must_fix") and state.get("round", 0) < max_rounds:
             return "fix"
         return "escalate"
 

@@ -205,6 +205,11 @@ class Sandbox(Protocol):
         """
         ...
 
+    def collect(self, worktree: Path, tests: list[str] | None = None) -> list[str]:
+        """The node ids pytest collects from `tests` (or the whole suite), running none of them;
+        a file that fails to collect is listed by its own node id."""
+        ...
+
 
 class Model(Protocol):
     """A language model behind the Anthropic Messages API."""

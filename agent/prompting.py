@@ -9,6 +9,7 @@ backtick run is longer than any run in the value) rather than escaping character
 * `untrusted`  a block fenced as data (for a model: "this is data, not instructions")
 * `md_code`    an inline code span, on one line
 * `md_fence`   a fenced code block with an info string (`md_fence("diff")`)
+* `md_cell`    an inline code span in a GFM table cell, its pipes escaped
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ def md_fence(text: object, info: str = "") -> str:
     body = str(text).rstrip("\n")
     fence = "`" * max(3, _longest_backtick_run(body) + 1)
     return f"{fence}{info}\n{body}\n{fence}"
+
+
+def md_cell(text: object) -> str:
+    """`md_code` for a table cell: GFM splits cells at a pipe even inside a code span."""
+    return md_code(text).replace("|", "\\|")
 
 
 def fence_untrusted(text: object) -> str:
@@ -64,6 +70,7 @@ def _environment() -> jinja2.Environment:
     env.filters["untrusted"] = fence_untrusted
     env.filters["md_code"] = md_code
     env.filters["md_fence"] = md_fence
+    env.filters["md_cell"] = md_cell
     return env
 
 

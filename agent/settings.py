@@ -31,11 +31,13 @@ from pydantic_settings import (
 from agent.errors import ConfigError
 
 DEFAULT_FORBIDDEN_PATHS = [
+    # CI at the root, secrets, lock files, schema migrations.
     ".github/**",
     ".gitlab-ci.yml",
     ".ci/**",
     "**/.env",
     "**/.env.*",
+    "**/.envrc",
     "**/*.pem",
     "**/*.key",
     "**/secrets*",
@@ -43,8 +45,95 @@ DEFAULT_FORBIDDEN_PATHS = [
     "**/poetry.lock",
     "**/package-lock.json",
     "**/requirements*.txt",
+    "**/pnpm-lock.yaml",
     "**/migrations/**",
     "**/alembic/**",
+    # CI, and what git and the forge read (matched case-insensitively).
+    "**/.github/**",
+    "**/.gitlab-ci*.yml",
+    "**/.gitlab/**",
+    "**/.ci/**",
+    "**/.circleci/**",
+    "**/jenkinsfile*",
+    "**/.travis.yml",
+    "**/azure-pipelines*",
+    "**/.azure-pipelines/**",
+    "**/.azuredevops/**",
+    "**/bitbucket-pipelines.yml",
+    "**/.buildkite/**",
+    "**/.drone.yml",
+    "**/.woodpecker*",
+    "**/appveyor.yml",
+    "**/.appveyor.yml",
+    "**/cloudbuild*.y*ml",
+    "**/.teamcity/**",
+    "**/codecov.yml",
+    "**/.codecov.yml",
+    "**/.pre-commit-config.yaml",
+    "**/.pre-commit-hooks.yaml",
+    "**/.readthedocs.y*ml",
+    "**/.gitmodules",
+    "**/.gitattributes",
+    "**/.gitignore",
+    "**/codeowners",
+    # Build, container and task runners.
+    "**/makefile",
+    "**/gnumakefile",
+    "**/*.mk",
+    "**/cmakelists.txt",
+    "**/*.cmake",
+    "**/meson.build",
+    "**/build",
+    "**/build.bazel",
+    "**/workspace",
+    "**/workspace.bazel",
+    "**/module.bazel",
+    "**/*.bzl",
+    "**/justfile",
+    "**/taskfile.y*ml",
+    "**/dockerfile*",
+    "**/*.dockerfile",
+    "**/containerfile*",
+    "**/.dockerignore",
+    "**/docker-compose*.y*ml",
+    "**/compose.y*ml",
+    "**/vagrantfile",
+    "**/procfile",
+    # Packaging, dependencies and the test runner's configuration.
+    "**/setup.py",
+    "**/setup.cfg",
+    "**/pyproject.toml",
+    "**/manifest.in",
+    "**/pipfile",
+    "**/requirements*.in",
+    "**/requirements/**",
+    "**/*requirements.txt",
+    "**/constraints*.txt",
+    "**/environment*.y*ml",
+    "**/.python-version",
+    "**/runtime.txt",
+    "**/pip.conf",
+    "**/.pypirc",
+    "**/*.pth",
+    "**/sitecustomize.py",
+    "**/usercustomize.py",
+    "**/tox.ini",
+    "**/noxfile.py",
+    "**/pytest.ini",
+    "**/.pytest.ini",
+    "**/.coveragerc",
+    "**/package.json",
+    "**/.npmrc",
+    "**/.yarnrc*",
+    "**/gemfile",
+    "**/*.gemspec",
+    "**/go.mod",
+    "**/go.sum",
+    "**/cargo.toml",
+    "**/pom.xml",
+    "**/build.gradle*",
+    "**/settings.gradle*",
+    "**/composer.json",
 ]
 
 
@@ -119,8 +208,10 @@ class Settings(BaseSettings):
     """Paths pytest collects as the whole suite (e.g. `["tests"]`); when empty, the target
     repo's own pytest configuration decides."""
 
-    sandbox: Literal["auto", "bwrap", "subprocess"] = "auto"
-    """`auto` uses bubblewrap when it works here and a plain subprocess (with a warning) if not."""
+    sandbox: Literal["auto", "bwrap", "unsafe-subprocess", "subprocess"] = "auto"
+    """`auto` and `bwrap` run tests under bubblewrap and refuse to run them when it does not
+    work here. `unsafe-subprocess` (older name: `subprocess`) runs the target's tests as a plain
+    child process with no isolation: only for code you trust."""
 
     test_timeout: float = 300.0
     """Wall-time limit for one test run, in seconds."""
@@ -165,7 +256,8 @@ class Settings(BaseSettings):
     """Guardrail: globs a candidate may touch."""
 
     forbidden_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_FORBIDDEN_PATHS))
-    """Guardrail: globs a candidate may never touch (CI config, secrets, lock files, migrations)."""
+    """Guardrail: globs a candidate may never touch, matched case-insensitively (by default secrets,
+    lock files, migrations, and every file a CI, build, packaging or dependency tool reads)."""
 
     claude_models: list[str] = Field(default_factory=lambda: ["claude-sonnet-4-6"])
     """The Claude engine's models in tier order: it starts with the first and moves to the next
@@ -219,6 +311,9 @@ class Settings(BaseSettings):
 
     server_port: int = 8460
     """Port `fixloop serve` listens on."""
+
+    body_read_timeout: float = Field(default=10.0, gt=0)
+    """Seconds `fixloop serve` waits for a request's whole body; a slower one is refused (408)."""
 
     repos: dict[str, RepoTable] = Field(default_factory=dict)
     """The repositories fixloop serves, one table each (`[repos.shop]` with `checkout`,

@@ -27,6 +27,9 @@ class State(TypedDict, total=False):
     candidates: list[dict[str, Any]]
     reports: Annotated[list[dict[str, Any]], operator.add]
     proven: dict[str, Any] | None
+    suggestion: dict[str, Any] | None
+    """The best candidate that holds where nothing can be proven (no test failed before the
+    change): it goes on the ticket as an unproven suggestion, never into a PR."""
     pr: dict[str, Any] | None
     review: dict[str, Any] | None
     release_wait: dict[str, Any] | None

@@ -41,7 +41,7 @@ from tools.local_forge import LocalForge
 from tools.local_tracker import LocalTracker
 from tools.pagerduty_api import PagerDutyApi
 from tools.rest import RestClient
-from tools.sandbox import bwrap_problem, make_sandbox, probe
+from tools.sandbox import UNSAFE_MODES, bwrap_problem, make_sandbox, probe
 from tools.sandbox.probe import InterpreterInfo
 from tools.sentry_api import SentryApi
 from tools.sentry_errors import SentryErrorSource
@@ -214,6 +214,7 @@ def sandbox(settings: Settings) -> Sandbox:
         settings.test_timeout,
         settings.memory_limit_mb,
         test_paths=settings.test_paths,
+        hidden=[settings.home],
     )
 
 
@@ -223,15 +224,20 @@ def probe_interpreter(python: str) -> InterpreterInfo:
 
 
 def sandbox_choice(settings: Settings) -> tuple[str, str]:
-    """Which sandbox `sandbox(settings)` gives, and why."""
-    if settings.sandbox == "subprocess":
-        return "subprocess", "the setting sandbox is 'subprocess': tests run without isolation"
+    """Which sandbox `sandbox(settings)` gives, and why ("none": it refuses to run tests)."""
+    if settings.sandbox in UNSAFE_MODES:
+        return (
+            "subprocess",
+            f"the setting sandbox is {settings.sandbox!r}: tests run WITHOUT isolation",
+        )
     problem = bwrap_problem()
     if problem is None:
         return "bwrap", "bubblewrap works here"
-    if settings.sandbox == "bwrap":
-        return "none", f"the setting sandbox is 'bwrap' but bubblewrap does not work: {problem}"
-    return "subprocess", f"bubblewrap does not work ({problem}): tests run without isolation"
+    return (
+        "none",
+        f"bubblewrap does not work ({problem}): fixloop refuses to run tests; install it, or "
+        "set sandbox = 'unsafe-subprocess' to run them without isolation",
+    )
 
 
 def online_problems(settings: Settings) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import FixloopError
-from evals.summary import METRICS
+from evals.summary import DEFECTS, METRICS
 
 CASE_FIELDS = ("status", "localized_rank", "suspect_commit_hit", "proven", "correct")
 CASE_FIELDS_ESCALATE = ("status", "escalated_correctly", "proven")
@@ -42,6 +42,15 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
                 "delta_hits": b["hits"] - a["hits"],
             }
         )
+    defects = [
+        {
+            "metric": key,
+            "label": label,
+            "before": before["summary"].get(key),
+            "after": after["summary"].get(key),
+        }
+        for key, label in DEFECTS
+    ]
     old = {case["id"]: case for case in before["cases"]}
     new = {case["id"]: case for case in after["cases"]}
     changed = []
@@ -61,6 +70,7 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     }
     return {
         "metrics": metrics,
+        "defects": defects,
         "changed": changed,
         "only_before": sorted(old.keys() - new.keys()),
         "only_after": sorted(new.keys() - old.keys()),
@@ -89,6 +99,10 @@ def render_comparison(delta: dict[str, Any]) -> str:
             f"  {row['label']:<38} {before['hits']:>3}/{before['of']:<4} "
             f"{after['hits']:>4}/{after['of']:<4} {row['delta_hits']:>+5}"
         )
+    for row in delta.get("defects", []):
+        before, after = row["before"], row["after"]
+        shown = ("-" if before is None else str(before), "-" if after is None else str(after))
+        lines.append(f"  {row['label'] + ' (must be 0)':<38} {shown[0]:>8} {shown[1]:>9}")
     seconds = delta["seconds_total"]
     lines.append(f"  {'case seconds, total':<38} {seconds['before']:>8} {seconds['after']:>9}")
     lines.append("")

@@ -13,7 +13,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from evals.summary import METRICS
+from evals.summary import DEFECTS, METRICS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 HEADLINE = ("top1", "top3", "file_top1", "suspect_commit", "proven", "correct")
@@ -37,6 +37,8 @@ def terminal_summary(report: dict[str, Any]) -> str:
     width = max(len(label) for _, label in METRICS)
     for key, label in METRICS:
         lines.append(f"  {label:<{width}}  {format_rate(summary[key])}")
+    for key, label in DEFECTS:
+        lines.append(f"  {label + ' (must be 0)':<{width}}  {summary.get(key, 0):>3}")
     if summary["patched_when_escalation_was_right"]:
         lines.append(
             f"  proven patches on cases to escalate: {summary['patched_when_escalation_was_right']}"

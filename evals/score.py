@@ -45,7 +45,9 @@ def score(
     """The result record of one replayed case (see `RESULT_KEYS` for the headline fields)."""
     diagnosis = state.get("diagnosis") or {}
     suspects = diagnosis.get("suspects") or []
-    proven = state.get("proven")
+    reported = reported_tests(state)
+    # A proof that leaves a reported failing test failing proves nothing the reporter asked for.
+    proven = state.get("proven") if all(a == "passed" for a in reported.values()) else None
     usage = run_usage(state.get("model_runs") or [])
     status = state.get("status", "running")
     return {
@@ -69,6 +71,10 @@ def score(
         "tokens_out": usage["tokens_out"],
         "cost_usd": usage["cost_usd"],
         "diff_lines": Patch.model_validate(proven).changed_lines if proven else None,
+        "reported_tests": reported,
+        "wrong_proven": wrong_proven(case, proven is not None, hidden),
+        "failing_before": failing_before(state),
+        "pr_without_failing_test": state.get("pr") is not None and not failing_before(state),
         "gold": _gold(case),
         "diagnosis": _diagnosis(diagnosis),
         "diff": proven["diff"] if proven else None,
@@ -104,6 +110,10 @@ def error_result(case_id: str, reason: str, seconds: float, case: Case | None = 
         "tokens_out": 0,
         "cost_usd": 0.0,
         "diff_lines": None,
+        "reported_tests": {},
+        "wrong_proven": False,
+        "failing_before": [],
+        "pr_without_failing_test": False,
         "gold": _gold(case) if case else None,
         "diagnosis": None,
         "diff": None,
@@ -154,6 +164,46 @@ def correct(case: Case, proven: bool, hidden: TestRun | None) -> bool | None:
     if case.expect != "fix":
         return None
     return proven and hidden is not None and hidden_passed(hidden)
+
+
+def wrong_proven(case: Case, proven: bool, hidden: TestRun | None) -> bool:
+    """fixloop proved a fix that the hidden tests reject (or, for a case to escalate, any fix)."""
+    if case.expect == "escalate":
+        return proven
+    return proven and not (hidden is not None and hidden_passed(hidden))
+
+
+def reported_tests(state: dict[str, Any]) -> dict[str, str | None]:
+    """Each test the incident reported as failing, with its outcome under the proven patch
+    (None when the proof did not run it). Empty without a proven patch or reported tests."""
+    failing = (state.get("incident") or {}).get("failing_tests") or []
+    if state.get("proven") is None or not failing:
+        return {}
+    outcomes = _proof_outcomes(state)
+    return {test: (outcomes.get(test) or {}).get("after") for test in failing}
+
+
+def failing_before(state: dict[str, Any]) -> list[str]:
+    """The tests that failed on the base commit and pass with the proven patch: the evidence a
+    PR must rest on (the suite still passing is never enough)."""
+    return sorted(
+        test
+        for test, outcome in _proof_outcomes(state).items()
+        if (outcome or {}).get("before") in ("failed", "error")
+        and (outcome or {}).get("after") == "passed"
+    )
+
+
+def _proof_outcomes(state: dict[str, Any]) -> dict[str, Any]:
+    """The must-fix outcomes (before, after) recorded by the proven patch's proof."""
+    proven = state.get("proven")
+    if proven is None:
+        return {}
+    report: dict[str, Any] = next(
+        (r for r in reversed(state.get("reports") or []) if r["candidate_id"] == proven["id"]),
+        {},
+    )
+    return dict(report.get("must_fix") or {})
 
 
 def hidden_passed(run: TestRun) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import FixloopError
-from evals.summary import METRICS
+from evals.summary import DEFECTS, METRICS
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,13 @@ def load_suite(path: Path) -> Suite:
 
 
 def below_floor(summary: dict[str, Any], floor: dict[str, int]) -> list[str]:
-    """One line per metric whose hits dropped below the floor."""
-    return [
+    """One line per metric whose hits dropped below the floor, and per defect that happened
+    (a wrong fix proven, a PR without a test that failed before): those must stay 0 in every
+    suite, whatever its floor."""
+    dropped = [
         f"{key}: {summary[key]['hits']} < floor {minimum}"
         for key, minimum in floor.items()
         if summary[key]["hits"] < minimum
     ]
+    defects = [f"{label}: {summary[key]} (must be 0)" for key, label in DEFECTS if summary.get(key)]
+    return dropped + defects

@@ -20,6 +20,12 @@ METRICS = (
 )
 """Every rate as (key, what it means); each is a {"hits", "of", "rate"} figure."""
 
+DEFECTS = (
+    ("wrong_proven", "proven fixes the hidden tests reject"),
+    ("pr_without_failing_test", "PRs without a test that failed before"),
+)
+"""Counts that must stay 0, as (key, what it means)."""
+
 
 def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
     summary = _figures(results)
@@ -49,6 +55,8 @@ def _figures(results: list[dict[str, Any]]) -> dict[str, Any]:
         "correct": _rate(fix, lambda r: bool(r["correct"])),
         "escalated_correctly": _rate(escalate, lambda r: bool(r["escalated_correctly"])),
         "patched_when_escalation_was_right": sum(bool(r["proven"]) for r in escalate),
+        "wrong_proven": sum(bool(r.get("wrong_proven")) for r in results),
+        "pr_without_failing_test": sum(bool(r.get("pr_without_failing_test")) for r in results),
         "seconds_total": round(sum(seconds), 1),
         "seconds_median": round(statistics.median(seconds), 2) if seconds else 0.0,
         "seconds_p90": round(_percentile(seconds, 0.9), 2) if seconds else 0.0,

@@ -7,8 +7,12 @@ is checked out there and clean. Every git failure becomes a one-line `RepoError`
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -20,6 +24,8 @@ import git
 
 from agent.domain import BOT_BRANCH_PREFIX, Patch
 from agent.errors import RepoError
+
+log = logging.getLogger(__name__)
 
 IDENTITY = "fixloop"
 EMAIL = "fixloop@localhost"
@@ -263,14 +269,19 @@ class GitRepo:
         return list(self._blames[key])
 
     def add_worktree(self, where: Path, rev: str) -> Path:
-        """A detached worktree of `rev` at `where`, replacing whatever a crashed run left there."""
+        """A detached worktree of `rev` at `where`, replacing whatever a crashed run left there.
+
+        The worktree is locked with a reason naming this process (`owner_mark`), so that a later
+        run can tell it from a live one's and remove it once this process is gone
+        (`remove_dead_worktrees`, called here first).
+        """
         sha = self.head(rev)
         where = where.absolute()
-        self._git("worktree", "prune")
-        if where.exists():
-            self.remove_worktree(where)
+        self.remove_dead_worktrees()
+        self.remove_worktree(where)  # a directory, or only a registration, a crash left there
         where.parent.mkdir(parents=True, exist_ok=True)
         self._git("worktree", "add", "--detach", str(where), sha)
+        self._git("worktree", "lock", "--reason", owner_mark(), str(where))
         return where
 
     def remove_worktree(self, where: Path) -> None:
@@ -278,14 +289,51 @@ class GitRepo:
         where = where.absolute()
         if where.resolve() == self.path.resolve():
             raise RepoError(f"refusing to remove the main worktree {where}")
+        registered = str(where.resolve()) in self._worktrees()
         if where.exists():
-            if str(where.resolve()) in self._worktrees():
+            if registered:
                 self._git("worktree", "remove", "--force", "--force", str(where))
             elif (where / ".git").is_file() or not any(where.iterdir()):
                 shutil.rmtree(where)  # a worktree whose registration is gone, or an empty dir
             else:
                 raise RepoError(f"refusing to delete {where}: it is not a git worktree")
+        elif registered:
+            with contextlib.suppress(RepoError):  # its directory is gone; a lock keeps it listed
+                self._git("worktree", "unlock", str(where))
         self._git("worktree", "prune")
+
+    def remove_dead_worktrees(self) -> list[Path]:
+        """Remove the worktrees fixloop processes that no longer run left behind; return them.
+
+        Only worktrees locked with fixloop's `owner_mark` are considered, and only when the
+        process it names (same host, same pid and start time) is gone: a crash or kill of a run
+        during validation, found by the next run or the resume.
+        """
+        removed: list[Path] = []
+        for path, reason in self._worktree_locks().items():
+            if not _owner_is_dead(reason):
+                continue
+            try:
+                self.remove_worktree(Path(path))
+            except RepoError as error:
+                log.warning("cannot remove the stale worktree %s: %s", path, error)
+                continue
+            log.info("removed the worktree %s a dead fixloop run left behind", path)
+            removed.append(Path(path))
+        self._git("worktree", "prune")
+        return removed
+
+    def _worktree_locks(self) -> dict[str, str]:
+        """Worktree path -> lock reason, for locked worktrees."""
+        out = self._git("worktree", "list", "--porcelain")
+        locks: dict[str, str] = {}
+        current = ""
+        for line in out.splitlines():
+            if line.startswith("worktree "):
+                current = line.removeprefix("worktree ")
+            elif line.startswith("locked") and current:
+                locks[current] = line.removeprefix("locked").strip()
+        return locks
 
     def commit_patch(self, rev: str, patch: Patch, message: str) -> str:
         """Commit `patch` on top of `rev` through a private index; the checkout stays as it is.
@@ -514,3 +562,31 @@ def _remember(cache: dict[K, V], key: K, value: V) -> None:
     if len(cache) >= _READ_CACHE_SIZE:
         cache.pop(next(iter(cache)))
     cache[key] = value
+
+
+OWNER_PREFIX = "fixloop run"
+
+
+def owner_mark() -> str:
+    """The lock reason naming this process: host, pid and the pid's start time."""
+    pid = os.getpid()
+    return f"{OWNER_PREFIX} host={socket.gethostname()} pid={pid} start={_start_time(pid)}"
+
+
+def _start_time(pid: int) -> str:
+    """When `pid` started, in clock ticks since boot ("" when it does not run)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _owner_is_dead(reason: str) -> bool:
+    """Whether a lock `reason` is fixloop's and names a process of this host that is gone."""
+    if not reason.startswith(OWNER_PREFIX):
+        return False
+    fields = dict(part.split("=", 1) for part in reason.split() if "=" in part)
+    if fields.get("host") != socket.gethostname() or not fields.get("pid", "").isdigit():
+        return False
+    return _start_time(int(fields["pid"])) != fields.get("start", "")

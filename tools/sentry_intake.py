@@ -12,6 +12,7 @@ on loopback, as the default host does.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import re
@@ -160,9 +161,11 @@ def _events(project: str, endpoint: str, body: bytes) -> list[dict[str, Any]]:
 
 
 def _stamped(project: str, event: dict[str, Any]) -> dict[str, Any]:
-    """Like Sentry ingest: give the event an id if it has none and stamp its project."""
+    """Like Sentry ingest: give the event an id if it has none and stamp its project. The id
+    given is a hash of the event's content, so a replay of it is the same event."""
     if not event.get("event_id"):
-        event["event_id"] = uuid.uuid4().hex
+        canonical = json.dumps([project, event], sort_keys=True, default=str).encode()
+        event["event_id"] = uuid.UUID(bytes=hashlib.sha256(canonical).digest()[:16]).hex
     event["project"] = project
     return event
 

@@ -5,7 +5,9 @@ Four shapes are read, detected from their keys:
 * `sentry_event`   the event JSON sentry-sdk sends (the `event` item of an envelope)
 * `sentry_webhook` Sentry's `event_alert` integration webhook (the event under `data.event`)
 * `sentry_api`     an event from Sentry's REST API (`entries[]`, camelCase frame keys)
-* `test_failure`   `{"kind": "test_failure", "tests": ["path::name", ...]}`
+* `test_failure`   `{"kind": "test_failure", "tests": ["path::name", ...]}`, the tests in any
+                   shape `agent.intake.test_ids` resolves; or a JUnit XML report (`.xml`, read
+                   by `agent.intake.junit`): its failed and errored test cases
 * `traceback`      `{"kind": "traceback", "text": "Traceback (most recent call last): ..."}`, or
                    the text itself from a `.txt` or `.log` file (read by `agent.intake.tracebacks`)
 
@@ -26,6 +28,7 @@ from pydantic import ValidationError
 
 from agent.domain import ExceptionInfo, Frame, Incident, IncidentSource
 from agent.errors import IntakeError
+from agent.intake import junit
 from agent.intake.tracebacks import parse_traceback
 
 SHAPES_HINT = (
@@ -65,7 +68,8 @@ def parse_payload(payload: object) -> Incident:
 
 
 def load_event_file(path: Path) -> tuple[Incident, dict[str, Any]]:
-    """Read a JSON payload from `path`; return the incident and the payload as read."""
+    """Read a payload from `path` (JSON, traceback text or JUnit XML); return the incident and
+    the payload as read (for JUnit XML, the `test_failure` payload made of it)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -84,6 +88,13 @@ def load_event_file(path: Path) -> tuple[Incident, dict[str, Any]]:
         payload = {"kind": "traceback", "text": text}
         try:
             return parse_payload(payload), payload
+        except IntakeError as exc:
+            raise IntakeError(f"{path}: {exc}") from None
+    if path.suffix.lower() == ".xml" or junit.looks_like_xml(text):
+        try:
+            report: dict[str, Any] = {"kind": "test_failure"}
+            report["tests"] = junit.failing_tests(raw, text)
+            return parse_payload(report), report
         except IntakeError as exc:
             raise IntakeError(f"{path}: {exc}") from None
     try:

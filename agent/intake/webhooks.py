@@ -7,8 +7,13 @@ raises `SignatureError` (the server answers 401), a bad body `IntakeError` (400)
              `Sentry-Hook-Timestamp` (seconds) must be recent.
 * PagerDuty: `X-PagerDuty-Signature` = `v1=<hex HMAC-SHA256>`, comma-separated, one per secret
              during a rotation; the event's `occurred_at` must be recent.
-* GitHub:    `X-Hub-Signature-256` = `sha256=<hex HMAC-SHA256>`; replays are caught by the
-             delivery id (`X-GitHub-Delivery`), as GitHub signs no timestamp.
+* GitHub:    `X-Hub-Signature-256` = `sha256=<hex HMAC-SHA256>`. GitHub signs no timestamp,
+             and a manual redelivery has a new `X-GitHub-Delivery`: replays are caught by the
+             content's identity (`PullRequestEvent.content_key`), never by a header.
+
+Header values arrive as Latin-1 text: a signature or key with a byte outside ASCII does not
+match (401). A JSON string with a lone surrogate (`"\\udcff"`, which no UTF-8 encoder can
+write) has it replaced by U+FFFD, so a real event quoting a mis-encoded name is kept, not lost.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -28,11 +35,35 @@ from agent.intake.links import sentry_issue_ids
 from agent.intake.payloads import parse_payload
 
 SENTRY_EVENT_RESOURCES = ("event_alert", "error")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def sign(secret: str, body: bytes) -> str:
     """Hex HMAC-SHA256 of `body`: what each of the three services signs."""
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def same_secret(offered: str, expected: str) -> bool:
+    """Constant-time comparison of a header value with the expected one; a value with a
+    character outside ASCII (a Latin-1 byte of the header) matches nothing."""
+    return offered.isascii() and hmac.compare_digest(offered, expected)
+
+
+def content_key(value: Any) -> str:
+    """A hash of `value`'s canonical JSON: the identity of a delivery by what it says."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """`value` (parsed JSON) with every lone surrogate in its strings and keys made U+FFFD."""
+    if isinstance(value, str):
+        return value if value.isascii() else _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {without_lone_surrogates(k): without_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_lone_surrogates(item) for item in value]
+    return value
 
 
 def check_sentry(
@@ -47,7 +78,7 @@ def check_sentry(
         raise SignatureError("Sentry webhooks are refused: no sentry_client_secret is set")
     if not signature:
         raise SignatureError("missing Sentry-Hook-Signature")
-    if not hmac.compare_digest(signature.strip(), sign(secret.get_secret_value(), body)):
+    if not same_secret(signature.strip(), sign(secret.get_secret_value(), body)):
         raise SignatureError("Sentry-Hook-Signature does not match the body")
     if not timestamp:
         raise SignatureError("missing Sentry-Hook-Timestamp")
@@ -55,6 +86,8 @@ def check_sentry(
         sent = float(timestamp)
     except ValueError:
         raise SignatureError(f"Sentry-Hook-Timestamp {timestamp[:40]!r} is not a number") from None
+    if not math.isfinite(sent):
+        raise SignatureError(f"stale webhook: Sentry-Hook-Timestamp {timestamp[:40]!r} is no time")
     if abs(now - sent) > max_age:
         raise SignatureError(f"stale webhook: sent {now - sent:.0f} s ago (limit {max_age:.0f} s)")
 
@@ -66,7 +99,7 @@ def check_pagerduty(secrets: Sequence[SecretStr], body: bytes, header: str | Non
         raise SignatureError("missing X-PagerDuty-Signature")
     offered = [part.strip()[3:] for part in header.split(",") if part.strip().startswith("v1=")]
     expected = [sign(secret.get_secret_value(), body) for secret in secrets]
-    if not any(hmac.compare_digest(o, e) for o in offered for e in expected):
+    if not any(same_secret(o, e) for o in offered for e in expected):
         raise SignatureError("no v1 signature in X-PagerDuty-Signature matches the body")
 
 
@@ -76,13 +109,13 @@ def check_github(secret: SecretStr | None, body: bytes, header: str | None) -> N
     if not header:
         raise SignatureError("missing X-Hub-Signature-256")
     expected = "sha256=" + sign(secret.get_secret_value(), body)
-    if not hmac.compare_digest(header.strip(), expected):
+    if not same_secret(header.strip(), expected):
         raise SignatureError("X-Hub-Signature-256 does not match the body")
 
 
 def json_body(body: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(body)
+        value = without_lone_surrogates(json.loads(body))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IntakeError(f"{what} body is not valid JSON ({exc})") from None
     except RecursionError:
@@ -181,6 +214,9 @@ class PullRequestEvent(BaseModel):
     merged: bool
     review_state: str | None
     sender: str
+    content_key: str
+    """What the event says happened (event, action, pull request, head commit, when; the
+    review for a review): the same on every redelivery whatever its delivery id."""
 
 
 def github_pull_request(event: str, payload: dict[str, Any]) -> PullRequestEvent | None:
@@ -199,6 +235,12 @@ def github_pull_request(event: str, payload: dict[str, Any]) -> PullRequestEvent
         return None
     review = payload.get("review")
     sender = payload.get("sender")
+    repository = payload.get("repository")
+    identity = [event, payload.get("action"), pr.get("id"), number, branch, head.get("sha")]
+    identity.append(pr.get("updated_at"))
+    identity.append(repository.get("id") if isinstance(repository, dict) else None)
+    if isinstance(review, dict):
+        identity += [review.get("id"), review.get("state"), review.get("submitted_at")]
     return PullRequestEvent(
         action=str(payload.get("action") or ""),
         number=number,
@@ -206,6 +248,7 @@ def github_pull_request(event: str, payload: dict[str, Any]) -> PullRequestEvent
         merged=bool(pr.get("merged")),
         review_state=str(review.get("state")) if isinstance(review, dict) else None,
         sender=str(sender.get("login")) if isinstance(sender, dict) else "unknown",
+        content_key=content_key(identity),
     )
 
 

@@ -10,6 +10,7 @@ from agent.deps import Deps
 from agent.domain import Diagnosis, Incident, Patch, TestReport, Ticket, bot_branch
 from agent.nodes import audit
 from agent.prompting import render
+from agent.proof.prove import FAILING
 from agent.state import State
 
 
@@ -20,15 +21,15 @@ def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     patch = Patch.model_validate(state["proven"])
     branch = bot_branch(incident.id)
 
+    report = next(
+        TestReport.model_validate(r)
+        for r in reversed(state.get("reports", []))
+        if r["candidate_id"] == patch.id
+    )
     pr = deps.forge.find_pr(branch)
     created = pr is None
     if pr is None:
         diagnosis = Diagnosis.model_validate(state["diagnosis"])
-        report = next(
-            TestReport.model_validate(r)
-            for r in reversed(state.get("reports", []))
-            if r["candidate_id"] == patch.id
-        )
         title = f"fix: {patch.title}"
         message = f"{title}\n\n{patch.rationale}\n\nIncident: {incident.id}\nTicket: {ticket.key}"
         head = deps.repo.commit_patch(state["base_commit"], patch, message)
@@ -40,6 +41,11 @@ def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             patch=patch,
             report=report,
             must_fix=state.get("must_fix", []),
+            failing_before=[
+                test
+                for test, outcome in report.must_fix.items()
+                if outcome.before in FAILING and outcome.after == "passed"
+            ],
             candidates=len(state.get("candidates", [])),
             not_proven=sum(
                 1
@@ -49,7 +55,10 @@ def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         )
         pr = deps.forge.open_pr(branch, head, title, body)
 
-    deps.tracker.comment(ticket.key, f"pr:{pr.id}", f"Pull request #{pr.id} on `{branch}`.")
+    comment = render(
+        "ticket_pr.md.j2", pr=pr, branch=branch, report=report, base_commit=state["base_commit"]
+    )
+    deps.tracker.comment(ticket.key, f"pr:{pr.id}", comment)
     ticket = deps.tracker.transition(ticket.key, "in_review")
     return {
         "ticket": ticket.model_dump(mode="json"),

@@ -12,12 +12,17 @@ from langgraph.runtime import Runtime
 
 from agent.deps import Deps
 from agent.diagnosis.ranking import gather, rank
-from agent.diagnosis.reproduce import build_reproduction, check_reproduction
+from agent.diagnosis.reproduce import (
+    NotRebuildable,
+    check_reproduction,
+    first_that_reproduces,
+    reproduction_candidates,
+)
 from agent.diagnosis.spectrum import Spectrum
-from agent.domain import Incident, Reproduction, Ticket
+from agent.domain import Incident, Reproduction, TestRun, Ticket
 from agent.nodes import audit
 from agent.prompting import render
-from agent.proof.prove import Baseline, run_baseline
+from agent.proof.prove import FAILING, Baseline, run_baseline, run_reproduction
 from agent.state import State
 
 
@@ -26,31 +31,42 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     incident = Incident.model_validate(state["incident"])
     base = state["base_commit"]
     gathered = gather(incident, deps.repo, deps.code_index, base)
-    placed = gathered.placed
-    reproduction = build_reproduction(incident, deps.repo, base) if placed else None
+    candidates, refusal = _candidates(incident, deps, base) if gathered.placed else ([], None)
+    reproduction = candidates[0] if candidates else None
     # The suite runs once under coverage when a failing test can drive fault localization.
     coverage = bool(incident.failing_tests) or reproduction is not None
     baseline = run_baseline(deps.workbench(), base, reproduction, coverage=coverage)
     kept = False
     if reproduction is not None and baseline.must_fail is not None:
         reproduction = check_reproduction(reproduction, baseline.must_fail, incident)
+        if not reproduction.reproduced and len(candidates) > 1:
+            baseline, reproduction = _other_ways(
+                candidates[1:], incident, deps, baseline, reproduction
+            )
         # A test failing for another reason than the incident's can never pass with a right
         # fix: it is reported and dropped. One that passes on the base commit (the captured
         # arguments do not crash the code here) stays, a test every candidate must still pass.
-        passes = baseline.must_fail.outcomes.get(reproduction.nodeid) == "passed"
+        passes = baseline.outcome(reproduction.nodeid) == "passed"
         kept = reproduction.reproduced or passes
 
+    # Every reported test that fails here stays to be fixed; a reproduction adds to them.
+    must_fix = [t for t in incident.failing_tests if baseline.outcome(t) in FAILING]
     if reproduction is not None and reproduction.reproduced:
-        must_fix = [reproduction.nodeid]
-    else:
-        must_fix = [t for t in incident.failing_tests if baseline.outcome(t) in ("failed", "error")]
+        must_fix.append(reproduction.nodeid)
+    must_fix = list(dict.fromkeys(must_fix))
     spectrum = _spectrum(baseline, incident, reproduction)
     diagnosis = rank(gathered, deps.repo, deps.code_index, spectrum if spectrum.usable else None)
     diagnosis.reproduction = reproduction if kept else None
 
     ticket = Ticket.model_validate(state["ticket"])
     deps.tracker.comment(
-        ticket.key, "diagnosis", render("ticket_diagnosis.md.j2", diagnosis=diagnosis)
+        ticket.key,
+        "diagnosis",
+        render(
+            "ticket_diagnosis.md.j2",
+            diagnosis=diagnosis,
+            must_fix={test: baseline.outcome(test) for test in must_fix},
+        ),
     )
     top = diagnosis.suspects[0] if diagnosis.suspects else None
     return {
@@ -62,7 +78,7 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             f"{len(diagnosis.suspects)} suspects; suite on {base[:10]}: "
             f"{len(baseline.suite.passed())} passed, {len(baseline.suite.failed())} failed",
             f"top suspect {top.symbol} in {top.file}" if top else "no suspect",
-            _why(reproduction, kept, must_fix),
+            _why(reproduction, kept, must_fix, refusal),
             suspects=[s.symbol for s in diagnosis.suspects[:5]],
             suspect_commit=diagnosis.suspect_commit.sha if diagnosis.suspect_commit else None,
             must_fix=must_fix,
@@ -79,7 +95,7 @@ def _spectrum(
     baseline: Baseline, incident: Incident, reproduction: Reproduction | None
 ) -> Spectrum:
     """The baseline's coverage split into the incident's failing tests and the passing suite."""
-    failed = {t for t in incident.failing_tests if baseline.outcome(t) in ("failed", "error")}
+    failed = {t for t in incident.failing_tests if baseline.outcome(t) in FAILING}
     coverage = dict(baseline.suite.coverage)
     if reproduction is not None and reproduction.reproduced and baseline.must_fail is not None:
         failed.add(reproduction.nodeid)
@@ -87,12 +103,44 @@ def _spectrum(
     return Spectrum(failed=failed, passed=baseline.suite.passed(), coverage=coverage)
 
 
-def _why(reproduction: Any, kept: bool, must_fix: list[str]) -> str:
+def _candidates(incident: Incident, deps: Deps, base: str) -> tuple[list[Reproduction], str | None]:
+    """The reproductions to try in order, or why none can be built."""
+    try:
+        return reproduction_candidates(incident, deps.repo, base), None
+    except NotRebuildable as refusal:
+        return [], refusal.reason
+
+
+def _other_ways(
+    others: list[Reproduction],
+    incident: Incident,
+    deps: Deps,
+    baseline: Baseline,
+    first: Reproduction,
+) -> tuple[Baseline, Reproduction]:
+    """When the test rebuilt from captured values alone does not fail like the incident, the
+    same call with its objects built the way the repository builds them, one way after another;
+    the first that fails like the incident replaces it, with its run as the must-fail run."""
+    runs: list[TestRun] = []
+
+    def run(reproduction: Reproduction) -> TestRun:
+        runs.append(run_reproduction(deps.workbench(), baseline.rev, reproduction, coverage=True))
+        return runs[-1]
+
+    found, _ = first_that_reproduces(others, incident, run)
+    if found is None:
+        return baseline, first
+    return baseline.model_copy(update={"must_fail": runs[-1]}), found
+
+
+def _why(reproduction: Any, kept: bool, must_fix: list[str], refusal: str | None = None) -> str:
     if reproduction is not None and kept:
-        return f"reproduction: {reproduction.reason}"
+        return f"reproduction: {reproduction.reason}; must fix: {', '.join(must_fix) or 'none'}"
     dropped = f"the rebuilt test was dropped ({reproduction.reason}); " if reproduction else ""
     if must_fix:
         return f"{dropped}the failing tests are the reproduction: {', '.join(must_fix)}"
+    nothing = "no test fails like the incident, so no fix can be proven (a suggestion at most)"
     if dropped:
-        return f"{dropped}proof rests on the suite"
-    return "no reproduction could be built from the captured locals; proof rests on the suite"
+        return f"{dropped}{nothing}"
+    why = f" ({refusal})" if refusal else ""
+    return f"no reproduction could be built from the captured locals{why}; {nothing}"

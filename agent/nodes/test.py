@@ -1,4 +1,8 @@
-"""test: validate candidates best first, in parallel; the best-ranked proven one wins."""
+"""test: validate candidates best first, in parallel; the best-ranked proven one wins.
+
+Without a must-fix test nothing is proven; the best candidate that holds is kept as a
+suggestion for the ticket.
+"""
 
 from __future__ import annotations
 
@@ -30,18 +34,31 @@ def prove_candidates(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         diagnosis.reproduction,
         search,
     )
+    held = {r.candidate_id for r in reports if r.held and not r.proven}
+    suggestion = next((c for c in candidates if c.id in held), None) if proven is None else None
     screened = sum(1 for r in reports if r.stage == "screen")
     summary = "; ".join(f"{r.candidate_id}: {r.reason}" for r in reports if r.stage != "screen")
     if screened:
         summary = f"{screened} dropped by the must-fix screen; {summary}"
-    return {
+    update: dict[str, Any] = {
         "reports": [r.model_dump(mode="json") for r in reports],
         "proven": proven.model_dump(mode="json") if proven else None,
         "audit": audit(
             "test",
             f"{len(candidates)} candidates in sandbox {deps.sandbox.name}, {len(reports)} decided",
-            f"proven: {proven.id}" if proven else "none proven",
+            _decided(proven, suggestion),
             summary or "no candidates",
             reports=[r.candidate_id for r in reports],
         ),
     }
+    if suggestion is not None:
+        update["suggestion"] = suggestion.model_dump(mode="json")
+    return update
+
+
+def _decided(proven: Patch | None, suggestion: Patch | None) -> str:
+    if proven is not None:
+        return f"proven: {proven.id}"
+    if suggestion is not None:
+        return f"none proven; {suggestion.id} holds, kept as an unproven suggestion"
+    return "none proven"

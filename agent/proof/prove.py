@@ -1,10 +1,14 @@
 """The proof of a candidate fix, run in fresh git worktrees inside the sandbox.
 
-A candidate is proven when every must-fix test (the reproduction, or tests that fail on the
-main branch) fails on the base commit and passes with the patch, and no test that passed on the
-base commit fails with it. A test that disagrees with the baseline is run once more: if it
-passes then, it is flaky, not a regression. With no must-fix tests the proof rests on the
-existing suite alone, and the report says so.
+A candidate is proven when every must-fix test (each reported test that fails on the base
+commit, and the reproduction when it failed like the incident) fails on the base commit and
+passes with the patch, and no test that passed on the base commit fails with it (a rebuilt test
+that passed on the base commit is held to that too). A test that disagrees with the baseline
+is run once more: if it passes then, it is flaky, not a regression.
+
+Without a must-fix test nothing is proven: "no test that passed before fails" is necessary,
+never sufficient. Such a candidate can still hold (break nothing), and is then reported as held,
+a suggestion at most.
 """
 
 from __future__ import annotations
@@ -14,11 +18,16 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel
 
-from agent.domain import Patch, Reproduction, TestReport, TestRun
+from agent.domain import Patch, Reproduction, TestOutcome, TestReport, TestRun
+from agent.guardrails.collection import collection_refusal
 from agent.ports import Sandbox
 from agent.proof.workbench import Workbench
 
 FAILING = ("failed", "error")
+NO_FAILING_TEST = (
+    "no test failed before the change (no reproduction failed like the incident, no reported "
+    "test fails), and the suite alone is no proof"
+)
 
 
 class Baseline(BaseModel):
@@ -56,6 +65,15 @@ def run_baseline(
     return Baseline(rev=rev, suite=suite, must_fail=must_fail)
 
 
+def run_reproduction(
+    bench: Workbench, rev: str, reproduction: Reproduction, coverage: bool = False
+) -> TestRun:
+    """Run one reproduction test alone in a fresh worktree of `rev`."""
+    with bench.worktree(rev, "reproduction") as tree:
+        _write(tree, reproduction.filename, reproduction.source)
+        return bench.sandbox.run_tests(tree, [reproduction.nodeid], coverage=coverage)
+
+
 def prove(
     bench: Workbench,
     patch: Patch,
@@ -69,6 +87,7 @@ def prove(
     proven; `SandboxError` (pytest could not run at all) propagates. Worktrees are removed.
     """
     started = time.monotonic()
+    must_fix = list(dict.fromkeys(must_fix))
     tracked = reproduction.nodeid if reproduction else (must_fix[0] if must_fix else None)
     report = TestReport(
         candidate_id=patch.id,
@@ -100,6 +119,8 @@ def _prove_in(
     suite = sandbox.run_tests(tree)
     if suite.timed_out:
         return {"reason": f"the test run timed out ({sandbox.name} sandbox)"}
+    if (refusal := collection_refusal(baseline.suite, suite)) is not None:
+        return {"reason": refusal}
     after: dict[str, str] = dict(suite.outcomes)
     if reproduction is not None:
         _write(tree, reproduction.filename, reproduction.source)
@@ -111,7 +132,10 @@ def _prove_in(
             return {"reason": "the run of the must-fix tests timed out"}
         after.update(extra.outcomes)
 
-    disagreements = sorted(n for n in baseline.suite.passed() if after.get(n) != "passed")
+    held_to = set(baseline.suite.passed())
+    if reproduction is not None and baseline.outcome(reproduction.nodeid) == "passed":
+        held_to.add(reproduction.nodeid)
+    disagreements = sorted(n for n in held_to if after.get(n) != "passed")
     flaky: list[str] = []
     regressions = disagreements
     if disagreements:
@@ -126,14 +150,26 @@ def _prove_in(
         problems.append(f"regressions (passed before, fail after): {', '.join(regressions)}")
     if not must_fix and not baseline.suite.passed():
         problems.append("no test passed on the base commit, so the suite proves nothing")
+    if not ran_a_test(baseline.suite):
+        problems.append("the suite ran no test on the base commit, so it rules out no regression")
     return {
-        "proven": not problems,
+        "proven": not problems and bool(must_fix),
+        "held": not problems,
         "reason": _reason(must_fix, problems, baseline, flaky),
+        "must_fix": {
+            nodeid: TestOutcome(before=baseline.outcome(nodeid), after=after.get(nodeid))
+            for nodeid in must_fix
+        },
         "reproduction_after": after.get(tracked) if tracked else None,
         "passed_after": len(suite.passed()),
         "regressions": regressions,
         "flaky": flaky,
     }
+
+
+def ran_a_test(run: TestRun) -> bool:
+    """Whether `run` ran at least one test: a collection error or a skip is no test run."""
+    return any("::" in nodeid and outcome != "skipped" for nodeid, outcome in run.outcomes.items())
 
 
 def apply_patch(tree: Path, patch: Patch) -> str | None:
@@ -169,15 +205,14 @@ def _must_fix_problems(must_fix: list[str], baseline: Baseline, after: dict[str,
 
 def _reason(must_fix: list[str], problems: list[str], baseline: Baseline, flaky: list[str]) -> str:
     passed_before = len(baseline.suite.passed())
-    if must_fix:
-        head = f"{', '.join(must_fix)} failed before the patch and pass with it"
+    held = f"no regressions among the {passed_before} tests that passed before"
+    if not must_fix:
+        text = f"{NO_FAILING_TEST}: not proven; "
+        text += "; ".join(problems) if problems else f"the candidate holds: {held}"
+    elif problems:
+        text = "not proven: " + "; ".join(problems)
     else:
-        head = "no reproduction: proof rests on the existing suite"
-    if problems:
-        text = f"{head}: not proven: " if not must_fix else "not proven: "
-        text += "; ".join(problems)
-    else:
-        text = f"{head}; no regressions among the {passed_before} tests that passed before"
+        text = f"{', '.join(must_fix)} failed before the patch and pass with it; {held}"
     if flaky:
         text += f"; flaky (failed, then passed on rerun): {', '.join(flaky)}"
     return text

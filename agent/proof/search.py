@@ -7,7 +7,9 @@ its own fresh worktree: the must-fix tests pass and no test that passed before f
 
 Candidates are taken in rank order, `jobs` at a time. The search stops when a candidate is
 proven and every better-ranked candidate has been decided (none can beat it), when all are
-decided, or when the time budget is spent (the untested rest is reported as such).
+decided, or when the time budget is spent (the untested rest is reported as such). Without a
+must-fix test nothing can be proven; the search then stops at the best candidate that holds
+(breaks nothing), which is a suggestion at most.
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ def validate(
     decided = [reports[i] for i in sorted(reports)]
     proven = next((candidates[i] for i in sorted(reports) if reports[i].proven), None)
     untested = len(candidates) - len(reports)
-    if untested and proven is None:
+    if untested and not any(report.held for report in decided):
         decided.append(
             TestReport(
                 candidate_id="(search budget)",
@@ -170,11 +172,12 @@ def _in_rank_order(
 
 
 def _settled(reports: dict[int, TestReport]) -> bool:
-    """A candidate is proven and every candidate ranked above it is decided."""
+    """A candidate holds (is proven, where it can be) and every candidate ranked above it is
+    decided."""
     for index in range(len(reports) + 1):
         report = reports.get(index)
         if report is None:
             return False
-        if report.proven:
+        if report.held:
             return True
     return False

@@ -2,6 +2,9 @@
 
 Each run of the tests gets its own git worktree under `scratch`, removed when the run ends.
 Adding and removing worktrees is serialised, since proofs of several candidates run in threads.
+A run killed mid-proof cannot remove its worktrees; the repository marks each with the process
+that made it, and the next `add_worktree` (the next run's, or the resume's) removes those whose
+process is gone (`GitRepo.remove_dead_worktrees` in tools/git_repo.py).
 """
 
 from __future__ import annotations

@@ -238,7 +238,10 @@ def _repo_and_event(command: argparse.ArgumentParser) -> None:
         "--repo", type=Path, required=True, help="a repository table's name or a git checkout"
     )
     command.add_argument(
-        "--event", type=Path, required=True, help="incident payload (JSON, or traceback .txt)"
+        "--event",
+        type=Path,
+        required=True,
+        help="incident payload (JSON, traceback .txt, or JUnit XML)",
     )
 
 

@@ -7,8 +7,6 @@ are raised before anything is stored.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -63,13 +61,12 @@ class Receiver:
         if not resource:
             raise IntakeError("missing Sentry-Hook-Resource header")
         payload = webhooks.json_body(body, "Sentry webhook")
-        request_id = headers.get("request-id") or hashlib.sha256(body).hexdigest()
         if resource in webhooks.SENTRY_EVENT_RESOURCES:
             incident, event = webhooks.sentry_event(resource, payload)
             stored = {"action": payload.get("action"), "data": {"event": event}}
-            return self._admit_event("sentry", request_id, incident, stored)
+            return self._admit_event("sentry", incident, stored)
         if resource == "issue":
-            return self._sentry_issue(request_id, payload)
+            return self._sentry_issue("content:" + webhooks.content_key(payload), payload)
         return {"ignored": f"Sentry-Hook-Resource {resource!r} is not read"}
 
     def _sentry_issue(self, request_id: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -136,8 +133,9 @@ class Receiver:
         job = None
         if event == "pull_request" and pr.action == "closed":
             job = "merged" if pr.merged else "closed_unmerged"
+        kind = f"{event}.{pr.action}"
         admission = self.inbox.admit_note(
-            "github", delivery, pr.incident_id, f"{event}.{pr.action}", pr.model_dump(), job
+            "github", "content:" + pr.content_key, pr.incident_id, kind, pr.model_dump(), job
         )
         if job is not None and admission.outcome == "recorded":
             self.on_job()
@@ -178,10 +176,11 @@ class Receiver:
         """Sentry's ingest protocol: authenticated by a DSN key, answered with the event id."""
         self._check_dsn_key(_dsn_key(headers.get("x-sentry-auth")) or query_key)
         events = self.read_events(project, endpoint, body, headers.get("content-encoding"))
+        events = [webhooks.without_lone_surrogates(event) for event in events]
         incidents = [(parse_payload(event), event) for event in events]
         event_id = None
         for incident, event in incidents:
-            self._admit_event("ingest", str(event["event_id"]), incident, event)
+            self._admit_event("ingest", incident, event)
             event_id = incident.event_id
         return {"id": event_id}
 
@@ -201,20 +200,24 @@ class Receiver:
             raise SignatureError("ingest is refused: no ingest_keys are set")
         if not key:
             raise SignatureError("missing DSN key (X-Sentry-Auth sentry_key, or ?sentry_key=)")
-        if not any(hmac.compare_digest(key, known.get_secret_value()) for known in keys):
+        if not any(webhooks.same_secret(key, known.get_secret_value()) for known in keys):
             raise SignatureError("unknown DSN key")
 
     def _admit_event(
-        self, source: str, request_id: str, incident: Incident, stored: dict[str, Any]
+        self, source: str, incident: Incident, stored: dict[str, Any]
     ) -> dict[str, Any]:
         """Count the event first (idempotent by event id), then admit it: a delivery retried
-        after a crash between the two is neither lost nor counted twice."""
+        after a crash between the two is neither lost nor counted twice. An event without an
+        id is known by its content, never by a header its sender chose."""
         incident, stored = scrub_intake(
             incident, stored, self.settings.scrub_keys, keep_raw=self.settings.keep_raw_payloads
         )
         self.errors.record(incident, stored)
         self._note_release(incident)
-        delivery = f"event:{incident.event_id}" if incident.event_id else request_id
+        if incident.event_id:
+            delivery = f"event:{incident.event_id}"
+        else:
+            delivery = "content:" + webhooks.content_key(stored)
         admission = self.inbox.admit_event(source, delivery, incident, stored, "run")
         if admission.outcome == "new":
             self.on_job()

@@ -7,10 +7,16 @@ work in the inbox; the in-process `agent.service.worker.Worker` carries queued i
     POST /webhooks/sentry | /webhooks/pagerduty | /webhooks/github   signed webhooks
     POST /api/<project>/envelope/ | /api/<project>/store/           Sentry ingest (DSN key)
     GET  /healthz   /metrics   /incidents   /incidents/<id>
+
+Bad input is a 4xx with a reason: a body slower than `body_read_timeout` is 408, a larger one
+413. `ErrorBoundary` counts every answer in `/metrics` by route and status, and turns anything
+else raised into a logged 500 (a server fault) that keeps the connection usable.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,20 +24,23 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agent import wiring
 from agent.errors import IntakeError, NotFound, SignatureError
 from agent.ports import Inbox
-from agent.service import runner
+from agent.service import openapi, runner
 from agent.service.receive import Receiver
 from agent.service.worker import Worker
 from agent.settings import Settings
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
+log = logging.getLogger(__name__)
 
 
 class Metrics:
-    """Request counters for `/metrics`, by endpoint and status."""
+    """Request counters for `/metrics`, by endpoint (the route's name) and status."""
 
     def __init__(self) -> None:
         self.requests: Counter[tuple[str, int]] = Counter()
@@ -56,6 +65,49 @@ class Metrics:
         for state in ("queued", "running", "done", "failed"):
             lines.append(f'fixloop_jobs{{state="{state}"}} {stats["jobs_" + state]}')
         return "\n".join(lines) + "\n"
+
+
+class ErrorBoundary:
+    """Around every route: counts each answer by route and status; an exception no route handled
+    is a server fault, logged and answered 500 rather than dropped with the connection."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, routes: Callable[[], list[Any]]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status: list[int] = []
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            log.exception("server fault on %s %s", scope.get("method"), scope.get("path"))
+            if status:
+                raise
+            status.append(500)
+            await JSONResponse({"error": "internal server error"}, 500)(scope, receive, send)
+        finally:
+            self.metrics.requests[(self._route(scope), status[0] if status else 500)] += 1
+
+    def _route(self, scope: Scope) -> str:
+        """The name of the route the request is for (a wrong method is a partial match)."""
+        partial = "unmatched"
+        for route in self.routes():
+            match = route.matches(scope)[0]
+            if match == Match.FULL:
+                return str(route.name)
+            if match == Match.PARTIAL and partial == "unmatched":
+                partial = str(route.name)
+        return partial
 
 
 def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
@@ -88,16 +140,16 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
 
         async def route(request: Request) -> JSONResponse:
             try:
-                body = await _read_body(request, MAX_BODY_BYTES)
+                body = await _read_body(request, MAX_BODY_BYTES, settings.body_read_timeout)
                 status, result = 200, handle(request, body)
             except SignatureError as error:
                 status, result = 401, {"error": str(error)}
             except IntakeError as error:
                 status, result = error.status, {"error": str(error)}
-            metrics.requests[(endpoint, status)] += 1
-            return JSONResponse(result, status_code=status)
+            close = {"Connection": "close"} if status in (408, 413) else None
+            return JSONResponse(result, status_code=status, headers=close)
 
-        app.router.add_route(path, route, methods=["POST"], include_in_schema=False)
+        app.router.add_route(path, route, methods=["POST"], name=endpoint)
 
     post("/webhooks/sentry", "sentry", lambda r, body: receiver.sentry(body, r.headers))
     post("/webhooks/pagerduty", "pagerduty", lambda r, body: receiver.pagerduty(body, r.headers))
@@ -129,6 +181,8 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
             return JSONResponse({"error": f"no incident {incident_id}"}, status_code=404)
         return JSONResponse({"incident": record, "run": run})
 
+    app.openapi_schema = openapi.schema(app)
+    app.add_middleware(ErrorBoundary, metrics=metrics, routes=lambda: app.routes)
     return app
 
 
@@ -141,17 +195,21 @@ def _ingest(receiver: Receiver, endpoint: str) -> Callable[[Request, bytes], dic
     return handle
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise IntakeError(f"body is over {limit} bytes", status=413)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise IntakeError(f"body is over {limit} bytes", status=413)
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise IntakeError(f"body is over {limit} bytes", status=413)
+                chunks.append(chunk)
+    except TimeoutError:
+        raise IntakeError(f"body not received within {timeout:g} s", status=408) from None
     return b"".join(chunks)
 
 

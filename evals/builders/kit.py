@@ -88,7 +88,9 @@ class CaseSpec:
     """Python run in the HEAD checkout under sentry-sdk; it must end in an exception that the
     SDK reports (uncaught, or passed to `sentry_sdk.capture_exception` as the app does)."""
     failing_tests: tuple[str, ...] = ()
-    """For a wrong-value case: the pytest node ids that fail on HEAD."""
+    """The pytest node ids that fail on HEAD: for a wrong-value case each fails by a wrong
+    value; a crash case that names them (instead of a `trigger`) is reported by CI, and each
+    fails by an exception."""
     fix: Mapping[str, str] = field(default_factory=dict)
     """The reference fix on top of HEAD: path -> full new content (dedented)."""
     hidden: Mapping[str, str] = field(default_factory=dict)
@@ -182,11 +184,11 @@ def _text(content: str) -> str:
 def _check_sound(spec: CaseSpec, repo: Path, scratch: Path) -> None:
     head = _copy_tree(repo, scratch / "head")
     suite = _run(spec.test_command, head)
-    if spec.kind == "crash" and suite.returncode != 0:
+    if spec.kind == "crash" and not spec.failing_tests and suite.returncode != 0:
         raise CaseBuildError(f"{spec.id}: the visible suite fails on HEAD:\n{_tail(suite)}")
-    if spec.kind == "wrong-value":
-        if not spec.failing_tests:
-            raise CaseBuildError(f"{spec.id}: a wrong-value case names its failing tests")
+    if spec.kind == "wrong-value" and not spec.failing_tests:
+        raise CaseBuildError(f"{spec.id}: a wrong-value case names its failing tests")
+    if spec.failing_tests:
         _check_red_tests(spec, head, scratch / "suite.xml")
     if spec.expect == "escalate" and not spec.hidden:
         return
@@ -205,7 +207,8 @@ def _check_sound(spec: CaseSpec, repo: Path, scratch: Path) -> None:
 
 
 def _check_red_tests(spec: CaseSpec, head: Path, report: Path) -> None:
-    """On HEAD, exactly the reported tests fail, each with a wrong value, not a crash."""
+    """On HEAD, exactly the reported tests fail, each with a wrong value (a wrong-value case)
+    or each by an exception (a crash case)."""
     _run(f"{spec.test_command} --junitxml={report}", head)
     failures: dict[tuple[str, str], str] = {}
     for case in ElementTree.parse(report).getroot().iter("testcase"):
@@ -225,8 +228,11 @@ def _check_red_tests(spec: CaseSpec, head: Path, report: Path) -> None:
         for (_, name), message in failures.items()
         if not message.startswith(("assert", "AssertionError"))
     }
-    if crashes:
+    if spec.kind == "wrong-value" and crashes:
         raise CaseBuildError(f"{spec.id}: these fail by a crash, not a wrong value: {crashes}")
+    wrong = sorted(name for (_, name) in failures if name not in crashes)
+    if spec.kind == "crash" and wrong:
+        raise CaseBuildError(f"{spec.id}: these fail by a wrong value, not a crash: {wrong}")
 
 
 def _junit_key(nodeid: str) -> tuple[str, str]:
@@ -258,9 +264,9 @@ def _tail(result: subprocess.CompletedProcess[str], lines: int = 25) -> str:
 
 def _incident(spec: CaseSpec, repo: Path, scratch: Path, shas: dict[str, str]) -> dict[str, Any]:
     head_sha = _git(repo, "rev-parse", "HEAD").strip()
-    if spec.kind == "wrong-value":
+    if spec.failing_tests:
         if spec.trigger is not None:
-            raise CaseBuildError(f"{spec.id}: a wrong-value case has failing tests, not a trigger")
+            raise CaseBuildError(f"{spec.id}: a case names failing tests or a trigger, not both")
         return {
             "kind": "test_failure",
             "tests": list(spec.failing_tests),

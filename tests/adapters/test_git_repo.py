@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -276,3 +278,48 @@ def test_log_lists_commits_newest_first(built: tuple[RepoBuilder, list[str]]) ->
 def test_not_a_repository(tmp_path: Path) -> None:
     with pytest.raises(RepoError, match="not a git repository"):
         GitRepo(tmp_path)
+
+
+ADD_AND_DIE = """
+import os, signal, sys
+from pathlib import Path
+from tools.git_repo import GitRepo
+GitRepo(Path(sys.argv[1])).add_worktree(Path(sys.argv[2]), "HEAD")
+print("added", flush=True)
+if sys.argv[3] == "die":
+    os.kill(os.getpid(), signal.SIGKILL)
+sys.stdin.read()
+"""
+
+
+def add_in_another_process(repo: Path, where: Path, fate: str) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", ADD_AND_DIE, str(repo), str(where), fate],
+        cwd=Path(__file__).resolve().parents[2],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stdout.readline() == "added\n"
+    return process
+
+
+def test_the_next_run_removes_worktrees_a_killed_run_left_behind(
+    built: tuple[RepoBuilder, list[str]], tmp_path: Path
+) -> None:
+    builder, _ = built
+    dead, alive, mine = tmp_path / "dead", tmp_path / "alive", tmp_path / "mine"
+    add_in_another_process(builder.path, dead, "die").wait()
+    assert dead.exists() and str(dead) in git(builder.path, "worktree", "list")
+    running = add_in_another_process(builder.path, alive, "live")  # the next run
+    try:
+        assert not dead.exists() and str(dead) not in git(builder.path, "worktree", "list")
+        repo = GitRepo(builder.path)
+        repo.add_worktree(mine, "HEAD")
+        assert alive.exists() and str(alive) in git(builder.path, "worktree", "list")
+        assert repo.remove_dead_worktrees() == []
+        assert mine.exists()
+    finally:
+        running.communicate("")
+    assert GitRepo(builder.path).remove_dead_worktrees() == [alive]
+    assert not alive.exists()

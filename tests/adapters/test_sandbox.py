@@ -245,6 +245,9 @@ def test_writes_outside_the_worktree_fail_inside_bwrap(tmp_path: Path) -> None:
                 def test_write_outside():
                     Path({str(outside)!r}).write_text("escaped")
 
+                def test_write_root():
+                    Path("/etc/fixloop-probe").write_text("escaped")
+
                 def test_write_tmp_is_private():
                     Path("/tmp/scratch.txt").write_text("ok")
             """
@@ -257,10 +260,12 @@ def test_writes_outside_the_worktree_fail_inside_bwrap(tmp_path: Path) -> None:
         outside.unlink(missing_ok=True)
     assert run.outcomes == {
         "test_writes.py::test_write_inside": "passed",
-        "test_writes.py::test_write_outside": "failed",
+        # /var/tmp is a private tmpfs: the write lands there, never on the host.
+        "test_writes.py::test_write_outside": "passed",
+        "test_writes.py::test_write_root": "failed",
         "test_writes.py::test_write_tmp_is_private": "passed",
     }
-    assert "Read-only file system" in run.failures["test_writes.py::test_write_outside"][-1].value
+    assert "Read-only file system" in run.failures["test_writes.py::test_write_root"][-1].value
     assert (tmp_path / "inside.txt").read_text() == "ok"
 
 
@@ -309,7 +314,7 @@ def test_caller_secrets_do_not_reach_the_tests(
                     assert "FIXLOOP_HOME" not in os.environ
                     assert set(os.environ) <= {
                         "PATH", "HOME", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE",
-                        "FIXLOOP_REPORT", "LANG", "PWD", "PYTEST_CURRENT_TEST", "PYTEST_VERSION",
+                        "LANG", "PWD", "PYTEST_CURRENT_TEST", "PYTEST_VERSION",
                     }
             """
         },
@@ -342,18 +347,23 @@ def test_make_sandbox_picks_bwrap_when_it_works() -> None:
     assert isinstance(make_sandbox("subprocess", sys.executable, [], 10, 1024), SubprocessSandbox)
 
 
-def test_auto_falls_back_to_subprocess_with_one_warning(
+def test_auto_refuses_without_bwrap_and_never_falls_back(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no-bwrap")
+    with pytest.raises(ConfigError, match="unsafe-subprocess"):
+        make_sandbox("auto", sys.executable, FAST, 60, 2048, bwrap=missing)
+
+
+def test_unsafe_subprocess_only_by_name_said_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     sandbox_module._warned.clear()
-    missing = str(tmp_path / "no-bwrap")
-    with caplog.at_level(logging.WARNING, logger="tools.sandbox"):
-        first = make_sandbox("auto", sys.executable, FAST, 60, 2048, bwrap=missing)
-        second = make_sandbox("auto", sys.executable, FAST, 60, 2048, bwrap=missing)
+    with caplog.at_level(logging.INFO, logger="tools.sandbox"):
+        first = make_sandbox("unsafe-subprocess", sys.executable, FAST, 60, 2048)
+        second = make_sandbox("unsafe-subprocess", sys.executable, FAST, 60, 2048)
     assert isinstance(first, SubprocessSandbox) and isinstance(second, SubprocessSandbox)
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1
-    assert "WITHOUT isolation" in warnings[0].getMessage()
+    notes = [r for r in caplog.records if r.name == "tools.sandbox"]
+    assert len(notes) == 1
+    assert "WITHOUT isolation" in notes[0].getMessage()
     write(tmp_path, {"test_ok.py": "def test_ok():\n    pass\n"})
     run = first.run_tests(tmp_path)
     assert (run.outcomes, run.sandbox) == ({"test_ok.py::test_ok": "passed"}, "subprocess")
@@ -391,3 +401,44 @@ def test_an_interpreter_living_under_tmp_stays_visible_in_bwrap(tmp_path: Path) 
 
     assert run.outcomes == {"test_ok.py::test_ok": "passed"}
     assert run.sandbox == "bwrap"
+
+
+def test_doctor_says_fixloop_refuses_without_bwrap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent import wiring
+    from agent.settings import Settings
+
+    monkeypatch.setattr(wiring, "bwrap_problem", lambda: "'bwrap' is not installed")
+    name, why = wiring.sandbox_choice(Settings(home=tmp_path, sandbox="auto"))
+    assert name == "none" and "unsafe-subprocess" in why
+    name, why = wiring.sandbox_choice(Settings(home=tmp_path, sandbox="unsafe-subprocess"))
+    assert name == "subprocess" and "WITHOUT isolation" in why
+
+
+def test_the_unsafe_subprocess_hides_fixloops_own_environment_from_its_uid() -> None:
+    """Non-dumpable: /proc/<pid>/environ of fixloop is root's, unreadable by a non-root child."""
+    import ctypes
+
+    make_sandbox("unsafe-subprocess", sys.executable, FAST, 60, 2048)
+    assert ctypes.CDLL(None).prctl(3, 0, 0, 0, 0) == 0  # PR_GET_DUMPABLE
+
+
+def test_the_report_pipe_closes_each_end_once() -> None:
+    """Proofs run in threads: a second close would hit another thread's reused descriptor."""
+    import os
+
+    from tools.sandbox.channel import ReportPipe
+
+    pipe = ReportPipe()
+    os.write(pipe.write_fd, b'{"outcomes": {}}\n')
+    pipe.close_write_end()
+    others = os.pipe()  # takes the numbers just freed
+    try:
+        assert pipe.read(grace=5) == b'{"outcomes": {}}\n'
+        time.sleep(0.1)
+        for fd in others:
+            os.fstat(fd)  # still open: the pipe closed only its own ends
+    finally:
+        for fd in others:
+            os.close(fd)

@@ -124,6 +124,38 @@ def test_a_result_record_has_every_headline_field() -> None:
     assert result["bug_class"] == "missing-key"
 
 
+def _reported(after: str | None) -> dict[str, Any]:
+    failing = "tests/test_a.py::test_edge"
+    outcomes = {failing: {"before": "failed", "after": after}} if after else {}
+    report = {"candidate_id": "c1", "proven": True, "reason": "ok", "must_fix": outcomes}
+    return _state(incident={"failing_tests": [failing]}, reports=[report])
+
+
+def test_a_proof_counts_only_when_every_reported_failing_test_passes() -> None:
+    passing = SuiteRun(outcomes={"t::a": "passed"}, exit_code=0)
+    fixed = score(_case(), _reported("passed"), 1.0, passing)
+    assert (fixed["proven"], fixed["correct"]) == (True, True)
+    assert fixed["reported_tests"] == {"tests/test_a.py::test_edge": "passed"}
+    for after in ("failed", None):
+        left = score(_case(), _reported(after), 1.0, passing)
+        assert (left["proven"], left["correct"], left["diff_lines"]) == (False, False, None)
+    failing = SuiteRun(outcomes={"t::b": "failed"}, exit_code=1)
+    wrong = score(_case(), _reported("passed"), 1.0, failing)
+    assert (wrong["proven"], wrong["correct"], wrong["wrong_proven"]) == (True, False, True)
+    assert summarize([wrong, fixed])["wrong_proven"] == 1
+
+
+def test_a_pr_without_a_failing_before_test_is_a_defect() -> None:
+    passing = SuiteRun(outcomes={"t::a": "passed"}, exit_code=0)
+    with_pr = {"pr": {"id": 1}}
+    evidenced = score(_case(), _reported("passed") | with_pr, 1.0, passing)
+    assert evidenced["failing_before"] == ["tests/test_a.py::test_edge"]
+    assert evidenced["pr_without_failing_test"] is False
+    bare = score(_case(), _state(**with_pr), 1.0, passing)
+    assert (bare["failing_before"], bare["pr_without_failing_test"]) == ([], True)
+    assert summarize([evidenced, bare])["pr_without_failing_test"] == 1
+
+
 def test_an_error_scores_as_a_miss_with_its_reason() -> None:
     result = error_result("x", "git clone failed", 0.5, _case())
     assert set(RESULT_KEYS) <= set(result)
@@ -198,6 +230,12 @@ def test_compare_shows_metric_deltas_and_each_changed_case() -> None:
     assert (delta["only_before"], delta["only_after"]) == (["b"], ["c"])
     text = render_comparison(delta)
     assert "better   a: localized_rank 2 -> 1" in text
+    assert next((d["metric"], d["before"], d["after"]) for d in delta["defects"]) == (
+        "wrong_proven",
+        0,
+        0,
+    )
+    assert "proven fixes the hidden tests reject (must be 0)" in text
 
 
 def test_a_suite_names_cases_and_a_floor(tmp_path: Path) -> None:
@@ -209,6 +247,10 @@ def test_a_suite_names_cases_and_a_floor(tmp_path: Path) -> None:
     assert suite.cases == [tmp_path / "cases" / "one"]
     summary = {"proven": {"hits": 1}, "correct": {"hits": 1}}
     assert below_floor(summary, suite.floor) == ["proven: 1 < floor 2"]
+    defects = {**summary, "correct": {"hits": 2}, "wrong_proven": 1, "pr_without_failing_test": 0}
+    assert below_floor(defects, {"correct": 1}) == [
+        "proven fixes the hidden tests reject: 1 (must be 0)"
+    ]
     suite_file.write_text('cases = ["one", "two"]\n')
     with pytest.raises(FixloopError, match=r"no such case under .*: two"):
         load_suite(suite_file)

@@ -86,8 +86,21 @@ def test_a_rebuilt_test_failing_for_another_reason_is_dropped(
     assert state["must_fix"] == []
     assert state["audit"][-1]["why"] == (
         "the rebuilt test was dropped (fails with KeyError, not ZeroDivisionError); "
-        "proof rests on the suite"
+        "no test fails like the incident, so no fix can be proven (a suggestion at most)"
     )
+    # Nothing failed before the change: a candidate that breaks nothing is only a suggestion.
+    for node in (fix, prove_candidates):
+        state = _apply(state, node(state, runtime))  # type: ignore[operator]
+    assert state["proven"] is None
+    assert any(r["held"] and not r["proven"] for r in state["reports"])
+    assert state["suggestion"]["id"] in {r["candidate_id"] for r in state["reports"]}
+    state = _apply(state, escalate(state, runtime))  # type: ignore[arg-type]
+    assert state["status"] == "escalated"
+    assert "a pull request needs a test that failed before the change" in state["audit"][-1]["why"]
+    assert state["audit"][-1]["data"]["suggestion"] == state["suggestion"]["id"]
+    escalation = runtime.context.tracker.comments(state["ticket"]["key"])[-1]
+    assert "### Suggested change: unproven" in escalation
+    assert state["suggestion"]["diff"] in escalation
 
 
 def test_the_loop_node_by_node(start: tuple[dict[str, Any], Runtime[Deps]]) -> None:
@@ -119,7 +132,7 @@ def test_the_loop_node_by_node(start: tuple[dict[str, Any], Runtime[Deps]]) -> N
     again = open_pr(state, runtime)  # type: ignore[arg-type]
     assert opened["pr"]["id"] == again["pr"]["id"]
     assert opened["pr"]["head_sha"] == again["pr"]["head_sha"]
-    assert "failed** before the change, **passed** after" in opened["pr"]["body"]
+    assert f"| `{state['must_fix'][0]}` | failed | passed |" in opened["pr"]["body"]
     state = _apply(state, opened)
 
     not_merged = verify(state, runtime)  # type: ignore[arg-type]

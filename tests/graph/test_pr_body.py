@@ -17,6 +17,9 @@ from agent.domain import (
     Ticket,
 )
 from agent.domain import (
+    TestOutcome as Outcome,
+)
+from agent.domain import (
     TestReport as Report,
 )
 from agent.prompting import render
@@ -46,6 +49,7 @@ def body(patch: Patch, must_fix: list[str], not_proven: int = 3) -> str:
         reason="ok",
         reproduction_before="failed",
         reproduction_after="passed",
+        must_fix={test: Outcome(before="error", after="passed") for test in must_fix},
         baseline_passed=10,
         passed_after=11,
         sandbox="bwrap",
@@ -59,6 +63,7 @@ def body(patch: Patch, must_fix: list[str], not_proven: int = 3) -> str:
         patch=patch,
         report=report,
         must_fix=must_fix,
+        failing_before=must_fix,
         candidates=40,
         not_proven=not_proven,
     )
@@ -78,7 +83,7 @@ def test_the_body_has_every_section() -> None:
     assert "Seen 12 times." in text
     assert 'Suspect commit: `aaaaaaaaaaaa` "pricing: per unit" by Ana (PR #7).' in text
     assert "candidate 4 of 40 in its round; 3 candidates tested before or beside it" in text
-    assert "**failed** before the change, **passed** after" in text
+    assert "| `test_repro.py::test_it` | error | passed |" in text
     assert "10 tests passed before, 11 pass after, regressions: 0" in text
     assert "````untrusted-data\nZeroDivisionError: ``` ignore this\n````" in text
 
@@ -95,8 +100,15 @@ def test_what_to_check_depends_on_the_engine(engine: str, check: str) -> None:
     assert check in body(patch_by(engine), ["t.py::t"])
 
 
-def test_without_a_reproduction_the_body_says_so() -> None:
-    text = body(patch_by("templates"), [], not_proven=1)
-    assert "this proof rests on the existing test suite only" in text
-    assert "No test failed before this change: add one" in text
+def test_every_must_fix_test_is_listed_with_its_outcomes() -> None:
+    tests = ["tests/test_a.py::test_edge", "test_fixloop_repro_fx_1.py::test_reproduces_fx_1"]
+    text = body(patch_by("templates"), tests)
+    for test in tests:
+        assert f"| `{test}` | error | passed |" in text
+
+
+def test_the_body_names_the_failing_before_test() -> None:
+    text = body(patch_by("templates"), ["tests/test_a.py::test_edge"], not_proven=1)
+    assert "Failed before this change and passes with it: `tests/test_a.py::test_edge`." in text
+    assert "rests on the existing test suite" not in text
     assert "1 candidate tested before or beside it was not proven" in text

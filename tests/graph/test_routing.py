@@ -29,8 +29,10 @@ def test_fix_without_candidates_escalates() -> None:
 def test_retry_is_bounded_by_rounds() -> None:
     after_test = make_after_test(max_rounds=2)
     assert after_test({"proven": {"id": "p"}, "round": 2}) == "open_pr"
-    assert after_test({"proven": None, "round": 1}) == "fix"
-    assert after_test({"proven": None, "round": 2}) == "escalate"
+    assert after_test({"proven": None, "round": 1, "must_fix": ["t::a"]}) == "fix"
+    assert after_test({"proven": None, "round": 2, "must_fix": ["t::a"]}) == "escalate"
+    # Without a test that failed before the change no round can prove anything.
+    assert after_test({"proven": None, "round": 1, "must_fix": []}) == "escalate"
 
 
 def test_review_decisions_route() -> None:

@@ -21,6 +21,7 @@ from agent.domain import (
     Incident,
     Patch,
     Reproduction,
+    TestOutcome,
     Ticket,
 )
 from agent.domain import TestReport as Report
@@ -85,6 +86,10 @@ def parts(field: str) -> tuple[Patch, Diagnosis, Report]:
         passed_after=11,
         sandbox="bwrap",
         flaky=[f"tests/test_b.py::test_{field}"],
+        must_fix={
+            f"tests/test_a.py::test_{field}": TestOutcome(before="failed", after="passed"),
+            repro.nodeid: TestOutcome(before="failed", after="passed"),
+        },
     )
     return patch, diagnosis, report
 
@@ -103,11 +108,16 @@ def bodies(field: str) -> dict[str, str]:
             patch=patch,
             report=report,
             must_fix=must_fix,
+            failing_before=list(report.must_fix),
             candidates=2,
             not_proven=1,
         ),
         "ticket": render("ticket.md.j2", incident=incident, repo="/repo"),
-        "diagnosis": render("ticket_diagnosis.md.j2", diagnosis=diagnosis),
+        "diagnosis": render(
+            "ticket_diagnosis.md.j2",
+            diagnosis=diagnosis,
+            must_fix={test: outcome.before for test, outcome in report.must_fix.items()},
+        ),
     }
 
 
@@ -121,7 +131,7 @@ def walk(tokens: list[Token], in_code: bool = False) -> Iterator[tuple[Token, bo
 
 def problems(text: str) -> list[str]:
     found = []
-    for token, in_code in walk(MarkdownIt("commonmark").parse(text)):
+    for token, in_code in walk(MarkdownIt("commonmark").enable("table").parse(text)):
         if token.type in {"link_open", "image"}:
             found.append(f"{token.type} {token.attrs}")
         if token.type in {"html_inline", "html_block"} and token.content not in OWN_HTML:
@@ -141,7 +151,7 @@ def test_hostile_fields_render_as_text(field: str) -> None:
 def test_the_diff_and_the_evidence_always_show(field: str) -> None:
     text = bodies(field)["pr"]
     patch, _, _ = parts(field)
-    tokens = list(walk(MarkdownIt("commonmark").parse(text)))
+    tokens = list(walk(MarkdownIt("commonmark").enable("table").parse(text)))
     fences = {token.info: token.content for token, _ in tokens if token.type == "fence"}
     assert fences["diff"] == patch.diff.rstrip("\n") + "\n"
     assert f"value = {field!r}" in fences["python"]
@@ -155,13 +165,13 @@ def test_the_diff_and_the_evidence_always_show(field: str) -> None:
 
 def test_a_value_that_is_a_vulnerable_field_by_itself_stays_one_code_span() -> None:
     for field in HOSTILE:
-        tokens = list(walk(MarkdownIt("commonmark").parse(f"x {md_code(field)} y")))
+        tokens = list(walk(MarkdownIt("commonmark").enable("table").parse(f"x {md_code(field)} y")))
         spans = [token.content for token, _ in tokens if token.type == "code_inline"]
         assert spans == [" ".join(field.split("\n")).strip()]
 
 
 def test_a_fence_no_line_of_its_content_can_close() -> None:
     content = "a\n````\n```\nb"
-    tokens = MarkdownIt("commonmark").parse(md_fence(content, "text") + "\n\nafter")
+    tokens = MarkdownIt("commonmark").enable("table").parse(md_fence(content, "text") + "\n\nafter")
     assert tokens[0].type == "fence" and tokens[0].content == content + "\n"
     assert tokens[-2].content == "after"

@@ -268,7 +268,8 @@ def test_a_traceback_payload_in_a_json_file(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_logged_traceback_runs_the_whole_loop_without_locals(tmp_path: Path) -> None:
     """No captured values: the diagnosis stands on frames, index and history; value templates
-    do not apply, and the proof rests on the suite."""
+    do not apply, and no test fails before the change: no PR, the best candidate that breaks
+    nothing goes on the ticket as an unproven suggestion (issue #23)."""
     from tests.support.pricing_shop import PRICING_V1, PRICING_V2, TASKS, TRACEBACK
     from tests.support.repo_builder import RepoBuilder, git
 
@@ -293,9 +294,18 @@ def test_a_logged_traceback_runs_the_whole_loop_without_locals(tmp_path: Path) -
     assert summary["diagnosis"]["suspects"][0]["symbol"] == "unit_price"
     assert summary["diagnosis"]["suspect_commit"]["sha"] == bug
     assert summary["diagnosis"]["reproduction"] is None
-    assert summary["status"] == "awaiting_review", summary["audit"]
-    assert "proof rests on the existing suite" in summary["proof"]["reason"]
-    assert git(builder.path, "for-each-ref", "--format=%(refname:short)", "refs/heads/fixloop")
+    assert summary["status"] == "escalated", summary["audit"]
+    assert summary["pr"] is None
+    assert not git(builder.path, "for-each-ref", "--format=%(refname:short)", "refs/heads/fixloop")
+    escalation = summary["audit"][-1]
+    assert "no test fails like the incident" in escalation["why"]
+    assert escalation["data"]["suggestion"]
+    from agent import wiring
+    from agent.settings import Settings
+
+    tracker = wiring.tracker(Settings(home=tmp_path / "state"))
+    comments = tracker.comments(summary["ticket"]["key"])
+    assert any("Suggested change: unproven" in comment for comment in comments), comments
 
 
 def as_traceback(incident: Incident) -> str:

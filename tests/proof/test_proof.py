@@ -10,8 +10,9 @@ import pytest
 
 from agent import domain
 from agent.domain import FileChange, Patch, Reproduction
+from agent.domain import TestOutcome as Outcome
 from agent.ports import Sandbox
-from agent.proof.prove import Baseline, prove, run_baseline
+from agent.proof.prove import NO_FAILING_TEST, Baseline, prove, run_baseline
 from agent.proof.workbench import Workbench
 from agent.repair.diffs import make_patch
 from tests.support.repo_builder import RepoBuilder, git
@@ -150,6 +151,29 @@ def test_a_correct_patch_is_proven(
     assert report.sandbox == sandbox.name
     assert report.seconds > 0
     assert report.reason.startswith(f"{REPRO.nodeid} failed before the patch and pass with it")
+    assert report.must_fix == {REPRO.nodeid: Outcome(before="failed", after="passed")}
+
+
+def test_a_rebuilt_test_that_passed_before_must_still_pass(
+    project: Project, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    repo, rev = project
+    passing = REPRO.model_copy(
+        update={
+            "source": "from app.calc import average\n\n\n"
+            "def test_reproduces_inc_1():\n    assert average([4]) == 4\n"
+        }
+    )
+    base = run_baseline(Workbench(repo, sandbox, tmp_path / "base"), rev, passing)
+    assert base.outcome(passing.nodeid) == "passed"
+    single = FIXED.replace(
+        "    if not values:", "    if len(values) == 1:\n        return 0\n    if not values:"
+    )
+    report = run_prove(
+        project, sandbox, base, candidate({"app/calc.py": (CALC, single)}), tmp_path, [], passing
+    )
+    assert not report.proven
+    assert report.regressions == [passing.nodeid]
 
 
 def test_a_patch_that_breaks_another_test_is_not_proven(
@@ -195,7 +219,7 @@ def test_a_flaky_test_is_flaky_not_a_regression(
     )
 
 
-def test_without_reproduction_the_proof_rests_on_the_suite(
+def test_without_a_failing_before_test_nothing_is_proven(
     project: Project, sandbox: Sandbox, tmp_path: Path
 ) -> None:
     repo, rev = project
@@ -204,18 +228,19 @@ def test_without_reproduction_the_proof_rests_on_the_suite(
     good = run_prove(
         project, sandbox, bare, candidate({"app/calc.py": (CALC, FIXED)}), tmp_path, [], None
     )
-    assert good.proven
+    # The suite still passing is necessary, never sufficient: the candidate only holds.
+    assert (good.proven, good.held) == (False, True)
     assert good.reason == (
-        "no reproduction: proof rests on the existing suite; "
-        "no regressions among the 3 tests that passed before"
+        f"{NO_FAILING_TEST}: not proven; "
+        "the candidate holds: no regressions among the 3 tests that passed before"
     )
     assert (good.reproduction_before, good.reproduction_after) == (None, None)
     broken = FIXED.replace("return sum(values)\n", "return sum(values) + 1\n")
     bad = run_prove(
         project, sandbox, bare, candidate({"app/calc.py": (CALC, broken)}), tmp_path, [], None
     )
-    assert not bad.proven
-    assert bad.reason.startswith("no reproduction: proof rests on the existing suite: not proven:")
+    assert (bad.proven, bad.held) == (False, False)
+    assert bad.reason.startswith(f"{NO_FAILING_TEST}: not proven; regressions")
     assert bad.regressions == ["tests/test_calc.py::test_total"]
 
 

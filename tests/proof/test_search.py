@@ -133,3 +133,24 @@ def test_each_report_says_where_it_was_decided(
     assert [r.stage for r in reports] == ["screen", "proof"]
     spent, _ = validate(bench, [WRONG], baseline, [FAILING], None, Search(seconds=0))
     assert [r.stage for r in spent] == ["budget"]
+
+
+def test_without_a_must_fix_test_nothing_is_proven_and_the_best_holding_candidate_stops_it(
+    project: Project, sandbox: Sandbox, baseline: Baseline, tmp_path: Path
+) -> None:
+    # No must-fix test: FAILING fails on the base commit, but nobody named it.
+    holds = variant("return 490", "return 490  # shipping")
+    repo, _ = project
+    reports, proven = validate(
+        Workbench(repo, sandbox, tmp_path),
+        [OVERFIT, holds, RIGHT],
+        baseline,
+        [],
+        None,
+        Search(jobs=1),
+    )
+    assert proven is None
+    assert [(r.candidate_id, r.proven, r.held) for r in reports] == [
+        (OVERFIT.id, False, False),
+        (holds.id, False, True),
+    ], "the search stops at the best candidate that holds; no budget report"

@@ -1,20 +1,38 @@
 """Run a worktree's pytest suite in a sandbox and read back fixloop's JSON report.
 
-`BwrapSandbox` runs pytest under bubblewrap: the whole filesystem read-only, a private /tmp,
-writes only in the worktree, no network, its own pid namespace. `SubprocessSandbox` runs the
-same command as a plain child process (no isolation). Both give the child a clean environment
-(no secrets of the caller), an address-space limit and a wall-time limit that kills the whole
-process group. `make_sandbox` picks one; `auto` uses bubblewrap when it works here.
+`BwrapSandbox` runs pytest under bubblewrap, built to hold when fixloop runs as root: a new user
+namespace in which pytest runs as an unprivileged uid with every capability dropped (and
+no-new-privileges, which bubblewrap always sets); the whole filesystem read-only with only the
+worktree writable and a private /tmp; /var/tmp, /run, /home, /root, `$HOME` and the directories
+the caller names as hidden (fixloop's state directory) replaced by empty tmpfs, so neither their
+files nor the Unix sockets in them are reachable; new network (no interfaces but loopback, so no
+abstract sockets of the host either), pid, IPC and UTS namespaces. A control group bounds the
+process count and the memory of all processes together (`limits.Cgroup`; per-process rlimits
+where no cgroup can be made), and a wall-time limit kills everything.
 
-Test failures are results. `SandboxError` means pytest could not run, stopped with an internal
-error or wrote no report; when the interpreter cannot run the plugin (no pytest, a pytest too
-old), its message is one line naming the versions (`probe.probe_interpreter`).
+In the user namespace the unprivileged uid maps to the caller's own uid: files the caller owns
+outside the hidden directories stay readable as their owner could read them (read-only). Hide
+what matters with `hidden`.
+
+`SubprocessSandbox` runs the same command as a plain child process: no isolation at all, so
+`make_sandbox` gives it only when asked for by name (`unsafe-subprocess`); without bubblewrap,
+`auto` refuses. Its child gets a minimal environment (PATH, HOME, PYTHONPATH, LANG,
+PYTHONDONTWRITEBYTECODE and the report descriptor), and fixloop's process is made
+non-dumpable so that a child of the same (non-root) uid cannot read fixloop's own environment
+in `/proc/<pid>/environ`; a child running as root still can.
+
+The outcome comes back over a pipe the parent holds (`channel.py`), and an exit code that
+contradicts the report is an error. Test failures are results. `SandboxError` means pytest could
+not run, stopped with an internal error, wrote no report or a report that cannot be trusted;
+when the interpreter cannot run the plugin (no pytest, a pytest too old), its message is one line
+naming the versions (`probe.probe_interpreter`).
 """
 
 from __future__ import annotations
 
 import abc
 import contextlib
+import ctypes
 import functools
 import json
 import logging
@@ -32,6 +50,8 @@ from typing import Any, Literal
 from agent.domain import ExceptionInfo, TestRun
 from agent.errors import ConfigError, SandboxError
 from agent.ports import Sandbox
+from tools.sandbox.channel import ReportPipe, disagreement, parse_report
+from tools.sandbox.limits import Cgroup, rlimit_prefix
 from tools.sandbox.probe import last_error_line, probe_interpreter
 
 log = logging.getLogger(__name__)
@@ -43,13 +63,18 @@ OUTPUT_TAIL = 4096
 INTERNAL_ERROR = 3
 """pytest's exit code when a hook crashed: the run stopped, its report holds no verdict."""
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
-SandboxMode = Literal["auto", "bwrap", "subprocess"]
+MAX_PROCESSES = 512
+"""Processes (threads included, as the kernel counts them) one test run may have at once."""
+SandboxMode = Literal["auto", "bwrap", "unsafe-subprocess", "subprocess"]
+UNSAFE_MODES = ("unsafe-subprocess", "subprocess")
+"""Modes that run the tests without isolation; `subprocess` is the older name."""
 
 
 class _PytestSandbox(abc.ABC):
     """The command, environment, limits and report reading both sandboxes share."""
 
     name = "base"
+    own_user_namespace = False
 
     def __init__(
         self,
@@ -59,30 +84,63 @@ class _PytestSandbox(abc.ABC):
         memory_limit_mb: int,
         *,
         test_paths: list[str] | None = None,
+        max_processes: int = MAX_PROCESSES,
     ) -> None:
         self.python = python
         self.pytest_args = list(pytest_args)
         self.timeout = timeout
         self.memory_limit_mb = memory_limit_mb
+        self.max_processes = max_processes
         self.test_paths = list(test_paths or [])
         """What the whole suite is: the paths pytest collects when no test is named."""
 
     def run_tests(
         self, worktree: Path, tests: list[str] | None = None, *, coverage: bool = False
     ) -> TestRun:
+        return self._run_limited(worktree, tests, coverage)[0]
+
+    def collect(self, worktree: Path, tests: list[str] | None = None) -> list[str]:
+        """The node ids pytest collects (no test runs), then files that failed to collect."""
+        run, nodeids = self._run_limited(worktree, tests, False, collect_only=True)
+        if run.timed_out or nodeids is None:
+            why = "timed out" if run.timed_out else "sent no list"
+            raise SandboxError(f"collecting tests in {self.name} sandbox {why}:\n{run.output}")
+        errors = [nodeid for nodeid, outcome in run.outcomes.items() if outcome == "error"]
+        return list(dict.fromkeys([*nodeids, *errors]))
+
+    def _run_limited(
+        self, worktree: Path, tests: list[str] | None, coverage: bool, *, collect_only: bool = False
+    ) -> tuple[TestRun, list[str] | None]:
+        """One pytest run in its own scratch directory and control group, both removed after."""
         worktree = worktree.resolve()
         private = Path(tempfile.mkdtemp(prefix="fixloop-sandbox-"))
+        cgroup = Cgroup.create(self.max_processes, self.memory_limit_mb * 1024 * 1024)
         try:
-            return self._run(worktree, private, tests, coverage)
+            return self._run(worktree, private, tests, coverage, cgroup, collect_only)
         finally:
+            if cgroup is not None:
+                cgroup.close()
             shutil.rmtree(private, ignore_errors=True)
 
     def _run(
-        self, worktree: Path, private: Path, tests: list[str] | None, coverage: bool
-    ) -> TestRun:
-        report = private / "report.json"
+        self,
+        worktree: Path,
+        private: Path,
+        tests: list[str] | None,
+        coverage: bool,
+        cgroup: Cgroup | None,
+        collect_only: bool,
+    ) -> tuple[TestRun, list[str] | None]:
+        """The run, and with `collect_only` the node ids collected (None if none were sent)."""
         output = private / "output.txt"
-        command = self._wrap(self._pytest_command(worktree, tests), worktree, private)
+        command = self._pytest_command(worktree, tests)
+        if collect_only:
+            command[3:3] = ["--collect-only"]
+        if cgroup is None and self.own_user_namespace:
+            # Outside a fresh user namespace RLIMIT_NPROC would count all of the user's processes.
+            command = [*rlimit_prefix(self.python, self.max_processes), *command]
+        command = self._wrap(command, worktree, private)
+        pipe = ReportPipe()
         started = time.monotonic()
         timed_out = False
         with output.open("wb") as sink:
@@ -90,20 +148,24 @@ class _PytestSandbox(abc.ABC):
                 process = subprocess.Popen(
                     command,
                     cwd=worktree,
-                    env=self._environment(worktree, private, report, coverage),
+                    env=self._environment(worktree, private, pipe.write_fd, coverage),
                     stdin=subprocess.DEVNULL,
                     stdout=sink,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
-                    preexec_fn=_address_space_limit(self.memory_limit_mb),
+                    pass_fds=(pipe.write_fd,),
+                    preexec_fn=_child_setup(self.memory_limit_mb, cgroup),
                 )
             except OSError as error:
+                pipe.read(grace=0)
                 raise SandboxError(f"cannot start pytest with {command[0]!r}: {error}") from error
+            pipe.close_write_end()
             try:
                 process.wait(timeout=self.timeout)
             except subprocess.TimeoutExpired:
                 timed_out = True
                 _kill_group(process)
+        data = pipe.read(grace=0 if timed_out else 5.0)
         duration = time.monotonic() - started
         tail = _tail(output)
         if timed_out:
@@ -113,22 +175,34 @@ class _PytestSandbox(abc.ABC):
                 timed_out=True,
                 sandbox=self.name,
                 output=f"{tail}\n[fixloop: killed after {self.timeout:g}s wall time]",
-            )
-        data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else None
-        if data is None or process.returncode == INTERNAL_ERROR:
-            raise SandboxError(self._failure(data, process.returncode, tail))
+            ), None
+        report = self._trusted_report(data, process.returncode, tail)
+        collected = report.get("collected")
         return TestRun(
-            outcomes=data["outcomes"],
+            outcomes=report["outcomes"],
             failures={
                 nodeid: [ExceptionInfo.model_validate(item) for item in chain]
-                for nodeid, chain in data["failures"].items()
+                for nodeid, chain in report["failures"].items()
             },
             exit_code=process.returncode,
             duration=duration,
             sandbox=self.name,
             output=tail,
-            coverage=data.get("coverage", {}),
-        )
+            coverage=report.get("coverage", {}),
+        ), collected if isinstance(collected, list) else None
+
+    def _trusted_report(self, data: bytes, exit_code: int, tail: str) -> dict[str, Any]:
+        """The report, when there is exactly one and pytest's exit code agrees with it."""
+        try:
+            report = parse_report(data)
+        except ValueError as error:
+            raise SandboxError(f"the test outcome cannot be trusted: {error}") from None
+        if report is None or exit_code == INTERNAL_ERROR:
+            raise SandboxError(self._failure(report, exit_code, tail))
+        conflict = disagreement(report, exit_code)
+        if conflict is not None:
+            raise SandboxError(f"the test outcome cannot be trusted: {conflict}")
+        return report
 
     def _failure(self, report: dict[str, Any] | None, exit_code: int, tail: str) -> str:
         """Why pytest gave no verdict; one line when the plugin loaded or could not load."""
@@ -162,7 +236,7 @@ class _PytestSandbox(abc.ABC):
         ]
 
     def _environment(
-        self, worktree: Path, private: Path, report: Path, coverage: bool = False
+        self, worktree: Path, private: Path, report_fd: int, coverage: bool = False
     ) -> dict[str, str]:
         """Built from nothing: the caller's environment (and its secrets) never reaches pytest."""
         python_path = [str(PLUGIN_DIR)]
@@ -174,7 +248,7 @@ class _PytestSandbox(abc.ABC):
             "HOME": self._home(private),
             "PYTHONPATH": os.pathsep.join(python_path),
             "PYTHONDONTWRITEBYTECODE": "1",
-            "FIXLOOP_REPORT": str(report),
+            "FIXLOOP_REPORT_FD": str(report_fd),
             "LANG": "C.UTF-8",
         }
         if coverage:
@@ -191,9 +265,16 @@ class _PytestSandbox(abc.ABC):
 
 
 class SubprocessSandbox(_PytestSandbox):
-    """pytest as a plain child process: clean environment and limits, but no isolation."""
+    """pytest as a plain child process: minimal environment and limits, but NO isolation.
+
+    The code under test can read and write whatever fixloop's user can, and reach the network.
+    """
 
     name = "subprocess"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _not_dumpable()
 
     def _home(self, private: Path) -> str:
         home = private / "home"
@@ -205,9 +286,10 @@ class SubprocessSandbox(_PytestSandbox):
 
 
 class BwrapSandbox(_PytestSandbox):
-    """pytest under bubblewrap: read-only root, private /tmp, writable worktree, no network."""
+    """pytest under bubblewrap: see the module's docstring for what it isolates."""
 
     name = "bwrap"
+    own_user_namespace = True
 
     def __init__(
         self,
@@ -218,45 +300,89 @@ class BwrapSandbox(_PytestSandbox):
         bwrap: str = "bwrap",
         *,
         test_paths: list[str] | None = None,
+        hidden: list[Path] | None = None,
+        max_processes: int = MAX_PROCESSES,
     ) -> None:
-        super().__init__(python, pytest_args, timeout, memory_limit_mb, test_paths=test_paths)
+        super().__init__(
+            python,
+            pytest_args,
+            timeout,
+            memory_limit_mb,
+            test_paths=test_paths,
+            max_processes=max_processes,
+        )
         self.bwrap = bwrap
+        self.hidden = masked_paths(hidden or [])
+        """The directories replaced by an empty tmpfs."""
 
     def _home(self, private: Path) -> str:
         return "/tmp"
 
     def _wrap(self, command: list[str], worktree: Path, private: Path) -> list[str]:
+        masks = [arg for path in self.hidden for arg in ("--tmpfs", path)]
+        # Binds come after the masks so that what lies under a hidden directory stays visible:
+        # the interpreter's own paths (a virtualenv or an editable install may live in $HOME
+        # or /tmp) first, so that the worktree's writable bind wins when it lies inside one.
         interpreter = [
             arg
-            for path in interpreter_paths_in_tmp(self.python)
+            for path in _rebound(interpreter_paths(self.python), self.hidden)
             for arg in ("--ro-bind", path, path)
         ]
         return [
             self.bwrap,
             *_ISOLATION,
-            # Binds come after --tmpfs /tmp so that paths under /tmp stay visible: the
-            # interpreter's own (a virtualenv or an editable install may live there) first,
-            # so that the worktree's writable bind wins when it lies inside one of them.
+            *masks,
             *interpreter,
             "--ro-bind", str(PLUGIN_DIR), str(PLUGIN_DIR),
             "--bind", str(worktree), str(worktree),
-            "--bind", str(private), str(private),
             "--chdir", str(worktree),
             "--",
             *command,
         ]  # fmt: skip
 
 
+SANDBOX_UID = "65534"
+"""The uid (and gid) pytest runs as inside bubblewrap's user namespace: `nobody`."""
+
 _ISOLATION = [
     "--ro-bind", "/", "/",
     "--dev", "/dev",
     "--proc", "/proc",
     "--tmpfs", "/tmp",
+    "--unshare-user",
+    "--uid", SANDBOX_UID,
+    "--gid", SANDBOX_UID,
     "--unshare-net",
     "--unshare-pid",
+    "--unshare-ipc",
+    "--unshare-uts",
+    "--unshare-cgroup-try",
+    "--cap-drop", "ALL",
     "--die-with-parent",
     "--new-session",
 ]  # fmt: skip
+
+ALWAYS_HIDDEN = ("/var/tmp", "/run", "/var/run", "/home", "/root", "/dev/shm")
+"""Hidden in every bubblewrap sandbox (when they exist): scratch space other programs share,
+host sockets and pid files, and home directories. /tmp is replaced too, by `_ISOLATION`."""
+
+
+def masked_paths(hidden: list[Path]) -> tuple[str, ...]:
+    """The existing directories to hide: `ALWAYS_HIDDEN`, `$HOME` and `hidden`, resolved.
+
+    `/`, and directories that hold the bubblewrap binary's or the interpreter's system files,
+    are never hidden wholesale: `/usr`, `/etc` and the like are left to the read-only root.
+    """
+    candidates = [*map(Path, ALWAYS_HIDDEN), Path.home(), *hidden]
+    found: list[str] = []
+    for candidate in candidates:
+        path = candidate.resolve()
+        if path == Path("/") or not path.is_dir() or str(path) in found:
+            continue
+        if path in (Path("/dev"), Path("/proc"), Path("/tmp")):
+            continue
+        found.append(str(path))
+    return tuple(found)
 
 
 def make_sandbox(
@@ -268,21 +394,34 @@ def make_sandbox(
     *,
     bwrap: str = "bwrap",
     test_paths: list[str] | None = None,
+    hidden: list[Path] | None = None,
 ) -> Sandbox:
-    """The sandbox for `mode`; `auto` falls back to a subprocess (one warning) without bwrap."""
-    if mode == "subprocess":
+    """The sandbox for `mode`: bubblewrap, or a plain subprocess only when named explicitly.
+
+    `auto` and `bwrap` both need bubblewrap and refuse (`ConfigError`) without it; fixloop never
+    falls back to running untrusted tests unisolated on its own.
+    """
+    if mode in UNSAFE_MODES:
+        _warn_no_isolation(f"the setting sandbox is {mode!r}")
         return SubprocessSandbox(
             python, pytest_args, timeout, memory_limit_mb, test_paths=test_paths
         )
     problem = bwrap_problem(bwrap)
-    if problem is None:
-        return BwrapSandbox(
-            python, pytest_args, timeout, memory_limit_mb, bwrap=bwrap, test_paths=test_paths
+    if problem is not None:
+        raise ConfigError(
+            f"bubblewrap does not work here ({problem}); fixloop will not run untrusted tests "
+            "without it: install bubblewrap, or set sandbox = 'unsafe-subprocess' to run them "
+            "unisolated at your own risk"
         )
-    if mode == "bwrap":
-        raise ConfigError(f"sandbox 'bwrap' was requested but bubblewrap does not work: {problem}")
-    _warn_no_isolation(problem)
-    return SubprocessSandbox(python, pytest_args, timeout, memory_limit_mb, test_paths=test_paths)
+    return BwrapSandbox(
+        python,
+        pytest_args,
+        timeout,
+        memory_limit_mb,
+        bwrap=bwrap,
+        test_paths=test_paths,
+        hidden=hidden,
+    )
 
 
 PREFIX_SCRIPT = "import json, sys; print(json.dumps([sys.prefix, sys.base_prefix, *sys.path]))"
@@ -290,10 +429,11 @@ PREFIX_SCRIPT = "import json, sys; print(json.dumps([sys.prefix, sys.base_prefix
 
 
 @functools.cache
-def interpreter_paths_in_tmp(python: str) -> tuple[str, ...]:
-    """The directories under /tmp that `python` needs: its prefixes and import path.
+def interpreter_paths(python: str) -> tuple[str, ...]:
+    """The directories `python` needs (its prefixes and import path), resolved, that exist.
 
-    bubblewrap's private /tmp would hide them, so the sandbox binds them back read-only.
+    A hidden directory (a private /tmp, `$HOME`) may hold them, so the sandbox binds those that
+    lie under one back read-only.
     """
     try:
         out = subprocess.run(
@@ -301,18 +441,25 @@ def interpreter_paths_in_tmp(python: str) -> tuple[str, ...]:
         ).stdout
     except (OSError, subprocess.SubprocessError) as error:
         raise SandboxError(f"cannot run the test interpreter {python}: {error}") from None
-    under_tmp = sorted(
-        {
-            str(Path(entry).resolve())
-            for entry in json.loads(out)
-            if entry and Path(entry).resolve().is_relative_to("/tmp") and Path(entry).exists()
-        }
+    return tuple(
+        sorted(
+            {
+                str(Path(entry).resolve())
+                for entry in json.loads(out)
+                if entry and Path(entry).exists()
+            }
+        )
     )
+
+
+def _rebound(paths: tuple[str, ...], hidden: tuple[str, ...]) -> list[str]:
+    """The paths that lie under a hidden directory (or /tmp), without their descendants."""
+    under = sorted(p for p in paths if any(Path(p).is_relative_to(h) for h in ("/tmp", *hidden)))
     kept: list[str] = []
-    for path in under_tmp:
+    for path in under:
         if not any(Path(path).is_relative_to(parent) for parent in kept):
             kept.append(path)
-    return tuple(kept)
+    return kept
 
 
 @functools.cache
@@ -339,26 +486,39 @@ def bwrap_problem(bwrap: str = "bwrap") -> str | None:
 _warned: list[str] = []
 
 
-def _warn_no_isolation(problem: str) -> None:
-    """Warn once per process that tests run without isolation."""
+def _warn_no_isolation(reason: str) -> None:
+    """Say once per process (at info level: the operator asked for it) that tests run unisolated."""
     if _warned:
         return
-    _warned.append(problem)
-    log.warning(
-        "bubblewrap does not work here (%s): tests of the target repository run WITHOUT "
-        "isolation (network, filesystem) in a plain subprocess",
-        problem,
+    _warned.append(reason)
+    log.info(
+        "%s: tests of the target repository run WITHOUT isolation (network, filesystem, "
+        "fixloop's files) in a plain subprocess",
+        reason,
     )
 
 
-def _address_space_limit(memory_limit_mb: int) -> Callable[[], None]:
+def _child_setup(memory_limit_mb: int, cgroup: Cgroup | None) -> Callable[[], None]:
+    """Runs in the child before exec: join the run's cgroup, cap each process's address space."""
     limit = memory_limit_mb * 1024 * 1024
 
     def apply() -> None:
+        if cgroup is not None:
+            cgroup.enter()
         if limit > 0:
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     return apply
+
+
+PR_SET_DUMPABLE = 4
+
+
+def _not_dumpable() -> None:
+    """Make this process's /proc files (its environment among them) readable by root only."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

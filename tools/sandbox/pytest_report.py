@@ -1,4 +1,10 @@
-"""A pytest plugin that writes fixloop's JSON test report to the path in `FIXLOOP_REPORT`.
+"""A pytest plugin that writes fixloop's JSON test report to a pipe, or a file.
+
+The report goes, as one JSON document and a newline, to the file descriptor named by
+`FIXLOOP_REPORT_FD` (a pipe whose read end the sandbox's parent holds; see `channel.py`), or, when
+that is unset, to the path in `FIXLOOP_REPORT`. The descriptor is taken at import, before any
+test module loads: the variable is removed from `os.environ` and the descriptor is not inherited
+by processes the tests start.
 
 Loaded into the target repository's own pytest with `-p pytest_report` (its directory on
 PYTHONPATH), so it imports nothing from fixloop. The report holds, per test node id, one outcome
@@ -6,7 +12,8 @@ PYTHONPATH), so it imports nothing from fixloop. The report holds, per test node
 event: causes first and the finally-raised exception last, frames outermost first, each frame
 with source context and the repr of its local variables. With `FIXLOOP_COVERAGE` set it also
 records, per test, the lines of the rootdir's files that the test ran (a `sys.settrace` line
-collector, no dependency), for spectrum-based fault localization.
+collector, no dependency), for spectrum-based fault localization. Under `--collect-only` it
+holds the node ids collected (`collected`).
 
 It runs in the target's interpreter, not fixloop's: Python 3.8 or later (no syntax or standard
 library newer than that; annotations stay strings, never evaluated) and pytest 5.0 or later.
@@ -36,6 +43,22 @@ _INTERNAL_MODULES = ("_pytest", "pluggy", "pytest")
 _outcomes: dict[str, str] = {}
 _failures: dict[str, list[dict[str, Any]]] = {}
 _coverage: dict[str, dict[str, set[int]]] = {}
+_collected: list[str] = []
+
+
+def _take_report_fd() -> int | None:
+    value = os.environ.pop("FIXLOOP_REPORT_FD", None)
+    if value is None or not value.isdigit():
+        return None
+    fd = int(value)
+    try:
+        os.set_inheritable(fd, False)
+    except OSError:
+        return None
+    return fd
+
+
+_report_fd = _take_report_fd()
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -69,6 +92,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _outcomes.clear()
     _failures.clear()
     _coverage.clear()
+    del _collected[:]
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -144,6 +168,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _outcomes[report.nodeid] = "error"
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Remember what a `--collect-only` run collected: it goes into the report."""
+    _collected[:] = [item.nodeid for item in session.items]
+
+
 def pytest_collectreport(report: pytest.CollectReport) -> None:
     if report.failed:
         _outcomes[report.nodeid] = "error"
@@ -163,9 +192,12 @@ def pytest_exception_interact(
     _failures.setdefault(node.nodeid, exception_chain(exc, rootpath(node.config)))
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the report once, after every other plugin had its say on the exit status."""
+    global _report_fd
     target = os.environ.get("FIXLOOP_REPORT")
-    if not target:
+    if _report_fd is None and not target:
         return
     report: dict[str, Any] = {
         "outcomes": _outcomes,
@@ -174,12 +206,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "pytest": pytest.__version__,
         "python": platform.python_version(),
     }
+    if session.config.getoption("collectonly", False):
+        report["collected"] = list(_collected)
     if _coverage:
         report["coverage"] = {
             nodeid: {path: sorted(lines) for path, lines in hits.items() if lines}
             for nodeid, hits in _coverage.items()
         }
-    path = Path(target)
+    if _report_fd is not None:
+        fd, _report_fd = _report_fd, None
+        data = (json.dumps(report) + "\n").encode("utf-8")
+        try:
+            while data:
+                data = data[os.write(fd, data) :]
+        finally:
+            os.close(fd)
+        return
+    path = Path(str(target))
     partial = path.with_name(path.name + ".part")
     partial.write_text(json.dumps(report), encoding="utf-8")
     partial.replace(path)
