@@ -339,6 +339,14 @@ class Settings(BaseSettings):
     """DSN public keys the Sentry ingest endpoints accept (`http://KEY@host:port/PROJECT`).
     Without one every ingest request is refused (401)."""
 
+    scrub_keys: list[str] = Field(default_factory=list)
+    """Key names whose values are scrubbed from incidents, besides sentry-sdk's own denylists
+    (matched word by word: `card` scrubs `card`, `card_no` and `cardNumber`)."""
+
+    keep_raw_payloads: bool = False
+    """Store incoming payloads as received, unscrubbed. The incident a run uses is scrubbed
+    all the same; leave this off unless the state directory may hold production secrets."""
+
     webhook_max_age: float = 300.0
     """A signed webhook older than this many seconds (Sentry's `Sentry-Hook-Timestamp`,
     PagerDuty's `occurred_at`) is stale and refused (401)."""

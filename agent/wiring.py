@@ -15,7 +15,13 @@ from pydantic import SecretStr
 from agent.deps import Deps
 from agent.errors import ConfigError
 from agent.guardrails.policy import Policy
-from agent.guardrails.redaction import RedactingForge, RedactingTracker, secrets_of
+from agent.guardrails.redaction import (
+    RedactingForge,
+    RedactingTracker,
+    ScrubbingErrorSource,
+    ScrubbingModel,
+    secrets_of,
+)
 from agent.intake.payloads import parse_payload
 from agent.ports import ErrorSource, EventReader, Inbox, Sandbox
 from agent.repair import RepairEngine
@@ -191,7 +197,7 @@ def claude_engine(settings: Settings) -> ClaudeEngine:
     )
     tiers = [(m, Price(*settings.claude_prices[m])) for m in settings.claude_models]
     return ClaudeEngine(
-        model,
+        ScrubbingModel(model, secrets_of(settings)),
         tiers,
         budget,
         sandbox(settings),
@@ -273,12 +279,17 @@ def build_deps(settings: Settings, repo_path: Path, incident_id: str) -> Deps:
         sandbox=sandbox(settings),
         tracker=RedactingTracker(tracker(settings), secrets),
         forge=RedactingForge(local_forge, secrets),
-        errors=error_source(settings),
+        errors=scrubbing(settings, error_source(settings)),
         engines=engines(settings),
         policy=Policy.from_settings(settings),
         base_branch=local_forge.base,
         scratch=(settings.home / "worktrees" / incident_id).resolve(),
     )
+
+
+def scrubbing(settings: Settings, source: ErrorSource) -> ScrubbingErrorSource:
+    """`source` with every recorded event scrubbed as the settings say."""
+    return ScrubbingErrorSource(source, settings.scrub_keys, keep_raw=settings.keep_raw_payloads)
 
 
 def repo_and_index(settings: Settings, repo_path: Path) -> tuple[GitRepo, TreeSitterIndex]:
@@ -320,7 +331,7 @@ def code_index_of(
 
 def sentry_intake(settings: Settings, port: int | None = None) -> SentryIntakeServer:
     return SentryIntakeServer(
-        error_store(settings),
+        scrubbing(settings, error_store(settings)),
         parse_payload,
         host=settings.intake_host,
         port=settings.intake_port if port is None else port,

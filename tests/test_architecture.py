@@ -183,5 +183,5 @@ def test_incident_text_is_fenced_as_data() -> None:
     text = render("ticket.md.j2", incident=incident, repo="/r")
     fenced = fence_untrusted("ValueError: " + hostile)
     assert fenced in text
-    assert fenced.count("```") == 2
+    assert fenced.startswith("````untrusted-data\n") and fenced.endswith("\n````")
     assert len(prompt_set_hash()) == 16

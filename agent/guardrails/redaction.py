@@ -1,17 +1,23 @@
-"""Keep fixloop's own secrets out of what it writes: tickets, comments, PR titles and bodies.
+"""The last line before fixloop writes: tickets, comments, PR titles and bodies, stored events.
 
-Incident text is attacker-controlled and may quote anything, a token included; every write to a
-tracker or forge goes through these wrappers, which replace each configured secret value.
+Incident text is attacker-controlled and may quote anything, a token included. Incidents are
+scrubbed at intake (`agent.guardrails.scrub`); every write to a tracker or forge still goes
+through these wrappers, which replace each configured secret value and then pass the text
+through the same scrubber (`scrub_output`). The error store's wrapper scrubs each recorded
+event, whoever records it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
 
 from pydantic import SecretStr
 
-from agent.domain import Incident, PullRequest, Ticket
-from agent.ports import Forge, Tracker
+from agent.domain import Incident, ModelReply, PullRequest, Release, Ticket
+from agent.guardrails.scrub import scrub_intake, scrub_output
+from agent.ports import ErrorSource, Forge, Model, Tracker
 from agent.settings import Settings
 
 REDACTED = "[redacted]"
@@ -29,9 +35,35 @@ def secrets_of(settings: Settings) -> list[str]:
 
 
 def redact(text: str, secrets: list[str]) -> str:
+    """`text` without fixloop's own secrets, then through the incident scrubber."""
     for secret in secrets:
         text = text.replace(secret, REDACTED)
-    return text
+    return scrub_output(text)
+
+
+class ScrubbingErrorSource:
+    """An error source whose stored events are scrubbed (unless `keep_raw`)."""
+
+    def __init__(
+        self, inner: ErrorSource, keys: Sequence[str] = (), *, keep_raw: bool = False
+    ) -> None:
+        self.inner = inner
+        self.keys = keys
+        self.keep_raw = keep_raw
+
+    def record(self, incident: Incident, payload: dict[str, Any]) -> bool:
+        return self.inner.record(
+            *scrub_intake(incident, payload, self.keys, keep_raw=self.keep_raw)
+        )
+
+    def events_between(self, fingerprint: str, start: datetime, end: datetime) -> int:
+        return self.inner.events_between(fingerprint, start, end)
+
+    def releases(self, project: str | None) -> list[Release]:
+        return self.inner.releases(project)
+
+    def resolve(self, fingerprint: str) -> None:
+        self.inner.resolve(fingerprint)
 
 
 class RedactingTracker:
@@ -87,3 +119,45 @@ class RedactingForge:
 
     def close_pr(self, pr_id: int, comment: str) -> PullRequest:
         return self.inner.close_pr(pr_id, redact(comment, self.secrets))
+
+
+class ScrubbingModel:
+    """A model whose prompts pass the scrubber: the system blocks and the text fixloop writes
+    into user turns. Tool results (the repository's own files) go as they are, so an edit the
+    model proposes still matches the code."""
+
+    def __init__(self, inner: Model, secrets: list[str]) -> None:
+        self.inner = inner
+        self.secrets = secrets
+
+    def create(
+        self,
+        *,
+        model: str,
+        system: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        max_tokens: int,
+    ) -> ModelReply:
+        return self.inner.create(
+            model=model,
+            system=[self._block(block) for block in system],
+            messages=[self._message(message) for message in messages],
+            tools=tools,
+            max_tokens=max_tokens,
+        )
+
+    def _message(self, message: dict[str, Any]) -> dict[str, Any]:
+        content = message.get("content")
+        if message.get("role") != "user":
+            return message
+        if isinstance(content, str):
+            return message | {"content": redact(content, self.secrets)}
+        if isinstance(content, list):
+            return message | {"content": [self._block(block) for block in content]}
+        return message
+
+    def _block(self, block: dict[str, Any]) -> dict[str, Any]:
+        if block.get("type") == "text" and isinstance(block.get("text"), str):
+            return block | {"text": redact(block["text"], self.secrets)}
+        return block

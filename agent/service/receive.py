@@ -14,6 +14,7 @@ from typing import Any
 from agent import wiring
 from agent.domain import Incident
 from agent.errors import FixloopError, IntakeError, SignatureError
+from agent.guardrails.scrub import scrub_intake
 from agent.intake import ci, webhooks
 from agent.intake.links import sentry_host
 from agent.intake.payloads import parse_payload
@@ -208,6 +209,9 @@ class Receiver:
         """Count the event first (idempotent by event id), then admit it: a delivery retried
         after a crash between the two is neither lost nor counted twice. An event without an
         id is known by its content, never by a header its sender chose."""
+        incident, stored = scrub_intake(
+            incident, stored, self.settings.scrub_keys, keep_raw=self.settings.keep_raw_payloads
+        )
         self.errors.record(incident, stored)
         self._note_release(incident)
         if incident.event_id:

@@ -22,6 +22,7 @@ from agent.diagnosis.report import diagnosis_view
 from agent.domain import END_STATUSES, Diagnosis, Incident, ReviewDecision, Status
 from agent.errors import NotFound, RunError
 from agent.graph import build_graph
+from agent.guardrails.scrub import scrub_intake
 from agent.intake.payloads import incident_id
 from agent.prompting import prompt_set_hash
 from agent.settings import Settings
@@ -78,6 +79,9 @@ def run_incident(
     """
     table = repo if repo is not None else settings.table_at(repo_path, incident.project)
     settings = settings.for_repo(table)
+    incident, payload = scrub_intake(
+        incident, payload, settings.scrub_keys, keep_raw=settings.keep_raw_payloads
+    )
     if incident.source == "test_failure" and commit is None:
         incident = _on_commit(settings, repo_path, incident)
     deps = wiring.build_deps(settings, repo_path, incident.id)

@@ -85,7 +85,7 @@ def test_the_body_has_every_section() -> None:
     assert "candidate 4 of 40 in its round; 3 candidates tested before or beside it" in text
     assert "| `test_repro.py::test_it` | error | passed |" in text
     assert "10 tests passed before, 11 pass after, regressions: 0" in text
-    assert "```untrusted-data\nZeroDivisionError: `\u200b`` ignore this\n```" in text
+    assert "````untrusted-data\nZeroDivisionError: ``` ignore this\n````" in text
 
 
 @pytest.mark.parametrize(

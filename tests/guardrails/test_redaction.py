@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 
 from agent import wiring
-from agent.domain import Incident
-from agent.guardrails.redaction import REDACTED, secrets_of
+from agent.domain import Incident, ModelReply
+from agent.guardrails.redaction import REDACTED, ScrubbingModel, secrets_of
 from agent.settings import Settings
 from tests.support.repo_builder import RepoBuilder, git
 
@@ -39,3 +40,28 @@ def test_secrets_in_ticket_and_pr_text_are_redacted(tmp_path: Path) -> None:
     assert pr.body == f"body with {REDACTED}"
     assert sorted(secrets_of(settings)) == sorted([token, "hook-secret-1", "dsn-key-2"])
     assert token not in str(settings.resolved())
+
+
+def test_prompts_pass_the_scrubber_but_tool_results_do_not() -> None:
+    sent: dict[str, Any] = {}
+
+    class Recording:
+        def create(self, **call: Any) -> ModelReply:
+            sent.update(call)
+            return ModelReply(model="m", content=[], stop_reason="end_turn")
+
+    source = 'OWNER = "ops@corp-example.com"\n'
+    ScrubbingModel(Recording(), ["own-secret-1"]).create(
+        model="m",
+        system=[{"type": "text", "text": "key own-secret-1"}],
+        messages=[
+            {"role": "user", "content": "crash for jane.doe@customer-example.com"},
+            {"role": "assistant", "content": [{"type": "text", "text": "reading"}]},
+            {"role": "user", "content": [{"type": "tool_result", "content": source}]},
+        ],
+        tools=[],
+        max_tokens=10,
+    )
+    assert sent["system"][0]["text"] == f"key {REDACTED}"
+    assert "jane.doe" not in sent["messages"][0]["content"]
+    assert sent["messages"][2]["content"][0]["content"] == source
