@@ -392,6 +392,11 @@ def test_reprs_that_are_refused(value: object, reason: str) -> None:
             "unsupported operand type(s) for /: 'float' and 'str'",
             "unsupported operand type(s) for -: 'int' and 'str'",
         ),
+        (
+            "maximum recursion depth exceeded in comparison",
+            "maximum recursion depth exceeded while calling a Python object",
+            "maximum depth exceeded",
+        ),
         ("", "anything at all", None),
     ],
 )
