@@ -35,6 +35,7 @@ import httpx
 
 from agent.intake.payloads import parse_payload
 from agent.intake.webhooks import sign
+from evals.serving import wait_until_healthy
 
 SECRET = "bench-secret"
 REQUEST_TIMEOUT = 10.0
@@ -255,15 +256,7 @@ def _start_server(scratch: Path, port: int) -> subprocess.Popen[bytes]:
         cwd=scratch,
         stdout=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.terminate()
-    raise RuntimeError("fixloop serve did not answer /healthz within 30 s")
+    return wait_until_healthy(server, port)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
 from evals import fuzz_payloads
+from evals.serving import wait_until_healthy
 
 BODY_READ_TIMEOUT = 2.0
 RAW_PROBES = 20
@@ -330,15 +331,7 @@ def _start_server(scratch: Path, port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=(scratch / "server.log").open("wb"),
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.terminate()
-    raise RuntimeError("fixloop serve did not answer /healthz within 30 s")
+    return wait_until_healthy(server, port)
 
 
 if __name__ == "__main__":
