@@ -21,9 +21,9 @@ from agent.domain import (
     Incident,
     Patch,
     Reproduction,
-    TestOutcome,
     Ticket,
 )
+from agent.domain import TestOutcome as Outcome
 from agent.domain import TestReport as Report
 from agent.prompting import md_code, md_fence, render
 from agent.repair.diffs import make_patch
@@ -87,8 +87,8 @@ def parts(field: str) -> tuple[Patch, Diagnosis, Report]:
         sandbox="bwrap",
         flaky=[f"tests/test_b.py::test_{field}"],
         must_fix={
-            f"tests/test_a.py::test_{field}": TestOutcome(before="failed", after="passed"),
-            repro.nodeid: TestOutcome(before="failed", after="passed"),
+            f"tests/test_a.py::test_{field}": Outcome(before="failed", after="passed"),
+            repro.nodeid: Outcome(before="failed", after="passed"),
         },
     )
     return patch, diagnosis, report
