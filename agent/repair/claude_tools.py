@@ -86,9 +86,10 @@ class Edit(_Input):
 class ProposeEdit(_Input):
     """Propose a fix as search/replace blocks on files at the commit under repair. Each
     `search` must be copied exactly from the file (without line numbers) and occur once. The
-    guardrails may refuse it (tests, CI config, secrets, lock files, migrations, paths outside
-    the allowed ones, too large a change); the reasons come back as an error. A new proposal
-    replaces your earlier ones as the one `run_tests` uses."""
+    guardrails may refuse it (weakened or skipped tests, CI, build, packaging and dependency
+    files, secrets, lock files, migrations, new dependencies or installs at run time, paths
+    outside the allowed ones, too large a change); the reasons come back as an error. A new
+    proposal replaces your earlier ones as the one `run_tests` uses."""
 
     title: str = Field(description="one line, imperative: what the change does")
     rationale: str = Field(description="why this change fixes the root cause")
