@@ -23,7 +23,7 @@ from agent.errors import SandboxError
 from tests.support.cli import fixloop_env
 from tests.support.paths import ROOT
 from tests.support.repo_builder import RepoBuilder
-from tests.support.sandbox import FAST, write
+from tests.support.sandbox import FAST, outcomes_of, write
 from tests.support.sandbox import OUTCOMES as SANDBOX_OUTCOMES
 from tools.sandbox import bwrap_problem, make_sandbox, pytest_report
 from tools.sandbox import probe as probe_module
@@ -87,15 +87,7 @@ def test_outcomes_under_the_target(tmp_path: Path, target: str) -> None:
     result = run(target, tmp_path)
     prefix = "tests/test_outcomes.py::"
     assert result.outcomes == {
-        prefix + "test_passes": "passed",
-        prefix + "test_fails": "failed",
-        prefix + "test_setup_error": "error",
-        prefix + "test_teardown_error": "error",
-        prefix + "test_skipped": "skipped",
-        prefix + "test_xfail": "skipped",
-        prefix + "test_xpass": "passed",
-        prefix + "test_param[1]": "passed",
-        prefix + "test_param[2]": "failed",
+        **outcomes_of(prefix),
         prefix + "TestGroup::test_method": "failed",
         "tests/pkg/test_in_package.py::test_here": "failed",
     }, result.output

@@ -14,7 +14,7 @@ import pytest
 
 import tools.sandbox as sandbox_module
 from agent.errors import ConfigError, SandboxError
-from tests.support.sandbox import FAST, MODES, OUTCOMES, needs_bwrap, write
+from tests.support.sandbox import FAST, MODES, OUTCOMES, needs_bwrap, outcomes_of, write
 from tools.sandbox import (
     BwrapSandbox,
     SandboxMode,
@@ -33,17 +33,7 @@ def test_outcomes_fold_setup_call_and_teardown(tmp_path: Path, mode: SandboxMode
     write(tmp_path, {"tests/test_outcomes.py": OUTCOMES})
     run = sandbox_for(mode).run_tests(tmp_path)
     prefix = "tests/test_outcomes.py::"
-    assert run.outcomes == {
-        prefix + "test_passes": "passed",
-        prefix + "test_fails": "failed",
-        prefix + "test_setup_error": "error",
-        prefix + "test_teardown_error": "error",
-        prefix + "test_skipped": "skipped",
-        prefix + "test_xfail": "skipped",
-        prefix + "test_xpass": "passed",
-        prefix + "test_param[1]": "passed",
-        prefix + "test_param[2]": "failed",
-    }
+    assert run.outcomes == outcomes_of(prefix)
     assert run.exit_code == 1
     assert run.sandbox == mode
     assert [e.type for e in run.failures[prefix + "test_setup_error"]] == ["RuntimeError"]

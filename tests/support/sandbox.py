@@ -65,3 +65,18 @@ OUTCOMES = """
     def test_param(n):
         assert n == 1
 """
+
+
+def outcomes_of(prefix: str) -> dict[str, str]:
+    """What pytest reports for each test of OUTCOMES written at `prefix` (`path::`)."""
+    return {
+        prefix + "test_passes": "passed",
+        prefix + "test_fails": "failed",
+        prefix + "test_setup_error": "error",
+        prefix + "test_teardown_error": "error",
+        prefix + "test_skipped": "skipped",
+        prefix + "test_xfail": "skipped",
+        prefix + "test_xpass": "passed",
+        prefix + "test_param[1]": "passed",
+        prefix + "test_param[2]": "failed",
+    }
