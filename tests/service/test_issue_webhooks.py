@@ -1,4 +1,4 @@
-"""`fixloop serve` takes GitHub issues with a pasted traceback: one queued run per issue and body."""
+"""`fixloop serve` takes GitHub issues with a pasted traceback: one run per issue and body."""
 
 from __future__ import annotations
 
