@@ -21,7 +21,9 @@ from pydantic import BaseModel
 
 from agent.domain import GITHUB_ISSUE_TAG, Incident
 from agent.errors import IntakeError
+from agent.intake.markdown import plain_text
 from agent.intake.payloads import incident_id, parse_payload
+from agent.intake.test_ids import named_failing
 from agent.settings import IssueTrigger
 
 TICKET_MARKER = "<!-- fixloop-fingerprint:"
@@ -76,12 +78,17 @@ class IssueEvent(BaseModel):
         return by_bot or TICKET_MARKER in self.body
 
     def as_payload(self) -> dict[str, Any]:
-        """The traceback payload the issue is: its body, named by its repository."""
+        """The payload the issue is, named by its repository: the tests its body says failed
+        (pytest's or unittest's report), which are run to see the failure; else its
+        traceback text."""
+        tests = named_failing(plain_text(self.body))
+        if tests:
+            return {"kind": "test_failure", "tests": tests, "project": self.repository}
         return {"kind": "traceback", "text": self.body, "project": self.repository}
 
     def as_incident(self) -> Incident:
-        """The incident the issue's traceback is; `IntakeError` when its body holds none.
-        Named by the issue: an edited body of the same issue is the same incident."""
+        """The incident the issue reports; `IntakeError` when its body holds no traceback and
+        names no failing test. Named by the issue: an edited body is the same incident."""
         incident = parse_payload(self.as_payload())
         named = incident_id("github-issue:" + self.reference.lower(), incident.fingerprint)
         return incident.model_copy(

@@ -200,8 +200,18 @@ class Worker:
         if route is None:
             return f"repository {event.repository} is no longer configured (github_repo)", False
         incident = event.as_incident()
+        commit = None
+        if incident.source == "test_failure":
+            # Run at the head of the base branch, keeping the incident id.
+            repo = wiring.open_repo(route.checkout)
+            commit = repo.head(route.base_branch or repo.default_branch())
         summary = runner.run_incident(
-            self.settings, route.checkout, incident, event.as_payload(), repo=route.table
+            self.settings,
+            route.checkout,
+            incident,
+            event.as_payload(),
+            repo=route.table,
+            commit=commit,
         )
         return summary["status"], summary["status"] == "closed"
 

@@ -131,3 +131,14 @@ def test_the_same_text_saved_as_markdown_is_read_offline(crash: str, tmp_path: P
     assert payload["kind"] == "traceback"
     assert incident.crash is not None and incident.crash.value == "division by zero"
     assert incident.exceptions == event(report(crash)).as_incident().exceptions
+
+
+def test_an_issue_naming_failing_tests_is_a_failing_test_incident() -> None:
+    summary = "FAILED tests/test_calc.py::test_ratio - ZeroDivisionError: division by zero\n"
+    reported = event(f"CI is red:\n\n```\n{summary}1 failed, 3 passed in 0.12s\n```\n")
+
+    incident = reported.as_incident()
+
+    assert reported.as_payload()["kind"] == "test_failure"
+    assert incident.failing_tests == ["tests/test_calc.py::test_ratio"]
+    assert incident.github_issue == (REPO, 7)
