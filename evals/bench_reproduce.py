@@ -26,6 +26,7 @@ from agent.diagnosis.reproduce import (
 )
 from agent.domain import Reproduction, TestRun
 from agent.intake.payloads import load_event_file
+from agent.proof.prove import write_reproduction
 from agent.proof.workbench import Workbench
 from agent.settings import Settings
 from evals.case import find_cases, load_case
@@ -76,7 +77,7 @@ def _attempt(incident: Any, repo: Any, bench: Workbench) -> dict[str, Any]:
 
     def run(reproduction: Reproduction) -> TestRun:
         with bench.worktree(base, "repro") as tree:
-            (tree / reproduction.filename).write_text(reproduction.source)
+            write_reproduction(tree, reproduction)
             return bench.sandbox.run_tests(tree, [reproduction.nodeid])
 
     _, tried = first_that_reproduces(candidates, incident, run)

@@ -232,7 +232,9 @@ def write_reproduction(tree: Path, reproduction: Reproduction) -> None:
 
 
 def _write(tree: Path, name: str, text: str) -> None:
+    """Write a reproduction test at `name` in the worktree: at its root, or next to the test it
+    was derived from (an existing folder)."""
     target = _inside(tree.resolve(), name)
-    if target is None or target.parent != tree.resolve():
-        raise ValueError(f"reproduction file name {name!r} is not a plain file name")
+    if target is None or not target.parent.is_dir() or not name.endswith(".py"):
+        raise ValueError(f"reproduction file name {name!r} is not a test file in the worktree")
     target.write_text(text, encoding="utf-8")
