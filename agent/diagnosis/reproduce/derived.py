@@ -410,7 +410,12 @@ def _module(incident: Incident, site: _Site, found: _TestCall, derived: ast.Func
         f"incident captured.\n"
         f'"""\n'
     )
-    module = ast.Module(body=[*future, *rest, *imports], type_ignores=[])
+    last_import = max(
+        (i + 1 for i, node in enumerate(rest) if isinstance(node, ast.Import | ast.ImportFrom)),
+        default=0,
+    )
+    rest[last_import:last_import] = imports
+    module = ast.Module(body=[*future, *rest], type_ignores=[])
     if found.cls is None:
         module.body.append(derived)
     return header + "\n" + ast.unparse(ast.fix_missing_locations(module)) + "\n"
