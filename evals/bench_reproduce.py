@@ -24,6 +24,8 @@ from agent.diagnosis.reproduce import (
     first_that_reproduces,
     reproduction_candidates,
 )
+from agent.diagnosis.reproduce.derived import derived_candidates
+from agent.diagnosis.reproduce.fixtures import fixture_candidates
 from agent.domain import Reproduction, TestRun
 from agent.intake.payloads import load_event_file
 from agent.proof.prove import write_reproduction
@@ -62,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(reproduced)} that fail like the incident "
         f"({100 * len(reproduced) / max(len(crashes), 1):.0f}%)"
     )
+    ways: dict[str, int] = {}
+    for row in reproduced:
+        ways[row["way"]] = ways.get(row["way"], 0) + 1
+    print("built as: " + ", ".join(f"{way} {count}" for way, count in sorted(ways.items())))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0
@@ -72,8 +78,14 @@ def _attempt(incident: Any, repo: Any, bench: Workbench) -> dict[str, Any]:
     base = repo.head(repo.default_branch())
     try:
         candidates = reproduction_candidates(incident, repo, base)
-    except NotRebuildable as refusal:
-        return {"outcome": "none", "reason": refusal.reason}
+        refusal = ""
+    except NotRebuildable as error:
+        candidates, refusal = [], error.reason
+    # The last ways, as root cause tries them: fixture-built objects, then derived tests.
+    candidates += fixture_candidates(incident, repo, base)[0]
+    candidates += derived_candidates(incident, repo, base)[0]
+    if not candidates:
+        return {"outcome": "none", "reason": refusal or "no candidate"}
 
     def run(reproduction: Reproduction) -> TestRun:
         with bench.worktree(base, "repro") as tree:
@@ -88,8 +100,7 @@ def _attempt(incident: Any, repo: Any, bench: Workbench) -> dict[str, Any]:
         "function": checked.target_function,
         "attempt": len(tried),
         "of": len(candidates),
-        "guessed": " built as at " in checked.built_from,
-        "outer": checked.built_from.startswith("the outer"),
+        "way": checked.way,
     }
 
 

@@ -19,6 +19,7 @@ from agent.diagnosis.reproduce import (
     reproduction_candidates,
 )
 from agent.diagnosis.reproduce.derived import derived_candidates
+from agent.diagnosis.reproduce.fixtures import fixture_candidates
 from agent.diagnosis.spectrum import Spectrum
 from agent.domain import Incident, Reproduction, TestRun, Ticket
 from agent.nodes import audit
@@ -47,14 +48,16 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         )
     reported_fail = any(baseline.outcome(t) in FAILING for t in incident.failing_tests)
     if gathered.placed and not reported_fail and not (reproduction and reproduction.reproduced):
-        # The last way: the repository's own tests that call a function of the crash.
+        # The last ways: objects the repository's fixtures build, then its own tests that
+        # call a function of the crash.
+        built, _ = fixture_candidates(incident, deps.repo, base)
         derived, passed_over = derived_candidates(
             incident, deps.repo, base, baseline.suite.coverage or None
         )
-        if not derived:
+        if not built and not derived:
             refusal = "; ".join(filter(None, [refusal, "no derived test: " + passed_over[0]]))
         baseline, reproduction = _other_ways(
-            derived, incident, deps, baseline, reproduction, attempts
+            built + derived, incident, deps, baseline, reproduction, attempts
         )
     if reproduction is not None and baseline.outcome(reproduction.nodeid) is not None:
         # A test failing for another reason than the incident's can never pass with a right

@@ -50,11 +50,12 @@ _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.
 
 
 @dataclass
-class _Site:
+class CallSite:
     """A frame's function and the arguments the incident shows for it."""
 
     frame: Frame
     path: str
+    module: str
     owner: str | None
     function: ast.FunctionDef
     kind: str
@@ -63,6 +64,8 @@ class _Site:
     positional_only: int
     values: dict[str, ast.expr | None]
     """Each parameter's captured value rebuilt, or None when its repr says nothing."""
+    receiver: object
+    """The captured `self` of a method, as the reporter sent it; None for other kinds."""
     namespace: Namespace
     lines: range
 
@@ -103,7 +106,9 @@ def derived_candidates(
     for frame, path in _repository_frames(crash.frames, tracked):
         where = f"{path}:{frame.lineno} in {frame.function}"
         try:
-            site = _site(frame, path, modules)
+            site = call_site(frame, path, modules)
+            if all(value is None for value in site.values.values()):
+                raise NotRebuildable("no captured argument rebuilds: it would be the test itself")
         except NotRebuildable as refusal:
             refusals.append(f"{where}: {refusal.reason}")
             continue
@@ -123,7 +128,7 @@ def derived_candidates(
 # --- the function and its captured arguments -------------------------------------------------
 
 
-def _site(frame: Frame, path: str, modules: _Modules) -> _Site:
+def call_site(frame: Frame, path: str, modules: _Modules) -> CallSite:
     if not frame.vars:
         raise NotRebuildable("no local variables were captured")
     module = module_name(path)
@@ -148,11 +153,22 @@ def _site(frame: Frame, path: str, modules: _Modules) -> _Site:
     values: dict[str, ast.expr | None] = {}
     for name in params:
         values[name] = _captured(name, frame.vars[name], namespace)
-    if all(value is None for value in values.values()):
-        raise NotRebuildable("no captured argument rebuilds: a derived test would be the test")
+    first = (spec.posonlyargs + spec.args)[:1] if kind == "method" else []
+    receiver = frame.vars.get(first[0].arg) if first else None
     lines = range(function.lineno, (function.end_lineno or function.lineno) + 1)
-    return _Site(
-        frame, path, owner, function, kind, params, positional_only, values, namespace, lines
+    return CallSite(
+        frame,
+        path,
+        module,
+        owner,
+        function,
+        kind,
+        params,
+        positional_only,
+        values,
+        receiver,
+        namespace,
+        lines,
     )
 
 
@@ -170,7 +186,9 @@ def _captured(name: str, value: object, namespace: Namespace) -> ast.expr | None
 # --- the tests that call it ------------------------------------------------------------------
 
 
-def _test_calls(modules: _Modules, site: _Site, coverage: Coverage | None) -> Iterator[_TestCall]:
+def _test_calls(
+    modules: _Modules, site: CallSite, coverage: Coverage | None
+) -> Iterator[_TestCall]:
     """Calls of the site's function in the repository's tests, tests that ran it first."""
     found: list[_TestCall] = []
     for path, module, tree in modules.sources():
@@ -197,7 +215,7 @@ def _base_id(nodeid: str) -> str:
     return nodeid.split("[", 1)[0]
 
 
-def _ran(lines: Mapping[str, list[int]], site: _Site) -> bool:
+def _ran(lines: Mapping[str, list[int]], site: CallSite) -> bool:
     return any(line in site.lines for line in lines.get(site.path, []))
 
 
@@ -224,7 +242,7 @@ def _owned_calls(test: ast.FunctionDef) -> Iterator[ast.Call]:
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
-def _imported(tree: ast.Module, site: _Site, modules: _Modules) -> tuple[set[str], set[str]]:
+def _imported(tree: ast.Module, site: CallSite, modules: _Modules) -> tuple[set[str], set[str]]:
     """(names the test module binds to a repository function or class named like the site's,
     names it binds to repository modules)."""
     wanted = site.owner if site.owner else site.function.name
@@ -244,7 +262,7 @@ def _imported(tree: ast.Module, site: _Site, modules: _Modules) -> tuple[set[str
     return names, packages
 
 
-def _calls(node: ast.Call, site: _Site, imported: tuple[set[str], set[str]]) -> bool:
+def _calls(node: ast.Call, site: CallSite, imported: tuple[set[str], set[str]]) -> bool:
     names, packages = imported
     callee = dotted(node.func)
     head, _, last = callee.rpartition(".")
@@ -260,7 +278,7 @@ def _calls(node: ast.Call, site: _Site, imported: tuple[set[str], set[str]]) -> 
 # --- the derived test ------------------------------------------------------------------------
 
 
-def _derive(incident: Incident, site: _Site, found: _TestCall, index: int) -> Reproduction:
+def _derive(incident: Incident, site: CallSite, found: _TestCall, index: int) -> Reproduction:
     crash = incident.crash
     assert crash is not None
     expected = _short_type(crash.type)
@@ -305,7 +323,7 @@ def _derive(incident: Incident, site: _Site, found: _TestCall, index: int) -> Re
     )
 
 
-def _substituted(call: ast.Call, site: _Site) -> ast.Call:
+def _substituted(call: ast.Call, site: CallSite) -> ast.Call:
     """The test's call with the incident's values for every parameter it shows whole."""
     if any(isinstance(arg, ast.Starred) for arg in call.args) or any(
         keyword.arg is None for keyword in call.keywords
@@ -337,7 +355,7 @@ def _substituted(call: ast.Call, site: _Site) -> ast.Call:
     )
 
 
-def _keyword_only(site: _Site) -> int:
+def _keyword_only(site: CallSite) -> int:
     return len(site.function.args.kwonlyargs)
 
 
@@ -382,24 +400,10 @@ def _expects_raise(statement: ast.With) -> bool:
     )
 
 
-def _module(incident: Incident, site: _Site, found: _TestCall, derived: ast.FunctionDef) -> str:
+def _module(incident: Incident, site: CallSite, found: _TestCall, derived: ast.FunctionDef) -> str:
     """The test module with its other tests dropped and the derived test in their place."""
     crash = incident.crash
     assert crash is not None
-    body: list[ast.stmt] = []
-    for node in found.tree.body:
-        if node is found.cls and found.cls is not None:
-            cls = copy.copy(found.cls)
-            cls.body = [item for item in found.cls.body if not _is_test(item)] + [derived]
-            body.append(cls)
-        elif not _is_test(node):
-            body.append(node)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]
-    future = [n for n in body if isinstance(n, ast.ImportFrom) and n.module == "__future__"]
-    rest = [n for n in body if n not in future]
-    _refuse_shadowing(rest, site.namespace)
-    imports = ast.parse(_import_lines(site.namespace.used) + "\nimport re as _fixloop_re").body
     crash_text = f"{crash.type}: {crash.value}" if crash.value else crash.type
     header = (
         f'"""Reproduction of incident {_doc(incident.id)}: {_doc(incident.title)}.\n'
@@ -410,15 +414,42 @@ def _module(incident: Incident, site: _Site, found: _TestCall, derived: ast.Func
         f"incident captured.\n"
         f'"""\n'
     )
+    imports = ast.parse(_import_lines(site.namespace.used) + "\nimport re as _fixloop_re").body
+    body = module_without_tests(found.tree, site.namespace, imports, found.cls, derived)
+    if found.cls is None:
+        body += "\n\n\n" + ast.unparse(ast.fix_missing_locations(derived))
+    return f"{header}\n{body}\n"
+
+
+def module_without_tests(
+    tree: ast.Module,
+    namespace: Namespace,
+    imports: list[ast.stmt],
+    cls: ast.ClassDef | None = None,
+    derived: ast.FunctionDef | None = None,
+) -> str:
+    """A test module's source without its docstring and tests (but for `derived`, in its class
+    `cls`), with `imports` after its own; refused when they would rebind one of its names."""
+    body: list[ast.stmt] = []
+    for node in tree.body:
+        if node is cls and cls is not None and derived is not None:
+            kept = copy.copy(cls)
+            kept.body = [item for item in cls.body if not _is_test(item)] + [derived]
+            body.append(kept)
+        elif not _is_test(node):
+            body.append(node)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    future = [n for n in body if isinstance(n, ast.ImportFrom) and n.module == "__future__"]
+    rest = [n for n in body if n not in future]
+    _refuse_shadowing(rest, namespace)
     last_import = max(
         (i + 1 for i, node in enumerate(rest) if isinstance(node, ast.Import | ast.ImportFrom)),
         default=0,
     )
     rest[last_import:last_import] = imports
     module = ast.Module(body=[*future, *rest], type_ignores=[])
-    if found.cls is None:
-        module.body.append(derived)
-    return header + "\n" + ast.unparse(ast.fix_missing_locations(module)) + "\n"
+    return ast.unparse(ast.fix_missing_locations(module))
 
 
 def _is_test(node: ast.stmt) -> bool:
