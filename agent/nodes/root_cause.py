@@ -174,8 +174,14 @@ def _why(
     refusal: str | None = None,
     attempts: list[Reproduction] | None = None,
 ) -> str:
+    nothing = "no test fails like the incident, so no fix can be proven (a suggestion at most)"
+    if reproduction is not None and kept and not must_fix:
+        return (
+            f"reproduction: {reproduction.reason}; kept as a test every candidate must still "
+            f"pass, but {nothing}"
+        )
     if reproduction is not None and kept:
-        return f"reproduction: {reproduction.reason}; must fix: {', '.join(must_fix) or 'none'}"
+        return f"reproduction: {reproduction.reason}; must fix: {', '.join(must_fix)}"
     if reproduction is not None:
         dropped = f"the rebuilt test was dropped ({reproduction.reason}); "
     elif must_fix:
@@ -189,5 +195,4 @@ def _why(
         dropped += f"derived tests that did not fail like the incident: {tried}; "
     if must_fix:
         return f"{dropped}the failing tests are the reproduction: {', '.join(must_fix)}"
-    nothing = "no test fails like the incident, so no fix can be proven (a suggestion at most)"
     return f"{dropped}{nothing}"
