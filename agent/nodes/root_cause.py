@@ -48,16 +48,8 @@ def root_cause(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         )
     reported_fail = any(baseline.outcome(t) in FAILING for t in incident.failing_tests)
     if gathered.placed and not reported_fail and not (reproduction and reproduction.reproduced):
-        # The last ways: objects the repository's fixtures build, then its own tests that
-        # call a function of the crash.
-        built, _ = fixture_candidates(incident, deps.repo, base)
-        derived, passed_over = derived_candidates(
-            incident, deps.repo, base, baseline.suite.coverage or None
-        )
-        if not built and not derived:
-            refusal = "; ".join(filter(None, [refusal, "no derived test: " + passed_over[0]]))
-        baseline, reproduction = _other_ways(
-            built + derived, incident, deps, baseline, reproduction, attempts
+        baseline, reproduction, refusal = _last_ways(
+            incident, deps, baseline, reproduction, attempts, refusal
         )
     if reproduction is not None and baseline.outcome(reproduction.nodeid) is not None:
         # A test failing for another reason than the incident's can never pass with a right
@@ -165,6 +157,29 @@ def _other_ways(
     if found is None:
         return baseline, first
     return baseline.model_copy(update={"must_fail": runs[-1]}), found
+
+
+def _last_ways(
+    incident: Incident,
+    deps: Deps,
+    baseline: Baseline,
+    reproduction: Reproduction | None,
+    attempts: list[Reproduction],
+    refusal: str | None,
+) -> tuple[Baseline, Reproduction | None, str | None]:
+    """The last ways, when no reproduction fails like the incident: objects the repository's
+    fixtures build, then its own tests that call a function of the crash. Also returns why
+    none could be built, with the reason of the last way."""
+    built, _ = fixture_candidates(incident, deps.repo, baseline.rev)
+    derived, passed_over = derived_candidates(
+        incident, deps.repo, baseline.rev, baseline.suite.coverage or None
+    )
+    if not built and not derived:
+        refusal = "; ".join(filter(None, [refusal, "no derived test: " + passed_over[0]]))
+    baseline, reproduction = _other_ways(
+        built + derived, incident, deps, baseline, reproduction, attempts
+    )
+    return baseline, reproduction, refusal
 
 
 def _why(
