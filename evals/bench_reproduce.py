@@ -6,8 +6,8 @@ For each case with stack frames, the reproduction candidates are built from the 
 head of the case's repository and run alone on that commit in the sandbox (the suite is not run),
 each checked as root cause checks it, until one fails like the incident: the frames' calls (with
 objects built as the tests build them), then objects from fixtures, then derived tests (without
-the baseline's coverage, so every test that calls a function of the crash is a candidate). Cheaper than `fixloop
-eval`: no repair, no model, a pytest run per candidate tried.
+the baseline's coverage, so every test that calls a function of the crash is a candidate).
+Cheaper than `fixloop eval`: no repair, no model, a pytest run per candidate tried.
 
 """
 

@@ -37,7 +37,7 @@ def terminal_summary(report: dict[str, Any]) -> str:
     width = max(len(label) for _, label in METRICS)
     for key, label in METRICS:
         lines.append(f"  {label:<{width}}  {format_rate(summary[key])}")
-    lines.append(f"  {'  built from':<{width}}  {built_from(summary)}")
+    lines.append(f"    built from: {built_from(summary)}")
     for key, label in DEFECTS:
         lines.append(f"  {label + ' (must be 0)':<{width}}  {summary.get(key, 0):>3}")
     if summary["patched_when_escalation_was_right"]:
@@ -49,7 +49,7 @@ def terminal_summary(report: dict[str, Any]) -> str:
 
 
 def built_from(summary: dict[str, Any]) -> str:
-    """How the reproductions were built: `the crashing frame 3, an outer frame 1, ...`."""
+    """How the reproductions were built: `crashing frame 3, outer frame 1, ...`."""
     counts = summary.get("reproduced_by") or {}
     return ", ".join(f"{label} {counts.get(key, 0)}" for key, label in WAYS)
 

@@ -27,10 +27,10 @@ DEFECTS = (
 )
 """Counts that must stay 0, as (key, what it means)."""
 WAYS = (
-    ("frame", "the crashing frame"),
-    ("outer_frame", "an outer frame"),
-    ("test_built_object", "objects built as the tests build them"),
-    ("derived_test", "a test derived from the repository's"),
+    ("frame", "crashing frame"),
+    ("outer_frame", "outer frame"),
+    ("test_built_object", "test-built object"),
+    ("derived_test", "derived test"),
 )
 """How a reproduction was built (`Reproduction.way`), as (key, what it means)."""
 
