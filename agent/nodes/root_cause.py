@@ -24,7 +24,13 @@ from agent.diagnosis.spectrum import Spectrum
 from agent.domain import Incident, Reproduction, TestRun, Ticket
 from agent.nodes import audit
 from agent.prompting import render
-from agent.proof.prove import FAILING, Baseline, run_baseline, run_reproduction
+from agent.proof.prove import (
+    FAILING,
+    Baseline,
+    run_baseline,
+    run_reproduction,
+    run_reproductions,
+)
 from agent.state import State
 
 
@@ -139,9 +145,8 @@ def _other_ways(
     first: Reproduction | None,
     attempts: list[Reproduction],
 ) -> tuple[Baseline, Reproduction | None]:
-    """When the test rebuilt from captured values alone does not fail like the incident (or
-    none could be built), the other ways one after another: the same call with its objects
-    built the way the repository builds them, then tests derived from the repository's own;
+    """When the test rebuilt from captured values alone does not fail like the incident, the
+    same call with its objects built the way the repository builds them, one way after another;
     the first that fails like the incident replaces it, with its run as the must-fail run.
     Each one tried, checked, is added to `attempts`."""
     if not others:
@@ -168,18 +173,33 @@ def _last_ways(
     refusal: str | None,
 ) -> tuple[Baseline, Reproduction | None, str | None]:
     """The last ways, when no reproduction fails like the incident: objects the repository's
-    fixtures build, then its own tests that call a function of the crash. Also returns why
-    none could be built, with the reason of the last way."""
+    fixtures build, then its own tests that call a function of the crash, all run at once. Also
+    returns why none could be built, with the reason of the last way."""
     built, _ = fixture_candidates(incident, deps.repo, baseline.rev)
     derived, passed_over = derived_candidates(
         incident, deps.repo, baseline.rev, baseline.suite.coverage or None
     )
     if not built and not derived:
         refusal = "; ".join(filter(None, [refusal, "no derived test: " + passed_over[0]]))
-    baseline, reproduction = _other_ways(
-        built + derived, incident, deps, baseline, reproduction, attempts
+        return baseline, reproduction, refusal
+    # One sandbox run for them all; the first in order that fails like the incident counts.
+    run = run_reproductions(deps.workbench(), baseline.rev, built + derived, coverage=True)
+    found, tried = first_that_reproduces(built + derived, incident, lambda _: run)
+    attempts.extend(tried)
+    if found is None:
+        return baseline, reproduction, refusal
+    return baseline.model_copy(update={"must_fail": _only(run, found.nodeid)}), found, refusal
+
+
+def _only(run: TestRun, nodeid: str) -> TestRun:
+    """`run` reduced to one test: what the state keeps of the must-fail run."""
+    return run.model_copy(
+        update={
+            "outcomes": {k: v for k, v in run.outcomes.items() if k == nodeid},
+            "failures": {k: v for k, v in run.failures.items() if k == nodeid},
+            "coverage": {k: v for k, v in run.coverage.items() if k == nodeid},
+        }
     )
-    return baseline, reproduction, refusal
 
 
 def _why(

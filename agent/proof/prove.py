@@ -74,6 +74,18 @@ def run_reproduction(
         return bench.sandbox.run_tests(tree, [reproduction.nodeid], coverage=coverage)
 
 
+def run_reproductions(
+    bench: Workbench, rev: str, reproductions: list[Reproduction], coverage: bool = False
+) -> TestRun:
+    """Run several reproduction tests in one pytest run in a fresh worktree of `rev` (each is
+    its own file, so one cannot import or break another)."""
+    with bench.worktree(rev, "reproductions") as tree:
+        for reproduction in reproductions:
+            _write(tree, reproduction.filename, reproduction.source)
+        nodeids = [reproduction.nodeid for reproduction in reproductions]
+        return bench.sandbox.run_tests(tree, nodeids, coverage=coverage)
+
+
 def prove(
     bench: Workbench,
     patch: Patch,
