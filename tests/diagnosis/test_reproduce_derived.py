@@ -59,8 +59,26 @@ class Ledger:
     def balance(self, upto):
         return sum(self.entries[:upto]) / upto
 """
+WINDOW = """\
+from dataclasses import dataclass
+
+
+@dataclass
+class Window:
+    width: int
+    height: int
+
+    def ratio(self, parts):
+        return self.width / (self.height * parts)
+
+
+def square(side):
+    return Window(side, side)
+"""
 SUITE = """\
 import pytest
+
+from lib.window import square
 
 from lib.ledger import Ledger
 from lib.store import open_store
@@ -81,6 +99,10 @@ def test_lookup_with_default(store):
     assert store.lookup("any", "fallback") == "fallback"
 
 
+def test_ratio():
+    assert square(2).ratio(1) == 1
+
+
 class TestLedger:
     def setup_method(self):
         self.ledger = Ledger([3, 4, 5])
@@ -88,7 +110,7 @@ class TestLedger:
     def test_balance(self):
         assert self.ledger.balance(2) == 3.5
 """
-SETUP = "from lib.store import *\nfrom lib.ledger import *"
+SETUP = "from lib.store import *\nfrom lib.ledger import *\nfrom lib.window import *"
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +120,7 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> tuple[GitRepo, str, Pat
         "lib/__init__.py": "",
         "lib/store.py": STORE,
         "lib/ledger.py": LEDGER,
+        "lib/window.py": WINDOW,
         "tests/test_lib.py": SUITE,
     }
     return GitRepo(builder.path), builder.commit(files, "store and ledger"), builder.path
@@ -207,3 +230,12 @@ def test_a_frame_cut_at_ten_variables_gives_no_derived_test(
     candidates, refusals = derived_candidates(incident, library[0], library[1])
     assert candidates == []
     assert any("parameter 'pad' was not captured" in refusal for refusal in refusals)
+
+
+def test_a_self_whose_repr_rebuilds_is_the_incidents_not_the_tests(
+    library: tuple[GitRepo, str, Path],
+) -> None:
+    incident = incident_of(library, "Window(4, 0).ratio(3)")
+    [derived], _ = derived_candidates(incident, library[0], library[1])
+    assert "Window(width=4, height=0).ratio(parts=3)" in derived.source
+    assert "from lib.window import Window" in derived.source

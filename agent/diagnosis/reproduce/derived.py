@@ -349,10 +349,24 @@ def _substituted(call: ast.Call, site: CallSite) -> ast.Call:
         raise NotRebuildable("the test already makes the incident's call")
     names = list(arguments)
     return ast.Call(
-        func=call.func,
+        func=_receiver(call.func, site),
         args=[arguments[n] for n in names[: site.positional_only]],
         keywords=[ast.keyword(arg=n, value=arguments[n]) for n in names[site.positional_only :]],
     )
+
+
+def _receiver(func: ast.expr, site: CallSite) -> ast.expr:
+    """The method called on the incident's `self` where its repr rebuilds it, else on the
+    test's object."""
+    if site.kind != "method" or not isinstance(func, ast.Attribute):
+        return func
+    try:
+        receiver = rebuild_expression(site.receiver, site.namespace)
+    except NotRebuildable:
+        return func
+    if not isinstance(receiver, ast.Call):
+        return func
+    return ast.Attribute(value=receiver, attr=func.attr)
 
 
 def _keyword_only(site: CallSite) -> int:
