@@ -182,7 +182,7 @@ def _reproduction(
     filename += f"test_fixloop_fixture_{ident}.py"
     test_name = f"test_reproduces_{ident}"
     imported = {name for _, name in site.namespace.used if name}
-    clash = sorted((set(requested) & imported) | (set(requested) & {"re", "error"}))
+    clash = sorted(set(requested) & imported)
     if clash:
         raise NotRebuildable(f"the fixture {clash[0]} has the name of a name the test imports")
     source = _source(incident, site, call, sorted(requested), module_copy, test_name, expected)
