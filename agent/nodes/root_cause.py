@@ -210,10 +210,13 @@ def _why(
     attempts: list[Reproduction] | None = None,
 ) -> str:
     nothing = "no test fails like the incident, so no fix can be proven (a suggestion at most)"
+    others = [r for r in attempts or [] if r is not reproduction]
+    tried = "; ".join(f"{r.nodeid} ({r.way}: {r.reason})" for r in others[:4])
+    tried = f"other ways that did not fail like the incident: {tried}; " if others else ""
     if reproduction is not None and kept and not must_fix:
         return (
             f"reproduction: {reproduction.reason}; kept as a test every candidate must still "
-            f"pass, but {nothing}"
+            f"pass; {tried}{nothing}"
         )
     if reproduction is not None and kept:
         return f"reproduction: {reproduction.reason}; must fix: {', '.join(must_fix)}"
@@ -224,10 +227,6 @@ def _why(
     else:
         why = f" ({refusal})" if refusal else ""
         dropped = f"no reproduction could be built from the captured locals{why}; "
-    derived = [r for r in attempts or [] if r.way == "derived_test" and r is not reproduction]
-    if derived:
-        tried = "; ".join(f"{r.nodeid} ({r.reason})" for r in derived[:3])
-        dropped += f"derived tests that did not fail like the incident: {tried}; "
     if must_fix:
-        return f"{dropped}the failing tests are the reproduction: {', '.join(must_fix)}"
-    return f"{dropped}{nothing}"
+        return f"{dropped}{tried}the failing tests are the reproduction: {', '.join(must_fix)}"
+    return f"{dropped}{tried}{nothing}"

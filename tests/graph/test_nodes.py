@@ -89,7 +89,7 @@ def test_a_rebuilt_test_failing_for_another_reason_is_dropped(
     why = state["audit"][-1]["why"]
     assert why.startswith(
         "the rebuilt test was dropped (fails with KeyError, not ZeroDivisionError); "
-        "derived tests that did not fail like the incident: tests/test_fixloop_derived_"
+        "other ways that did not fail like the incident: tests/test_fixloop_derived_"
     )
     assert why.endswith(
         "no test fails like the incident, so no fix can be proven (a suggestion at most)"
