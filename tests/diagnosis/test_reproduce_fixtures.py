@@ -91,7 +91,11 @@ def test_redeliver(worker):
 def test_share(channel):
     assert channel.share(2) == 5
 """
-SETUP = "from lib.jobs import *"
+HANDLERS = """\
+def due(payload, worker):
+    return worker.clock() + payload["after"]
+"""
+SETUP = "from lib.jobs import *\nfrom lib.handlers import *"
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +104,7 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> tuple[GitRepo, str, Pat
     files = {
         "lib/__init__.py": "",
         "lib/jobs.py": JOBS,
+        "lib/handlers.py": HANDLERS,
         "tests/conftest.py": CONFTEST,
         "tests/test_jobs.py": SUITE,
     }
@@ -180,5 +185,19 @@ def test_a_class_no_fixture_returns_is_refused(library: tuple[GitRepo, str, Path
     candidates, refusals = fixture_candidates(incident, library[0], library[1])
     assert candidates == []
     assert refusals == [
-        "lib/jobs.py:13 in redeliver: no fixture of the repository's tests returns a Clock"
+        "lib/jobs.py:13 in redeliver: no fixture of the repository's tests returns a lib.jobs.Clock"
     ]
+
+
+def test_a_duck_typed_argument_is_placed_by_the_module_its_repr_names(
+    library: tuple[GitRepo, str, Path], sandbox: Sandbox, tmp_path: Path
+) -> None:
+    # lib/handlers.py never imports Worker: the repr's module says which class it is.
+    incident = incident_of(library, "due({'after': '60'}, Worker(Queue(), clock=int))")
+    [candidate, *_], _ = fixture_candidates(incident, library[0], library[1])
+    assert candidate.target_function == "due"
+    assert "due(payload={'after': '60'}, worker=worker)" in candidate.source
+    checked = check_reproduction(
+        candidate, run_on_base(library, sandbox, candidate, tmp_path), incident
+    )
+    assert checked.reproduced, checked.reason

@@ -44,6 +44,8 @@ class Fixture:
     """The name a test requests it by."""
     path: str
     tree: ast.Module
+    class_module: str
+    """The module the class it returns is imported from (and defined in)."""
 
     @property
     def folder(self) -> str:
@@ -91,8 +93,9 @@ def fixtures_by_class(modules: _Modules) -> dict[str, list[Fixture]]:
             if name is None:
                 continue
             for cls in sorted(_provides(node)):
-                if _imports_class(tree, cls, modules):
-                    found.setdefault(cls, []).append(Fixture(name, path, tree))
+                source = _class_module(tree, cls, modules)
+                if source is not None:
+                    found.setdefault(cls, []).append(Fixture(name, path, tree, source))
     return found
 
 
@@ -136,8 +139,8 @@ def _provides(function: ast.FunctionDef) -> set[str]:
     return {name for name in names if name}
 
 
-def _imports_class(tree: ast.Module, name: str, modules: _Modules) -> bool:
-    """Whether the test module imports `name` from a repository module that defines it."""
+def _class_module(tree: ast.Module, name: str, modules: _Modules) -> str | None:
+    """The repository module defining the class `name` that the test module imports, if any."""
     for node in tree.body:
         if (
             isinstance(node, ast.ImportFrom)
@@ -145,8 +148,8 @@ def _imports_class(tree: ast.Module, name: str, modules: _Modules) -> bool:
             and node.level == 0
             and any(alias.name == name and alias.asname is None for alias in node.names)
         ):
-            return name in modules.classes_of(node.module)
-    return False
+            return node.module if name in modules.classes_of(node.module) else None
+    return None
 
 
 def _reproduction(
@@ -209,13 +212,13 @@ def _fixture_for(
     opaque = opaque_class(value, owner)
     if opaque is None:
         raise NotRebuildable(f"{str(value)[:60]} says nothing of its class")
+    # A default repr names the class's module; `self`'s class is the one the frame's defines.
     module, name = opaque
-    known = site.namespace.classes.get(name)
-    if known is None or (module is not None and module != known):
-        raise NotRebuildable(f"{name} is not a class the frame's module knows")
-    if not fixtures.get(name):
-        raise NotRebuildable(f"no fixture of the repository's tests returns a {name}")
-    return fixtures[name][0]
+    module = module or site.namespace.classes.get(name)
+    found = [f for f in fixtures.get(name, []) if f.class_module == module]
+    if not found:
+        raise NotRebuildable(f"no fixture of the repository's tests returns a {module}.{name}")
+    return found[0]
 
 
 def _callee(
