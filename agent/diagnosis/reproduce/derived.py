@@ -44,7 +44,7 @@ from agent.domain import Frame, Incident, Reproduction
 from agent.ports import Repo
 
 MAX_DERIVED = 3
-"""Derived tests tried per incident (each is a sandbox run)."""
+"""Derived tests tried per incident (run together, in one sandbox run)."""
 _RAISES = ("raises", "warns", "assertRaises", "assertRaisesRegex", "assertWarns")
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.comprehension)
 

@@ -35,7 +35,7 @@ from agent.domain import Incident, Reproduction
 from agent.ports import Repo
 
 MAX_FIXTURE_WAYS = 2
-"""Frames tried with fixture-built objects per incident (each is a sandbox run)."""
+"""Frames tried with fixture-built objects per incident (run with the derived tests, at once)."""
 
 
 @dataclass(frozen=True)
