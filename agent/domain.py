@@ -204,6 +204,9 @@ class CommitRef(BaseModel):
     pr_number: int | None = None
 
 
+ReproductionWay = Literal["frame", "outer_frame", "test_built_object", "derived_test"]
+
+
 class Reproduction(BaseModel):
     """A pytest test rebuilt from the incident that must fail before a fix and pass after."""
 
@@ -217,6 +220,9 @@ class Reproduction(BaseModel):
     reason: str = ""
     built_from: str = ""
     """Which frame the call was rebuilt from, and why the frames inside it were not."""
+    way: ReproductionWay = "frame"
+    """How it was built: the crashing frame's captured values, an outer frame's, an object
+    built the way the repository's tests build it, or an existing test derived."""
 
 
 class Diagnosis(BaseModel):
