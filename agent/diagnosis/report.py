@@ -47,6 +47,7 @@ def diagnose_incident(
         "repo": str(repo.path),
         "commit": base,
         "mapped_files": mapped,
+        "unread": incident.unread,
     }
     if not mapped:
         return report | {

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from agent.domain import ExceptionInfo, Frame, Incident, IncidentSource
 from agent.errors import IntakeError
 from agent.intake import junit
-from agent.intake.tracebacks import parse_traceback
+from agent.intake.tracebacks import incident_chain, read_tracebacks
 
 SHAPES_HINT = (
     "expected a Sentry event ('exception' or 'message'), an event_alert webhook "
@@ -206,7 +206,8 @@ def _from_traceback(payload: dict[str, Any]) -> Incident:
     text = payload.get("text")
     if not isinstance(text, str) or not text.strip():
         raise IntakeError("traceback needs 'text': the traceback as a non-empty string")
-    exceptions = parse_traceback(text)
+    reading = read_tracebacks(text)
+    exceptions = incident_chain(reading)
     project = _opt_text(payload, "project") or _opt_text(payload, "service")
     service = _opt_text(payload, "service")
     digest = fingerprint(exceptions, project=project)
@@ -223,6 +224,7 @@ def _from_traceback(payload: dict[str, Any]) -> Incident:
         platform="python",
         timestamp=_timestamp(payload.get("timestamp")),
         tags={"service": service} if service else {},
+        unread=reading.unread,
     )
 
 
