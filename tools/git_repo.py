@@ -203,6 +203,28 @@ class GitRepo:
     def tracked_files(self, rev: str) -> list[str]:
         return sorted(self._tree(rev))
 
+    def find_line(self, rev: str, text: str) -> list[tuple[str, int]]:
+        """Where `text` is a whole line (leading and trailing blanks aside) of a Python file at
+        `rev`: (path, 1-based line) pairs, at most 50."""
+        sha = self.head(rev)
+        status, out, _ = self._repo.git.execute(
+            ["git", "grep", "-n", "-I", "-F", "--full-name", "-e", text, sha, "--", "*.py"],
+            with_exceptions=False,
+            with_extended_output=True,
+            strip_newline_in_stdout=False,
+        )
+        if status != 0:
+            return []
+        found = []
+        for record in str(out).splitlines():
+            path, _, rest = record.removeprefix(f"{sha}:").partition(":")
+            number, _, line = rest.partition(":")
+            if number.isdigit() and line.strip() == text.strip():
+                found.append((path, int(number)))
+            if len(found) >= 50:
+                break
+        return found
+
     def blob_id(self, rev: str, path: str) -> str | None:
         """The git blob id of `path` at `rev`, or None when the file does not exist there."""
         entry = self._tree(rev).get(path)

@@ -31,7 +31,16 @@ from agent.diagnosis import flow, frames
 from agent.diagnosis.frames import is_test_path
 from agent.diagnosis.history import Window, definition_changes, names_on, release_window
 from agent.diagnosis.spectrum import Spectrum, SymbolScore, suspicious_symbols
-from agent.domain import CommitRef, Diagnosis, Evidence, Frame, Incident, Suspect, Symbol
+from agent.domain import (
+    CommitRef,
+    Diagnosis,
+    Evidence,
+    ExceptionInfo,
+    Frame,
+    Incident,
+    Suspect,
+    Symbol,
+)
 from agent.errors import RepoError
 from agent.ports import BlameLine, CodeIndex, CommitLike, Repo
 from agent.prompting import render
@@ -106,9 +115,9 @@ class Gathered:
 def gather(incident: Incident, repo: Repo, index: CodeIndex, rev: str) -> Gathered:
     """Read the repository for everything ranking needs but coverage."""
     base = repo.head(rev)
-    tracked = set(repo.tracked_files(base))
+    files = frames.repo_files(repo, base)
     window = release_window(incident.release, repo, base)
-    findings = _stack_findings(incident, repo, index, base, tracked)
+    findings = _stack_findings(incident, repo, index, base, files)
     stack = list(findings.values())
     for finding in _flow_findings(stack, repo, index, base):
         findings.setdefault(finding.key, finding)
@@ -163,26 +172,67 @@ def diagnose(
 
 
 def _stack_findings(
-    incident: Incident, repo: Repo, index: CodeIndex, base: str, tracked: set[str]
+    incident: Incident, repo: Repo, index: CodeIndex, base: str, files: frames.RepoFiles
 ) -> dict[tuple[str, str], _Finding]:
     findings: dict[tuple[str, str], _Finding] = {}
-    crash_frame = incident.crash.crash_frame if incident.crash else None
+    placed: dict[int, frames.FrameMapping] = {
+        id(frame): mapping
+        for exception in incident.exceptions
+        for frame in exception.frames
+        if (mapping := frames.map_frame(frame, files)).path is not None
+    }
+    walk = _walk_order(incident.exceptions, placed)
+    crash_frame = walk[0].crash_frame if walk else None
     distance = 0
-    for exception in reversed(incident.exceptions):  # the finally raised exception first
+    for exception in walk:
         for frame in reversed(exception.frames):  # innermost first
-            path = frames.map_frame(frame, tracked).path
-            if path is None or frame.lineno is None:
+            if id(frame) not in placed:
                 continue
-            finding = _examine(frame, exception.type, path, distance, repo, index, base)
+            mapping = placed[id(frame)]
+            assert mapping.path is not None
+            is_crash = frame is crash_frame
+            if mapping.line is not None:
+                frame = frame.model_copy(update={"lineno": mapping.line})
+            if frame.lineno is None:
+                continue
+            finding = _examine(frame, exception.type, mapping.path, distance, repo, index, base)
             distance += 1
             if finding is None:
                 continue
-            finding.raised_here = frame is crash_frame
+            if mapping.line is not None:
+                finding.suspect.evidence.insert(1, Evidence(kind="frame", detail=mapping.how))
+            finding.raised_here = is_crash
             if finding.key in findings:
                 _merge(findings[finding.key], finding)
             else:
                 findings[finding.key] = finding
     return findings
+
+
+def _walk_order(
+    exceptions: list[ExceptionInfo], placed: dict[int, frames.FrameMapping]
+) -> list[ExceptionInfo]:
+    """The exceptions in the order their frames are evidence: the finally raised one first, then
+    its causes. An exception group's sub-exceptions (leaves) come before the group, those raised
+    in the repository's own code (their innermost frame placed in it) first."""
+    leaves = [i for i, exception in enumerate(exceptions) if exception.leaf]
+    if not leaves:
+        return list(reversed(exceptions))
+    first = leaves[0]
+    while first > 0 and not exceptions[first - 1].type.endswith("ExceptionGroup"):
+        first -= 1
+    group = list(reversed(exceptions[:first]))
+    branches = []
+    for leaf in leaves:
+        branches.append(list(reversed(exceptions[first : leaf + 1])))
+        first = leaf + 1
+
+    def raised_elsewhere(branch: list[ExceptionInfo]) -> bool:
+        crash = branch[0].crash_frame
+        return crash is None or id(crash) not in placed
+
+    ordered = sorted(branches, key=raised_elsewhere)
+    return [exception for branch in ordered for exception in branch] + group
 
 
 def _rank_key(finding: _Finding) -> tuple[float, int, str, int]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from agent import wiring
-from agent.diagnosis.frames import map_frame
+from agent.diagnosis.frames import map_frame, repo_files
 from agent.diagnosis.ranking import diagnose
 from agent.domain import Diagnosis, Incident
 from agent.errors import IntakeError
@@ -30,13 +30,13 @@ def diagnose_incident(
         )
     repo, index = wiring.repo_and_index(settings, repo_path)
     base = repo.head(commit or settings.base_branch or repo.default_branch())
-    tracked = set(repo.tracked_files(base))
+    files = repo_files(repo, base)
     mapped = sorted(
         {
             path
             for exception in incident.exceptions
             for frame in exception.frames
-            if (path := map_frame(frame, tracked).path) is not None
+            if (path := map_frame(frame, files).path) is not None
         }
     )
     report: dict[str, Any] = {

@@ -211,7 +211,12 @@ def test_the_payload_needs_text(text: object) -> None:
         ("/app/shop/pricing.py", "shop/pricing.py", "application"),
         ("C:\\Users\\ana\\src\\shop\\shop\\pricing.py", "shop/pricing.py", "application"),
         ("/srv/shop/releases/41/src/shop/pricing.py", "src/shop/pricing.py", "application"),
-        ("/usr/local/lib/python3.12/site-packages/shop/pricing.py", None, "library"),
+        # The repository's own package installed: its file all the same.
+        (
+            "/usr/local/lib/python3.12/site-packages/shop/pricing.py",
+            "shop/pricing.py",
+            "application",
+        ),
         ("C:\\Python312\\Lib\\logging\\__init__.py", None, "library"),
         (
             "C:\\Users\\ana\\AppData\\Local\\Programs\\Python\\Python312\\Lib\\json\\decoder.py",
