@@ -4,7 +4,9 @@ Three signals make one ranking:
 
 * Stack position. Each frame that maps to a tracked file (library frames never do) is
   re-aligned to the file at the base commit, placed in its enclosing symbol by the code index,
-  and blamed; the innermost frame ranks first. The functions called on a frame's line, or on
+  and blamed; the innermost frame ranks first, the frames of a cause before those of an
+  exception the code raised on purpose from it, an exception group's sub-exceptions raised in
+  the repository's code before the others. The functions called on a frame's line, or on
   the lines that assigned the variables that line uses, are suspects too: a value that breaks
   the crash line is often made by one of them.
 * History (`agent.diagnosis.history`). Code changed since the last good release can have
@@ -60,6 +62,7 @@ _TOTAL_WEIGHT = POSITION_WEIGHT + CHANGED_WEIGHT + OCHIAI_WEIGHT
 TEST_WEIGHT = 0.05
 """Test code scores at most this: it is evidence, and ranks below the code it tests."""
 
+_RAISE = re.compile(r"raise\s+[\w.]+\s*\(")
 _PR_NUMBER = re.compile(r"Merge pull request #(\d+)|\(#(\d+)\)")
 
 
@@ -130,8 +133,10 @@ def rank(
 ) -> Diagnosis:
     """Rank the code the incident ran through and name the commit most likely to blame.
 
-    Frames of the finally raised exception rank above those of its causes; within one
-    exception the innermost frame ranks first. `spectrum`, when given and usable, adds Ochiai.
+    Frames of the finally raised exception rank above those of its causes, unless the
+    repository's code raised it on purpose from its cause (a translation); an exception
+    group's sub-exceptions raised in the repository's code rank first. Within one exception
+    the innermost frame ranks first. `spectrum`, when given and usable, adds Ochiai.
     `gathered` is left as it was, so it can be ranked again.
     """
     gathered = copy.deepcopy(gathered)
@@ -217,7 +222,10 @@ def _walk_order(
     in the repository's own code (their innermost frame placed in it) first."""
     leaves = [i for i, exception in enumerate(exceptions) if exception.leaf]
     if not leaves:
-        return list(reversed(exceptions))
+        newest_first = list(reversed(exceptions))
+        translated = [e for e in newest_first[:-1] if _raised_on_purpose(e, placed)]
+        kept = [e for e in newest_first if not any(e is other for other in translated)]
+        return kept + translated
     first = leaves[0]
     while first > 0 and not exceptions[first - 1].type.endswith("ExceptionGroup"):
         first -= 1
@@ -233,6 +241,15 @@ def _walk_order(
 
     ordered = sorted(branches, key=raised_elsewhere)
     return [exception for branch in ordered for exception in branch] + group
+
+
+def _raised_on_purpose(exception: ExceptionInfo, placed: dict[int, frames.FrameMapping]) -> bool:
+    """The repository's code raised it with a `raise` statement while handling its cause: it
+    translates the cause (`raise ConfigError(...) from error`), whose frames say where it
+    went wrong, and ranks after them."""
+    crash = exception.crash_frame
+    line = (crash.context_line or "").strip() if crash else ""
+    return crash is not None and id(crash) in placed and _RAISE.match(line) is not None
 
 
 def _rank_key(finding: _Finding) -> tuple[float, int, str, int]:
