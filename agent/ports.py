@@ -114,7 +114,13 @@ class Repo(Protocol):
         """The full sha that `ref` names."""
         ...
 
-    def default_branch(self) -> str: ...
+    def default_branch(self) -> str:
+        """The branch checked out; the commit (full sha) when HEAD is detached."""
+        ...
+
+    def is_shallow(self) -> bool:
+        """True in a shallow clone: history stops at the commits fetched."""
+        ...
 
     def resolve(self, rev: str) -> str | None:
         """The full sha that `rev` names, or None when it names no commit here."""

@@ -139,6 +139,11 @@ def forge(settings: Settings, repo: GitRepo) -> LocalForge | GitHubForge:
         return LocalForge(records_db(settings), repo, base)
     if not settings.github_repo or settings.github_token is None:
         raise ConfigError("forge 'github' needs the settings github_repo and github_token")
+    if base == repo.resolve("HEAD") and not settings.base_branch:
+        raise ConfigError(
+            f"HEAD is detached in {repo.path}: a GitHub pull request needs a base branch; "
+            "set base_branch"
+        )
     token = settings.github_token.get_secret_value()
     return GitHubForge(
         github_client(settings, settings.github_token),

@@ -108,6 +108,8 @@ class Gathered:
     findings: dict[tuple[str, str], _Finding]
     """The stack's suspects and those data flow adds, by (file, symbol)."""
     redefined: dict[str, list[CommitLike]]
+    shallow: bool = False
+    """The repository is a shallow clone: history-based signals see only the commits fetched."""
 
     @property
     def placed(self) -> bool:
@@ -125,7 +127,7 @@ def gather(incident: Incident, repo: Repo, index: CodeIndex, rev: str) -> Gather
     for finding in _flow_findings(stack, repo, index, base):
         findings.setdefault(finding.key, finding)
     redefined = _redefinitions(stack, window, repo) if window is not None else {}
-    return Gathered(incident, base, window, stack, findings, redefined)
+    return Gathered(incident, base, window, stack, findings, redefined, repo.is_shallow())
 
 
 def rank(
@@ -159,7 +161,7 @@ def rank(
     return Diagnosis(
         suspects=[f.suspect for f in ranked],
         suspect_commit=commit,
-        explanation=_explain(incident, ranked, commit, reason, base, window),
+        explanation=_explain(incident, ranked, commit, reason, base, window, gathered.shallow),
         confidence=_confidence(ranked, reason),
         base_commit=base,
     )
@@ -701,6 +703,7 @@ def _explain(
     reason: str,
     base: str,
     window: Window | None,
+    shallow: bool,
 ) -> str:
     crash = incident.crash
     exception = f"{crash.type}: {crash.value}" if crash and crash.value else crash and crash.type
@@ -725,6 +728,7 @@ def _explain(
         commit_reason=reason,
         window=window.describe() if window else None,
         others=[_view(f) for f in ranked[1:4]],
+        shallow=shallow,
     )
 
 

@@ -22,7 +22,8 @@ from agent.settings import Settings
 def diagnose_incident(
     settings: Settings, repo_path: Path, incident: Incident, commit: str | None = None
 ) -> dict[str, Any]:
-    """The diagnosis of `incident` at `commit` (default: the head of the base branch)."""
+    """The diagnosis of `incident` at `commit` (default: the head of the base branch, or the
+    commit checked out when HEAD is detached)."""
     if incident.source == "test_failure" and not incident.exceptions:
         raise IntakeError(
             "a failing-test incident has no traceback until its tests run; "
@@ -48,6 +49,7 @@ def diagnose_incident(
         "commit": base,
         "mapped_files": mapped,
         "unread": incident.unread,
+        "shallow": repo.is_shallow(),
     }
     if not mapped:
         return report | {
@@ -103,6 +105,7 @@ def render_report(report: dict[str, Any]) -> str:
         f"incident {report['incident']} ({report['source']}): {report['title']}",
         f"repository {report['repo']} at {report['commit'][:12]}",
     ]
+    lines += [f"not read from the incident: {note}" for note in report.get("unread", [])]
     diagnosis = report["diagnosis"]
     if diagnosis is None:
         lines.append(f"not actionable: {report['reason']}")
