@@ -10,8 +10,10 @@ Three signals make one ranking:
   the lines that assigned the variables that line uses, are suspects too: a value that breaks
   the crash line is often made by one of them.
 * History (`agent.diagnosis.history`). Code changed since the last good release can have
-  introduced a regression; code that did not change cannot. Changed suspects rank above
-  unchanged ones.
+  introduced a regression; code that did not change cannot. A change counts as much as the
+  window is selective: (1 - the share of the repository's source files it changed)², so a
+  window that changed most of the repository (200 commits between releases) separates
+  nothing. A name on a crash line that the window redefined counts the same.
 * Spectrum (`agent.diagnosis.spectrum`). When failing tests (or a reproduction) and the suite ran
   under coverage, Ochiai over the lines they ran scores the symbols holding those lines.
 
@@ -86,6 +88,8 @@ class _Finding:
     """The text of the frame's line, for the names it uses."""
     changed: bool = False
     """Its lines changed since the last good release."""
+    history: float = 0.0
+    """What its change counts for: the window's selectivity when it changed, else 0."""
     ochiai: float = 0.0
     reasons: list[str] = field(default_factory=list)
     """Why it ranks where it does, in plain words, for the explanation."""
@@ -110,6 +114,16 @@ class Gathered:
     redefined: dict[str, list[CommitLike]]
     shallow: bool = False
     """The repository is a shallow clone: history-based signals see only the commits fetched."""
+    reach: tuple[int, int] = (0, 0)
+    """(source files the window changed, source files of the repository): how much of the
+    repository "changed since the last good release" marks."""
+
+    @property
+    def selectivity(self) -> float:
+        """What a change since the last good release is worth, from 1 (it marks little of the
+        repository) down to 0 (it marks all of it): (1 - share of source files changed)²."""
+        changed, total = self.reach
+        return (1 - changed / total) ** 2 if total else 1.0
 
     @property
     def placed(self) -> bool:
@@ -127,7 +141,13 @@ def gather(incident: Incident, repo: Repo, index: CodeIndex, rev: str) -> Gather
     for finding in _flow_findings(stack, repo, index, base):
         findings.setdefault(finding.key, finding)
     redefined = _redefinitions(stack, window, repo) if window is not None else {}
-    return Gathered(incident, base, window, stack, findings, redefined, repo.is_shallow())
+    reach = _reach(files.tracked, window) if window is not None else (0, 0)
+    return Gathered(incident, base, window, stack, findings, redefined, repo.is_shallow(), reach)
+
+
+def _reach(tracked: Collection[str], window: Window) -> tuple[int, int]:
+    sources = {path for path in tracked if path.endswith(".py") and not is_test_path(path)}
+    return len(sources & window.changed.keys()), len(sources)
 
 
 def rank(
@@ -147,8 +167,8 @@ def rank(
     if spectrum is not None and spectrum.usable:
         _add_spectrum(findings, suspicious_symbols(spectrum, index, base, is_test_path))
     if window is not None:
-        _mark_changed(findings.values(), window)
-        _mark_redefined(stack, redefined, window)
+        _mark_changed(findings.values(), window, gathered)
+        _mark_redefined(stack, redefined, window, gathered.selectivity)
     for finding in findings.values():
         finding.suspect.score = _score(finding)
     ranked = sorted(findings.values(), key=_rank_key)
@@ -268,7 +288,7 @@ def _score(finding: _Finding) -> float:
         return round(TEST_WEIGHT * finding.position, 4)
     raw = (
         POSITION_WEIGHT * finding.position
-        + CHANGED_WEIGHT * finding.changed
+        + CHANGED_WEIGHT * finding.history
         + OCHIAI_WEIGHT * finding.ochiai
     )
     return round(raw / _TOTAL_WEIGHT, 4)
@@ -411,7 +431,15 @@ def _add_spectrum(findings: dict[tuple[str, str], _Finding], scores: list[Symbol
         finding.reasons.append(f"the failing tests run it (Ochiai {item.score:.2f})")
 
 
-def _mark_changed(findings: Collection[_Finding], window: Window) -> None:
+def _mark_changed(findings: Collection[_Finding], window: Window, gathered: Gathered) -> None:
+    changed, total = gathered.reach
+    weight = gathered.selectivity
+    reach = (
+        f"; the window changed {changed} of the repository's {total} source files, so a change "
+        f"counts {weight:.2f} of its full weight"
+        if weight < 1
+        else ""
+    )
     for finding in findings:
         suspect = finding.suspect
         if finding.is_test:
@@ -420,11 +448,12 @@ def _mark_changed(findings: Collection[_Finding], window: Window) -> None:
         end = suspect.end_line or suspect.lines[0]
         if window.touched(suspect.file, start, end):
             finding.changed = True
+            finding.history = weight
             suspect.evidence.append(
                 Evidence(
                     kind="history",
                     detail=f"{suspect.symbol or suspect.file} (lines {start}-{end}) changed "
-                    f"since the last good release {window.last_good}",
+                    f"since the last good release {window.last_good}{reach}",
                 )
             )
             finding.reasons.append(f"it changed since the last good release {window.last_good}")
@@ -578,7 +607,10 @@ def _redefinitions(
 
 
 def _mark_redefined(
-    stack: list[_Finding], redefined: dict[str, list[CommitLike]], window: Window
+    stack: list[_Finding],
+    redefined: dict[str, list[CommitLike]],
+    window: Window,
+    selectivity: float,
 ) -> None:
     """A frame whose line uses a name redefined since the last good release is changed too:
     its line broke though its text did not change (a rename that missed a caller)."""
@@ -589,6 +621,7 @@ def _mark_redefined(
         if not used:
             continue
         finding.changed = True
+        finding.history = selectivity
         commits = ", ".join(dict.fromkeys(c.sha[:12] for n in used for c in redefined[n]))
         finding.suspect.evidence.append(
             Evidence(
