@@ -38,16 +38,16 @@ class Imports:
     """Local name -> (dotted module, name in it) (`from a.b import f as g`)."""
 
 
-def imports_of(source: str, path: str) -> Imports | None:
-    """The imports of a Python file (anywhere in it), or None when it does not parse."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return None
+_IMPORT_LINE = re.compile(r"^\s*(?:import|from)\s+[\w.]")
+
+
+def imports_of(source: str, path: str) -> Imports:
+    """The imports of a Python file, at any depth. Only the import statements are parsed (a
+    large module's whole tree is not needed for them); one that does not parse is skipped."""
     modules: dict[str, str] = {}
     names: dict[str, tuple[str, str]] = {}
     package = path.rsplit("/", 1)[0].split("/") if "/" in path else []
-    for node in ast.walk(tree):
+    for node in _import_statements(source):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -64,6 +64,26 @@ def imports_of(source: str, path: str) -> Imports | None:
                 if alias.name != "*":
                     names[alias.asname or alias.name] = (base, alias.name)
     return Imports(modules, names)
+
+
+def _import_statements(source: str) -> list[ast.stmt]:
+    lines = source.splitlines()
+    statements: list[ast.stmt] = []
+    i = 0
+    while i < len(lines):
+        if not _IMPORT_LINE.match(lines[i]):
+            i += 1
+            continue
+        text = lines[i].split("#", 1)[0].strip()
+        i += 1
+        while (text.count("(") > text.count(")") or text.endswith("\\")) and i < len(lines):
+            text = text.rstrip("\\") + " " + lines[i].split("#", 1)[0].strip()
+            i += 1
+        try:
+            statements += ast.parse(text).body
+        except SyntaxError:
+            continue
+    return statements
 
 
 def _absolute(module: str | None, level: int, package: list[str]) -> str | None:

@@ -110,7 +110,7 @@ class _Resolver:
     ) -> None:
         self.repo, self.index, self.rev, self.is_test = repo, index, rev, is_test
         self._lines: dict[str, list[str]] = {}
-        self._imports: dict[str, calls.Imports | None] = {}
+        self._imports: dict[str, calls.Imports] = {}
         self._symbols: dict[str, list[Symbol]] = {}
         self._files: RepoFiles | None = None
 
@@ -137,7 +137,7 @@ class _Resolver:
             self._imports[call.path] = calls.imports_of(source, call.path)
         imports = self._imports[call.path]
         text = self.lines(call.path)
-        if imports is None or not 1 <= call.line <= len(text):
+        if not 1 <= call.line <= len(text):
             return []
         found = calls.resolve(call, text, imports, self.symbols, self.module_file)
         return [s for s in found if s.kind != "class" and not self.is_test(s.path)]

@@ -58,7 +58,6 @@ def resolved(
 ) -> list[str]:
     index, sha = indexed
     imports = imports_of(FILES[path], path)
-    assert imports is not None
     files = RepoFiles(set(FILES))
 
     def symbols(file: str) -> list[Symbol]:
