@@ -213,9 +213,12 @@ class GitRepo:
     def find_line(self, rev: str, text: str) -> list[tuple[str, int]]:
         """Where `text` is a whole line (leading and trailing blanks aside) of a Python file at
         `rev`: (path, 1-based line) pairs, at most 50."""
+        needle = text.strip()
+        if not needle:
+            return []
         sha = self.head(rev)
         status, out, _ = self._repo.git.execute(
-            ["git", "grep", "-n", "-I", "-F", "--full-name", "-e", text, sha, "--", "*.py"],
+            ["git", "grep", "-n", "-I", "-F", "--full-name", "-e", needle, sha, "--", "*.py"],
             with_exceptions=False,
             with_extended_output=True,
             strip_newline_in_stdout=False,
@@ -226,7 +229,7 @@ class GitRepo:
         for record in str(out).splitlines():
             path, _, rest = record.removeprefix(f"{sha}:").partition(":")
             number, _, line = rest.partition(":")
-            if number.isdigit() and line.strip() == text.strip():
+            if number.isdigit() and line.strip() == needle:
                 found.append((path, int(number)))
             if len(found) >= 50:
                 break
