@@ -6,6 +6,8 @@ machine's checkout (`~/code/shop/...`), the package installed (`.../site-package
 for `src/shop/cart.py`), an egg or zip. The path's tail must name the tracked file down to an
 import root: the whole tracked path, or at least its last folder and file where that folder's
 parent is not itself a package (so `.../sphinx/conf.py` is not the repository's `docs/conf.py`).
+A dotted module the frame carries (Sentry sends it; intake reads it off an install location)
+places the import root: `vendor.app.reports` is not the repository's `app/reports.py`.
 Library code is what the repository does not have; `in_app` and the words in a path are not
 trusted either way. A frame without a usable path (`<stdin>`, a notebook cell, a path the
 reporter cut) is placed by its quoted source line when exactly one file of the repository holds
@@ -145,9 +147,16 @@ def map_frame(
     if relative in repo:
         return FrameMapping(relative, "application", "repository-relative path")
     module = frame.module or ""
+    if usable and _names_its_file(module, usable[0]):
+        # The dotted module says where the import root is: `vendor.app.reports` is not the
+        # repository's `app/reports.py`, however the path ends.
+        found = repo.module_file(module)
+        if found is None:
+            return FrameMapping(None, "library", f"the repository has no module {module}")
+        return FrameMapping(found, "application", f"module {module} of {usable[0]}")
     for path in usable:  # abs_path first: it carries the most of the path
         found = repo.named_by(path)
-        if found is not None and _same_module(found, module):
+        if found is not None:
             return FrameMapping(found, "application", f"{path} ends with {found}")
     if _MODULE.fullmatch(module) and (found := repo.module_file(module)) is not None:
         return FrameMapping(found, "application", f"module {module}")
@@ -180,13 +189,16 @@ def _enclosing_def(source: str | None, number: int) -> str | None:
     return None
 
 
-def _same_module(path: str, module: str) -> bool:
-    """False when the frame's dotted module (known where its path shows an install root) is
-    another than a file at the top of the repository would be: `pkg/utils.py` installed is
-    module `pkg.utils`, not the repository's top-level `utils.py`."""
-    if "/" in path or "." not in module or not _MODULE.fullmatch(module):
-        return True
-    return module == path.removesuffix(".py")
+def _names_its_file(module: str, path: str) -> bool:
+    """The frame's module is a dotted name of two parts or more that the path ends with
+    (`shop.cart` for `.../shop/cart.py`): it names the file, down to its import root."""
+    if "." not in module or not _MODULE.fullmatch(module):
+        return False
+    parts = module.split(".")
+    tail = path.removesuffix(".py").split("/")
+    if tail[-1] == "__init__":
+        tail.pop()
+    return tail[-len(parts) :] == parts
 
 
 def _slashed(path: str) -> str:

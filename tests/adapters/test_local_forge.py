@@ -84,6 +84,6 @@ def test_a_pr_from_a_detached_head_has_its_commit_as_base_and_is_merged_by_hand(
     pr = forge.open_pr("fixloop/fx-9", head, "fix: return 2", "body")
     assert (pr.base, pr.head_sha) == (base, head)
     assert "+    return 2" in pr.diff
-    with pytest.raises(RepoError, match="not a branch .*merge it by hand"):
+    with pytest.raises(RepoError, match=r"not a branch .*merge it by hand"):
         forge.merge(pr.id, "ok")
     assert repo.head("main") == base
