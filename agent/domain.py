@@ -91,6 +91,9 @@ class ExceptionInfo(BaseModel):
     value: str = ""
     module: str | None = None
     frames: list[Frame] = Field(default_factory=list)
+    leaf: bool = False
+    """A sub-exception of the exception group before it in the chain: each leaf is a candidate
+    crash, ranked by where it was raised."""
 
     @property
     def crash_frame(self) -> Frame | None:
@@ -120,6 +123,9 @@ class Incident(BaseModel):
     timestamp: datetime | None = None
     count: int = 1
     tags: dict[str, str] = Field(default_factory=dict)
+    unread: list[str] = Field(default_factory=list)
+    """What the incident's text held that intake could not read (elided frames, a traceback
+    cut before its exception), in plain words."""
     received_at: datetime = Field(default_factory=utcnow)
 
     @property

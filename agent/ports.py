@@ -114,7 +114,13 @@ class Repo(Protocol):
         """The full sha that `ref` names."""
         ...
 
-    def default_branch(self) -> str: ...
+    def default_branch(self) -> str:
+        """The branch checked out; the commit (full sha) when HEAD is detached."""
+        ...
+
+    def is_shallow(self) -> bool:
+        """True in a shallow clone: history stops at the commits fetched."""
+        ...
 
     def resolve(self, rev: str) -> str | None:
         """The full sha that `rev` names, or None when it names no commit here."""
@@ -125,6 +131,11 @@ class Repo(Protocol):
         ...
 
     def tracked_files(self, rev: str) -> list[str]: ...
+
+    def find_line(self, rev: str, text: str) -> list[tuple[str, int]]:
+        """Where `text` is a whole line (blanks around it aside) of a Python file at `rev`:
+        (path, 1-based line) pairs."""
+        ...
 
     def read(self, rev: str, path: str) -> str | None: ...
 

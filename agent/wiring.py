@@ -5,11 +5,9 @@ from __future__ import annotations
 import os
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from github import Auth, Github
-from jira import JIRA
 from pydantic import SecretStr
 
 from agent.deps import Deps
@@ -33,10 +31,7 @@ from agent.settings import Settings
 from tools.code_index import DirectoryTree, TreeSitterIndex
 from tools.error_store import LocalErrorStore
 from tools.git_repo import GitRepo
-from tools.github_forge import GitHubForge
-from tools.github_issues import GitHubIssuesTracker
 from tools.inbox import SqliteInbox
-from tools.jira_tracker import JiraTracker
 from tools.local_forge import LocalForge
 from tools.local_tracker import LocalTracker
 from tools.pagerduty_api import PagerDutyApi
@@ -46,6 +41,13 @@ from tools.sandbox.probe import InterpreterInfo
 from tools.sentry_api import SentryApi
 from tools.sentry_errors import SentryErrorSource
 from tools.sentry_intake import SentryIntakeServer, read_events
+
+if TYPE_CHECKING:  # the SaaS clients load in the commands that use them, not at every start
+    from github import Github
+
+    from tools.github_forge import GitHubForge
+    from tools.github_issues import GitHubIssuesTracker
+    from tools.jira_tracker import JiraTracker
 
 
 def records_db(settings: Settings) -> Path:
@@ -63,6 +65,8 @@ def error_store(settings: Settings) -> LocalErrorStore:
 
 
 def github_client(settings: Settings, token: SecretStr) -> Github:
+    from github import Auth, Github
+
     return Github(
         auth=Auth.Token(token.get_secret_value()),
         base_url=settings.github_api_url,
@@ -107,6 +111,11 @@ def error_source(settings: Settings) -> ErrorSource:
 
 
 def tracker(settings: Settings) -> LocalTracker | JiraTracker | GitHubIssuesTracker:
+    from jira import JIRA
+
+    from tools.github_issues import GitHubIssuesTracker
+    from tools.jira_tracker import JiraTracker
+
     if settings.tracker == "local":
         return LocalTracker(records_db(settings))
     if settings.tracker == "github":
@@ -134,11 +143,18 @@ def tracker(settings: Settings) -> LocalTracker | JiraTracker | GitHubIssuesTrac
 
 
 def forge(settings: Settings, repo: GitRepo) -> LocalForge | GitHubForge:
+    from tools.github_forge import GitHubForge
+
     base = settings.base_branch or repo.default_branch()
     if settings.forge == "local":
         return LocalForge(records_db(settings), repo, base)
     if not settings.github_repo or settings.github_token is None:
         raise ConfigError("forge 'github' needs the settings github_repo and github_token")
+    if base == repo.resolve("HEAD") and not settings.base_branch:
+        raise ConfigError(
+            f"HEAD is detached in {repo.path}: a GitHub pull request needs a base branch; "
+            "set base_branch"
+        )
     token = settings.github_token.get_secret_value()
     return GitHubForge(
         github_client(settings, settings.github_token),
@@ -245,6 +261,8 @@ def online_problems(settings: Settings) -> list[str]:
     from github import GithubException
     from jira import JIRAError
     from requests import RequestException
+
+    from tools.jira_tracker import JiraTracker
 
     problems: list[str] = []
     uses_github = settings.forge == "github" or settings.tracker == "github"

@@ -8,7 +8,8 @@ diagnosed twice whenever the baseline's coverage was usable (a failing test or a
 once to pick the frame to rebuild, once more with Ochiai. For each case this times `gather` and
 `rank` (median of `--runs`, after one warm-up that fills the code index's cache), so the time
 the second pass cost is `gather + rank`. Coverage itself is not run; its Ochiai step costs the
-same either way.
+same either way. Each line also gives the gold function's rank in that diagnosis (`-` for a
+case without gold or without a traceback to rank), and the last line how many are first.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from agent.diagnosis.ranking import gather, rank
 from agent.intake.payloads import load_event_file
 from agent.settings import Settings
 from evals.case import find_cases, load_case
+from evals.score import same_function
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per case")
     args = parser.parse_args(argv)
     rows: list[tuple[str, float, float]] = []
+    gold_ranks: list[int | None] = []
     with tempfile.TemporaryDirectory(prefix="fixloop-bench-rc-") as scratch:
         for path in find_cases(args.cases):
             case = load_case(path)
@@ -51,18 +54,33 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.perf_counter()
                 gathered = gather(incident, repo, index, base)
                 middle = time.perf_counter()
-                rank(gathered, repo, index)
+                diagnosis = rank(gathered, repo, index)
                 gathers.append(middle - started)
                 ranks.append(time.perf_counter() - middle)
             gathered_s, ranked_s = statistics.median(gathers), statistics.median(ranks)
             rows.append((case.id, gathered_s, ranked_s))
-            print(f"{case.id:44s} gather {gathered_s:8.3f} s  rank {ranked_s:6.3f} s")
+            found = None
+            if case.gold is not None and incident.exceptions:
+                file, function = case.gold.file, case.gold.function
+                found = next(
+                    (
+                        position
+                        for position, suspect in enumerate(diagnosis.suspects, start=1)
+                        if suspect.file == file and same_function(suspect.symbol, function)
+                    ),
+                    0,
+                )
+                gold_ranks.append(found or None)
+            shown = "-" if found is None else (found or "none")
+            print(f"{case.id:44s} gather {gathered_s:8.3f} s  rank {ranked_s:6.3f} s  gold {shown}")
     saved = [g + r for _, g, r in rows]
     print(
         f"{len(rows)} cases: a second diagnosis cost median {statistics.median(saved):.3f} s, "
         f"max {max(saved):.2f} s, total {sum(saved):.2f} s; gather is "
         f"{100 * sum(g for _, g, _ in rows) / sum(saved):.0f}% of it"
     )
+    first = sum(1 for position in gold_ranks if position == 1)
+    print(f"gold function ranked first in {first} of {len(gold_ranks)} cases with a traceback")
     return 0
 
 

@@ -179,11 +179,18 @@ class GitRepo:
         return sha
 
     def default_branch(self) -> str:
-        """The branch checked out in the main worktree."""
-        try:
-            return self._git("symbolic-ref", "--quiet", "--short", "HEAD")
-        except RepoError as error:
-            raise RepoError(f"HEAD is detached in {self.path}; check out a branch") from error
+        """The branch checked out in the main worktree; when HEAD is detached (as CI and deploy
+        tools leave a checkout), the commit checked out, as a full sha."""
+        status, out, _ = self._repo.git.execute(
+            ["git", "symbolic-ref", "--quiet", "--short", "HEAD"],
+            with_exceptions=False,
+            with_extended_output=True,
+        )
+        return str(out).strip() if status == 0 else self.head("HEAD")
+
+    def is_shallow(self) -> bool:
+        """True in a shallow clone: history stops at the commits fetched."""
+        return self._git("rev-parse", "--is-shallow-repository") == "true"
 
     def resolve(self, rev: str) -> str | None:
         """The full sha that `rev` names, or None when it names no commit here."""
@@ -202,6 +209,31 @@ class GitRepo:
 
     def tracked_files(self, rev: str) -> list[str]:
         return sorted(self._tree(rev))
+
+    def find_line(self, rev: str, text: str) -> list[tuple[str, int]]:
+        """Where `text` is a whole line (leading and trailing blanks aside) of a Python file at
+        `rev`: (path, 1-based line) pairs, at most 50."""
+        needle = text.strip()
+        if not needle:
+            return []
+        sha = self.head(rev)
+        status, out, _ = self._repo.git.execute(
+            ["git", "grep", "-n", "-I", "-F", "--full-name", "-e", needle, sha, "--", "*.py"],
+            with_exceptions=False,
+            with_extended_output=True,
+            strip_newline_in_stdout=False,
+        )
+        if status != 0:
+            return []
+        found = []
+        for record in str(out).splitlines():
+            path, _, rest = record.removeprefix(f"{sha}:").partition(":")
+            number, _, line = rest.partition(":")
+            if number.isdigit() and line.strip() == needle:
+                found.append((path, int(number)))
+            if len(found) >= 50:
+                break
+        return found
 
     def blob_id(self, rev: str, path: str) -> str | None:
         """The git blob id of `path` at `rev`, or None when the file does not exist there."""
@@ -389,6 +421,11 @@ class GitRepo:
         checkout; otherwise the merge commit is built without any checkout. A branch already
         contained in `into` is not merged again: the current head of `into` is returned.
         """
+        if _FULL_SHA.fullmatch(into) and not self.branch_exists(into):
+            raise RepoError(
+                f"cannot merge {branch}: its base is commit {into[:12]}, not a branch (HEAD was "
+                "detached when it was opened); merge it by hand"
+            )
         branch_sha = self.head(f"refs/heads/{branch}")
         into_sha = self.head(f"refs/heads/{into}")
         if self._succeeds("merge-base", "--is-ancestor", branch_sha, into_sha):

@@ -3,8 +3,10 @@
 A function feeds a frame's line when it is called on that line, or on an earlier line of the
 frame's symbol that assigns a variable the line uses (`rate = rate_for(...)` feeds
 `percent(net, rate)`). One level further down, the functions a feeder calls feed it in turn.
-Calls are matched to definitions by name through the code index; a name with many definitions
-is too ambiguous to follow. Pure: it reads the repository and the index.
+In Python files a call is resolved through the caller's scopes and imports
+(`agent.diagnosis.calls`): `rows.append(x)` follows no `append` defined elsewhere. In other
+languages calls are matched to definitions by name through the code index, and a name with
+many definitions is too ambiguous to follow. Pure: it reads the repository and the index.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from agent.diagnosis import calls
+from agent.diagnosis.frames import RepoFiles
 from agent.diagnosis.history import names_on
-from agent.domain import Symbol
+from agent.domain import Reference, Symbol
 from agent.ports import CodeIndex, Repo
 
 MAX_DEFINITIONS = 3
@@ -53,8 +57,9 @@ def feeders(
     """The functions feeding `lines`, level 1 before level 2, each named once (first wins)."""
     seen = {(line.symbol.path, line.symbol.qualname) for line in lines}
     found: list[Feeder] = []
+    resolver = _Resolver(repo, index, rev, is_test)
     for line in lines:
-        text = (repo.read(rev, line.path) or "").splitlines()
+        text = resolver.lines(line.path)
         feeding = feeding_lines(text, line.symbol, line.line)
         for call in index.references(rev, line.path):
             if call.line not in feeding:
@@ -65,14 +70,14 @@ def feeders(
                 else f"on line {call.line}, assigning a value used by"
             )
             detail = f"is called {how} {line.path}:{line.line} in {line.symbol.qualname}"
-            for symbol in _definitions(index, rev, call.name, line.path, is_test):
+            for symbol in resolver.definitions(call):
                 if _first(seen, symbol):
                     found.append(Feeder(symbol, line.symbol, line, 1, detail))
     for feeder in [f for f in found if f.level == 1]:
         caller = feeder.symbol
         for call in index.callees(rev, caller.path, caller.qualname):
             detail = f"is called on {call.path}:{call.line} by {caller.qualname}"
-            for symbol in _definitions(index, rev, call.name, caller.path, is_test):
+            for symbol in resolver.definitions(call):
                 if _first(seen, symbol):
                     found.append(Feeder(symbol, caller, feeder.line, 2, detail))
     return found
@@ -95,6 +100,47 @@ def _first(seen: set[tuple[str, str]], symbol: Symbol) -> bool:
         return False
     seen.add(key)
     return True
+
+
+class _Resolver:
+    """The definitions a call may run, with what it reads cached for one `feeders` call."""
+
+    def __init__(
+        self, repo: Repo, index: CodeIndex, rev: str, is_test: Callable[[str], bool]
+    ) -> None:
+        self.repo, self.index, self.rev, self.is_test = repo, index, rev, is_test
+        self._lines: dict[str, list[str]] = {}
+        self._imports: dict[str, calls.Imports] = {}
+        self._symbols: dict[str, list[Symbol]] = {}
+        self._files: RepoFiles | None = None
+
+    def lines(self, path: str) -> list[str]:
+        if path not in self._lines:
+            self._lines[path] = (self.repo.read(self.rev, path) or "").splitlines()
+        return self._lines[path]
+
+    def symbols(self, path: str) -> list[Symbol]:
+        if path not in self._symbols:
+            self._symbols[path] = self.index.symbols(self.rev, path)
+        return self._symbols[path]
+
+    def module_file(self, module: str) -> str | None:
+        if self._files is None:
+            self._files = RepoFiles(self.repo.tracked_files(self.rev))
+        return self._files.module_file(module)
+
+    def definitions(self, call: Reference) -> list[Symbol]:
+        if not call.path.endswith(".py"):
+            return _definitions(self.index, self.rev, call.name, call.path, self.is_test)
+        if call.path not in self._imports:
+            source = "\n".join(self.lines(call.path))
+            self._imports[call.path] = calls.imports_of(source, call.path)
+        imports = self._imports[call.path]
+        text = self.lines(call.path)
+        if not 1 <= call.line <= len(text):
+            return []
+        found = calls.resolve(call, text, imports, self.symbols, self.module_file)
+        return [s for s in found if s.kind != "class" and not self.is_test(s.path)]
 
 
 def _definitions(

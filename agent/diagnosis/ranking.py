@@ -4,12 +4,16 @@ Three signals make one ranking:
 
 * Stack position. Each frame that maps to a tracked file (library frames never do) is
   re-aligned to the file at the base commit, placed in its enclosing symbol by the code index,
-  and blamed; the innermost frame ranks first. The functions called on a frame's line, or on
+  and blamed; the innermost frame ranks first, the frames of a cause before those of an
+  exception the code raised on purpose from it, an exception group's sub-exceptions raised in
+  the repository's code before the others. The functions called on a frame's line, or on
   the lines that assigned the variables that line uses, are suspects too: a value that breaks
   the crash line is often made by one of them.
 * History (`agent.diagnosis.history`). Code changed since the last good release can have
-  introduced a regression; code that did not change cannot. Changed suspects rank above
-  unchanged ones.
+  introduced a regression; code that did not change cannot. A change counts as much as the
+  window is selective: (1 - the share of the repository's source files it changed)², so a
+  window that changed most of the repository (200 commits between releases) separates
+  nothing. A name on a crash line that the window redefined counts the same.
 * Spectrum (`agent.diagnosis.spectrum`). When failing tests (or a reproduction) and the suite ran
   under coverage, Ochiai over the lines they ran scores the symbols holding those lines.
 
@@ -31,7 +35,16 @@ from agent.diagnosis import flow, frames
 from agent.diagnosis.frames import is_test_path
 from agent.diagnosis.history import Window, definition_changes, names_on, release_window
 from agent.diagnosis.spectrum import Spectrum, SymbolScore, suspicious_symbols
-from agent.domain import CommitRef, Diagnosis, Evidence, Frame, Incident, Suspect, Symbol
+from agent.domain import (
+    CommitRef,
+    Diagnosis,
+    Evidence,
+    ExceptionInfo,
+    Frame,
+    Incident,
+    Suspect,
+    Symbol,
+)
 from agent.errors import RepoError
 from agent.ports import BlameLine, CodeIndex, CommitLike, Repo
 from agent.prompting import render
@@ -51,6 +64,7 @@ _TOTAL_WEIGHT = POSITION_WEIGHT + CHANGED_WEIGHT + OCHIAI_WEIGHT
 TEST_WEIGHT = 0.05
 """Test code scores at most this: it is evidence, and ranks below the code it tests."""
 
+_RAISE = re.compile(r"raise\s+[\w.]+\s*\(")
 _PR_NUMBER = re.compile(r"Merge pull request #(\d+)|\(#(\d+)\)")
 
 
@@ -74,6 +88,8 @@ class _Finding:
     """The text of the frame's line, for the names it uses."""
     changed: bool = False
     """Its lines changed since the last good release."""
+    history: float = 0.0
+    """What its change counts for: the window's selectivity when it changed, else 0."""
     ochiai: float = 0.0
     reasons: list[str] = field(default_factory=list)
     """Why it ranks where it does, in plain words, for the explanation."""
@@ -96,6 +112,18 @@ class Gathered:
     findings: dict[tuple[str, str], _Finding]
     """The stack's suspects and those data flow adds, by (file, symbol)."""
     redefined: dict[str, list[CommitLike]]
+    shallow: bool = False
+    """The repository is a shallow clone: history-based signals see only the commits fetched."""
+    reach: tuple[int, int] = (0, 0)
+    """(source files the window changed, source files of the repository): how much of the
+    repository "changed since the last good release" marks."""
+
+    @property
+    def selectivity(self) -> float:
+        """What a change since the last good release is worth, from 1 (it marks little of the
+        repository) down to 0 (it marks all of it): (1 - share of source files changed)²."""
+        changed, total = self.reach
+        return (1 - changed / total) ** 2 if total else 1.0
 
     @property
     def placed(self) -> bool:
@@ -106,14 +134,20 @@ class Gathered:
 def gather(incident: Incident, repo: Repo, index: CodeIndex, rev: str) -> Gathered:
     """Read the repository for everything ranking needs but coverage."""
     base = repo.head(rev)
-    tracked = set(repo.tracked_files(base))
+    files = frames.repo_files(repo, base)
     window = release_window(incident.release, repo, base)
-    findings = _stack_findings(incident, repo, index, base, tracked)
+    findings = _stack_findings(incident, repo, index, base, files)
     stack = list(findings.values())
     for finding in _flow_findings(stack, repo, index, base):
         findings.setdefault(finding.key, finding)
     redefined = _redefinitions(stack, window, repo) if window is not None else {}
-    return Gathered(incident, base, window, stack, findings, redefined)
+    reach = _reach(files.tracked, window) if window is not None else (0, 0)
+    return Gathered(incident, base, window, stack, findings, redefined, repo.is_shallow(), reach)
+
+
+def _reach(tracked: Collection[str], window: Window) -> tuple[int, int]:
+    sources = {path for path in tracked if path.endswith(".py") and not is_test_path(path)}
+    return len(sources & window.changed.keys()), len(sources)
 
 
 def rank(
@@ -121,8 +155,10 @@ def rank(
 ) -> Diagnosis:
     """Rank the code the incident ran through and name the commit most likely to blame.
 
-    Frames of the finally raised exception rank above those of its causes; within one
-    exception the innermost frame ranks first. `spectrum`, when given and usable, adds Ochiai.
+    Frames of the finally raised exception rank above those of its causes, unless the
+    repository's code raised it on purpose from its cause (a translation); an exception
+    group's sub-exceptions raised in the repository's code rank first. Within one exception
+    the innermost frame ranks first. `spectrum`, when given and usable, adds Ochiai.
     `gathered` is left as it was, so it can be ranked again.
     """
     gathered = copy.deepcopy(gathered)
@@ -131,8 +167,8 @@ def rank(
     if spectrum is not None and spectrum.usable:
         _add_spectrum(findings, suspicious_symbols(spectrum, index, base, is_test_path))
     if window is not None:
-        _mark_changed(findings.values(), window)
-        _mark_redefined(stack, redefined, window)
+        _mark_changed(findings.values(), window, gathered)
+        _mark_redefined(stack, redefined, window, gathered.selectivity)
     for finding in findings.values():
         finding.suspect.score = _score(finding)
     ranked = sorted(findings.values(), key=_rank_key)
@@ -145,7 +181,7 @@ def rank(
     return Diagnosis(
         suspects=[f.suspect for f in ranked],
         suspect_commit=commit,
-        explanation=_explain(incident, ranked, commit, reason, base, window),
+        explanation=_explain(incident, ranked, commit, reason, base, window, gathered.shallow),
         confidence=_confidence(ranked, reason),
         base_commit=base,
     )
@@ -163,26 +199,79 @@ def diagnose(
 
 
 def _stack_findings(
-    incident: Incident, repo: Repo, index: CodeIndex, base: str, tracked: set[str]
+    incident: Incident, repo: Repo, index: CodeIndex, base: str, files: frames.RepoFiles
 ) -> dict[tuple[str, str], _Finding]:
     findings: dict[tuple[str, str], _Finding] = {}
-    crash_frame = incident.crash.crash_frame if incident.crash else None
+    placed: dict[int, frames.FrameMapping] = {
+        id(frame): mapping
+        for exception in incident.exceptions
+        for frame in exception.frames
+        if (mapping := frames.map_frame(frame, files)).path is not None
+    }
+    walk = _walk_order(incident.exceptions, placed)
+    crash_frame = walk[0].crash_frame if walk else None
     distance = 0
-    for exception in reversed(incident.exceptions):  # the finally raised exception first
+    for exception in walk:
         for frame in reversed(exception.frames):  # innermost first
-            path = frames.map_frame(frame, tracked).path
-            if path is None or frame.lineno is None:
+            if id(frame) not in placed:
                 continue
-            finding = _examine(frame, exception.type, path, distance, repo, index, base)
+            mapping = placed[id(frame)]
+            assert mapping.path is not None
+            is_crash = frame is crash_frame
+            if mapping.line is not None:
+                frame = frame.model_copy(update={"lineno": mapping.line})
+            if frame.lineno is None:
+                continue
+            finding = _examine(frame, exception.type, mapping.path, distance, repo, index, base)
             distance += 1
             if finding is None:
                 continue
-            finding.raised_here = frame is crash_frame
+            if mapping.line is not None:
+                finding.suspect.evidence.insert(1, Evidence(kind="frame", detail=mapping.how))
+            finding.raised_here = is_crash
             if finding.key in findings:
                 _merge(findings[finding.key], finding)
             else:
                 findings[finding.key] = finding
     return findings
+
+
+def _walk_order(
+    exceptions: list[ExceptionInfo], placed: dict[int, frames.FrameMapping]
+) -> list[ExceptionInfo]:
+    """The exceptions in the order their frames are evidence: the finally raised one first, then
+    its causes. An exception group's sub-exceptions (leaves) come before the group, those raised
+    in the repository's own code (their innermost frame placed in it) first."""
+    leaves = [i for i, exception in enumerate(exceptions) if exception.leaf]
+    if not leaves:
+        newest_first = list(reversed(exceptions))
+        translated = [e for e in newest_first[:-1] if _raised_on_purpose(e, placed)]
+        kept = [e for e in newest_first if not any(e is other for other in translated)]
+        return kept + translated
+    first = leaves[0]
+    while first > 0 and not exceptions[first - 1].type.endswith("ExceptionGroup"):
+        first -= 1
+    group = list(reversed(exceptions[:first]))
+    branches = []
+    for leaf in leaves:
+        branches.append(list(reversed(exceptions[first : leaf + 1])))
+        first = leaf + 1
+
+    def raised_elsewhere(branch: list[ExceptionInfo]) -> bool:
+        crash = branch[0].crash_frame
+        return crash is None or id(crash) not in placed
+
+    ordered = sorted(branches, key=raised_elsewhere)
+    return [exception for branch in ordered for exception in branch] + group
+
+
+def _raised_on_purpose(exception: ExceptionInfo, placed: dict[int, frames.FrameMapping]) -> bool:
+    """The repository's code raised it with a `raise` statement while handling its cause: it
+    translates the cause (`raise ConfigError(...) from error`), whose frames say where it
+    went wrong, and ranks after them."""
+    crash = exception.crash_frame
+    line = (crash.context_line or "").strip() if crash else ""
+    return crash is not None and id(crash) in placed and _RAISE.match(line) is not None
 
 
 def _rank_key(finding: _Finding) -> tuple[float, int, str, int]:
@@ -199,7 +288,7 @@ def _score(finding: _Finding) -> float:
         return round(TEST_WEIGHT * finding.position, 4)
     raw = (
         POSITION_WEIGHT * finding.position
-        + CHANGED_WEIGHT * finding.changed
+        + CHANGED_WEIGHT * finding.history
         + OCHIAI_WEIGHT * finding.ochiai
     )
     return round(raw / _TOTAL_WEIGHT, 4)
@@ -342,7 +431,15 @@ def _add_spectrum(findings: dict[tuple[str, str], _Finding], scores: list[Symbol
         finding.reasons.append(f"the failing tests run it (Ochiai {item.score:.2f})")
 
 
-def _mark_changed(findings: Collection[_Finding], window: Window) -> None:
+def _mark_changed(findings: Collection[_Finding], window: Window, gathered: Gathered) -> None:
+    changed, total = gathered.reach
+    weight = gathered.selectivity
+    reach = (
+        f"; the window changed {changed} of the repository's {total} source files, so a change "
+        f"counts {weight:.2f} of its full weight"
+        if weight < 1
+        else ""
+    )
     for finding in findings:
         suspect = finding.suspect
         if finding.is_test:
@@ -351,11 +448,12 @@ def _mark_changed(findings: Collection[_Finding], window: Window) -> None:
         end = suspect.end_line or suspect.lines[0]
         if window.touched(suspect.file, start, end):
             finding.changed = True
+            finding.history = weight
             suspect.evidence.append(
                 Evidence(
                     kind="history",
                     detail=f"{suspect.symbol or suspect.file} (lines {start}-{end}) changed "
-                    f"since the last good release {window.last_good}",
+                    f"since the last good release {window.last_good}{reach}",
                 )
             )
             finding.reasons.append(f"it changed since the last good release {window.last_good}")
@@ -509,7 +607,10 @@ def _redefinitions(
 
 
 def _mark_redefined(
-    stack: list[_Finding], redefined: dict[str, list[CommitLike]], window: Window
+    stack: list[_Finding],
+    redefined: dict[str, list[CommitLike]],
+    window: Window,
+    selectivity: float,
 ) -> None:
     """A frame whose line uses a name redefined since the last good release is changed too:
     its line broke though its text did not change (a rename that missed a caller)."""
@@ -520,6 +621,7 @@ def _mark_redefined(
         if not used:
             continue
         finding.changed = True
+        finding.history = selectivity
         commits = ", ".join(dict.fromkeys(c.sha[:12] for n in used for c in redefined[n]))
         finding.suspect.evidence.append(
             Evidence(
@@ -634,6 +736,7 @@ def _explain(
     reason: str,
     base: str,
     window: Window | None,
+    shallow: bool,
 ) -> str:
     crash = incident.crash
     exception = f"{crash.type}: {crash.value}" if crash and crash.value else crash and crash.type
@@ -658,6 +761,7 @@ def _explain(
         commit_reason=reason,
         window=window.describe() if window else None,
         others=[_view(f) for f in ranked[1:4]],
+        shallow=shallow,
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from agent import wiring
-from agent.diagnosis.frames import map_frame
+from agent.diagnosis.frames import map_frame, repo_files
 from agent.diagnosis.ranking import diagnose
 from agent.domain import Diagnosis, Incident
 from agent.errors import IntakeError
@@ -22,7 +22,8 @@ from agent.settings import Settings
 def diagnose_incident(
     settings: Settings, repo_path: Path, incident: Incident, commit: str | None = None
 ) -> dict[str, Any]:
-    """The diagnosis of `incident` at `commit` (default: the head of the base branch)."""
+    """The diagnosis of `incident` at `commit` (default: the head of the base branch, or the
+    commit checked out when HEAD is detached)."""
     if incident.source == "test_failure" and not incident.exceptions:
         raise IntakeError(
             "a failing-test incident has no traceback until its tests run; "
@@ -30,13 +31,13 @@ def diagnose_incident(
         )
     repo, index = wiring.repo_and_index(settings, repo_path)
     base = repo.head(commit or settings.base_branch or repo.default_branch())
-    tracked = set(repo.tracked_files(base))
+    files = repo_files(repo, base)
     mapped = sorted(
         {
             path
             for exception in incident.exceptions
             for frame in exception.frames
-            if (path := map_frame(frame, tracked).path) is not None
+            if (path := map_frame(frame, files).path) is not None
         }
     )
     report: dict[str, Any] = {
@@ -47,6 +48,8 @@ def diagnose_incident(
         "repo": str(repo.path),
         "commit": base,
         "mapped_files": mapped,
+        "unread": incident.unread,
+        "shallow": repo.is_shallow(),
     }
     if not mapped:
         return report | {
@@ -102,6 +105,7 @@ def render_report(report: dict[str, Any]) -> str:
         f"incident {report['incident']} ({report['source']}): {report['title']}",
         f"repository {report['repo']} at {report['commit'][:12]}",
     ]
+    lines += [f"not read from the incident: {note}" for note in report.get("unread", [])]
     diagnosis = report["diagnosis"]
     if diagnosis is None:
         lines.append(f"not actionable: {report['reason']}")

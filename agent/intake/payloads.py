@@ -32,7 +32,7 @@ from agent.domain import ExceptionInfo, Frame, Incident, IncidentSource
 from agent.errors import IntakeError
 from agent.intake import junit
 from agent.intake.markdown import plain_text
-from agent.intake.tracebacks import parse_traceback
+from agent.intake.tracebacks import incident_chain, read_tracebacks
 
 SHAPES_HINT = (
     "expected a Sentry event ('exception' or 'message'), an event_alert webhook "
@@ -209,7 +209,8 @@ def _from_traceback(payload: dict[str, Any]) -> Incident:
     text = payload.get("text")
     if not isinstance(text, str) or not text.strip():
         raise IntakeError("traceback needs 'text': the traceback as a non-empty string")
-    exceptions = parse_traceback(plain_text(text))
+    reading = read_tracebacks(plain_text(text))
+    exceptions = incident_chain(reading)
     project = _opt_text(payload, "project") or _opt_text(payload, "service")
     service = _opt_text(payload, "service")
     digest = fingerprint(exceptions, project=project)
@@ -226,6 +227,7 @@ def _from_traceback(payload: dict[str, Any]) -> Incident:
         platform="python",
         timestamp=_timestamp(payload.get("timestamp")),
         tags={"service": service} if service else {},
+        unread=reading.unread,
     )
 
 

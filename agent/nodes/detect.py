@@ -7,7 +7,7 @@ from pathlib import Path
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
-from agent.diagnosis.frames import map_frame
+from agent.diagnosis.frames import map_frame, repo_files
 from agent.domain import Incident
 from agent.intake.test_ids import Resolution, reported_path, resolve
 from agent.nodes import audit
@@ -54,7 +54,7 @@ def detect(state: State, runtime: Runtime[Deps]) -> State:
         tested = {"reported_tests": reported, "failing_tests": incident.failing_tests}
         why += "; "
 
-    files = set(deps.repo.tracked_files(base))
+    files = repo_files(deps.repo, base)
     mapped = sorted(
         {
             path

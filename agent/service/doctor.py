@@ -107,6 +107,8 @@ def _checkout(check: RepoCheck, settings: Settings, checkout: Path) -> str | Non
     except FixloopError as error:
         check.problems.append(f"checkout: {_one_line(str(error))}")
         return None
+    if settings.base_branch is None and repo.resolve("HEAD") == check.base_branch:
+        return check.base_branch  # HEAD is detached: the commit checked out is the base
     sha = repo.resolve(f"refs/heads/{check.base_branch}")
     if sha is None:
         check.problems.append(f"base branch {check.base_branch!r} is not a branch of {checkout}")

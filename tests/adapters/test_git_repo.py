@@ -64,11 +64,23 @@ def test_a_commit_blob_and_blame_are_read_from_git_once(
     assert commands.count("rev-parse") == 2
 
 
-def test_default_branch_refuses_detached_head(built: tuple[RepoBuilder, list[str]]) -> None:
+def test_a_detached_head_is_the_commit_checked_out(built: tuple[RepoBuilder, list[str]]) -> None:
     builder, shas = built
+    repo = GitRepo(builder.path)
+    assert (repo.default_branch(), repo.is_shallow()) == ("main", False)
     git(builder.path, "checkout", "--quiet", "--detach", shas[0])
-    with pytest.raises(RepoError, match="detached"):
-        GitRepo(builder.path).default_branch()
+    assert repo.default_branch() == shas[0]
+
+
+def test_find_line_names_each_python_file_and_line_holding_it(
+    built: tuple[RepoBuilder, list[str]],
+) -> None:
+    builder, shas = built
+    repo = GitRepo(builder.path)
+    assert repo.find_line(shas[1], "b = 3") == [("app/cart.py", 2)]
+    assert repo.find_line(shas[1], "  b = 3  ") == [("app/cart.py", 2)]
+    assert repo.find_line(shas[1], "b =") == []  # part of a line is not the line
+    assert repo.find_line(shas[0], "no such line") == []
 
 
 def test_blame_names_the_commit_that_last_touched_each_line(

@@ -73,3 +73,17 @@ def test_reject_closes_and_keeps_the_branch(setup: tuple[GitRepo, LocalForge, st
         "comment": "wrong fix",
         "at": forge.reviews(pr.id)[-1]["at"],
     }
+
+
+def test_a_pr_from_a_detached_head_has_its_commit_as_base_and_is_merged_by_hand(
+    setup: tuple[GitRepo, LocalForge, str], tmp_path: Path
+) -> None:
+    repo, _, head = setup
+    base = repo.head("main")
+    forge = LocalForge(tmp_path / "detached.db", repo, base)
+    pr = forge.open_pr("fixloop/fx-9", head, "fix: return 2", "body")
+    assert (pr.base, pr.head_sha) == (base, head)
+    assert "+    return 2" in pr.diff
+    with pytest.raises(RepoError, match=r"not a branch .*merge it by hand"):
+        forge.merge(pr.id, "ok")
+    assert repo.head("main") == base

@@ -1,4 +1,5 @@
-"""Frames to code: library or application whatever `in_app` says, deploy prefixes, releases."""
+"""Frames to code: a frame is the repository's when its path names a tracked file, whatever its
+prefix or `in_app` says; deploy prefixes; source-line search; releases."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.diagnosis.frames import is_installed_path, map_frame, resolve_release
+from agent.diagnosis.frames import RepoFiles, map_frame, resolve_release
 from agent.domain import Frame
 from agent.errors import RepoError
 from tests.support.repo_builder import RepoBuilder, git
@@ -34,16 +35,28 @@ FILES = {"app/__init__.py", "app/reports.py", "src/shop/cart.py", "json/helpers.
         (Frame(filename="<unknown>", module="app.reports"), "app/reports.py", "application"),
         # A repository package that shadows a standard-library name is application code.
         (Frame(filename="helpers.py", module="json.helpers"), "json/helpers.py", "application"),
-        # Library code, even when the SDK says in_app.
+        # The repository's own package installed into a virtualenv, an egg, a wheel's zip.
         (
             Frame(
                 filename="app/reports.py",
                 abs_path="/venv/lib/python3.12/site-packages/app/reports.py",
-                in_app=True,
+                in_app=False,
             ),
-            None,
-            "library",
+            "app/reports.py",
+            "application",
         ),
+        (
+            Frame(filename="/usr/lib/python3/dist-packages/shop/cart.py"),
+            "src/shop/cart.py",
+            "application",
+        ),
+        (
+            Frame(filename="/opt/eggs/shop-1.0-py3.11.egg/shop/cart.py"),
+            "src/shop/cart.py",
+            "application",
+        ),
+        (Frame(filename="~/code/other-machine/app/reports.py"), "app/reports.py", "application"),
+        # Library code is what the repository does not have, even when the SDK says in_app.
         (
             Frame(
                 filename="json/decoder.py",
@@ -56,7 +69,16 @@ FILES = {"app/__init__.py", "app/reports.py", "src/shop/cart.py", "json/helpers.
         (Frame(filename="C:\\Python311\\Lib\\json\\decoder.py"), None, "library"),
         (Frame(filename="decoder.py", module="json.decoder", in_app=True), None, "library"),
         (Frame(filename="<frozen runpy>", module="runpy"), None, "library"),
-        (Frame(filename="vendor/other.py", module="vendor.other"), None, "unknown"),
+        (Frame(filename="vendor/other.py", module="vendor.other"), None, "library"),
+        (Frame(filename="<stdin>", function="<module>"), None, "unknown"),
+        # A file name alone names no file inside a package: not the repository's app/reports.py.
+        (Frame(filename="/usr/lib/python3.11/reports.py"), None, "library"),
+        (
+            Frame(filename="/venv/lib/python3.12/site-packages/other/jobs.py", module="other.jobs"),
+            None,
+            "library",
+        ),
+        (Frame(filename="/srv/worker/jobs.py", module=None), "jobs.py", "application"),
     ],
 )
 def test_frames_map_to_files_or_libraries(frame: Frame, path: str | None, origin: str) -> None:
@@ -72,12 +94,33 @@ def test_a_deploy_prefix_beats_a_longer_accidental_suffix() -> None:
     assert (prefixed.path, prefixed.how) == ("jobs.py", "deploy prefix /srv/worker/")
 
 
-def test_install_locations() -> None:
-    assert is_installed_path("/usr/lib/python3/dist-packages/requests/api.py")
-    assert is_installed_path("/root/.pyenv/versions/3.11.7/lib/python3.11/json/decoder.py")
-    assert is_installed_path("<frozen importlib._bootstrap>")
-    assert not is_installed_path("/home/me/project/lib/helpers.py")
-    assert not is_installed_path("/app/python3/lib/x.py")
+def test_a_frame_without_a_path_is_placed_by_its_one_source_line() -> None:
+    sources = {
+        "app/reports.py": "def total(rows):\n    return sum(row.amount for row in rows)\n",
+        "app/other.py": "def total(rows):\n    return sum(row.amount for row in rows)\n"
+        "def summary(rows):\n    return sum(row.amount for row in rows)\n",
+    }
+
+    def search(text: str) -> list[tuple[str, int]]:
+        return [
+            (path, number)
+            for path, source in sources.items()
+            for number, line in enumerate(source.splitlines(), start=1)
+            if line.strip() == text
+        ]
+
+    files = RepoFiles(sources, search, sources.get)
+    line = "return sum(row.amount for row in rows)"
+    cell = Frame(filename="Cell In[3]", function="summary", lineno=2, context_line=line)
+    mapping = map_frame(cell, files)
+    assert (mapping.path, mapping.line, mapping.origin) == ("app/other.py", 4, "application")
+    assert "app/other.py:4" in mapping.how
+    # In two files, and the function does not tell which: not placed.
+    ambiguous = map_frame(cell.model_copy(update={"function": "<module>"}), files)
+    assert (ambiguous.path, ambiguous.origin) == (None, "unknown")
+    # A library frame's line is never searched for, even when the repository has it.
+    library = cell.model_copy(update={"filename": "/usr/lib/python3.11/stats.py"})
+    assert map_frame(library, files).origin == "library"
 
 
 @pytest.fixture

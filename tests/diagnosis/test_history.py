@@ -221,3 +221,29 @@ def test_the_pull_request_comes_from_the_merge_that_brought_the_commit_in(
     commit = diagnosis.suspect_commit
     assert commit is not None
     assert (commit.sha, commit.summary, commit.pr_number) == (fix, "money: whole units", 57)
+
+
+def test_a_window_that_changed_every_file_separates_nothing(tmp_path: Path) -> None:
+    builder, _ = build(tmp_path)
+    git(builder.path, "tag", "-d", "v1.1")
+    builder.commit(
+        {
+            "shop/__init__.py": '"""The shop."""\n',
+            "shop/money.py": MONEY.replace("Money helpers", "Money helpers, rounded"),
+            "shop/invoice.py": INVOICE.replace("Invoice lines", "Invoice lines, with VAT"),
+        },
+        "Docstrings everywhere",
+    )
+    git(builder.path, "tag", "v1.1")
+    repo = GitRepo(builder.path)
+    head = repo.head("HEAD")
+
+    diagnosis = diagnose(crash_in_percent(repo, "v1.1"), repo, TreeSitterIndex(repo), head)
+
+    # The window changed every source file: rate_for's change counts for nothing, and the
+    # stack alone orders the suspects, the crash frame first.
+    assert [s.symbol for s in diagnosis.suspects] == ["percent", "line_total", "rate_for"]
+    rate_for = diagnosis.suspects[-1]
+    history = [e.detail for e in rate_for.evidence if e.kind == "history"]
+    assert "the window changed 4 of the repository's 4 source files" in history[0]
+    assert "counts 0.00 of its full weight" in history[0]

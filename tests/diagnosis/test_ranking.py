@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.diagnosis.frames import is_installed_path, is_test_path, map_frame
+from agent.diagnosis.frames import is_test_path, map_frame
 from agent.diagnosis.ranking import diagnose, pr_number
 from agent.domain import Frame, Incident
 from tests.support.incidents import frame, incident
@@ -37,6 +37,7 @@ FILES = ["app/__init__.py", "app/reports.py", "src/shop/__init__.py", "src/shop/
         (Frame(filename="<unknown>", module="shop"), "src/shop/__init__.py"),
         (Frame(filename="other.py", module="app.other"), None),
         # Wrong or missing in_app never maps a library frame, even one whose suffix is tracked.
+        # The repository's own package, installed in the image's virtualenv.
         (
             Frame(
                 filename="app/reports.py",
@@ -44,7 +45,7 @@ FILES = ["app/__init__.py", "app/reports.py", "src/shop/__init__.py", "src/shop/
                 module="app.reports",
                 in_app=True,
             ),
-            None,
+            "app/reports.py",
         ),
         (
             Frame(filename="json/decoder.py", abs_path="/usr/lib/python3.11/json/decoder.py"),
@@ -62,15 +63,7 @@ def test_map_frame(frame: Frame, expected: str | None) -> None:
     assert map_frame(frame, set(FILES)).path == expected
 
 
-def test_library_and_test_paths() -> None:
-    assert is_installed_path("/usr/lib/python3/dist-packages/requests/api.py")
-    assert is_installed_path("/opt/venv/lib/python3.12/site-packages/flask/app.py")
-    assert is_installed_path("/usr/local/lib/python3.11/json/decoder.py")
-    assert is_installed_path("C:\\Python311\\lib\\python3.11\\os.py")
-    assert is_installed_path("<frozen importlib._bootstrap>")
-    assert is_installed_path("<string>")
-    assert not is_installed_path("/app/app/reports.py")
-    assert not is_installed_path("/home/me/project/lib/helpers.py")
+def test_test_paths() -> None:
     assert is_test_path("tests/test_cart.py")
     assert is_test_path("app/tests/helpers.py")
     assert is_test_path("app/cart_test.py")

@@ -13,6 +13,7 @@ from evals.report import write_html
 from evals.runner import EvalOptions, run_eval
 from tests.support.cli import fixloop
 from tests.support.eval_cases import write_rates_case
+from tests.support.repo_builder import git
 
 pytestmark = pytest.mark.slow
 
@@ -162,3 +163,21 @@ def test_the_cli_fails_below_a_suite_floor_and_on_an_unknown_engine(
     bad = fixloop(tmp_path / "home", "eval", "compare", str(suite))
     assert bad.returncode == 2
     assert "usage: fixloop eval compare A.json B.json" in bad.stderr
+
+
+def test_a_case_whose_repository_has_no_branch_replays(tmp_path: Path) -> None:
+    """A bundle of one detached commit (no branch, no tag): the runner works on that commit."""
+    case, _ = write_rates_case(tmp_path / "corpus", "detached-rates")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", str(case / "repo.bundle"), str(clone))
+    git(clone, "checkout", "--quiet", "--detach", "HEAD")
+    (case / "repo.bundle").unlink()
+    git(clone, "bundle", "create", str(case / "repo.bundle"), "HEAD")
+
+    report = run_eval(
+        [tmp_path / "corpus"], EvalOptions(engines=["templates"], workdir=tmp_path / "work")
+    )
+
+    (result,) = report["cases"]
+    assert result["status"] == "awaiting_review", result
+    assert (result["localized_rank"], result["proven"], result["correct"]) == (1, True, True)

@@ -237,3 +237,56 @@ def test_a_bug_report_saved_as_markdown_is_diagnosed_offline(
     assert report["title"] == "KeyError: 'SKU-9' in unit_price (shop/pricing.py)"
     top = report["diagnosis"]["suspects"][0]
     assert (top["file"], top["symbol"]) == ("shop/pricing.py", "unit_price")
+
+
+def ci_checkout(origin: Path, where: Path) -> str:
+    """A checkout as CI leaves it: shallow (one commit), no tags, HEAD detached."""
+    subprocess.run(
+        ["git", "clone", "--quiet", "--depth", "1", "--no-tags", f"file://{origin}", str(where)],
+        check=True,
+    )
+    git(where, "checkout", "--quiet", "--detach", "HEAD")
+    return git(where, "rev-parse", "HEAD")
+
+
+def test_a_detached_shallow_tagless_checkout_is_diagnosed_and_says_it_is_shallow(
+    shop: tuple[Path, dict[str, str]], event: Path, tmp_path: Path
+) -> None:
+    origin, shas = shop
+    checkout = tmp_path / "ci"
+    head = ci_checkout(origin, checkout)
+    assert head == shas["later"]
+
+    result = diagnose_json(tmp_path, checkout, event)
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["status"], report["commit"], report["shallow"]) == ("diagnosed", head, True)
+    diagnosis = report["diagnosis"]
+    assert diagnosis["suspects"][0]["symbol"] == "unit_price"
+    assert "shallow clone" in diagnosis["explanation"]
+    assert git(checkout, "rev-parse", "--abbrev-ref", "HEAD") == "HEAD"  # still detached
+
+
+def test_a_checkout_with_a_submodule(
+    shop: tuple[Path, dict[str, str]], event: Path, tmp_path: Path
+) -> None:
+    origin, _ = shop
+    app = RepoBuilder(tmp_path / "app")
+    app.commit({"shop/__init__.py": ""}, "initial")
+    subprocess.run(
+        ["git", "-C", str(app.path), "-c", "protocol.file.allow=always", "submodule", "add",
+         "--quiet", str(origin), "vendor/shop"],
+        check=True,
+    )  # fmt: skip
+    git(app.path, "commit", "--quiet", "-m", "Vendor the shop")
+    git(app.path, "checkout", "--quiet", "--detach", "HEAD")
+
+    result = diagnose_json(tmp_path, app.path, event)
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    # The frames name shop/pricing.py: the repository's own shop/ has no such file, and the
+    # submodule's files are another repository's.
+    assert (report["status"], report["mapped_files"]) == ("not_actionable", [])
+    assert report["shallow"] is False

@@ -27,6 +27,15 @@ class MemoryRepo:
         assert rev == REV
         return sorted(self.files)
 
+    def find_line(self, rev: str, text: str) -> list[tuple[str, int]]:
+        assert rev == REV
+        return [
+            (path, number)
+            for path, source in sorted(self.files.items())
+            for number, line in enumerate(source.splitlines(), start=1)
+            if line.strip() == text.strip()
+        ]
+
 
 class AstIndex:
     """The part of `agent.ports.CodeIndex` a diagnosis needs, built from `ast`."""
