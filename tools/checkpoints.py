@@ -92,6 +92,14 @@ def _setup(pool: ConnectionPool[Any]) -> None:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
 
+def close_checkpoints(url: str) -> None:
+    """Close the pool of the PostgreSQL checkpoints at `url`, if this process opened one."""
+    with _pools_lock:
+        pool = _pools.pop(libpq_url(url), None)
+    if pool is not None:
+        pool.close()
+
+
 @atexit.register
 def _close_pools() -> None:
     with _pools_lock:

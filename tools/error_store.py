@@ -38,7 +38,8 @@ class LocalErrorStore:
             release=incident.release,
         )
         with self.db.transaction() as db:
-            return db.execute(insert.on_conflict_do_nothing()).rowcount == 1
+            added = insert.on_conflict_do_nothing().returning(events.c.id)
+            return db.execute(added).first() is not None
 
     def events_since(self, fingerprint: str, since: datetime) -> int:
         """How many events with this fingerprint arrived after `since`."""

@@ -136,10 +136,8 @@ class SqlInbox:
 
     def requeue_running(self) -> int:
         with self.db.transaction() as db:
-            result = db.execute(
-                update(jobs).where(jobs.c.state == "running").values(state="queued")
-            )
-            return int(result.rowcount)
+            requeued = update(jobs).where(jobs.c.state == "running").values(state="queued")
+            return len(db.execute(requeued.returning(jobs.c.id)).all())
 
     def incidents(self, limit: int = 100) -> list[dict[str, Any]]:
         query = select(incidents).order_by(incidents.c.first_seen.desc()).limit(limit)
@@ -229,7 +227,8 @@ class SqlInbox:
         insert = self.db.insert(deliveries).values(
             source=source, delivery_id=delivery_id, incident_id=incident_id, received_at=now
         )
-        return db.execute(insert.on_conflict_do_nothing()).rowcount == 1
+        added = insert.on_conflict_do_nothing().returning(deliveries.c.delivery_id)
+        return db.execute(added).first() is not None
 
 
 _JOB_STATES = ("queued", "running", "done", "failed")

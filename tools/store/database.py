@@ -151,3 +151,12 @@ def _engine(url: str) -> Engine:
 def database_of(target: Database | Path, branch: Branch) -> Database:
     """An adapter's database: given, or the SQLite file at a path (as adapters took before)."""
     return target if isinstance(target, Database) else open_database(target, branch)
+
+
+def close_database(target: str | Path) -> None:
+    """Close the pools of the database at `target` that this process opened (its schema is about
+    to be dropped, say); opening it again starts afresh."""
+    url = sqlite_url(target) if isinstance(target, Path) else engine_url(target)
+    with _open_lock:
+        for key in [key for key in _open if key[0] == url]:
+            _open.pop(key).engine.dispose()
