@@ -16,19 +16,22 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from tools.store.database import MIGRATION_LOCK, libpq_url
+from agent.errors import StoreError
+from tools.store.database import MIGRATION_LOCK, libpq_url, shown
 
 THREADS = (
     "SELECT thread_id FROM checkpoints WHERE checkpoint_ns = '' "
     "GROUP BY thread_id ORDER BY MIN(checkpoint_id)"
 )
 POOL_SIZE = 10
+CONNECT_SECONDS = 10
 
 
 class Checkpoints:
@@ -70,6 +73,13 @@ def _pool(conninfo: str) -> ConnectionPool[Any]:
     with _pools_lock:
         pool = _pools.get(conninfo)
         if pool is None:
+            try:  # one connection first: a clear error now, not a pool retrying in the background
+                psycopg.connect(conninfo, connect_timeout=CONNECT_SECONDS).close()
+            except psycopg.OperationalError as error:
+                reason = " ".join(line.strip() for line in str(error).splitlines())
+                raise StoreError(
+                    f"cannot open the checkpoints at {shown(conninfo)}: {reason}"
+                ) from None
             pool = ConnectionPool(
                 conninfo,
                 min_size=1,

@@ -25,9 +25,9 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
-from agent.errors import ConfigError
+from agent.errors import ConfigError, StoreError
 
 Branch = Literal["records", "inbox"]
 
@@ -88,6 +88,11 @@ def engine_url(url: str) -> str:
     )
 
 
+def shown(url: str) -> str:
+    """The URL as it may be shown: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def libpq_url(url: str) -> str:
     """The URL as libpq (psycopg, the LangGraph checkpointer) reads it."""
     parsed = make_url(engine_url(url))
@@ -109,7 +114,11 @@ def open_database(target: str | Path, branch: Branch) -> Database:
         if isinstance(target, Path):
             target.parent.mkdir(parents=True, exist_ok=True)
         database = Database(_engine(url))
-        migrate(database, branch)
+        try:
+            migrate(database, branch)
+        except OperationalError as error:
+            database.engine.dispose()
+            raise StoreError(f"cannot open the store at {shown(url)}: {error.orig}") from None
         _open[(url, branch)] = database
         while len(_open) > OPEN_ENGINES:
             _, oldest = _open.popitem(last=False)
