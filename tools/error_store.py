@@ -25,21 +25,21 @@ class LocalErrorStore:
 
     def __init__(self, db: Database | Path) -> None:
         self.db = database_of(db, "records")
+        self._add_event = self.db.insert(events).on_conflict_do_nothing().returning(events.c.id)
 
     def record(self, incident: Incident, payload: dict[str, Any]) -> bool:
         """Store an incident's event; False when that event was already stored."""
-        insert = self.db.insert(events).values(
-            event_id=incident.event_id or incident.id,
-            incident_id=incident.id,
-            fingerprint=incident.fingerprint,
-            project=incident.project,
-            received_at=_epoch(incident.received_at),
-            payload=json.dumps(payload, ensure_ascii=False),
-            release=incident.release,
-        )
+        row = {
+            "event_id": incident.event_id or incident.id,
+            "incident_id": incident.id,
+            "fingerprint": incident.fingerprint,
+            "project": incident.project,
+            "received_at": _epoch(incident.received_at),
+            "payload": json.dumps(payload, ensure_ascii=False),
+            "release": incident.release,
+        }
         with self.db.transaction() as db:
-            added = insert.on_conflict_do_nothing().returning(events.c.id)
-            return db.execute(added).first() is not None
+            return db.execute(self._add_event, row).first() is not None
 
     def events_since(self, fingerprint: str, since: datetime) -> int:
         """How many events with this fingerprint arrived after `since`."""

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, Row, bindparam, func, select, update
 
 from agent.domain import Admission, Incident, Job
 from tools.store.database import Database, database_of
@@ -25,6 +25,27 @@ _OPEN = incidents.c.is_open != 0
 class SqlInbox:
     def __init__(self, db: Database | Path) -> None:
         self.db = database_of(db, "inbox")
+        # The statements of an admission, built once: the server runs them for every request.
+        by_fingerprint = incidents.c.fingerprint == bindparam("b_fingerprint")
+        self._add_delivery = (
+            self.db.insert(deliveries).on_conflict_do_nothing().returning(deliveries.c.delivery_id)
+        )
+        self._open_of = select(incidents.c.incident_id).where(by_fingerprint, _OPEN)
+        self._repeat = (
+            update(incidents)
+            .where(by_fingerprint, _OPEN)
+            .values(count=incidents.c.count + 1, last_seen=bindparam("b_now"))
+            .returning(incidents.c.incident_id, incidents.c.count)
+        )
+        opened = self.db.insert(incidents)
+        self._open_incident = opened.on_conflict_do_update(  # a closed incident seen again
+            index_elements=["incident_id"],
+            set_={
+                "is_open": 1,
+                "count": incidents.c.count + 1,
+                "last_seen": opened.excluded.last_seen,
+            },
+        )
 
     def close(self) -> None:
         """Nothing to release: the database keeps its pool for the process."""
@@ -35,39 +56,25 @@ class SqlInbox:
         now = time.time()
         with self.db.transaction(serialize=f"incident:{incident.fingerprint}") as db:
             if not self._new_delivery(db, source, delivery_id, incident.id, now):
-                open_id = db.execute(
-                    select(incidents.c.incident_id).where(
-                        incidents.c.fingerprint == incident.fingerprint, _OPEN
-                    )
-                ).scalar()
-                return Admission(outcome="duplicate_delivery", incident_id=open_id)
+                open_id = db.execute(self._open_of, {"b_fingerprint": incident.fingerprint})
+                return Admission(outcome="duplicate_delivery", incident_id=open_id.scalar())
             row = db.execute(
-                update(incidents)
-                .where(incidents.c.fingerprint == incident.fingerprint, _OPEN)
-                .values(count=incidents.c.count + 1, last_seen=now)
-                .returning(incidents.c.incident_id, incidents.c.count)
+                self._repeat, {"b_fingerprint": incident.fingerprint, "b_now": now}
             ).first()
             if row is not None:
                 return Admission(outcome="repeat", incident_id=row[0], count=row[1])
-            insert = self.db.insert(incidents).values(
-                incident_id=incident.id,
-                fingerprint=incident.fingerprint,
-                source=incident.source,
-                project=incident.project,
-                title=incident.title,
-                count=1,
-                first_seen=now,
-                last_seen=now,
-            )
             db.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["incident_id"],
-                    set_={
-                        "is_open": 1,
-                        "count": incidents.c.count + 1,
-                        "last_seen": insert.excluded.last_seen,
-                    },
-                )
+                self._open_incident,
+                {
+                    "incident_id": incident.id,
+                    "fingerprint": incident.fingerprint,
+                    "source": incident.source,
+                    "project": incident.project,
+                    "title": incident.title,
+                    "count": 1,
+                    "first_seen": now,
+                    "last_seen": now,
+                },
             )
             _enqueue(db, job, incident.id, payload, now)
             return Admission(outcome="new", incident_id=incident.id, count=1)
@@ -224,14 +231,17 @@ class SqlInbox:
         incident_id: str | None,
         now: float,
     ) -> bool:
-        insert = self.db.insert(deliveries).values(
-            source=source, delivery_id=delivery_id, incident_id=incident_id, received_at=now
-        )
-        added = insert.on_conflict_do_nothing().returning(deliveries.c.delivery_id)
-        return db.execute(added).first() is not None
+        row = {
+            "source": source,
+            "delivery_id": delivery_id,
+            "incident_id": incident_id,
+            "received_at": now,
+        }
+        return db.execute(self._add_delivery, row).first() is not None
 
 
 _JOB_STATES = ("queued", "running", "done", "failed")
+_ADD_JOB = jobs.insert()
 
 
 def _enqueue(
@@ -243,14 +253,15 @@ def _enqueue(
     not_before: float = 0.0,
 ) -> None:
     db.execute(
-        jobs.insert().values(
-            kind=kind,
-            incident_id=incident_id,
-            payload=json.dumps(payload, ensure_ascii=False),
-            not_before=not_before,
-            created_at=now,
-            updated_at=now,
-        )
+        _ADD_JOB,
+        {
+            "kind": kind,
+            "incident_id": incident_id,
+            "payload": json.dumps(payload, ensure_ascii=False),
+            "not_before": not_before,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
 
 

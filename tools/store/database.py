@@ -140,7 +140,8 @@ def migrate(database: Database, branch: Branch) -> None:
 def _engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    # Every use is a transaction that ends in COMMIT or ROLLBACK: no reset when it is returned.
+    engine = create_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -152,7 +153,7 @@ def _engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
     return engine
 
