@@ -14,7 +14,7 @@ from jira import JIRA
 from pydantic import SecretStr
 
 from agent.deps import Deps
-from agent.errors import ConfigError
+from agent.errors import ConfigError, FixloopError
 from agent.guardrails.policy import Policy
 from agent.guardrails.redaction import (
     RedactingForge,
@@ -48,7 +48,7 @@ from tools.sandbox.probe import InterpreterInfo
 from tools.sentry_api import SentryApi
 from tools.sentry_errors import SentryErrorSource
 from tools.sentry_intake import SentryIntakeServer, read_events
-from tools.store.database import Branch, Database, open_database
+from tools.store.database import Branch, Database, open_database, shown
 
 
 def database(settings: Settings, branch: Branch) -> Database:
@@ -70,6 +70,23 @@ def checkpoints(settings: Settings) -> AbstractContextManager[Checkpoints]:
     if url is None:
         return open_checkpoints(settings.home / "checkpoints.db")
     return open_checkpoints(url.get_secret_value())
+
+
+def store_problem(settings: Settings) -> str | None:
+    """Why the stores cannot be opened (and migrated), or None when they can."""
+    try:
+        database(settings, "records")
+        database(settings, "inbox")
+        with checkpoints(settings):
+            return None
+    except FixloopError as error:
+        return str(error)
+
+
+def store_name(settings: Settings) -> str:
+    """Where the stores live, as an operator reads it (no password)."""
+    url = settings.database_url
+    return f"sqlite in {settings.home}" if url is None else shown(url.get_secret_value())
 
 
 def has_runs(settings: Settings) -> bool:

@@ -89,8 +89,11 @@ def engine_url(url: str) -> str:
 
 
 def shown(url: str) -> str:
-    """The URL as it may be shown: without its password."""
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL as it may be shown: without its password (or the driver SQLAlchemy uses)."""
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql+psycopg":
+        parsed = parsed.set(drivername="postgresql")
+    return parsed.render_as_string(hide_password=True)
 
 
 def libpq_url(url: str) -> str:
