@@ -9,6 +9,7 @@ id of each thread's first checkpoint (a time-ordered uuid6) with one statement o
 from __future__ import annotations
 
 import atexit
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -108,6 +109,16 @@ def close_checkpoints(url: str) -> None:
         pool = _pools.pop(libpq_url(url), None)
     if pool is not None:
         pool.close()
+
+
+def _forget_parent_pools() -> None:
+    """In a forked child: the parent's pools (their connections and threads) are not ours."""
+    global _pools_lock
+    _pools_lock = threading.Lock()
+    _pools.clear()
+
+
+os.register_at_fork(after_in_child=_forget_parent_pools)
 
 
 @atexit.register

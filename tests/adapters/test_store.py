@@ -4,6 +4,8 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -183,3 +185,24 @@ def test_each_job_is_claimed_by_one_worker(inbox_db: Database) -> None:
 
     assert sorted(claimed) == list(range(1, 21))
     assert inbox.stats()["jobs_done"] == 20
+
+
+def test_a_forked_child_opens_its_own_connections(records_db: Database) -> None:
+    tracker = LocalTracker(records_db)
+    tracker.ensure_ticket(_incident("fx-1", "fp1"), "boom", "b")
+    with records_db.transaction() as conn:
+        parents = conn.connection.dbapi_connection
+
+    def child_work() -> None:
+        with records_db.transaction() as conn:
+            if conn.connection.dbapi_connection is parents:
+                sys.exit(3)  # the parent's connection, shared with it
+        tracker.ensure_ticket(_incident("fx-2", "fp2"), "boom", "b")
+
+    child = multiprocessing.get_context("fork").Process(target=child_work)
+    child.start()
+    child.join(timeout=60)
+
+    assert child.exitcode == 0
+    assert [ticket.key for ticket in tracker.all()] == ["FIX-1", "FIX-2"]
+    assert tracker.ensure_ticket(_incident("fx-3", "fp3"), "boom", "b").key == "FIX-3"

@@ -13,6 +13,7 @@ together migrate once.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -104,6 +105,17 @@ def libpq_url(url: str) -> str:
 
 _open: OrderedDict[tuple[str, str], Database] = OrderedDict()
 _open_lock = threading.Lock()
+
+
+def _forget_parent_connections() -> None:
+    """In a forked child: new connections for the parent's engines, never the parent's own."""
+    global _open_lock
+    _open_lock = threading.Lock()
+    for database in _open.values():
+        database.engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_parent_connections)
 
 
 def open_database(target: str | Path, branch: Branch) -> Database:
