@@ -15,17 +15,16 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
-from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
 
 from agent.errors import StoreError
 from tools.store.database import MIGRATION_LOCK, libpq_url, shown
+
+if TYPE_CHECKING:  # PostgreSQL's clients are imported when a PostgreSQL store is opened
+    from psycopg_pool import ConnectionPool
 
 THREADS = (
     "SELECT thread_id FROM checkpoints WHERE checkpoint_ns = '' "
@@ -51,6 +50,8 @@ def open_checkpoints(target: Path | str) -> Iterator[Checkpoints]:
     """The checkpoints in the SQLite file `target`, or in the PostgreSQL database at URL
     `target`."""
     if isinstance(target, str):
+        from langgraph.checkpoint.postgres import PostgresSaver
+
         pool = _pool(libpq_url(target))
         yield Checkpoints(PostgresSaver(pool), lambda: _pg_threads(pool))
         return
@@ -71,6 +72,10 @@ _pools_lock = threading.Lock()
 
 
 def _pool(conninfo: str) -> ConnectionPool[Any]:
+    import psycopg
+    from psycopg.rows import dict_row
+    from psycopg_pool import ConnectionPool
+
     with _pools_lock:
         pool = _pools.get(conninfo)
         if pool is None:
@@ -95,6 +100,8 @@ def _pool(conninfo: str) -> ConnectionPool[Any]:
 
 def _setup(pool: ConnectionPool[Any]) -> None:
     """Create or migrate LangGraph's tables, one process at a time."""
+    from langgraph.checkpoint.postgres import PostgresSaver
+
     with pool.connection() as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
         try:

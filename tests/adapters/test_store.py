@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
 from agent.domain import Incident
@@ -23,7 +25,7 @@ from tools.error_store import LocalErrorStore
 from tools.inbox import SqlInbox
 from tools.local_forge import LocalForge
 from tools.local_tracker import LocalTracker
-from tools.store.database import Database, open_database
+from tools.store.database import HEADS, MIGRATIONS, Database, migrate, open_database
 from tools.store.tables import metadata, sentry_issues
 
 
@@ -111,8 +113,6 @@ def test_a_state_directory_of_the_previous_release_upgrades_without_losing_rows(
 
 def test_opening_a_migrated_store_again_changes_nothing(records_db: Database) -> None:
     LocalTracker(records_db).ensure_ticket(_incident("fx-1", "fp1"), "boom", "b")
-    from tools.store.database import migrate
-
     migrate(records_db, "records")
     assert _version(records_db) >= {"r0002"}
     assert [ticket.key for ticket in LocalTracker(records_db).all()] == ["FIX-1"]
@@ -206,3 +206,14 @@ def test_a_forked_child_opens_its_own_connections(records_db: Database) -> None:
     assert child.exitcode == 0
     assert [ticket.key for ticket in tracker.all()] == ["FIX-1", "FIX-2"]
     assert tracker.ensure_ticket(_incident("fx-3", "fp3"), "boom", "b").key == "FIX-3"
+
+
+def test_the_heads_the_store_knows_are_the_newest_migrations() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+
+    for branch, head in HEADS.items():
+        newest = script.get_revision(f"{branch}@head")
+        assert newest is not None and newest.revision == head, branch
+    assert len(script.get_heads()) == len(HEADS)

@@ -21,9 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -33,6 +31,9 @@ from agent.errors import ConfigError, StoreError
 Branch = Literal["records", "inbox"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+HEADS: dict[str, str] = {"records": "r0002", "inbox": "i0002"}
+"""The newest revision of each branch (a test checks it against `migrations/versions/`): a store
+already there is opened without loading Alembic."""
 MIGRATION_LOCK = 0x66786C70  # "fxlp": the advisory lock PostgreSQL migrations are taken under
 OPEN_ENGINES = 32  # engines kept per process; the oldest idle pool is closed beyond that
 
@@ -143,6 +144,11 @@ def open_database(target: str | Path, branch: Branch) -> Database:
 
 def migrate(database: Database, branch: Branch) -> None:
     """Apply the Alembic revisions of `branch` that the database lacks (`upgrade branch@head`)."""
+    if _at_head(database, branch):
+        return
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with database.transaction() as conn:
@@ -150,6 +156,14 @@ def migrate(database: Database, branch: Branch) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = conn
         command.upgrade(config, f"{branch}@head")
+
+
+def _at_head(database: Database, branch: Branch) -> bool:
+    with database.transaction() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
+        return HEADS[branch] in set(versions)
 
 
 def _engine(url: str) -> Engine:
