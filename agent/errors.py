@@ -9,6 +9,7 @@
     │   ├── RepoError        git refused (missing ref, dirty worktree, merge conflict)
     │   ├── SandboxError     the sandbox could not run the tests at all
     │   ├── ModelError       the model API refused, or stayed unavailable after retries
+    │   ├── StoreError       the database of fixloop's records is unreachable or refused
     │   └── NotFound         a ticket, PR or run that does not exist
     └── RunError             a run cannot be started or resumed in its current state
 
@@ -52,6 +53,11 @@ class SandboxError(AdapterError):
 
 class ModelError(AdapterError):
     """The model API refused a request, or stayed rate-limited or overloaded after retries."""
+
+
+class StoreError(AdapterError):
+    """The database that holds fixloop's records (PostgreSQL, or a SQLite file) cannot be
+    opened or migrated."""
 
 
 class NotFound(AdapterError):

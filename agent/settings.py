@@ -33,6 +33,8 @@ from agent.errors import ConfigError
 IssueTrigger = Literal["off", "label", "opened"]
 """Which GitHub issues start a run (`Settings.issue_trigger`)."""
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+
 DEFAULT_FORBIDDEN_PATHS = [
     # CI at the root, secrets, lock files, schema migrations.
     ".github/**",
@@ -197,6 +199,11 @@ class Settings(BaseSettings):
 
     home: Path = Path(".fixloop")
     """State directory: checkpoints, tickets, PR records, the error store, worktrees."""
+
+    database_url: SecretStr | None = None
+    """PostgreSQL for every store (`postgresql://user:password@host:5432/db`, an `options`
+    parameter may set `-csearch_path=schema`): checkpoints, runs, the inbox, the error store,
+    tickets and PR records. Unset, they are SQLite files in the state directory."""
 
     base_branch: str | None = None
     """Branch fixes are made against and PRs target; the repo's checked-out branch when unset."""
@@ -489,6 +496,16 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
     _repo_table: str | None = PrivateAttr(default=None)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and not url.get_secret_value().startswith(POSTGRES_SCHEMES):
+            raise ValueError(
+                "only PostgreSQL is supported (postgresql://...); leave it unset for SQLite "
+                "in the state directory"
+            )
+        return url
 
     @field_validator("repos", mode="before")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,7 @@ import httpx
 from pydantic import SecretStr
 
 from agent.deps import Deps
-from agent.errors import ConfigError
+from agent.errors import ConfigError, FixloopError
 from agent.guardrails.policy import Policy
 from agent.guardrails.redaction import (
     RedactingForge,
@@ -28,10 +29,11 @@ from agent.repair.mutations import MutationEngine
 from agent.repair.revert import RevertEngine
 from agent.repair.templates import TemplateEngine
 from agent.settings import Settings
+from tools.checkpoints import Checkpoints, open_checkpoints
 from tools.code_index import DirectoryTree, TreeSitterIndex
 from tools.error_store import LocalErrorStore
 from tools.git_repo import GitRepo
-from tools.inbox import SqliteInbox
+from tools.inbox import SqlInbox
 from tools.local_forge import LocalForge
 from tools.local_tracker import LocalTracker
 from tools.pagerduty_api import PagerDutyApi
@@ -41,6 +43,7 @@ from tools.sandbox.probe import InterpreterInfo
 from tools.sentry_api import SentryApi
 from tools.sentry_errors import SentryErrorSource
 from tools.sentry_intake import SentryIntakeServer, read_events
+from tools.store.database import Branch, Database, open_database, shown
 
 if TYPE_CHECKING:  # the SaaS clients load in the commands that use them, not at every start
     from github import Github
@@ -50,8 +53,47 @@ if TYPE_CHECKING:  # the SaaS clients load in the commands that use them, not at
     from tools.jira_tracker import JiraTracker
 
 
-def records_db(settings: Settings) -> Path:
-    return settings.home / "records.db"
+def database(settings: Settings, branch: Branch) -> Database:
+    """The store of `branch` (`records`, `inbox`): in PostgreSQL when `database_url` is set,
+    else its SQLite file in the state directory."""
+    url = settings.database_url
+    return open_database(
+        settings.home / f"{branch}.db" if url is None else url.get_secret_value(), branch
+    )
+
+
+def records_db(settings: Settings) -> Database:
+    return database(settings, "records")
+
+
+def checkpoints(settings: Settings) -> AbstractContextManager[Checkpoints]:
+    """The LangGraph checkpointer of every run, with the threads it holds."""
+    url = settings.database_url
+    if url is None:
+        return open_checkpoints(settings.home / "checkpoints.db")
+    return open_checkpoints(url.get_secret_value())
+
+
+def store_problem(settings: Settings) -> str | None:
+    """Why the stores cannot be opened (and migrated), or None when they can."""
+    try:
+        database(settings, "records")
+        database(settings, "inbox")
+        with checkpoints(settings):
+            return None
+    except FixloopError as error:
+        return str(error)
+
+
+def store_name(settings: Settings) -> str:
+    """Where the stores live, as an operator reads it (no password)."""
+    url = settings.database_url
+    return f"sqlite in {settings.home}" if url is None else shown(url.get_secret_value())
+
+
+def has_runs(settings: Settings) -> bool:
+    """Whether any run may be stored (without creating an empty SQLite store to find out)."""
+    return settings.database_url is not None or (settings.home / "checkpoints.db").exists()
 
 
 def open_repo(path: Path) -> GitRepo:
@@ -357,7 +399,7 @@ def sentry_intake(settings: Settings, port: int | None = None) -> SentryIntakeSe
 
 
 def inbox(settings: Settings) -> Inbox:
-    return SqliteInbox(settings.home / "inbox.db")
+    return SqlInbox(database(settings, "inbox"))
 
 
 def ingest_reader(max_body_bytes: int) -> EventReader:

@@ -2,10 +2,12 @@
 
     python -m evals.bench_webhooks                     # 20,000 mixed + 10,000 of one error
     python -m evals.bench_webhooks --requests 5000 --storm 2000 --json
+    python -m evals.bench_webhooks --postgres postgresql://127.0.0.1:5432/test
 
 Starts `fixloop serve` (uvicorn, the worker on) in a subprocess on a loopback port with a fresh
 state directory, then sends pre-signed Sentry `event_alert` webhooks over keep-alive HTTP/1.1
-connections from one asyncio client:
+connections from one asyncio client (with `--postgres URL`, the server's stores in a schema of
+their own in that database, dropped after):
 
 1. mixed: `--requests` events of `--bugs` different errors (distinct event ids);
 2. storm: `--storm` events of one new error.
@@ -28,6 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,7 @@ import httpx
 
 from agent.intake.payloads import parse_payload
 from agent.intake.webhooks import sign
+from evals.postgres import scratch_schema
 from evals.serving import wait_until_healthy
 
 SECRET = "bench-secret"
@@ -48,11 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--storm", type=int, default=10_000, help="events of one error")
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--postgres", metavar="URL", help="the server's stores in PostgreSQL")
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory(prefix="fixloop-bench-") as scratch:
+    schema = scratch_schema(args.postgres) if args.postgres else nullcontext(None)
+    with tempfile.TemporaryDirectory(prefix="fixloop-bench-") as scratch, schema as url:
         port = _free_port()
-        server = _start_server(Path(scratch), port)
+        server = _start_server(Path(scratch), port, url)
         try:
             figures = asyncio.run(_bench(port, server.pid, args))
         finally:
@@ -86,6 +92,7 @@ async def _bench(port: int, server_pid: int, args: argparse.Namespace) -> dict[s
         "mixed": await _phase(port, server_pid, mixed, args.connections),
         "storm": await _phase(port, server_pid, storm, args.connections),
         "connections": args.connections,
+        "store": "postgresql" if args.postgres else "sqlite",
         "cpus": os.cpu_count(),
     }
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
@@ -244,12 +251,14 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start_server(scratch: Path, port: int) -> subprocess.Popen[bytes]:
+def _start_server(scratch: Path, port: int, database_url: str | None) -> subprocess.Popen[bytes]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("FIXLOOP_")} | {
         "FIXLOOP_HOME": str(scratch / "state"),
         "FIXLOOP_SENTRY_CLIENT_SECRET": SECRET,
         "FIXLOOP_WEBHOOK_MAX_AGE": "3600",
     }
+    if database_url is not None:
+        env["FIXLOOP_DATABASE_URL"] = database_url
     server = subprocess.Popen(
         [sys.executable, "-m", "agent.service.cli", "serve", "--port", str(port)],
         env=env,

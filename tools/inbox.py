@@ -1,118 +1,80 @@
-"""The server's durable inbox and work queue in one SQLite file (`agent.ports.Inbox`).
+"""The server's durable inbox and work queue in fixloop's store (`agent.ports.Inbox`).
 
-One long-lived connection behind a lock, WAL with `synchronous=NORMAL`: a delivery is on disk
-(in the log) before the server answers, and survives a killed process. Every admission is one
-transaction, so a delivery is either fully recorded (delivery id, incident count, job) or not.
+SQLite (WAL, `synchronous=NORMAL`) or PostgreSQL: a delivery is committed before the server
+answers, and survives a killed process. Every admission is one transaction, so a delivery is
+either fully recorded (delivery id, incident count, job) or not; admissions of one fingerprint
+run one after the other, and a job is claimed by one worker only.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection, Row, bindparam, func, select, update
+
 from agent.domain import Admission, Incident, Job
+from tools.store.database import Database, database_of
+from tools.store.tables import deliveries, incidents, jobs, notes
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS deliveries (
-    source      TEXT NOT NULL,
-    delivery_id TEXT NOT NULL,
-    incident_id TEXT,
-    received_at REAL NOT NULL,
-    PRIMARY KEY (source, delivery_id)
-);
-CREATE TABLE IF NOT EXISTS incidents (
-    incident_id TEXT PRIMARY KEY,
-    fingerprint TEXT NOT NULL,
-    source      TEXT NOT NULL,
-    project     TEXT,
-    title       TEXT NOT NULL,
-    count       INTEGER NOT NULL,
-    is_open     INTEGER NOT NULL DEFAULT 1,
-    outcome     TEXT,
-    first_seen  REAL NOT NULL,
-    last_seen   REAL NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS open_by_fingerprint ON incidents (fingerprint) WHERE is_open;
-CREATE TABLE IF NOT EXISTS notes (
-    incident_id TEXT,
-    source      TEXT NOT NULL,
-    kind        TEXT NOT NULL,
-    detail      TEXT NOT NULL,
-    at          REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS notes_by_incident ON notes (incident_id);
-CREATE TABLE IF NOT EXISTS jobs (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind        TEXT NOT NULL,
-    incident_id TEXT NOT NULL,
-    payload     TEXT NOT NULL,
-    state       TEXT NOT NULL DEFAULT 'queued',
-    attempts    INTEGER NOT NULL DEFAULT 0,
-    outcome     TEXT,
-    not_before  REAL NOT NULL DEFAULT 0,
-    created_at  REAL NOT NULL,
-    updated_at  REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, id);
-"""
+_OPEN = incidents.c.is_open != 0
 
 
-class SqliteInbox:
-    def __init__(self, db_path: Path) -> None:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        self.db_path = db_path
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(
-            db_path, timeout=30, isolation_level=None, check_same_thread=False
+class SqlInbox:
+    def __init__(self, db: Database | Path) -> None:
+        self.db = database_of(db, "inbox")
+        # The statements of an admission, built once: the server runs them for every request.
+        by_fingerprint = incidents.c.fingerprint == bindparam("b_fingerprint")
+        self._add_delivery = (
+            self.db.insert(deliveries).on_conflict_do_nothing().returning(deliveries.c.delivery_id)
         )
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
-        self._db.executescript(_SCHEMA)
+        self._open_of = select(incidents.c.incident_id).where(by_fingerprint, _OPEN)
+        self._repeat = (
+            update(incidents)
+            .where(by_fingerprint, _OPEN)
+            .values(count=incidents.c.count + 1, last_seen=bindparam("b_now"))
+            .returning(incidents.c.incident_id, incidents.c.count)
+        )
+        opened = self.db.insert(incidents)
+        self._open_incident = opened.on_conflict_do_update(  # a closed incident seen again
+            index_elements=["incident_id"],
+            set_={
+                "is_open": 1,
+                "count": incidents.c.count + 1,
+                "last_seen": opened.excluded.last_seen,
+            },
+        )
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        """Nothing to release: the database keeps its pool for the process."""
 
     def admit_event(
         self, source: str, delivery_id: str, incident: Incident, payload: dict[str, Any], job: str
     ) -> Admission:
         now = time.time()
-        with self._transaction() as db:
-            if not _new_delivery(db, source, delivery_id, incident.id, now):
-                open_row = db.execute(
-                    "SELECT incident_id FROM incidents WHERE fingerprint = ? AND is_open",
-                    (incident.fingerprint,),
-                ).fetchone()
-                return Admission(
-                    outcome="duplicate_delivery", incident_id=open_row[0] if open_row else None
-                )
+        with self.db.transaction(serialize=f"incident:{incident.fingerprint}") as db:
+            if not self._new_delivery(db, source, delivery_id, incident.id, now):
+                open_id = db.execute(self._open_of, {"b_fingerprint": incident.fingerprint})
+                return Admission(outcome="duplicate_delivery", incident_id=open_id.scalar())
             row = db.execute(
-                "UPDATE incidents SET count = count + 1, last_seen = ? "
-                "WHERE fingerprint = ? AND is_open RETURNING incident_id, count",
-                (now, incident.fingerprint),
-            ).fetchone()
+                self._repeat, {"b_fingerprint": incident.fingerprint, "b_now": now}
+            ).first()
             if row is not None:
                 return Admission(outcome="repeat", incident_id=row[0], count=row[1])
             db.execute(
-                "INSERT INTO incidents (incident_id, fingerprint, source, project, title, count, "
-                "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, 1, ?, ?) "
-                "ON CONFLICT (incident_id) DO UPDATE SET is_open = 1, count = count + 1, "
-                "last_seen = excluded.last_seen",
-                (
-                    incident.id,
-                    incident.fingerprint,
-                    incident.source,
-                    incident.project,
-                    incident.title,
-                    now,
-                    now,
-                ),
+                self._open_incident,
+                {
+                    "incident_id": incident.id,
+                    "fingerprint": incident.fingerprint,
+                    "source": incident.source,
+                    "project": incident.project,
+                    "title": incident.title,
+                    "count": 1,
+                    "first_seen": now,
+                    "last_seen": now,
+                },
             )
             _enqueue(db, job, incident.id, payload, now)
             return Admission(outcome="new", incident_id=incident.id, count=1)
@@ -128,12 +90,17 @@ class SqliteInbox:
         delay: float = 0.0,
     ) -> Admission:
         now = time.time()
-        with self._transaction() as db:
-            if not _new_delivery(db, source, delivery_id, incident_id, now):
+        with self.db.transaction() as db:
+            if not self._new_delivery(db, source, delivery_id, incident_id, now):
                 return Admission(outcome="duplicate_delivery", incident_id=incident_id)
             db.execute(
-                "INSERT INTO notes (incident_id, source, kind, detail, at) VALUES (?, ?, ?, ?, ?)",
-                (incident_id, source, kind, json.dumps(detail), now),
+                notes.insert().values(
+                    incident_id=incident_id,
+                    source=source,
+                    kind=kind,
+                    detail=json.dumps(detail),
+                    at=now,
+                )
             )
             if job is not None and incident_id is not None:
                 _enqueue(db, job, incident_id, detail, now, not_before=now + delay)
@@ -141,22 +108,31 @@ class SqliteInbox:
 
     def claim(self, kind: str | None = None) -> Job | None:
         now = time.time()
-        with self._transaction() as db:
-            row = db.execute(
-                "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? "
-                "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND not_before <= ? "
-                "AND (? IS NULL OR kind = ?) ORDER BY id LIMIT 1) "
-                "RETURNING id, kind, incident_id, payload, attempts",
-                (now, now, kind, kind),
-            ).fetchone()
+        oldest = (
+            select(jobs.c.id)
+            .where(jobs.c.state == "queued", jobs.c.not_before <= now)
+            .order_by(jobs.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if kind is not None:
+            oldest = oldest.where(jobs.c.kind == kind)
+        claim = (
+            update(jobs)
+            .where(jobs.c.id == oldest.scalar_subquery(), jobs.c.state == "queued")
+            .values(state="running", attempts=jobs.c.attempts + 1, updated_at=now)
+            .returning(jobs.c.id, jobs.c.kind, jobs.c.incident_id, jobs.c.payload, jobs.c.attempts)
+        )
+        with self.db.transaction() as db:
+            row = db.execute(claim).first()
         if row is None:
             return None
         return Job(
-            id=row["id"],
-            kind=row["kind"],
-            incident_id=row["incident_id"],
-            payload=json.loads(row["payload"]),
-            attempts=row["attempts"],
+            id=row.id,
+            kind=row.kind,
+            incident_id=row.incident_id,
+            payload=json.loads(row.payload),
+            attempts=row.attempts,
         )
 
     def finish(self, job_id: int, outcome: str, *, close_incident: bool = False) -> None:
@@ -166,118 +142,110 @@ class SqliteInbox:
         self._settle(job_id, "failed", error, False)
 
     def requeue_running(self) -> int:
-        with self._transaction() as db:
-            cursor = db.execute("UPDATE jobs SET state = 'queued' WHERE state = 'running'")
-            return cursor.rowcount
+        with self.db.transaction() as db:
+            requeued = update(jobs).where(jobs.c.state == "running").values(state="queued")
+            return len(db.execute(requeued.returning(jobs.c.id)).all())
 
     def incidents(self, limit: int = 100) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM incidents ORDER BY first_seen DESC LIMIT ?", (limit,)
-            ).fetchall()
+        query = select(incidents).order_by(incidents.c.first_seen.desc()).limit(limit)
+        with self.db.transaction() as db:
+            rows = db.execute(query).all()
         return [_incident(row) for row in rows]
 
     def incident(self, incident_id: str) -> dict[str, Any] | None:
         """The incident with its notes and jobs; only those for an incident fixloop did not
         receive itself (a run started from the CLI that a webhook is about)."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT * FROM incidents WHERE incident_id = ?", (incident_id,)
-            ).fetchone()
-            notes = self._db.execute(
-                "SELECT source, kind, detail, at FROM notes WHERE incident_id = ? ORDER BY rowid",
-                (incident_id,),
-            ).fetchall()
-            jobs = self._db.execute(
-                "SELECT id, kind, state, attempts, outcome FROM jobs WHERE incident_id = ? "
-                "ORDER BY id",
-                (incident_id,),
-            ).fetchall()
-        if row is None and not notes and not jobs:
+        with self.db.transaction() as db:
+            row = db.execute(
+                select(incidents).where(incidents.c.incident_id == incident_id)
+            ).first()
+            found_notes = db.execute(
+                select(notes.c.source, notes.c.kind, notes.c.detail, notes.c.at)
+                .where(notes.c.incident_id == incident_id)
+                .order_by(notes.c.id)
+            ).all()
+            found_jobs = db.execute(
+                select(jobs.c.id, jobs.c.kind, jobs.c.state, jobs.c.attempts, jobs.c.outcome)
+                .where(jobs.c.incident_id == incident_id)
+                .order_by(jobs.c.id)
+            ).all()
+        if row is None and not found_notes and not found_jobs:
             return None
         known = _incident(row) if row is not None else {"id": incident_id}
         return known | {
-            "notes": [dict(n) | {"detail": json.loads(n["detail"])} for n in notes],
-            "jobs": [dict(job) for job in jobs],
+            "notes": [
+                dict(note._mapping) | {"detail": json.loads(note.detail)} for note in found_notes
+            ],
+            "jobs": [dict(job._mapping) for job in found_jobs],
         }
 
     def open_incident_of_project(self, project: str) -> str | None:
         """The most recently seen open incident reported by `project`."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT incident_id FROM incidents WHERE project = ? AND is_open "
-                "AND source != 'pagerduty' ORDER BY last_seen DESC LIMIT 1",
-                (project,),
-            ).fetchone()
-        return None if row is None else str(row[0])
+        query = (
+            select(incidents.c.incident_id)
+            .where(incidents.c.project == project, _OPEN, incidents.c.source != "pagerduty")
+            .order_by(incidents.c.last_seen.desc())
+            .limit(1)
+        )
+        with self.db.transaction() as db:
+            found = db.execute(query).scalar()
+        return None if found is None else str(found)
 
     def stats(self) -> dict[str, int]:
-        with self._lock:
-            counts = {
-                "deliveries": "SELECT COUNT(*) FROM deliveries",
-                "incidents": "SELECT COUNT(*) FROM incidents",
-                "events": "SELECT COALESCE(SUM(count), 0) FROM incidents",
-                "jobs_queued": "SELECT COUNT(*) FROM jobs WHERE state = 'queued'",
-                "jobs_running": "SELECT COUNT(*) FROM jobs WHERE state = 'running'",
-                "jobs_done": "SELECT COUNT(*) FROM jobs WHERE state = 'done'",
-                "jobs_failed": "SELECT COUNT(*) FROM jobs WHERE state = 'failed'",
-            }
-            return {name: int(self._db.execute(sql).fetchone()[0]) for name, sql in counts.items()}
+        job_counts = select(jobs.c.state, func.count()).group_by(jobs.c.state)
+        with self.db.transaction() as db:
+            delivered = db.execute(select(func.count()).select_from(deliveries)).scalar_one()
+            known, events = db.execute(
+                select(func.count(), func.coalesce(func.sum(incidents.c.count), 0))
+            ).one()
+            by_state = {state: count for state, count in db.execute(job_counts)}
+        return {
+            "deliveries": int(delivered),
+            "incidents": int(known),
+            "events": int(events),
+        } | {f"jobs_{state}": int(by_state.get(state, 0)) for state in _JOB_STATES}
 
     def _settle(self, job_id: int, state: str, outcome: str, close_incident: bool) -> None:
-        with self._transaction() as db:
-            row = db.execute(
-                "UPDATE jobs SET state = ?, outcome = ?, updated_at = ? WHERE id = ? "
-                "RETURNING incident_id",
-                (state, outcome, time.time(), job_id),
-            ).fetchone()
-            if row is not None:
+        with self.db.transaction() as db:
+            incident_id = db.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id)
+                .values(state=state, outcome=outcome, updated_at=time.time())
+                .returning(jobs.c.incident_id)
+            ).scalar()
+            if incident_id is not None:
+                settled: dict[str, Any] = {"outcome": outcome}
+                if close_incident:
+                    settled["is_open"] = 0
                 db.execute(
-                    "UPDATE incidents SET outcome = ?, is_open = is_open AND NOT ? "
-                    "WHERE incident_id = ?",
-                    (outcome, close_incident, row[0]),
+                    update(incidents)
+                    .where(incidents.c.incident_id == incident_id)
+                    .values(**settled)
                 )
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db, self._lock)
+    def _new_delivery(
+        self,
+        db: Connection,
+        source: str,
+        delivery_id: str,
+        incident_id: str | None,
+        now: float,
+    ) -> bool:
+        row = {
+            "source": source,
+            "delivery_id": delivery_id,
+            "incident_id": incident_id,
+            "received_at": now,
+        }
+        return db.execute(self._add_delivery, row).first() is not None
 
 
-class _Transaction:
-    """`with`: hold the lock, BEGIN IMMEDIATE, COMMIT on success, ROLLBACK on error."""
-
-    def __init__(self, db: sqlite3.Connection, lock: threading.Lock) -> None:
-        self._db = db
-        self._lock = lock
-
-    def __enter__(self) -> sqlite3.Connection:
-        self._lock.acquire()
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self._lock.release()
-            raise
-        return self._db
-
-    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        try:
-            self._db.execute("ROLLBACK" if exc_type else "COMMIT")
-        finally:
-            self._lock.release()
-
-
-def _new_delivery(
-    db: sqlite3.Connection, source: str, delivery_id: str, incident_id: str | None, now: float
-) -> bool:
-    cursor = db.execute(
-        "INSERT OR IGNORE INTO deliveries (source, delivery_id, incident_id, received_at) "
-        "VALUES (?, ?, ?, ?)",
-        (source, delivery_id, incident_id, now),
-    )
-    return cursor.rowcount == 1
+_JOB_STATES = ("queued", "running", "done", "failed")
+_ADD_JOB = jobs.insert()
 
 
 def _enqueue(
-    db: sqlite3.Connection,
+    db: Connection,
     kind: str,
     incident_id: str,
     payload: dict[str, Any],
@@ -285,13 +253,20 @@ def _enqueue(
     not_before: float = 0.0,
 ) -> None:
     db.execute(
-        "INSERT INTO jobs (kind, incident_id, payload, not_before, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (kind, incident_id, json.dumps(payload, ensure_ascii=False), not_before, now, now),
+        _ADD_JOB,
+        {
+            "kind": kind,
+            "incident_id": incident_id,
+            "payload": json.dumps(payload, ensure_ascii=False),
+            "not_before": not_before,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
 
 
-def _incident(row: sqlite3.Row) -> dict[str, Any]:
+def _incident(found: Row[Any]) -> dict[str, Any]:
+    row = found._mapping
     return {
         "id": row["incident_id"],
         "fingerprint": row["fingerprint"],

@@ -6,38 +6,16 @@ Reviews happen with `fixloop review`, which calls `approve`, `merge` or `close_p
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+from sqlalchemy import Row, select, update
 
 from agent.domain import BOT_BRANCH_PREFIX, PullRequest, utcnow
 from agent.errors import NotFound, RepoError
-from tools.sqlite_db import connect
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS pull_requests (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    repo TEXT NOT NULL,
-    branch TEXT NOT NULL,
-    base TEXT NOT NULL,
-    title TEXT NOT NULL,
-    body TEXT NOT NULL,
-    diff TEXT NOT NULL,
-    status TEXT NOT NULL,
-    head_sha TEXT NOT NULL,
-    merge_sha TEXT,
-    merged_at TEXT,
-    created_at TEXT NOT NULL,
-    UNIQUE (repo, branch)
-);
-CREATE TABLE IF NOT EXISTS pr_reviews (
-    pr_id INTEGER NOT NULL,
-    action TEXT NOT NULL,
-    comment TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-"""
+from tools.store.database import Database, database_of
+from tools.store.tables import pr_reviews, pull_requests
 
 
 class BranchingRepo(Protocol):
@@ -51,23 +29,23 @@ class BranchingRepo(Protocol):
 
 
 class LocalForge:
-    def __init__(self, db_path: Path, repo: BranchingRepo, base_branch: str) -> None:
-        self.db_path = db_path
+    def __init__(self, db: Database | Path, repo: BranchingRepo, base_branch: str) -> None:
+        self.db = database_of(db, "records")
         self.repo = repo
         self.base = base_branch
         self.repo_key = str(repo.path.resolve())
 
     def find_pr(self, branch: str) -> PullRequest | None:
-        with connect(self.db_path, SCHEMA) as db:
-            row = db.execute(
-                "SELECT * FROM pull_requests WHERE repo = ? AND branch = ?",
-                (self.repo_key, branch),
-            ).fetchone()
+        query = select(pull_requests).where(
+            pull_requests.c.repo == self.repo_key, pull_requests.c.branch == branch
+        )
+        with self.db.transaction() as db:
+            row = db.execute(query).first()
         return _pr(row) if row else None
 
     def get_pr(self, pr_id: int) -> PullRequest:
-        with connect(self.db_path, SCHEMA) as db:
-            row = db.execute("SELECT * FROM pull_requests WHERE id = ?", (pr_id,)).fetchone()
+        with self.db.transaction() as db:
+            row = db.execute(select(pull_requests).where(pull_requests.c.id == pr_id)).first()
         if row is None:
             raise NotFound(f"no pull request #{pr_id}")
         return _pr(row)
@@ -82,11 +60,21 @@ class LocalForge:
             return existing
         self.repo.set_branch(branch, head_sha)
         diff = self.repo.diff(self.base, head_sha)
-        with connect(self.db_path, SCHEMA) as db:
+        with self.db.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO pull_requests (repo, branch, base, title, body, diff, "
-                "status, head_sha, created_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)",
-                (self.repo_key, branch, self.base, title, body, diff, head_sha, _now()),
+                self.db.insert(pull_requests)
+                .values(
+                    repo=self.repo_key,
+                    branch=branch,
+                    base=self.base,
+                    title=title,
+                    body=body,
+                    diff=diff,
+                    status="open",
+                    head_sha=head_sha,
+                    created_at=_now(),
+                )
+                .on_conflict_do_nothing()
             )
         found = self.find_pr(branch)
         assert found is not None
@@ -101,10 +89,11 @@ class LocalForge:
         pr = self._require_open(pr_id)
         message = f"Merge pull request #{pr.id} from {pr.branch}\n\n{pr.title}"
         merge_sha = self.repo.merge(pr.branch, pr.base, message)
-        with connect(self.db_path, SCHEMA) as db:
+        with self.db.transaction() as db:
             db.execute(
-                "UPDATE pull_requests SET merge_sha = ?, merged_at = ? WHERE id = ?",
-                (merge_sha, _now(), pr.id),
+                update(pull_requests)
+                .where(pull_requests.c.id == pr.id)
+                .values(merge_sha=merge_sha, merged_at=_now())
             )
         self._record(pr.id, "merge", comment, status="merged")
         return self.get_pr(pr_id)
@@ -115,12 +104,14 @@ class LocalForge:
         return self.get_pr(pr_id)
 
     def reviews(self, pr_id: int) -> list[dict[str, str]]:
-        with connect(self.db_path, SCHEMA) as db:
-            rows = db.execute(
-                "SELECT action, comment, at FROM pr_reviews WHERE pr_id = ? ORDER BY rowid",
-                (pr_id,),
-            ).fetchall()
-        return [dict(row) for row in rows]
+        query = (
+            select(pr_reviews.c.action, pr_reviews.c.comment, pr_reviews.c.at)
+            .where(pr_reviews.c.pr_id == pr_id)
+            .order_by(pr_reviews.c.id)
+        )
+        with self.db.transaction() as db:
+            rows = db.execute(query).all()
+        return [dict(row._mapping) for row in rows]
 
     def _require_open(self, pr_id: int) -> PullRequest:
         pr = self.get_pr(pr_id)
@@ -129,10 +120,12 @@ class LocalForge:
         return pr
 
     def _record(self, pr_id: int, action: str, comment: str, *, status: str) -> None:
-        with connect(self.db_path, SCHEMA) as db:
-            db.execute("UPDATE pull_requests SET status = ? WHERE id = ?", (status, pr_id))
+        with self.db.transaction() as db:
             db.execute(
-                "INSERT INTO pr_reviews VALUES (?, ?, ?, ?)", (pr_id, action, comment, _now())
+                update(pull_requests).where(pull_requests.c.id == pr_id).values(status=status)
+            )
+            db.execute(
+                pr_reviews.insert().values(pr_id=pr_id, action=action, comment=comment, at=_now())
             )
 
 
@@ -140,7 +133,8 @@ def _now() -> str:
     return utcnow().isoformat()
 
 
-def _pr(row: sqlite3.Row) -> PullRequest:
+def _pr(found: Row[Any]) -> PullRequest:
+    row = found._mapping
     merged_at = row["merged_at"]
     return PullRequest(
         id=row["id"],

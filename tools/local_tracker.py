@@ -1,101 +1,104 @@
-"""Tickets in SQLite: the embedded stand-in for Jira or GitHub Issues.
+"""Tickets in fixloop's own store (SQLite or PostgreSQL): the stand-in for Jira or GitHub Issues.
 
 Idempotent by design: one open ticket per fingerprint, one comment per comment key.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Row, or_, select, update
 
 from agent.domain import Incident, Ticket, utcnow
 from agent.errors import NotFound
-from tools.sqlite_db import connect
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS tickets (
-    n INTEGER PRIMARY KEY AUTOINCREMENT,
-    fingerprint TEXT NOT NULL,
-    incident_id TEXT NOT NULL,
-    title TEXT NOT NULL,
-    body TEXT NOT NULL,
-    status TEXT NOT NULL,
-    resolution TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tickets_fp ON tickets (fingerprint);
-CREATE TABLE IF NOT EXISTS ticket_comments (
-    ticket_n INTEGER NOT NULL,
-    comment_key TEXT NOT NULL,
-    body TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (ticket_n, comment_key)
-);
-"""
+from tools.store.database import Database, database_of
+from tools.store.tables import ticket_comments, tickets
 
 OPEN_STATUSES = ("open", "in_review", "reopened")
 
 
 class LocalTracker:
-    def __init__(self, db_path: Path) -> None:
-        self.db_path = db_path
+    def __init__(self, db: Database | Path) -> None:
+        self.db = database_of(db, "records")
 
     def find_open(self, fingerprint: str) -> Ticket | None:
-        with connect(self.db_path, SCHEMA) as db:
-            row = db.execute(
-                "SELECT * FROM tickets WHERE fingerprint = ? AND status IN (?, ?, ?) "
-                "ORDER BY n LIMIT 1",
-                (fingerprint, *OPEN_STATUSES),
-            ).fetchone()
+        query = (
+            select(tickets)
+            .where(tickets.c.fingerprint == fingerprint, tickets.c.status.in_(OPEN_STATUSES))
+            .order_by(tickets.c.n)
+            .limit(1)
+        )
+        with self.db.transaction() as db:
+            row = db.execute(query).first()
         return _ticket(row) if row else None
 
     def ensure_ticket(self, incident: Incident, title: str, body: str) -> Ticket:
-        with connect(self.db_path, SCHEMA) as db:
-            row = db.execute(
-                "SELECT * FROM tickets WHERE incident_id = ? OR "
-                "(fingerprint = ? AND status IN (?, ?, ?)) ORDER BY n LIMIT 1",
-                (incident.id, incident.fingerprint, *OPEN_STATUSES),
-            ).fetchone()
+        query = (
+            select(tickets)
+            .where(
+                or_(
+                    tickets.c.incident_id == incident.id,
+                    (tickets.c.fingerprint == incident.fingerprint)
+                    & tickets.c.status.in_(OPEN_STATUSES),
+                )
+            )
+            .order_by(tickets.c.n)
+            .limit(1)
+        )
+        with self.db.transaction(serialize=f"ticket:{incident.fingerprint}") as db:
+            row = db.execute(query).first()
             if row is None:
                 now = utcnow().isoformat()
-                cursor = db.execute(
-                    "INSERT INTO tickets (fingerprint, incident_id, title, body, status, "
-                    "created_at, updated_at) VALUES (?, ?, ?, ?, 'open', ?, ?)",
-                    (incident.fingerprint, incident.id, title, body, now, now),
-                )
                 row = db.execute(
-                    "SELECT * FROM tickets WHERE n = ?", (cursor.lastrowid,)
-                ).fetchone()
+                    tickets.insert()
+                    .values(
+                        fingerprint=incident.fingerprint,
+                        incident_id=incident.id,
+                        title=title,
+                        body=body,
+                        status="open",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .returning(*tickets.c)
+                ).one()
         return _ticket(row)
 
     def get(self, key: str) -> Ticket:
-        with connect(self.db_path, SCHEMA) as db:
-            row = db.execute("SELECT * FROM tickets WHERE n = ?", (_number(key),)).fetchone()
+        with self.db.transaction() as db:
+            row = db.execute(select(tickets).where(tickets.c.n == _number(key))).first()
         if row is None:
             raise NotFound(f"no ticket {key}")
         return _ticket(row)
 
     def all(self) -> list[Ticket]:
-        with connect(self.db_path, SCHEMA) as db:
-            rows = db.execute("SELECT * FROM tickets ORDER BY n").fetchall()
+        with self.db.transaction() as db:
+            rows = db.execute(select(tickets).order_by(tickets.c.n)).all()
         return [_ticket(row) for row in rows]
 
     def comment(self, key: str, comment_key: str, body: str) -> None:
         ticket = self.get(key)
-        with connect(self.db_path, SCHEMA) as db:
+        with self.db.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO ticket_comments VALUES (?, ?, ?, ?)",
-                (_number(ticket.key), comment_key, body, utcnow().isoformat()),
+                self.db.insert(ticket_comments)
+                .values(
+                    ticket_n=_number(ticket.key),
+                    comment_key=comment_key,
+                    body=body,
+                    created_at=utcnow().isoformat(),
+                )
+                .on_conflict_do_nothing()
             )
 
     def comments(self, key: str) -> list[str]:
-        with connect(self.db_path, SCHEMA) as db:
-            rows = db.execute(
-                "SELECT body FROM ticket_comments WHERE ticket_n = ? ORDER BY rowid",
-                (_number(key),),
-            ).fetchall()
-        return [row["body"] for row in rows]
+        query = (
+            select(ticket_comments.c.body)
+            .where(ticket_comments.c.ticket_n == _number(key))
+            .order_by(ticket_comments.c.id)
+        )
+        with self.db.transaction() as db:
+            return list(db.execute(query).scalars())
 
     def transition(self, key: str, status: str) -> Ticket:
         return self._update(key, status=status)
@@ -105,11 +108,11 @@ class LocalTracker:
 
     def _update(self, key: str, **fields: str) -> Ticket:
         self.get(key)
-        assignments = ", ".join(f"{name} = ?" for name in fields)
-        with connect(self.db_path, SCHEMA) as db:
+        with self.db.transaction() as db:
             db.execute(
-                f"UPDATE tickets SET {assignments}, updated_at = ? WHERE n = ?",
-                (*fields.values(), utcnow().isoformat(), _number(key)),
+                update(tickets)
+                .where(tickets.c.n == _number(key))
+                .values(**fields, updated_at=utcnow().isoformat())
             )
         return self.get(key)
 
@@ -121,8 +124,8 @@ def _number(key: str) -> int:
     return int(digits)
 
 
-def _ticket(row: sqlite3.Row) -> Ticket:
-    r = dict(row)
+def _ticket(row: Row[Any]) -> Ticket:
+    r = row._mapping
     return Ticket(
         key=f"FIX-{r['n']}",
         fingerprint=r["fingerprint"],

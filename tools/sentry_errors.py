@@ -15,33 +15,34 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from agent.domain import Incident, Release
 from tools.error_store import LocalErrorStore
 from tools.sentry_api import SentryApi
-from tools.sqlite_db import connect
+from tools.store.database import Database, database_of
+from tools.store.tables import sentry_issues
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sentry_issues (
-    fingerprint TEXT PRIMARY KEY,
-    issue_id    TEXT NOT NULL
-);
-"""
 RESOLVED_COMMENT = "fixloop verified the merged fix: resolved in the next release."
 
 
 class SentryErrorSource:
-    def __init__(self, local: LocalErrorStore, api: SentryApi, db_path: Path) -> None:
+    def __init__(self, local: LocalErrorStore, api: SentryApi, db: Database | Path) -> None:
         self.local = local
         self.api = api
-        self.db_path = db_path
+        self.db = database_of(db, "records")
 
     def record(self, incident: Incident, payload: dict[str, Any]) -> bool:
         issue_id = sentry_issue_id(payload)
         if issue_id is not None:
-            with connect(self.db_path, SCHEMA) as db:
+            upsert = self.db.insert(sentry_issues).values(
+                fingerprint=incident.fingerprint, issue_id=issue_id
+            )
+            with self.db.transaction() as db:
                 db.execute(
-                    "INSERT OR REPLACE INTO sentry_issues VALUES (?, ?)",
-                    (incident.fingerprint, issue_id),
+                    upsert.on_conflict_do_update(
+                        index_elements=["fingerprint"], set_={"issue_id": issue_id}
+                    )
                 )
         return self.local.record(incident, payload)
 
@@ -74,11 +75,10 @@ class SentryErrorSource:
             self.api.comment(issue_id, RESOLVED_COMMENT)
 
     def issue_for(self, fingerprint: str) -> str | None:
-        with connect(self.db_path, SCHEMA) as db:
-            row = db.execute(
-                "SELECT issue_id FROM sentry_issues WHERE fingerprint = ?", (fingerprint,)
-            ).fetchone()
-        return None if row is None else str(row[0])
+        query = select(sentry_issues.c.issue_id).where(sentry_issues.c.fingerprint == fingerprint)
+        with self.db.transaction() as db:
+            issue_id = db.execute(query).scalar()
+        return None if issue_id is None else str(issue_id)
 
 
 def sentry_issue_id(payload: dict[str, Any]) -> str | None:

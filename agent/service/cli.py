@@ -307,7 +307,7 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     if args.incident:
         _emit(runner.incident_status(settings, args.incident), args.json)
         return 0
-    runs = runner.list_incidents(settings) if (settings.home / "checkpoints.db").exists() else []
+    runs = runner.list_incidents(settings)
     if args.json:
         print(json.dumps({"incidents": runs}, indent=2))
     elif not runs:

@@ -1,5 +1,6 @@
 """`fixloop doctor`: check each configured repository as someone setting fixloop up would.
 
+The stores open (SQLite in the state directory, or PostgreSQL) with their migrations applied.
 Per repository table: the checkout is a git repository with its base branch; the interpreter
 runs, with its Python and pytest versions; one baseline run of the suite in the sandbox (which
 loads fixloop's pytest plugin) collects tests, and how long it takes; the forge's and the
@@ -43,7 +44,15 @@ def check_all(settings: Settings, online: bool = False) -> dict[str, Any]:
     problems = [] if settings.repos else ["no repository is configured (setting repos)"]
     if sandbox == "none":
         problems.append(why)
-    return {"sandbox": {"name": sandbox, "why": why}, "problems": problems, "repos": repos}
+    store = {"name": wiring.store_name(settings), "problem": wiring.store_problem(settings)}
+    if store["problem"] is not None:
+        problems.append(store["problem"])
+    return {
+        "sandbox": {"name": sandbox, "why": why},
+        "store": store,
+        "problems": problems,
+        "repos": repos,
+    }
 
 
 def problem_lines(report: dict[str, Any]) -> list[str]:
@@ -56,7 +65,10 @@ def problem_lines(report: dict[str, Any]) -> list[str]:
 
 def render(report: dict[str, Any]) -> str:
     """The findings for a reader, one block per repository."""
-    lines = [f"sandbox: {report['sandbox']['name']} ({report['sandbox']['why']})"]
+    lines = [
+        f"sandbox: {report['sandbox']['name']} ({report['sandbox']['why']})",
+        f"store: {report['store']['name']} ({report['store']['problem'] or 'ok'})",
+    ]
     for repo in report["repos"]:
         tests = "?" if repo["tests"] is None else repo["tests"]
         seconds = repo["baseline_seconds"]

@@ -1,19 +1,18 @@
 """Start, resume, review and show runs. The CLI and the server are thin layers over this.
 
-One LangGraph thread per incident (`thread_id` = incident id), checkpointed to SQLite in the
-state directory with `durability="sync"`, so a process can die anywhere and the next one resumes.
+One LangGraph thread per incident (`thread_id` = incident id), checkpointed with
+`durability="sync"` (to SQLite in the state directory, or to PostgreSQL when `database_url` is
+set), so a process can die anywhere and the next one resumes.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot
 
@@ -31,12 +30,8 @@ from agent.state import run_usage
 
 @contextmanager
 def open_graph(settings: Settings) -> Iterator[CompiledStateGraph[Any, Any, Any, Any]]:
-    settings.home.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(settings.home / "checkpoints.db", check_same_thread=False)
-    with closing(conn):
-        saver = SqliteSaver(conn)
-        saver.setup()
-        yield build_graph(saver, settings.max_fix_rounds)
+    with wiring.checkpoints(settings) as checkpoints:
+        yield build_graph(checkpoints.saver, settings.max_fix_rounds)
 
 
 def _config(incident_id: str) -> RunnableConfig:
@@ -146,8 +141,7 @@ def resume_incident(settings: Settings, incident_id: str) -> dict[str, Any]:
 
 def review_pr(settings: Settings, pr_id: int, decision: ReviewDecision) -> dict[str, Any]:
     """A human's review of a fixloop PR: act on the forge, then resume the incident's run."""
-    with open_graph(settings) as graph:
-        incident_id = _incident_for_pr(settings, graph, pr_id)
+    incident_id = _incident_for_pr(settings, pr_id)
     return review_incident(settings, incident_id, decision)
 
 
@@ -210,12 +204,13 @@ def check_release(settings: Settings, incident_id: str) -> dict[str, Any]:
 
 def waiting_for_release(settings: Settings) -> list[str]:
     """The incidents whose run waits for the release that contains its merged fix."""
-    if not (settings.home / "checkpoints.db").exists():
+    if not wiring.has_runs(settings):
         return []
-    with open_graph(settings) as graph:
+    with wiring.checkpoints(settings) as checkpoints:
+        graph = build_graph(checkpoints.saver, settings.max_fix_rounds)
         return [
             thread
-            for thread in _threads(settings)
+            for thread in checkpoints.threads()
             if _waiting_for(graph.get_state(_config(thread))) == "release"
         ]
 
@@ -242,28 +237,25 @@ def incident_state(settings: Settings, incident_id: str) -> dict[str, Any]:
 
 
 def list_incidents(settings: Settings) -> list[dict[str, Any]]:
-    with open_graph(settings) as graph:
+    """Every stored run, oldest first; none when nothing was ever run here."""
+    if not wiring.has_runs(settings):
+        return []
+    with wiring.checkpoints(settings) as checkpoints:
+        graph = build_graph(checkpoints.saver, settings.max_fix_rounds)
         return [
-            _summary(graph.get_state(_config(thread)), brief=True) for thread in _threads(settings)
+            _summary(graph.get_state(_config(thread)), brief=True)
+            for thread in checkpoints.threads()
         ]
 
 
-def _threads(settings: Settings) -> list[str]:
-    with closing(sqlite3.connect(settings.home / "checkpoints.db")) as conn:
-        rows = conn.execute(
-            "SELECT thread_id, MIN(rowid) FROM checkpoints GROUP BY thread_id ORDER BY 2"
-        ).fetchall()
-    return [row[0] for row in rows]
-
-
-def _incident_for_pr(
-    settings: Settings, graph: CompiledStateGraph[Any, Any, Any, Any], pr_id: int
-) -> str:
-    for thread in _threads(settings):
-        pr = graph.get_state(_config(thread)).values.get("pr")
-        if pr and pr["id"] == pr_id:
-            return thread
-    raise NotFound(f"no fixloop run opened PR #{pr_id} in {settings.home}")
+def _incident_for_pr(settings: Settings, pr_id: int) -> str:
+    with wiring.checkpoints(settings) as checkpoints:
+        graph = build_graph(checkpoints.saver, settings.max_fix_rounds)
+        for thread in checkpoints.threads():
+            pr = graph.get_state(_config(thread)).values.get("pr")
+            if pr and pr["id"] == pr_id:
+                return thread
+    raise NotFound(f"no fixloop run opened PR #{pr_id}")
 
 
 def _summary(snapshot: StateSnapshot, brief: bool = False) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from agent.intake.payloads import parse_payload
 from tools.error_store import LocalErrorStore
+from tools.store.database import Database
 
 
 def event(event_id: str, function: str = "average_basket", project: str = "1") -> dict[str, Any]:
@@ -22,8 +23,8 @@ def record(store: LocalErrorStore, payload: dict[str, Any]) -> bool:
     return store.record(parse_payload(payload), payload)
 
 
-def test_record_dedupes_by_event_id_and_counts_by_fingerprint(tmp_path: Path) -> None:
-    store = LocalErrorStore(tmp_path / "errors.db")
+def test_record_dedupes_by_event_id_and_counts_by_fingerprint(records_db: Database) -> None:
+    store = LocalErrorStore(records_db)
     first = event("a" * 32)
 
     assert record(store, first) is True
@@ -37,16 +38,16 @@ def test_record_dedupes_by_event_id_and_counts_by_fingerprint(tmp_path: Path) ->
     assert store.get("d" * 32) is None
 
 
-def test_test_failures_are_keyed_by_incident_id(tmp_path: Path) -> None:
-    store = LocalErrorStore(tmp_path / "errors.db")
+def test_test_failures_are_keyed_by_incident_id(records_db: Database) -> None:
+    store = LocalErrorStore(records_db)
     failure = {"kind": "test_failure", "tests": ["tests/test_a.py::test_b"]}
 
     assert record(store, failure) is True
     assert record(store, failure) is False
 
 
-def test_events_since_latest_and_resolve(tmp_path: Path) -> None:
-    store = LocalErrorStore(tmp_path / "errors.db")
+def test_events_since_latest_and_resolve(records_db: Database) -> None:
+    store = LocalErrorStore(records_db)
     before = datetime.now(UTC) - timedelta(seconds=1)
     record(store, event("a" * 32, project="1"))
     record(store, event("b" * 32, project="2"))
@@ -75,8 +76,8 @@ def test_a_second_store_on_the_same_file_sees_the_events(tmp_path: Path) -> None
     assert LocalErrorStore(tmp_path / "errors.db").latest() is not None
 
 
-def test_concurrent_writers_and_readers(tmp_path: Path) -> None:
-    store = LocalErrorStore(tmp_path / "state" / "errors.db")
+def test_concurrent_writers_and_readers(records_db: Database) -> None:
+    store = LocalErrorStore(records_db)
     fingerprint = parse_payload(event("0" * 32)).fingerprint
     counts: list[int] = []
 
@@ -95,8 +96,8 @@ def test_concurrent_writers_and_readers(tmp_path: Path) -> None:
     assert len(counts) == 120
 
 
-def test_events_between_and_the_releases_a_project_named(tmp_path: Path) -> None:
-    store = LocalErrorStore(tmp_path / "errors.db")
+def test_events_between_and_the_releases_a_project_named(records_db: Database) -> None:
+    store = LocalErrorStore(records_db)
     start = datetime.now(UTC) - timedelta(seconds=1)
     record(store, event("a" * 32) | {"release": "shop@1.0"})
     middle = datetime.now(UTC)

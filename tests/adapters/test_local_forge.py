@@ -8,10 +8,11 @@ from agent.repair.diffs import make_patch
 from tests.support.repo_builder import RepoBuilder, git
 from tools.git_repo import GitRepo
 from tools.local_forge import LocalForge
+from tools.store.database import Database
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> tuple[GitRepo, LocalForge, str]:
+def setup(tmp_path: Path, records_db: Database) -> tuple[GitRepo, LocalForge, str]:
     builder = RepoBuilder(tmp_path / "repo")
     builder.commit({"app.py": "def f():\n    return 1\n"}, "initial")
     repo = GitRepo(builder.path)
@@ -26,7 +27,7 @@ def setup(tmp_path: Path) -> tuple[GitRepo, LocalForge, str]:
         ],
     )
     head = repo.commit_patch(repo.head("main"), patch, "fix: return 2")
-    return repo, LocalForge(tmp_path / "records.db", repo, "main"), head
+    return repo, LocalForge(records_db, repo, "main"), head
 
 
 def test_pr_is_found_by_branch_never_made_twice(setup: tuple[GitRepo, LocalForge, str]) -> None:

@@ -1,18 +1,17 @@
-from pathlib import Path
-
 import pytest
 
 from agent.domain import Incident
 from agent.errors import NotFound
 from tools.local_tracker import LocalTracker
+from tools.store.database import Database
 
 
 def _incident(incident_id: str, fingerprint: str = "fp1") -> Incident:
     return Incident(id=incident_id, source="sentry_event", fingerprint=fingerprint, title="boom")
 
 
-def test_one_open_ticket_per_fingerprint(tmp_path: Path) -> None:
-    tracker = LocalTracker(tmp_path / "r.db")
+def test_one_open_ticket_per_fingerprint(records_db: Database) -> None:
+    tracker = LocalTracker(records_db)
     first = tracker.ensure_ticket(_incident("fx-1"), "boom", "body")
     again = tracker.ensure_ticket(_incident("fx-1"), "boom", "body")
     other_event = tracker.ensure_ticket(_incident("fx-2"), "boom", "body")
@@ -22,8 +21,8 @@ def test_one_open_ticket_per_fingerprint(tmp_path: Path) -> None:
     assert tracker.find_open("other") is None
 
 
-def test_closed_ticket_is_not_reused_for_a_recurrence(tmp_path: Path) -> None:
-    tracker = LocalTracker(tmp_path / "r.db")
+def test_closed_ticket_is_not_reused_for_a_recurrence(records_db: Database) -> None:
+    tracker = LocalTracker(records_db)
     first = tracker.ensure_ticket(_incident("fx-1"), "boom", "body")
     closed = tracker.close(first.key, "fixed by PR #1")
     assert closed.status == "closed" and closed.resolution == "fixed by PR #1"
@@ -32,8 +31,8 @@ def test_closed_ticket_is_not_reused_for_a_recurrence(tmp_path: Path) -> None:
     assert recurrence.key == "FIX-2"
 
 
-def test_comments_are_idempotent_by_key(tmp_path: Path) -> None:
-    tracker = LocalTracker(tmp_path / "r.db")
+def test_comments_are_idempotent_by_key(records_db: Database) -> None:
+    tracker = LocalTracker(records_db)
     key = tracker.ensure_ticket(_incident("fx-1"), "boom", "body").key
     tracker.comment(key, "diagnosis", "first")
     tracker.comment(key, "diagnosis", "second")
@@ -42,8 +41,8 @@ def test_comments_are_idempotent_by_key(tmp_path: Path) -> None:
     assert tracker.transition(key, "in_review").status == "in_review"
 
 
-def test_unknown_ticket_is_not_found(tmp_path: Path) -> None:
-    tracker = LocalTracker(tmp_path / "r.db")
+def test_unknown_ticket_is_not_found(records_db: Database) -> None:
+    tracker = LocalTracker(records_db)
     with pytest.raises(NotFound):
         tracker.get("FIX-7")
     with pytest.raises(NotFound):

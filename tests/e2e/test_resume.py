@@ -1,51 +1,60 @@
-"""A run killed with SIGKILL anywhere resumes to exactly one ticket and one PR."""
+"""A run killed with SIGKILL anywhere resumes to exactly one ticket and one PR, with its
+checkpoints and records in SQLite or in PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from agent.intake.payloads import parse_payload
 from tests.support.cli import fixloop, fixloop_env, fixloop_json
 from tests.support.paths import FIXTURES, ROOT
 from tests.support.payloads import fixture_payload
+from tools.store.database import open_database
+from tools.store.tables import pull_requests, tickets
 
 pytestmark = pytest.mark.slow
 
 EVENT = FIXTURES / "sentry_api_event.json"
 
 
-def _count(home: Path, table: str) -> int:
-    try:
-        with sqlite3.connect(home / "records.db") as db:
-            return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
+def _counts(home: Path, database_url: str | None) -> tuple[int, int]:
+    """How many tickets and PR records the run's store holds."""
+    records = open_database(database_url or home / "records.db", "records")
+    with records.transaction() as db:
+        return (
+            db.execute(select(func.count()).select_from(tickets)).scalar_one(),
+            db.execute(select(func.count()).select_from(pull_requests)).scalar_one(),
+        )
 
 
-def _assert_one_ticket_and_one_pr(home: Path, repo: Path, incident: str) -> None:
-    summary = fixloop_json(home, "resume", incident)
+def _assert_one_ticket_and_one_pr(
+    home: Path, repo: Path, incident: str, database_url: str | None
+) -> None:
+    summary = fixloop_json(home, "resume", incident, database_url=database_url)
     assert summary["status"] == "awaiting_review", summary["audit"]
-    assert (_count(home, "tickets"), _count(home, "pull_requests")) == (1, 1)
+    assert _counts(home, database_url) == (1, 1)
     branch = summary["pr"]["branch"]
     head = subprocess.run(
         ["git", "-C", str(repo), "rev-parse", branch], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert head == summary["pr"]["head_sha"]
-    again = fixloop_json(home, "run", "--repo", str(repo), "--event", str(EVENT))
+    again = fixloop_json(
+        home, "run", "--repo", str(repo), "--event", str(EVENT), database_url=database_url
+    )
     assert again["pr"]["id"] == summary["pr"]["id"]
-    assert (_count(home, "tickets"), _count(home, "pull_requests")) == (1, 1)
+    assert _counts(home, database_url) == (1, 1)
 
 
 def test_killed_after_the_ticket_node_resumes_without_a_second_ticket(
-    tmp_path: Path, demo_repo: Path
+    tmp_path: Path, demo_repo: Path, database_url: str | None
 ) -> None:
     home = tmp_path / "state"
     run = subprocess.Popen(
@@ -59,20 +68,22 @@ def test_killed_after_the_ticket_node_resumes_without_a_second_ticket(
             "--event",
             str(EVENT),
         ],
-        env=fixloop_env(home),
+        env=fixloop_env(home, database_url),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
-    while _count(home, "tickets") == 0 and run.poll() is None and time.monotonic() < deadline:
+    while (
+        _counts(home, database_url)[0] == 0 and run.poll() is None and time.monotonic() < deadline
+    ):
         time.sleep(0.02)
     run.send_signal(signal.SIGKILL)
     assert run.wait() == -signal.SIGKILL
-    assert (_count(home, "tickets"), _count(home, "pull_requests")) == (1, 0)
+    assert _counts(home, database_url) == (1, 0)
 
     incident = parse_payload(fixture_payload("sentry_api_event.json")).id
-    _assert_one_ticket_and_one_pr(home, demo_repo, incident)
+    _assert_one_ticket_and_one_pr(home, demo_repo, incident, database_url)
 
 
 DIE_AFTER = """
@@ -98,13 +109,13 @@ sys.exit(main(sys.argv[4:]))
     ids=["ticket-made-not-checkpointed", "pr-opened-not-checkpointed"],
 )
 def test_killed_between_a_side_effect_and_its_checkpoint_resumes_idempotently(
-    tmp_path: Path, demo_repo: Path, side_effect: tuple[str, str, str]
+    tmp_path: Path, demo_repo: Path, side_effect: tuple[str, str, str], database_url: str | None
 ) -> None:
     home = tmp_path / "state"
     command = ["run", "--repo", str(demo_repo), "--event", str(EVENT)]
     killed = subprocess.run(
         [sys.executable, "-c", DIE_AFTER, *side_effect, *command],
-        env=fixloop_env(home),
+        env=fixloop_env(home, database_url),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -113,6 +124,6 @@ def test_killed_between_a_side_effect_and_its_checkpoint_resumes_idempotently(
     assert killed.returncode == -signal.SIGKILL, killed.stderr
 
     incident = parse_payload(fixture_payload("sentry_api_event.json")).id
-    status = fixloop(home, "status", incident, "--json")
+    status = fixloop(home, "status", incident, "--json", database_url=database_url)
     assert json.loads(status.stdout)["status"] == "running"
-    _assert_one_ticket_and_one_pr(home, demo_repo, incident)
+    _assert_one_ticket_and_one_pr(home, demo_repo, incident, database_url)

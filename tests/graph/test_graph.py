@@ -1,4 +1,5 @@
-"""The whole graph, every node and adapter real: git, SQLite, tree-sitter, pytest, bubblewrap."""
+"""The whole graph, every node and adapter real: git, SQLite and PostgreSQL, tree-sitter, pytest,
+bubblewrap."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ from tests.support.payloads import fixture_payload
 from tests.support.repo_builder import RepoBuilder, git
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def settings(store_settings: Settings) -> Settings:
+    """Every test here runs with its checkpoints and records in SQLite, then in PostgreSQL."""
+    return store_settings
 
 
 def _run(settings: Settings, repo: Path, fixture: str) -> dict:
@@ -58,6 +65,9 @@ def test_sentry_api_event_to_merged_verified_and_closed(
     assert closed["ticket"]["status"] == "closed"
     assert "Resolved by pull request" in closed["ticket"]["resolution"]
     assert closed["pr"]["status"] == "merged"
+    if settings.database_url is not None:
+        stores = ("checkpoints.db", "records.db", "inbox.db")  # index.db: the code index's cache
+        assert not [name for name in stores if (settings.home / name).exists()]
     assert git(demo_repo, "rev-parse", "main") == closed["pr"]["merge_sha"]
     store = wiring.error_store(settings)
     incident = parse_payload(fixture_payload("sentry_api_event.json"))

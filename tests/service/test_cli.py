@@ -104,3 +104,22 @@ def test_a_bad_setting_is_one_line(tmp_path: Path, repo: Path) -> None:
     result = fixloop(tmp_path / "s", "status", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("fixloop: bad setting sandbox:")
+
+
+def test_a_database_url_that_is_not_postgresql_is_one_line(tmp_path: Path) -> None:
+    result = fixloop(tmp_path / "s", "status", database_url="mysql://db/fixloop")
+    assert result.returncode == 2
+    assert result.stderr.startswith("fixloop: bad setting database_url: only PostgreSQL")
+    assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["status"], ["verify-pending"]])
+def test_a_database_that_cannot_be_opened_is_one_line_without_the_password(
+    tmp_path: Path, command: list[str]
+) -> None:
+    url = "postgresql://fixloop:hunter2@127.0.0.1:5432/no_such_database_here"
+    result = fixloop(tmp_path / "s", *command, database_url=url)
+    assert result.returncode == 2
+    assert result.stderr.startswith("fixloop: cannot open the ")
+    assert "no_such_database_here" in result.stderr and "hunter2" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1

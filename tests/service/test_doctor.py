@@ -155,3 +155,30 @@ def test_doctor_names_a_missing_base_branch_a_plugin_that_does_not_load_and_an_e
     assert found["empty"]["problems"] == [
         "the suite collects no test: ERROR: file or directory not found: nothing_here"
     ]
+
+
+def test_doctor_opens_the_stores_and_names_where_they_are(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    from agent.service.doctor import check_all, render
+    from agent.settings import Settings
+
+    report = check_all(Settings(home=tmp_path / "state", database_url=database_url))
+
+    assert report["store"]["problem"] is None
+    expected = "sqlite in " if database_url is None else "postgresql://127.0.0.1:5432/test?"
+    assert report["store"]["name"].startswith(expected)
+    assert "\nstore: " + report["store"]["name"] + " (ok)" in render(report)
+
+
+def test_doctor_names_a_database_it_cannot_open_without_its_password(tmp_path: Path) -> None:
+    from agent.service.doctor import check_all
+    from agent.settings import Settings
+
+    url = "postgresql://fixloop:hunter2@127.0.0.1:5432/no_such_database_here"
+    report = check_all(Settings(home=tmp_path / "state", database_url=url))
+
+    problem = report["store"]["problem"]
+    assert problem is not None and problem in report["problems"]
+    assert "no_such_database_here" in problem and "hunter2" not in problem
+    assert "hunter2" not in report["store"]["name"]

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import socket
-import sqlite3
 import time
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 
+from agent import wiring
 from agent.diagnosis.report import diagnosis_view
 from agent.domain import (
     AuditEntry,
@@ -56,13 +54,9 @@ def store_run(settings: Settings, values: dict[str, Any], schema: type = State) 
     graph.add_node("record", lambda _: values)
     graph.add_edge(START, "record")
     graph.add_edge("record", END)
-    settings.home.mkdir(parents=True, exist_ok=True)
-    checkpoints = sqlite3.connect(settings.home / "checkpoints.db", check_same_thread=False)
-    with closing(checkpoints) as conn:
-        saver = SqliteSaver(conn)
-        saver.setup()
+    with wiring.checkpoints(settings) as checkpoints:
         config: RunnableConfig = {"configurable": {"thread_id": values["incident"]["id"]}}
-        graph.compile(checkpointer=saver).invoke({}, config, durability="sync")
+        graph.compile(checkpointer=checkpoints.saver).invoke({}, config, durability="sync")
 
 
 def stored_values(**extra: Any) -> dict[str, Any]:
@@ -154,10 +148,12 @@ def _awaiting_review() -> dict[str, Any]:
     )
 
 
-def test_status_answers_from_the_stored_run_and_asks_no_tracker_or_forge(tmp_path: Path) -> None:
+def test_status_answers_from_the_stored_run_and_asks_no_tracker_or_forge(
+    tmp_path: Path, database_url: str | None
+) -> None:
     home = tmp_path / "state"
     stored = _awaiting_review()
-    store_run(Settings(home=home), stored)
+    store_run(Settings(home=home, database_url=database_url), stored)
     nobody = f"http://127.0.0.1:{_closed_port()}"
     (tmp_path / "fixloop.toml").write_text(
         f'tracker = "jira"\njira_url = "{nobody}"\njira_project = "OPS"\njira_token = "t"\n'
@@ -166,9 +162,9 @@ def test_status_answers_from_the_stored_run_and_asks_no_tracker_or_forge(tmp_pat
     )
 
     started = time.monotonic()
-    shown = fixloop(home, "status", INCIDENT.id, "--json", cwd=tmp_path)
-    text = fixloop(home, "status", INCIDENT.id, cwd=tmp_path)
-    listed = fixloop(home, "status", cwd=tmp_path)
+    shown = fixloop(home, "status", INCIDENT.id, "--json", cwd=tmp_path, database_url=database_url)
+    text = fixloop(home, "status", INCIDENT.id, cwd=tmp_path, database_url=database_url)
+    listed = fixloop(home, "status", cwd=tmp_path, database_url=database_url)
     seconds = time.monotonic() - started
 
     assert (shown.returncode, text.returncode, listed.returncode) == (0, 0, 0), shown.stderr
@@ -189,3 +185,16 @@ def test_status_answers_from_the_stored_run_and_asks_no_tracker_or_forge(tmp_pat
     assert "model usage: 2100 tokens in, 120 out, $0.0081" in text.stdout
     assert f"{INCIDENT.id}  awaiting_review  PR #3" in listed.stdout
     assert seconds < 30, "three status commands that call nothing outside answer at once"
+
+
+def test_runs_are_listed_oldest_first(store_settings: Settings) -> None:
+    assert runner.list_incidents(store_settings) == []
+    for number in (3, 1, 2):
+        incident = INCIDENT.model_copy(update={"id": f"fx-{number}", "title": f"bug {number}"})
+        store_run(store_settings, stored_values(incident=incident.model_dump(mode="json")))
+
+    listed = runner.list_incidents(store_settings)
+
+    assert [run["incident"] for run in listed] == ["fx-3", "fx-1", "fx-2"]
+    assert {run["status"] for run in listed} == {"no_fix_found"}
+    assert runner.waiting_for_release(store_settings) == []
