@@ -292,6 +292,9 @@ class TestReport(BaseModel):
     flaky: list[str] = Field(default_factory=list)
     seconds: float = 0.0
     sandbox: str = ""
+    untrusted: bool = False
+    """The candidate's tests forged or contradicted their own outcome (`UntrustedOutcome`):
+    not proven, and the incident escalates with `reason`."""
 
 
 class PullRequest(BaseModel):

@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel
 
 from agent.domain import Patch, Reproduction, TestOutcome, TestReport, TestRun
+from agent.errors import UntrustedOutcome
 from agent.guardrails.collection import collection_refusal
 from agent.ports import Sandbox
 from agent.proof.workbench import Workbench
@@ -83,8 +84,9 @@ def prove(
 ) -> TestReport:
     """Apply `patch` to the baseline's commit in its own worktree and decide whether it is proven.
 
-    Test failures, timeouts and patches that cannot be applied give a report that is not
-    proven; `SandboxError` (pytest could not run at all) propagates. Worktrees are removed.
+    Test failures, timeouts, patches that cannot be applied and an outcome the tests forged
+    (`UntrustedOutcome`, marked `untrusted`) give a report that is not proven; any other
+    `SandboxError` (pytest could not run at all) propagates. Worktrees are removed.
     """
     started = time.monotonic()
     must_fix = list(dict.fromkeys(must_fix))
@@ -98,7 +100,12 @@ def prove(
         sandbox=bench.sandbox.name,
     )
     with bench.worktree(baseline.rev, f"candidate-{patch.id}") as tree:
-        verdict = _prove_in(tree, bench.sandbox, patch, must_fix, baseline, reproduction, tracked)
+        try:
+            verdict = _prove_in(
+                tree, bench.sandbox, patch, must_fix, baseline, reproduction, tracked
+            )
+        except UntrustedOutcome as error:
+            verdict = {"reason": f"not proven: {error}", "untrusted": True}
     return report.model_copy(update={**verdict, "seconds": round(time.monotonic() - started, 3)})
 
 

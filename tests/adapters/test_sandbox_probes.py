@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import SandboxError
+from agent.errors import UntrustedOutcome
 from tests.support.sandbox import FAST, needs_bwrap
 from tools.sandbox import BwrapSandbox, make_sandbox, masked_paths
 from tools.sandbox.limits import Cgroup, remove_stale_groups
@@ -337,7 +337,7 @@ def test_a_hang_is_killed_at_the_wall_time_limit(target: Path) -> None:
 def test_a_report_rewritten_at_exit_is_refused(target: Path) -> None:
     """atexit code that writes an all-passed report (to the file of old, and to the pipe)."""
     forged = '{"outcomes": {"test_probe.py::test_fails": "passed"}, "failures": {}, "exit_code": 0}'
-    with pytest.raises(SandboxError, match="cannot be trusted"):
+    with pytest.raises(UntrustedOutcome, match="cannot be trusted"):
         run(
             target,
             f"""
@@ -365,7 +365,7 @@ def test_a_report_rewritten_at_exit_is_refused(target: Path) -> None:
 
 
 def test_exiting_0_after_a_failure_is_refused(target: Path) -> None:
-    with pytest.raises(SandboxError, match="exited with 0"):
+    with pytest.raises(UntrustedOutcome, match="exited with 0"):
         run(
             target,
             """
@@ -379,7 +379,7 @@ def test_exiting_0_after_a_failure_is_refused(target: Path) -> None:
 
 
 def test_exiting_0_before_the_report_is_refused(target: Path) -> None:
-    with pytest.raises(SandboxError, match="wrote no report"):
+    with pytest.raises(UntrustedOutcome, match="wrote no report"):
         run(
             target,
             """

@@ -23,9 +23,11 @@ PYTHONDONTWRITEBYTECODE and the report descriptor), and fixloop's process is mad
 non-dumpable so that a child of the same (non-root) uid cannot read fixloop's own environment
 in `/proc/<pid>/environ`; a child running as root still can.
 
-The outcome comes back over a pipe the parent holds (`channel.py`), and an exit code that
-contradicts the report is an error. Test failures are results. `SandboxError` means pytest could
-not run, stopped with an internal error, wrote no report or a report that cannot be trusted;
+The outcome comes back over a pipe the parent holds (`channel.py`). Test failures are results.
+`UntrustedOutcome` (a `SandboxError`) means the tests ran but their report cannot be trusted:
+forged, written twice, contradicted by the exit code, or missing after an exit 0; the proof
+treats it as a verdict on the candidate. `SandboxError` means pytest could not run, stopped with
+an internal error or wrote no report;
 when the interpreter cannot run the plugin (no pytest, a pytest too old), its message is one line
 naming the versions (`probe.probe_interpreter`).
 """
@@ -50,7 +52,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent.domain import ExceptionInfo, TestRun
-from agent.errors import ConfigError, SandboxError
+from agent.errors import ConfigError, SandboxError, UntrustedOutcome
 from agent.ports import Sandbox
 from tools.sandbox.channel import ReportPipe, disagreement, parse_report
 from tools.sandbox.limits import Cgroup, rlimit_prefix
@@ -206,12 +208,18 @@ class _PytestSandbox(abc.ABC):
         try:
             report = parse_report(data)
         except ValueError as error:
-            raise SandboxError(f"the test outcome cannot be trusted: {error}") from None
+            raise UntrustedOutcome(f"the test outcome cannot be trusted: {error}") from None
+        if report is None and exit_code == 0:
+            # pytest exits 0 only after its session finished, which writes the report.
+            raise UntrustedOutcome(
+                f"the test outcome cannot be trusted: pytest in {self.name} sandbox wrote no "
+                "report but exited with 0: something ended the process before the report"
+            )
         if report is None or exit_code == INTERNAL_ERROR:
             raise SandboxError(self._failure(report, exit_code, tail))
         conflict = disagreement(report, exit_code)
         if conflict is not None:
-            raise SandboxError(f"the test outcome cannot be trusted: {conflict}")
+            raise UntrustedOutcome(f"the test outcome cannot be trusted: {conflict}")
         return report
 
     def _failure(self, report: dict[str, Any] | None, exit_code: int, tail: str) -> str:
