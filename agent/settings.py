@@ -172,6 +172,8 @@ class RepoTable(BaseModel):
     allowed_paths: list[str] | None = None
     forbidden_paths: list[str] | None = None
     jira_project: str | None = None
+    test_timeout: float | None = None
+    per_test_timeout: float | None = None
 
     @field_validator("checkout")
     @classmethod
@@ -214,7 +216,13 @@ class Settings(BaseSettings):
     child process with no isolation: only for code you trust."""
 
     test_timeout: float = 300.0
-    """Wall-time limit for one test run, in seconds."""
+    """Wall-time limit for one test run (a pytest invocation, possibly the whole suite), in
+    seconds: everything the run started is killed at it."""
+
+    per_test_timeout: float = 60.0
+    """Seconds one test (its setup, call and teardown) may run before the sandbox's pytest plugin
+    cuts it; its outcome is then `timeout`, with the stack where it hung, and the rest of the
+    suite goes on. 0 turns it off. Keep it well under `test_timeout`."""
 
     memory_limit_mb: int = 4096
     """Address-space limit for one test run."""

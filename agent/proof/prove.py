@@ -24,7 +24,7 @@ from agent.guardrails.collection import collection_refusal
 from agent.ports import Sandbox
 from agent.proof.workbench import Workbench
 
-FAILING = ("failed", "error")
+FAILING = ("failed", "error", "timeout")
 NO_FAILING_TEST = (
     "no test failed before the change (no reproduction failed like the incident, no reported "
     "test fails), and the suite alone is no proof"

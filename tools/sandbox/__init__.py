@@ -97,6 +97,7 @@ class _PytestSandbox(abc.ABC):
         *,
         test_paths: list[str] | None = None,
         max_processes: int = MAX_PROCESSES,
+        per_test_timeout: float = 0.0,
     ) -> None:
         self.python = python
         self.pytest_args = list(pytest_args)
@@ -105,6 +106,8 @@ class _PytestSandbox(abc.ABC):
         self.max_processes = max_processes
         self.test_paths = list(test_paths or [])
         """What the whole suite is: the paths pytest collects when no test is named."""
+        self.per_test_timeout = per_test_timeout
+        """Seconds one test may run before the plugin cuts it (outcome `timeout`); 0: no limit."""
 
     def run_tests(
         self, worktree: Path, tests: list[str] | None = None, *, coverage: bool = False
@@ -271,6 +274,8 @@ class _PytestSandbox(abc.ABC):
         }
         if coverage:
             environment["FIXLOOP_COVERAGE"] = "1"
+        if self.per_test_timeout > 0:
+            environment["FIXLOOP_PER_TEST_TIMEOUT"] = f"{self.per_test_timeout:g}"
         return environment
 
     @abc.abstractmethod
@@ -325,6 +330,7 @@ class BwrapSandbox(_PytestSandbox):
         test_paths: list[str] | None = None,
         hidden: list[Path] | None = None,
         max_processes: int = MAX_PROCESSES,
+        per_test_timeout: float = 0.0,
     ) -> None:
         super().__init__(
             python,
@@ -333,6 +339,7 @@ class BwrapSandbox(_PytestSandbox):
             memory_limit_mb,
             test_paths=test_paths,
             max_processes=max_processes,
+            per_test_timeout=per_test_timeout,
         )
         self.bwrap = bwrap
         self.hidden = masked_paths(hidden or [])
@@ -437,16 +444,23 @@ def make_sandbox(
     bwrap: str = "bwrap",
     test_paths: list[str] | None = None,
     hidden: list[Path] | None = None,
+    per_test_timeout: float = 0.0,
 ) -> Sandbox:
     """The sandbox for `mode`: bubblewrap, or a plain subprocess only when named explicitly.
 
     `auto` and `bwrap` both need bubblewrap and refuse (`ConfigError`) without it; fixloop never
-    falls back to running untrusted tests unisolated on its own.
+    falls back to running untrusted tests unisolated on its own. `timeout` bounds a whole run;
+    `per_test_timeout` (0: none) one test, which the plugin cuts with the stack where it hung.
     """
     if mode in UNSAFE_MODES:
         _warn_no_isolation(f"the setting sandbox is {mode!r}")
         return SubprocessSandbox(
-            python, pytest_args, timeout, memory_limit_mb, test_paths=test_paths
+            python,
+            pytest_args,
+            timeout,
+            memory_limit_mb,
+            test_paths=test_paths,
+            per_test_timeout=per_test_timeout,
         )
     problem = bwrap_problem(bwrap)
     if problem is not None:
@@ -463,6 +477,7 @@ def make_sandbox(
         bwrap=bwrap,
         test_paths=test_paths,
         hidden=hidden,
+        per_test_timeout=per_test_timeout,
     )
 
 
