@@ -320,6 +320,10 @@ class Settings(BaseSettings):
     server_port: int = 8460
     """Port `fixloop serve` listens on."""
 
+    header_read_timeout: float = Field(default=10.0, gt=0)
+    """Seconds `fixloop serve` waits for a request's line and headers, from its first byte (or
+    from the connection); a slower client gets 408 and its connection is closed."""
+
     body_read_timeout: float = Field(default=10.0, gt=0)
     """Seconds `fixloop serve` waits for a request's whole body; a slower one is refused (408)."""
 

@@ -18,7 +18,7 @@ from agent.nodes.open_pr import open_pr
 from agent.prompting import md_text, md_title
 from agent.repair.diffs import make_patch
 from agent.settings import Settings
-from tests.guardrails.test_markdown_outputs import HOSTILE, problems
+from tests.support.markdown import HOSTILE, problems
 from tests.support.payloads import fixture_payload
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
