@@ -522,10 +522,10 @@ def test_a_hanging_test_is_cut_with_the_stack_where_it_hung(tmp_path: Path, targ
     spin = run.failures[prefix + "test_spins"]
     assert [e.type for e in spin] == ["TestTimeout"]
     assert "timeout of 2s" in spin[0].value
-    assert [(f.function, f.context_line) for f in spin[0].frames] == [
-        ("test_spins", "    spin(3)"),
-        ("spin", "    while n >= 0:"),
-    ]
+    test, hung = spin[0].frames
+    assert (test.function, test.context_line) == ("test_spins", "    spin(3)")
+    # Where in the loop the signal lands depends on the interpreter's bytecode.
+    assert hung.function == "spin" and hung.context_line in ("    while n >= 0:", "        n = n")
     assert spin[0].frames[-1].vars == {"n": "3"}
     assert spin[0].frames[-1].filename == "tests/test_hangs.py"
     deadlock = run.failures[prefix + "test_deadlocks_and_catches_everything"][0].frames
