@@ -51,19 +51,37 @@ def run_baseline(
     """Run the suite, then the reproduction, in a fresh worktree of `rev`.
 
     With `coverage`, both runs record the lines each test ran, for fault localization; when
-    tracing pushes the suite past the sandbox's time limit, it runs again without it.
+    tracing pushes the suite past the sandbox's time limit, it runs again without it, and the
+    tests it pushed past the per-test limit run again without it (their outcome is taken from
+    that run, the coverage kept).
     """
     sandbox = bench.sandbox
     with bench.worktree(rev, "baseline") as tree:
         suite = sandbox.run_tests(tree, coverage=coverage)
         if coverage and suite.timed_out:
             suite = sandbox.run_tests(tree)
+        elif coverage:
+            suite = _untraced_timeouts(sandbox, tree, suite)
         must_fail = None
         if reproduction is not None:
             # Written after the suite ran, so that it is collected only when named.
             _write(tree, reproduction.filename, reproduction.source)
             must_fail = sandbox.run_tests(tree, [reproduction.nodeid], coverage=coverage)
     return Baseline(rev=rev, suite=suite, must_fail=must_fail)
+
+
+def _untraced_timeouts(sandbox: Sandbox, tree: Path, suite: TestRun) -> TestRun:
+    """`suite` with the tests cut at the per-test timeout under tracing run again untraced."""
+    cut = sorted(nodeid for nodeid, outcome in suite.outcomes.items() if outcome == "timeout")
+    if not cut:
+        return suite
+    again = sandbox.run_tests(tree, cut)
+    if again.timed_out:
+        return suite
+    failures = {n: f for n, f in suite.failures.items() if n not in cut} | again.failures
+    return suite.model_copy(
+        update={"outcomes": suite.outcomes | again.outcomes, "failures": failures}
+    )
 
 
 def run_reproduction(

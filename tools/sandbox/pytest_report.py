@@ -127,6 +127,7 @@ class _Timer:
         self.deadline = 0.0
         self.session: pytest.Session | None = None
         self.lock = threading.Lock()
+        self.previous: Any = None
 
     def start(self, session: pytest.Session) -> None:
         try:
@@ -152,12 +153,15 @@ class _Timer:
         """Set the alarm for what is left of the running test's time; False when off."""
         if not self.seconds or self.nodeid is None:
             return False
-        signal.signal(signal.SIGALRM, self._alarm)
+        self.previous = signal.signal(signal.SIGALRM, self._alarm)
         signal.setitimer(signal.ITIMER_REAL, max(self.deadline - time.monotonic(), 0.001))
         return True
 
     def disarm(self) -> None:
+        """Stop the alarm and give SIGALRM back to whoever had it before the phase."""
         signal.setitimer(signal.ITIMER_REAL, 0)
+        previous = self.previous if self.previous is not None else signal.SIG_DFL
+        signal.signal(signal.SIGALRM, previous)
 
     def _alarm(self, signum: int, frame: types.FrameType | None) -> None:
         nodeid = self.nodeid
