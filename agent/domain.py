@@ -97,6 +97,10 @@ class ExceptionInfo(BaseModel):
         return self.frames[-1] if self.frames else None
 
 
+GITHUB_ISSUE_TAG = "github_issue"
+"""The tag of an incident read from a GitHub issue: `owner/name#N`."""
+
+
 class Incident(BaseModel):
     """A production failure normalised from any source."""
 
@@ -122,6 +126,15 @@ class Incident(BaseModel):
     def crash(self) -> ExceptionInfo | None:
         """The exception that was finally raised (last in the chain)."""
         return self.exceptions[-1] if self.exceptions else None
+
+    @property
+    def github_issue(self) -> tuple[str, int] | None:
+        """The GitHub issue (`owner/name`, number) this incident was reported in, if any: the
+        `github_issue` tag, `owner/name#N`."""
+        repository, _, number = self.tags.get(GITHUB_ISSUE_TAG, "").rpartition("#")
+        if repository.count("/") != 1 or not number.isdigit():
+            return None
+        return repository, int(number)
 
 
 class Ticket(BaseModel):
@@ -191,6 +204,9 @@ class CommitRef(BaseModel):
     pr_number: int | None = None
 
 
+ReproductionWay = Literal["frame", "outer_frame", "test_built_object", "derived_test"]
+
+
 class Reproduction(BaseModel):
     """A pytest test rebuilt from the incident that must fail before a fix and pass after."""
 
@@ -204,6 +220,9 @@ class Reproduction(BaseModel):
     reason: str = ""
     built_from: str = ""
     """Which frame the call was rebuilt from, and why the frames inside it were not."""
+    way: ReproductionWay = "frame"
+    """How it was built: the crashing frame's captured values, an outer frame's, an object
+    built the way the repository's tests build it, or an existing test derived."""
 
 
 class Diagnosis(BaseModel):
@@ -414,7 +433,9 @@ class Job(BaseModel):
     """Work the server queued for the worker: never done inside a request."""
 
     id: int
-    kind: Literal["run", "page", "merged", "closed_unmerged", "sentry_issue", "verify", "ci_run"]
+    kind: Literal[
+        "run", "page", "merged", "closed_unmerged", "sentry_issue", "verify", "ci_run", "issue"
+    ]
     incident_id: str
     payload: dict[str, Any]
     attempts: int = 0

@@ -30,6 +30,9 @@ from pydantic_settings import (
 
 from agent.errors import ConfigError
 
+IssueTrigger = Literal["off", "label", "opened"]
+"""Which GitHub issues start a run (`Settings.issue_trigger`)."""
+
 DEFAULT_FORBIDDEN_PATHS = [
     # CI at the root, secrets, lock files, schema migrations.
     ".github/**",
@@ -172,6 +175,8 @@ class RepoTable(BaseModel):
     allowed_paths: list[str] | None = None
     forbidden_paths: list[str] | None = None
     jira_project: str | None = None
+    issue_trigger: IssueTrigger | None = None
+    issue_label: str | None = None
     test_timeout: float | None = None
     per_test_timeout: float | None = None
 
@@ -426,6 +431,21 @@ class Settings(BaseSettings):
 
     pr_labels: list[str] = Field(default_factory=lambda: ["fixloop"])
     """Labels put on every PR fixloop opens on GitHub."""
+
+    issue_trigger: IssueTrigger = "label"
+    """Which GitHub issues of `github_repo` start a run (through the `issues` webhook) when
+    their body holds a traceback: `label` (an issue labelled `issue_label`, or opened with
+    it), `opened` (every issue opened, and every one labelled so) or `off`. That issue is the
+    run's ticket when the tracker is `github`, and the PR says it fixes it."""
+
+    issue_label: str = "fixloop:fix"
+    """The label that makes a GitHub issue an incident (`issue_trigger`); a label of its own,
+    apart from `pr_labels` and the labels fixloop puts on its tickets."""
+
+    github_login: str | None = None
+    """The GitHub login fixloop acts as (its token's user, or `<app>[bot]`): issues by this
+    author are fixloop's own tickets and never start a run. Its tickets are known by their
+    marker line in any case."""
 
     tracker: Literal["local", "jira", "github"] = "local"
     """Where tickets live: `local` (SQLite in the state directory), `jira` (settings `jira_*`)

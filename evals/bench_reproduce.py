@@ -4,8 +4,10 @@
 
 For each case with stack frames, the reproduction candidates are built from the incident at the
 head of the case's repository and run alone on that commit in the sandbox (the suite is not run),
-each checked as root cause checks it, until one fails like the incident. Cheaper than `fixloop
-eval`: no repair, no model, a pytest run per candidate tried.
+each checked as root cause checks it, until one fails like the incident: the frames' calls (with
+objects built as the tests build them), then objects from fixtures, then derived tests (without
+the baseline's coverage, so every test that calls a function of the crash is a candidate).
+Cheaper than `fixloop eval`: no repair, no model, a pytest run per candidate tried.
 
 """
 
@@ -24,8 +26,11 @@ from agent.diagnosis.reproduce import (
     first_that_reproduces,
     reproduction_candidates,
 )
+from agent.diagnosis.reproduce.derived import derived_candidates
+from agent.diagnosis.reproduce.fixtures import fixture_candidates
 from agent.domain import Reproduction, TestRun
 from agent.intake.payloads import load_event_file
+from agent.proof.prove import write_reproduction
 from agent.proof.workbench import Workbench
 from agent.settings import Settings
 from evals.case import find_cases, load_case
@@ -61,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(reproduced)} that fail like the incident "
         f"({100 * len(reproduced) / max(len(crashes), 1):.0f}%)"
     )
+    ways: dict[str, int] = {}
+    for row in reproduced:
+        ways[row["way"]] = ways.get(row["way"], 0) + 1
+    print("built as: " + ", ".join(f"{way} {count}" for way, count in sorted(ways.items())))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0
@@ -71,12 +80,18 @@ def _attempt(incident: Any, repo: Any, bench: Workbench) -> dict[str, Any]:
     base = repo.head(repo.default_branch())
     try:
         candidates = reproduction_candidates(incident, repo, base)
-    except NotRebuildable as refusal:
-        return {"outcome": "none", "reason": refusal.reason}
+        refusal = ""
+    except NotRebuildable as error:
+        candidates, refusal = [], error.reason
+    # The last ways, as root cause tries them: fixture-built objects, then derived tests.
+    candidates += fixture_candidates(incident, repo, base)[0]
+    candidates += derived_candidates(incident, repo, base)[0]
+    if not candidates:
+        return {"outcome": "none", "reason": refusal or "no candidate"}
 
     def run(reproduction: Reproduction) -> TestRun:
         with bench.worktree(base, "repro") as tree:
-            (tree / reproduction.filename).write_text(reproduction.source)
+            write_reproduction(tree, reproduction)
             return bench.sandbox.run_tests(tree, [reproduction.nodeid])
 
     _, tried = first_that_reproduces(candidates, incident, run)
@@ -87,8 +102,7 @@ def _attempt(incident: Any, repo: Any, bench: Workbench) -> dict[str, Any]:
         "function": checked.target_function,
         "attempt": len(tried),
         "of": len(candidates),
-        "guessed": " built as at " in checked.built_from,
-        "outer": checked.built_from.startswith("the outer"),
+        "way": checked.way,
     }
 
 

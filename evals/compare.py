@@ -8,10 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import FixloopError
-from evals.summary import DEFECTS, METRICS
+from evals.summary import DEFECTS, METRICS, WAYS
 
-CASE_FIELDS = ("status", "localized_rank", "suspect_commit_hit", "proven", "correct")
-CASE_FIELDS_ESCALATE = ("status", "escalated_correctly", "proven")
+CASE_FIELDS = (
+    "status",
+    "localized_rank",
+    "suspect_commit_hit",
+    "reproduced_by",
+    "proven",
+    "correct",
+)
+CASE_FIELDS_ESCALATE = ("status", "escalated_correctly", "reproduced_by", "proven")
 
 
 def load_report(path: Path) -> dict[str, Any]:
@@ -51,6 +58,15 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         }
         for key, label in DEFECTS
     ]
+    ways = [
+        {
+            "way": key,
+            "label": label,
+            "before": (before["summary"].get("reproduced_by") or {}).get(key),
+            "after": (after["summary"].get("reproduced_by") or {}).get(key),
+        }
+        for key, label in WAYS
+    ]
     old = {case["id"]: case for case in before["cases"]}
     new = {case["id"]: case for case in after["cases"]}
     changed = []
@@ -71,6 +87,7 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return {
         "metrics": metrics,
         "defects": defects,
+        "reproduced_by": ways,
         "changed": changed,
         "only_before": sorted(old.keys() - new.keys()),
         "only_after": sorted(new.keys() - old.keys()),
@@ -99,6 +116,9 @@ def render_comparison(delta: dict[str, Any]) -> str:
             f"  {row['label']:<38} {before['hits']:>3}/{before['of']:<4} "
             f"{after['hits']:>4}/{after['of']:<4} {row['delta_hits']:>+5}"
         )
+    for row in delta.get("reproduced_by", []):
+        shown = tuple("-" if row[key] is None else str(row[key]) for key in ("before", "after"))
+        lines.append(f"  {'  reproduced, ' + row['label']:<38} {shown[0]:>8} {shown[1]:>9}")
     for row in delta.get("defects", []):
         before, after = row["before"], row["after"]
         shown = ("-" if before is None else str(before), "-" if after is None else str(after))

@@ -13,7 +13,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from evals.summary import DEFECTS, METRICS
+from evals.summary import DEFECTS, METRICS, WAYS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 HEADLINE = ("top1", "top3", "file_top1", "suspect_commit", "proven", "correct")
@@ -37,6 +37,7 @@ def terminal_summary(report: dict[str, Any]) -> str:
     width = max(len(label) for _, label in METRICS)
     for key, label in METRICS:
         lines.append(f"  {label:<{width}}  {format_rate(summary[key])}")
+    lines.append(f"    built from: {built_from(summary)}")
     for key, label in DEFECTS:
         lines.append(f"  {label + ' (must be 0)':<{width}}  {summary.get(key, 0):>3}")
     if summary["patched_when_escalation_was_right"]:
@@ -45,6 +46,12 @@ def terminal_summary(report: dict[str, Any]) -> str:
         )
     lines += ["", _group_table("bug class", summary["by_bug_class"])]
     return "\n".join(lines)
+
+
+def built_from(summary: dict[str, Any]) -> str:
+    """How the reproductions were built: `crashing frame 3, outer frame 1, ...`."""
+    counts = summary.get("reproduced_by") or {}
+    return ", ".join(f"{label} {counts.get(key, 0)}" for key, label in WAYS)
 
 
 def format_rate(figure: dict[str, Any]) -> str:
@@ -82,6 +89,7 @@ def write_html(report: dict[str, Any], path: Path) -> None:
         report=report,
         summary=summary,
         metrics=METRICS,
+        built_from=built_from(summary),
         metric_chart=Markup(metric_chart(summary)),
         class_chart=Markup(group_chart(summary["by_bug_class"])),
         app_chart=Markup(group_chart(summary["by_app"])),

@@ -75,6 +75,8 @@ def score(
         "wrong_proven": wrong_proven(case, proven is not None, hidden),
         "failing_before": failing_before(state),
         "pr_without_failing_test": state.get("pr") is not None and not failing_before(state),
+        "crash": is_crash(state),
+        "reproduced_by": reproduced_by(state),
         "gold": _gold(case),
         "diagnosis": _diagnosis(diagnosis),
         "diff": proven["diff"] if proven else None,
@@ -114,6 +116,8 @@ def error_result(case_id: str, reason: str, seconds: float, case: Case | None = 
         "wrong_proven": False,
         "failing_before": [],
         "pr_without_failing_test": False,
+        "crash": False,
+        "reproduced_by": None,
         "gold": _gold(case) if case else None,
         "diagnosis": None,
         "diff": None,
@@ -192,6 +196,21 @@ def failing_before(state: dict[str, Any]) -> list[str]:
         if (outcome or {}).get("before") in ("failed", "error", "timeout")
         and (outcome or {}).get("after") == "passed"
     )
+
+
+def is_crash(state: dict[str, Any]) -> bool:
+    """Whether the incident is a crash: a stack, and no reported failing test (which would be
+    its own reproduction)."""
+    incident = state.get("incident") or {}
+    frames = any(exception.get("frames") for exception in incident.get("exceptions") or [])
+    return frames and not incident.get("failing_tests")
+
+
+def reproduced_by(state: dict[str, Any]) -> str | None:
+    """How the reproduction that failed like the incident was built (`Reproduction.way`), or
+    None when there is none."""
+    reproduction = (state.get("diagnosis") or {}).get("reproduction") or {}
+    return reproduction.get("way", "frame") if reproduction.get("reproduced") else None
 
 
 def _proof_outcomes(state: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ METRICS = (
     ("proven", "fix proven by fixloop's own tests"),
     ("correct", "fix passes the hidden tests"),
     ("escalated_correctly", "escalated instead of patching"),
+    ("reproduced", "crash incidents with a reproduction failing like them"),
 )
 """Every rate as (key, what it means); each is a {"hits", "of", "rate"} figure."""
 
@@ -25,6 +26,13 @@ DEFECTS = (
     ("pr_without_failing_test", "PRs without a test that failed before"),
 )
 """Counts that must stay 0, as (key, what it means)."""
+WAYS = (
+    ("frame", "crashing frame"),
+    ("outer_frame", "outer frame"),
+    ("test_built_object", "test-built object"),
+    ("derived_test", "derived test"),
+)
+"""How a reproduction was built (`Reproduction.way`), as (key, what it means)."""
 
 
 def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -39,6 +47,7 @@ def _figures(results: list[dict[str, Any]]) -> dict[str, Any]:
     escalate = [r for r in results if r.get("expect") == "escalate"]
     located = [r for r in results if r.get("gold") is not None]
     with_commit = [r for r in results if r.get("suspect_commit_hit") is not None]
+    crashes = [r for r in results if r.get("crash")]
     seconds = [r["seconds"] for r in results]
     figures: dict[str, Any] = {
         "cases": len(results),
@@ -54,6 +63,10 @@ def _figures(results: list[dict[str, Any]]) -> dict[str, Any]:
         "proven": _rate(fix, lambda r: bool(r["proven"])),
         "correct": _rate(fix, lambda r: bool(r["correct"])),
         "escalated_correctly": _rate(escalate, lambda r: bool(r["escalated_correctly"])),
+        "reproduced": _rate(crashes, lambda r: r.get("reproduced_by") is not None),
+        "reproduced_by": {
+            way: sum(r.get("reproduced_by") == way for r in crashes) for way, _ in WAYS
+        },
         "patched_when_escalation_was_right": sum(bool(r["proven"]) for r in escalate),
         "wrong_proven": sum(bool(r.get("wrong_proven")) for r in results),
         "pr_without_failing_test": sum(bool(r.get("pr_without_failing_test")) for r in results),

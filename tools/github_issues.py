@@ -2,7 +2,9 @@
 
 A ticket carries the labels `fixloop`, `fixloop-<incident>` and `fixloop-fp-<fingerprint
 prefix>` (GitHub labels are at most 50 characters; the whole fingerprint is in the body's last
-line), so it is found again rather than made twice. Each comment ends with an invisible
+line), so it is found again rather than made twice. An incident reported in an issue of this
+repository (`Incident.github_issue`) has that issue as its ticket: fixloop labels it and
+leaves its title and body as the reporter wrote them. Each comment ends with an invisible
 `<!-- fixloop:<key> -->` line, so a repeated comment is not posted twice. In review and
 reopened are labels on an open issue; closed is a closed issue.
 """
@@ -35,6 +37,9 @@ class GitHubIssuesTracker:
         return self._first("open", fingerprint_label(fingerprint))
 
     def ensure_ticket(self, incident: Incident, title: str, body: str) -> Ticket:
+        reported = incident.github_issue
+        if reported is not None and reported[0].lower() == self.full_name.lower():
+            return self._adopt(reported[1], incident)
         found = self._first("all", f"fixloop-{incident.id}") or self.find_open(incident.fingerprint)
         if found is not None:
             return found
@@ -69,6 +74,19 @@ class GitHubIssuesTracker:
         return self.transition(key, "closed")
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _adopt(self, number: int, incident: Incident) -> Ticket:
+        """The issue the incident was reported in is its ticket: labelled with the incident
+        (so it is found again), its title and body left as the reporter wrote them."""
+        issue = self._call(lambda: self._repo().get_issue(number))
+        wanted = [f"fixloop-{incident.id}", fingerprint_label(incident.fingerprint)]
+        present = {label.name for label in issue.labels}
+        missing = [label for label in wanted if label not in present]
+        if missing:
+            self._call(lambda: issue.add_to_labels(*missing))
+            issue = self._call(lambda: self._repo().get_issue(number))
+        ticket = self._ticket(issue)
+        return ticket.model_copy(update={"fingerprint": ticket.fingerprint or incident.fingerprint})
 
     def _repo(self) -> Any:
         return self._call(lambda: self.client.get_repo(self.full_name))

@@ -9,7 +9,9 @@ Four shapes are read, detected from their keys:
                    shape `agent.intake.test_ids` resolves; or a JUnit XML report (`.xml`, read
                    by `agent.intake.junit`): its failed and errored test cases
 * `traceback`      `{"kind": "traceback", "text": "Traceback (most recent call last): ..."}`, or
-                   the text itself from a `.txt` or `.log` file (read by `agent.intake.tracebacks`)
+                   the text itself from a `.txt`, `.log` or `.md` file (a bug report, an issue's
+                   body: markdown fences are read as plain text by `agent.intake.markdown`),
+                   read by `agent.intake.tracebacks`
 
 Every bad input raises `IntakeError` with one short line; nothing here touches the outside world.
 """
@@ -29,6 +31,7 @@ from pydantic import ValidationError
 from agent.domain import ExceptionInfo, Frame, Incident, IncidentSource
 from agent.errors import IntakeError
 from agent.intake import junit
+from agent.intake.markdown import plain_text
 from agent.intake.tracebacks import parse_traceback
 
 SHAPES_HINT = (
@@ -36,7 +39,7 @@ SHAPES_HINT = (
     "('data.event'), a Sentry API event ('entries'), {'kind': 'test_failure', 'tests': [...]}, "
     "or {'kind': 'traceback', 'text': '...'}"
 )
-TEXT_SUFFIXES = (".txt", ".log")
+TEXT_SUFFIXES = (".txt", ".log", ".md", ".markdown")
 """Event files read as traceback text rather than JSON."""
 _EVENT_KEYS = ("exception", "message", "logentry", "event_id")
 _VENDORED_MARKERS = ("site-packages/", "dist-packages/")
@@ -206,7 +209,7 @@ def _from_traceback(payload: dict[str, Any]) -> Incident:
     text = payload.get("text")
     if not isinstance(text, str) or not text.strip():
         raise IntakeError("traceback needs 'text': the traceback as a non-empty string")
-    exceptions = parse_traceback(text)
+    exceptions = parse_traceback(plain_text(text))
     project = _opt_text(payload, "project") or _opt_text(payload, "service")
     service = _opt_text(payload, "service")
     digest = fingerprint(exceptions, project=project)

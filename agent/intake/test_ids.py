@@ -86,6 +86,22 @@ def resolve(reported: Sequence[str], collected: Iterable[str]) -> Resolution:
     return resolution
 
 
+def named_failing(text: str) -> list[str]:
+    """The tests a text (a CI log, a bug report) says failed, in order, each once: the lines of
+    pytest's short summary that name a test (`FAILED tests/t.py::test_x - ...`, `ERROR ...`)
+    and unittest's failure headers (`FAIL: test_m (pkg.mod.Case.test_m)`). A collection error
+    names no test and is not read."""
+    found: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        pytest_line = _PYTEST_SUMMARY.match(line)
+        if pytest_line and "::" in pytest_line["nodeid"] and " " not in pytest_line["nodeid"]:
+            found.append(pytest_line["nodeid"])
+        elif line.startswith(("FAIL: ", "ERROR: ")) and _UNITTEST_LINE.match(line):
+            found.append(line.split(": ", 1)[1])
+    return list(dict.fromkeys(found))
+
+
 def reported_path(text: str) -> str | None:
     """The file or directory a reported id names, when it names one (`a/b.py::t` gives `a/b.py`)."""
     query = _parse(text)

@@ -93,6 +93,18 @@ def run_reproduction(
         return bench.sandbox.run_tests(tree, [reproduction.nodeid], coverage=coverage)
 
 
+def run_reproductions(
+    bench: Workbench, rev: str, reproductions: list[Reproduction], coverage: bool = False
+) -> TestRun:
+    """Run several reproduction tests in one pytest run in a fresh worktree of `rev` (each is
+    its own file, so one cannot import or break another)."""
+    with bench.worktree(rev, "reproductions") as tree:
+        for reproduction in reproductions:
+            _write(tree, reproduction.filename, reproduction.source)
+        nodeids = [reproduction.nodeid for reproduction in reproductions]
+        return bench.sandbox.run_tests(tree, nodeids, coverage=coverage)
+
+
 def prove(
     bench: Workbench,
     patch: Patch,
@@ -257,7 +269,9 @@ def write_reproduction(tree: Path, reproduction: Reproduction) -> None:
 
 
 def _write(tree: Path, name: str, text: str) -> None:
+    """Write a reproduction test at `name` in the worktree: at its root, or next to the test it
+    was derived from (an existing folder)."""
     target = _inside(tree.resolve(), name)
-    if target is None or target.parent != tree.resolve():
-        raise ValueError(f"reproduction file name {name!r} is not a plain file name")
+    if target is None or not target.parent.is_dir() or not name.endswith(".py"):
+        raise ValueError(f"reproduction file name {name!r} is not a test file in the worktree")
     target.write_text(text, encoding="utf-8")

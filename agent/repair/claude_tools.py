@@ -20,7 +20,7 @@ from agent.domain import Patch, TestRun
 from agent.errors import RepoError, SandboxError
 from agent.guardrails.policy import Policy, check
 from agent.ports import Sandbox
-from agent.proof.prove import apply_patch
+from agent.proof.prove import apply_patch, write_reproduction
 from agent.repair import RepairContext
 from agent.repair.diffs import make_patch
 from agent.repair.edits import EditBlock, EditError, apply_blocks
@@ -254,7 +254,7 @@ class Toolbox:
             if patch is not None and (refusal := apply_patch(tree, patch)) is not None:
                 return ToolResult("error", refusal)
             if reproduction is not None:
-                (tree / reproduction.filename).write_text(reproduction.source, encoding="utf-8")
+                write_reproduction(tree, reproduction)
             run = self.sandbox.run_tests(tree, tests)
         finally:
             self.ctx.repo.remove_worktree(tree)

@@ -15,7 +15,7 @@ from agent import wiring
 from agent.domain import Incident
 from agent.errors import FixloopError, IntakeError, SignatureError
 from agent.guardrails.scrub import scrub_intake
-from agent.intake import ci, webhooks
+from agent.intake import ci, issues, webhooks
 from agent.intake.links import sentry_host
 from agent.intake.payloads import parse_payload
 from agent.ports import ErrorSource, EventReader, Inbox
@@ -125,6 +125,8 @@ class Receiver:
             return {"pong": True}
         if event in ci.CI_EVENTS:
             return self._ci_run(event, payload)
+        if event == "issues":
+            return self._issue(payload)
         if event not in ("pull_request", "pull_request_review"):
             return {"ignored": f"X-GitHub-Event {event!r} is not read"}
         pr = webhooks.github_pull_request(event, payload)
@@ -164,6 +166,30 @@ class Receiver:
         if admission.outcome == "new":
             self.on_job()
         return admission.model_dump() | {"commit": run.head_sha}
+
+    def _issue(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """An issue opened or labelled whose body holds a traceback: queue a run of it in the
+        repository it belongs to, once per issue and body whichever event tells of it."""
+        event = issues.github_issue(payload)
+        route = ci.route_github_repo(self.settings, event.repository)
+        if route is None:
+            return {"ignored": f"repository {event.repository} is not configured (github_repo)"}
+        effective = self.settings.for_repo(route.table)
+        why = event.ignored(effective.issue_trigger, effective.issue_label, effective.github_login)
+        if why is not None:
+            return {"ignored": why}
+        try:
+            incident = event.as_incident()
+        except IntakeError as error:
+            return {"ignored": f"issue {event.reference} holds no readable traceback: {error}"}
+        stored = {"issue": event.model_dump(mode="json")}
+        incident, stored = scrub_intake(
+            incident, stored, self.settings.scrub_keys, keep_raw=self.settings.keep_raw_payloads
+        )
+        admission = self.inbox.admit_event("github", event.content_key, incident, stored, "issue")
+        if admission.outcome == "new":
+            self.on_job()
+        return admission.model_dump() | {"issue": event.reference}
 
     def ingest(
         self,

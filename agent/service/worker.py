@@ -18,6 +18,8 @@ from agent import wiring
 from agent.domain import Job, ReviewDecision
 from agent.errors import FixloopError, NotFound
 from agent.guardrails.redaction import RedactingTracker, secrets_of
+from agent.intake.ci import route_github_repo
+from agent.intake.issues import IssueEvent
 from agent.intake.links import sentry_host, sentry_issue_ids
 from agent.intake.payloads import parse_payload
 from agent.intake.webhooks import Page
@@ -146,6 +148,8 @@ class Worker:
             return self._page(job), False
         if job.kind == "sentry_issue":
             return self._sentry_issue(job), False
+        if job.kind == "issue":
+            return self._issue(job.payload)
         if job.kind == "ci_run":
             return run_red_commit(self.settings, self.inbox, job)
         if job.kind == "verify":
@@ -187,6 +191,28 @@ class Worker:
             return f"no repository mapped for project {incident.project!r} (setting repos)", False
         checkout = self.settings.repos[table].checkout
         summary = runner.run_incident(self.settings, checkout, incident, payload, repo=table)
+        return summary["status"], summary["status"] == "closed"
+
+    def _issue(self, payload: dict[str, Any]) -> tuple[str, bool]:
+        """A GitHub issue with a traceback, run in the repository its `github_repo` routes."""
+        event = IssueEvent.model_validate(payload["issue"])
+        route = route_github_repo(self.settings, event.repository)
+        if route is None:
+            return f"repository {event.repository} is no longer configured (github_repo)", False
+        incident = event.as_incident()
+        commit = None
+        if incident.source == "test_failure":
+            # Run at the head of the base branch, keeping the issue's incident id.
+            repo = wiring.open_repo(route.checkout)
+            commit = repo.head(route.base_branch or repo.default_branch())
+        summary = runner.run_incident(
+            self.settings,
+            route.checkout,
+            incident,
+            event.as_payload(),
+            repo=route.table,
+            commit=commit,
+        )
         return summary["status"], summary["status"] == "closed"
 
     def _sentry_issue(self, job: Job) -> str:

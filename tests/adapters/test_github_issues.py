@@ -77,3 +77,33 @@ def test_comments_once_per_key_and_the_status_cycle(
     assert len(github.comments[1]) == 2
     with pytest.raises(NotFound):
         tracker.get("#42")
+
+
+def test_the_issue_an_incident_was_reported_in_is_its_ticket(
+    tracker: GitHubIssuesTracker, github: FakeGitHub
+) -> None:
+    github.issues[1] = {
+        "number": 1,
+        "title": "Crash on checkout",
+        "body": "Traceback (most recent call last): ...",
+        "labels": ["bug"],
+        "state": "open",
+    }
+    reported = incident().model_copy(update={"tags": {"github_issue": "Acme/Shop#1"}})
+    elsewhere = incident(2).model_copy(
+        update={"fingerprint": "f" * 64, "tags": {"github_issue": "acme/other#1"}}
+    )
+
+    ticket = tracker.ensure_ticket(reported, "KeyError in rate_for", "fixloop's text")
+    again = tracker.ensure_ticket(reported, "KeyError in rate_for", "fixloop's text")
+    other = tracker.ensure_ticket(elsewhere, "KeyError", "fixloop's text")
+
+    assert ticket == again
+    assert (ticket.key, ticket.incident_id, ticket.title) == (
+        "#1",
+        reported.id,
+        "Crash on checkout",
+    )
+    assert github.issues[1]["body"] == "Traceback (most recent call last): ..."
+    assert github.issues[1]["labels"][0] == "bug" and len(github.issues[1]["labels"]) == 3
+    assert other.key == "#2" and github.issues[2]["body"].startswith("fixloop's text")

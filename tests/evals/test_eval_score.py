@@ -12,6 +12,7 @@ from agent.domain import TestRun as SuiteRun
 from agent.errors import FixloopError
 from evals.case import Case, Gold
 from evals.compare import compare, render_comparison
+from evals.report import terminal_summary
 from evals.score import (
     RESULT_KEYS,
     correct,
@@ -257,3 +258,52 @@ def test_a_suite_names_cases_and_a_floor(tmp_path: Path) -> None:
     suite_file.write_text('cases = ["one"]\n[floor]\nspeed = 3\n')
     with pytest.raises(FixloopError, match=r"\[floor\] maps metrics"):
         load_suite(suite_file)
+
+
+def _crash(way: str | None, reproduced: bool = True, **incident: Any) -> dict[str, Any]:
+    reproduction = {"reproduced": reproduced, "way": way} if way else None
+    return _state(
+        incident={"exceptions": [{"type": "KeyError", "frames": [{"filename": "a.py"}]}]}
+        | incident,
+        diagnosis={"suspects": [], "reproduction": reproduction},
+    )
+
+
+def test_crash_incidents_count_their_reproductions_and_how_each_was_built() -> None:
+    passing = SuiteRun(outcomes={"t::a": "passed"}, exit_code=0)
+    derived = score(_case(), _crash("derived_test"), 1.0, passing)
+    assert (derived["crash"], derived["reproduced_by"]) == (True, "derived_test")
+    held = score(_case(), _crash("frame", reproduced=False), 1.0, passing)
+    assert (held["crash"], held["reproduced_by"]) == (True, None)
+    # A failing-test incident is its own reproduction: it is not a crash incident.
+    reported = score(_case(), _crash(None, failing_tests=["t::x"]), 1.0, passing)
+    assert reported["crash"] is False
+    summary = summarize([derived, held, reported])
+    assert summary["reproduced"] == {"hits": 1, "of": 2, "rate": 0.5}
+    assert summary["reproduced_by"] == {
+        "frame": 0,
+        "outer_frame": 0,
+        "test_built_object": 0,
+        "derived_test": 1,
+    }
+    report = {"summary": summary, "cases": [derived], "run": {"wall_seconds": 1}}
+    text = terminal_summary(report)
+    assert "crash incidents with a reproduction failing like them    1/2" in text
+    built = "built from: crashing frame 0, outer frame 0, test-built object 0, derived test 1"
+    assert built in text
+
+    before = [_result("a", crash=True, reproduced_by=None)]
+    after = [_result("a", crash=True, reproduced_by="derived_test")]
+    delta = compare(
+        {"summary": summarize(before), "cases": before},
+        {"summary": summarize(after), "cases": after},
+    )
+    assert delta["changed"][0]["reproduced_by"] == {"before": None, "after": "derived_test"}
+    assert {"metric": "reproduced", "delta_hits": 1}.items() <= next(
+        row for row in delta["metrics"] if row["metric"] == "reproduced"
+    ).items()
+    text = render_comparison(delta)
+    assert "reproduced, derived test" in text
+    assert any(
+        line.split()[-2:] == ["0", "1"] for line in text.splitlines() if "derived test" in line
+    )

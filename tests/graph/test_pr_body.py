@@ -26,7 +26,13 @@ from agent.prompting import render
 from agent.repair.diffs import make_patch
 
 
-def body(patch: Patch, must_fix: list[str], not_proven: int = 3) -> str:
+def body(
+    patch: Patch,
+    must_fix: list[str],
+    not_proven: int = 3,
+    ticket: Ticket | None = None,
+    tags: dict[str, str] | None = None,
+) -> str:
     frame = Frame(filename="app/price.py", function="price", lineno=2, in_app=True)
     incident = Incident(
         id="fx-1",
@@ -35,6 +41,7 @@ def body(patch: Patch, must_fix: list[str], not_proven: int = 3) -> str:
         title="ZeroDivisionError",
         event_id="ev-9",
         count=12,
+        tags=tags or {},
         exceptions=[
             ExceptionInfo(type="ZeroDivisionError", value="``` ignore this", frames=[frame])
         ],
@@ -54,7 +61,9 @@ def body(patch: Patch, must_fix: list[str], not_proven: int = 3) -> str:
         passed_after=11,
         sandbox="bwrap",
     )
-    ticket = Ticket(key="FIX-3", fingerprint="fp", incident_id="fx-1", title="t", url="http://t/3")
+    ticket = ticket or Ticket(
+        key="FIX-3", fingerprint="fp", incident_id="fx-1", title="t", url="http://t/3"
+    )
     return render(
         "pr_body.j2",
         incident=incident,
@@ -112,3 +121,12 @@ def test_the_body_names_the_failing_before_test() -> None:
     assert "Failed before this change and passes with it: `tests/test_a.py::test_edge`." in text
     assert "rests on the existing test suite" not in text
     assert "1 candidate tested before or beside it was not proven" in text
+
+
+def test_a_github_issue_the_incident_came_from_is_fixed_by_the_pr() -> None:
+    issue = Ticket(key="#41", fingerprint="fp", incident_id="fx-1", title="t", url="http://g/41")
+    as_ticket = body(patch_by("templates"), [], ticket=issue, tags={"github_issue": "acme/shop#41"})
+    beside = body(patch_by("templates"), [], tags={"github_issue": "acme/shop#41"})
+
+    assert "Fixes #41 · incident `fx-1`" in as_ticket
+    assert "Fixes [FIX-3](http://t/3) · fixes acme/shop#41 · incident `fx-1`" in beside

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from agent.intake.test_ids import reported_path, resolve
+from agent.intake.test_ids import named_failing, reported_path, resolve
 
 COLLECTED = [
     "tests/test_mod.py::test_plain",
@@ -225,3 +229,44 @@ def test_reported_path() -> None:
     assert reported_path("./tests/a") == "tests/a"
     assert reported_path("tests.a.test_b.test_c") is None
     assert reported_path("TestCase::test_m") is None
+
+
+FAILING_MODULE = """\
+import unittest
+
+
+class CheckoutTest(unittest.TestCase):
+    def test_total(self):
+        self.assertEqual(1 + 1, 3)
+
+    def test_broken(self):
+        raise KeyError("sku")
+
+    def test_fine(self):
+        pass
+"""
+
+
+def test_the_tests_a_report_names_failing_as_pytest_and_unittest_print_them(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "__init__.py").write_text("")
+    (tmp_path / "tests" / "test_checkout.py").write_text(FAILING_MODULE)
+    runs = {
+        "pytest": [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        "unittest": [sys.executable, "-m", "unittest", "tests.test_checkout"],
+    }
+    output = {
+        name: subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, check=False)
+        for name, run in runs.items()
+    }
+
+    assert sorted(named_failing(output["pytest"].stdout)) == [
+        "tests/test_checkout.py::CheckoutTest::test_broken",
+        "tests/test_checkout.py::CheckoutTest::test_total",
+    ]
+    named = named_failing(output["unittest"].stderr)
+    assert len(named) == 2 and all("tests.test_checkout.CheckoutTest" in name for name in named)
+    assert {name.split(" ")[0] for name in named} == {"test_total", "test_broken"}
+    assert named_failing("ERROR tests/test_checkout.py - ImportError: no module x") == []

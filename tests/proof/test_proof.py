@@ -12,7 +12,7 @@ from agent import domain
 from agent.domain import FileChange, Patch, Reproduction
 from agent.domain import TestOutcome as Outcome
 from agent.ports import Sandbox
-from agent.proof.prove import NO_FAILING_TEST, Baseline, prove, run_baseline
+from agent.proof.prove import NO_FAILING_TEST, Baseline, prove, run_baseline, write_reproduction
 from agent.proof.workbench import Workbench
 from agent.repair.diffs import make_patch
 from tests.support.repo_builder import RepoBuilder, git
@@ -277,3 +277,25 @@ def test_a_run_that_times_out_is_not_proven(
     )
     assert not report.proven
     assert report.reason == f"the test run timed out ({quick.name} sandbox)"
+
+
+def test_a_reproduction_is_written_inside_the_worktree_only(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    source = "def test_x():\n    pass\n"
+    for name in ("test_root.py", "tests/test_derived.py"):
+        write_reproduction(tmp_path, _named(name, source))
+        assert (tmp_path / name).read_text() == source
+    for name in ("../escape.py", ".git/hooks/test_x.py", "missing/test_x.py", "tests/notes.txt"):
+        with pytest.raises(ValueError, match="is not a test file in the worktree"):
+            write_reproduction(tmp_path, _named(name, source))
+    assert not (tmp_path.parent / "escape.py").exists()
+
+
+def _named(filename: str, source: str) -> Reproduction:
+    return Reproduction(
+        filename=filename,
+        source=source,
+        nodeid=f"{filename}::test_x",
+        target_file="app/calc.py",
+        target_function="average",
+    )

@@ -218,3 +218,22 @@ def test_repo_names_a_table_whose_base_branch_is_used(
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["commit"] == shas["bug"]
+
+
+def test_a_bug_report_saved_as_markdown_is_diagnosed_offline(
+    shop: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    repo, _ = shop
+    issue = tmp_path / "issue.md"
+    issue.write_text(
+        "Pricing crashes for unknown SKUs.\n\n<details><summary>Log</summary>\n\n"
+        f"```python-traceback\n{TRACEBACK}```\n\n</details>\n\n- shop 1.4, Python 3.12\n"
+    )
+
+    result = diagnose_json(tmp_path, repo, issue)
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["title"] == "KeyError: 'SKU-9' in unit_price (shop/pricing.py)"
+    top = report["diagnosis"]["suspects"][0]
+    assert (top["file"], top["symbol"]) == ("shop/pricing.py", "unit_price")

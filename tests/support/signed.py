@@ -145,3 +145,33 @@ def check_suite(
         "repository": {"full_name": repository, "default_branch": "main"},
         "sender": {"login": "octocat"},
     }
+
+
+def issue(
+    repo: str,
+    number: int,
+    body: str,
+    action: str = "opened",
+    labels: tuple[str, ...] = (),
+    author: str = "a-reporter",
+    label: str | None = None,
+) -> dict[str, Any]:
+    """An `issues` webhook body as GitHub sends it (the fields fixloop reads, and a few more)."""
+    payload: dict[str, Any] = {
+        "action": action,
+        "issue": {
+            "id": 5000 + number,
+            "number": number,
+            "title": f"Crash report {number}",
+            "body": body,
+            "state": "open",
+            "user": {"login": author, "type": "User"},
+            "labels": [{"id": i, "name": name} for i, name in enumerate(labels)],
+            "html_url": f"https://github.example/{repo}/issues/{number}",
+        },
+        "repository": {"id": 77, "full_name": repo},
+        "sender": {"login": author},
+    }
+    if label is not None:
+        payload["label"] = {"name": label}
+    return payload

@@ -37,7 +37,14 @@ from agent.diagnosis.reproduce.values import (
     rebuild_expression,
     rebuild_value,
 )
-from agent.domain import ExceptionInfo, Frame, Incident, Reproduction, TestRun
+from agent.domain import (
+    ExceptionInfo,
+    Frame,
+    Incident,
+    Reproduction,
+    ReproductionWay,
+    TestRun,
+)
 from agent.ports import Repo
 
 log = logging.getLogger(__name__)
@@ -106,8 +113,12 @@ def reproduction_candidates(
             except NotRebuildable as refusal:
                 refusals.append(f"{site}: {refusal.reason}")
                 continue
-            built_from = _origin(site, refusals, objects.built if objects else [])
-            reproduction = _reproduction(incident, frame, target, built_from)
+            built = objects.built if objects else []
+            built_from = _origin(site, refusals, built)
+            way: ReproductionWay = (
+                "test_built_object" if built else "outer_frame" if refusals else "frame"
+            )
+            reproduction = _reproduction(incident, frame, target, built_from, way)
             found.setdefault(reproduction.source, reproduction)
             break
         first_refusals = refusals if first_refusals is None else first_refusals
@@ -149,6 +160,9 @@ def check_reproduction(
         reason = "was skipped on the base commit"
     elif not failures:
         reason = f"{outcome} without an exception"
+    elif _short_type(failures[-1].type) == expected and not _raised_in(reproduction, failures[-1]):
+        # A derived test runs the test's own setup first, which may fail the same way.
+        reason = f"fails with {expected}, but not in {reproduction.target_function}"
     elif _short_type(failures[-1].type) == expected:
         return _checked(reproduction, True, f"fails with {expected} as in the incident")
     elif _short_type(failures[-1].type) == "AssertionError" and len(failures) > 1:
@@ -161,6 +175,19 @@ def check_reproduction(
     else:
         reason = f"fails with {_short_type(failures[-1].type)}, not {expected}"
     return _checked(reproduction, False, reason)
+
+
+def _raised_in(reproduction: Reproduction, failure: ExceptionInfo) -> bool:
+    """Whether `failure` went through the function the reproduction was built for; checked
+    for a derived test only (the other ways call that function directly)."""
+    if reproduction.way != "derived_test":
+        return True
+    name = reproduction.target_function.rpartition(".")[2]
+    return any(
+        frame.function == name
+        and frame.filename.replace("\\", "/").removeprefix("./") == reproduction.target_file
+        for frame in failure.frames
+    )
 
 
 def first_that_reproduces(
@@ -647,7 +674,7 @@ def _rebuild(
 
 
 def _reproduction(
-    incident: Incident, frame: Frame, target: _Target, built_from: str
+    incident: Incident, frame: Frame, target: _Target, built_from: str, way: ReproductionWay
 ) -> Reproduction:
     ident = re.sub(r"\W", "_", incident.id)
     filename = f"test_fixloop_repro_{ident}.py"
@@ -661,6 +688,7 @@ def _reproduction(
         reproduced=False,
         reason=_with_origin("not yet run on the base commit", built_from),
         built_from=built_from,
+        way=way,
     )
 
 

@@ -1,0 +1,159 @@
+"""Score localization on the pasted corpus: fixloop's diagnosis against the plain frame list.
+
+For each case (its repository built by `evals.pasted.build`): the report's text is read as a
+traceback incident, as `fixloop diagnose --event report.txt` reads it, and diagnosed at the
+reported version. A hit is a suspect in a gold file whose name is a gold function's (the last
+part of its qualname: frames name functions, not classes). Printed over the same cases:
+
+* intake refusals (the text was not read as a traceback at all),
+* no frame mapped (read, but no frame placed in the repository),
+* function top-1 and top-3 of fixloop's ranking,
+* the baseline: the traceback's frames innermost first (no index, no history), each placed by
+  the longest tail of its path that is a file of the repository; its first frame is its top-1.
+
+    python -m evals.pasted.run [--workdir DIR] [--json OUT] [CASE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from agent.errors import FixloopError
+from agent.intake.payloads import parse_payload
+from agent.settings import Settings
+from evals.pasted.build import DEFAULT_WORKDIR, ROOT, build_repo
+from evals.pasted.spec import PastedCase, pasted_cases
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_FRAME_SHAPES = (
+    re.compile(r'File "(?P<path>[^"]+)", line \d+, in (?P<func>[\w<>.]+)'),
+    re.compile(r"File (?P<path>[^\s\"]+\.py):\d+, in (?P<func>[\w<>.]+)"),
+    re.compile(r"^\s*(?P<path>[^\s\"]+\.py):\d+: in (?P<func>[\w<>.]+)"),
+    re.compile(r"^\s*(?P<path>[^\s\"]+\.py) in (?P<func>[\w<>.]+)\("),
+)
+
+
+@dataclass
+class Outcome:
+    case: str
+    intake: str
+    """`read`, or why the text was refused."""
+    mapped: bool
+    rank: int | None
+    """1-based rank of the first suspect that is a gold function; None when none is."""
+    baseline_rank: int | None
+    top: list[str]
+
+
+def score_case(case: PastedCase, workdir: Path, settings: Settings) -> Outcome:
+    from agent.diagnosis.report import diagnose_incident
+
+    repo = build_repo(case, workdir)
+    tracked = _tracked(repo)
+    baseline = baseline_frames(case.report, tracked)
+    baseline_rank = _rank(baseline, case.gold)
+    try:
+        incident = parse_payload({"kind": "traceback", "text": case.report})
+    except FixloopError as error:
+        return Outcome(case.name, f"refused: {error}", False, None, baseline_rank, [])
+    report = diagnose_incident(settings, repo, incident)
+    if report["diagnosis"] is None:
+        return Outcome(case.name, "read", False, None, baseline_rank, [])
+    suspects = [(s["file"], s["symbol"]) for s in report["diagnosis"]["suspects"]]
+    top = [f"{file}::{symbol}" for file, symbol in suspects[:3]]
+    return Outcome(case.name, "read", True, _rank(suspects, case.gold), baseline_rank, top)
+
+
+def baseline_frames(text: str, tracked: set[str]) -> list[tuple[str, str]]:
+    """The traceback's frames placed in the repository, innermost first, each once."""
+    frames = []
+    for line in _ANSI.sub("", text).splitlines():
+        match = next((m for shape in _FRAME_SHAPES if (m := shape.search(line))), None)
+        if match is not None:
+            frames.append((match["path"], match["func"]))
+    placed: list[tuple[str, str]] = []
+    for path, function in reversed(frames):
+        file = _longest_tail(path, tracked)
+        if file is not None and (file, function) not in placed:
+            placed.append((file, function))
+    return placed
+
+
+def _longest_tail(path: str, tracked: set[str]) -> str | None:
+    parts = [part for part in path.replace("\\", "/").split("/") if part not in ("", ".")]
+    for start in range(len(parts)):
+        candidate = "/".join(parts[start:])
+        if candidate in tracked:
+            return candidate
+    return None
+
+
+def _rank(ranked: list[tuple[str, str]], gold: tuple[tuple[str, str], ...]) -> int | None:
+    names = {(path, qualname.rsplit(".", 1)[-1]) for path, qualname in gold}
+    for position, (file, symbol) in enumerate(ranked, start=1):
+        if (file, symbol.rsplit(".", 1)[-1]) in names:
+            return position
+    return None
+
+
+def _tracked(repo: Path) -> set[str]:
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=repo, capture_output=True, text=True, check=True
+    )
+    return set(listed.stdout.splitlines())
+
+
+def summary(outcomes: list[Outcome]) -> dict[str, Any]:
+    def share(count: int) -> str:
+        return f"{count}/{len(outcomes)}"
+
+    return {
+        "cases": len(outcomes),
+        "refused_at_intake": share(sum(o.intake != "read" for o in outcomes)),
+        "no_frame_mapped": share(sum(o.intake == "read" and not o.mapped for o in outcomes)),
+        "function_top1": share(sum(o.rank == 1 for o in outcomes)),
+        "function_top3": share(sum(o.rank is not None and o.rank <= 3 for o in outcomes)),
+        "baseline_frames_top1": share(sum(o.baseline_rank == 1 for o in outcomes)),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.pasted.run", description=__doc__)
+    parser.add_argument("cases", nargs="*", help="case names (default: all)")
+    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
+    parser.add_argument("--json", type=Path, help="write every case's outcome here")
+    args = parser.parse_args(argv)
+    settings = Settings(home=args.workdir / "state")
+    outcomes = []
+    try:
+        for case in pasted_cases(ROOT, args.cases):
+            outcome = score_case(case, args.workdir, settings)
+            outcomes.append(outcome)
+            rank = "-" if outcome.rank is None else outcome.rank
+            base = "-" if outcome.baseline_rank is None else outcome.baseline_rank
+            state = (
+                outcome.intake
+                if outcome.intake != "read"
+                else ("diagnosed" if outcome.mapped else "no frame mapped")
+            )
+            print(f"{case.name:<40} rank {rank!s:>3}  baseline {base!s:>3}  {state[:90]}")
+    except FixloopError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    totals = summary(outcomes)
+    print("  ".join(f"{key} {value}" for key, value in totals.items()))
+    if args.json:
+        report = {"summary": totals, "cases": [asdict(o) for o in outcomes]}
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
