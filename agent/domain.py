@@ -267,9 +267,11 @@ class Patch(BaseModel):
 class TestRun(BaseModel):
     """The outcome of one pytest invocation in the sandbox."""
 
-    outcomes: dict[str, Literal["passed", "failed", "error", "skipped"]] = Field(
+    outcomes: dict[str, Literal["passed", "failed", "error", "skipped", "timeout"]] = Field(
         default_factory=dict
     )
+    """Per test node id; `timeout`: cut at the per-test timeout, its failure holds the stack
+    where it hung."""
     failures: dict[str, list[ExceptionInfo]] = Field(default_factory=dict)
     exit_code: int = 0
     duration: float = 0.0
@@ -284,7 +286,7 @@ class TestRun(BaseModel):
         return {nodeid for nodeid, outcome in self.outcomes.items() if outcome == "passed"}
 
     def failed(self) -> set[str]:
-        return {n for n, o in self.outcomes.items() if o in ("failed", "error")}
+        return {n for n, o in self.outcomes.items() if o in ("failed", "error", "timeout")}
 
 
 class TestOutcome(BaseModel):
@@ -317,6 +319,9 @@ class TestReport(BaseModel):
     flaky: list[str] = Field(default_factory=list)
     seconds: float = 0.0
     sandbox: str = ""
+    untrusted: bool = False
+    """The candidate's tests forged or contradicted their own outcome (`UntrustedOutcome`):
+    not proven, and the incident escalates with `reason`."""
 
 
 class PullRequest(BaseModel):

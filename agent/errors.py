@@ -8,6 +8,8 @@
     ├── AdapterError         an outside system failed or refused
     │   ├── RepoError        git refused (missing ref, dirty worktree, merge conflict)
     │   ├── SandboxError     the sandbox could not run the tests at all
+    │   │   └── UntrustedOutcome  the tests ran, but their outcome was forged or contradicts
+    │   │                         itself: a result for the candidate (not proven), not a crash
     │   ├── ModelError       the model API refused, or stayed unavailable after retries
     │   ├── StoreError       the database of fixloop's records is unreachable or refused
     │   └── NotFound         a ticket, PR or run that does not exist
@@ -49,6 +51,13 @@ class RepoError(AdapterError):
 
 class SandboxError(AdapterError):
     """The sandbox could not run the tests at all."""
+
+
+class UntrustedOutcome(SandboxError):
+    """The tests ran, but the report of their outcome cannot be trusted: more than one report or
+    something else on the channel, an exit code that contradicts the report, or exit 0 with no
+    report. The code under test did it, so for a candidate it is a verdict (not proven, and the
+    incident escalates), never a proof."""
 
 
 class ModelError(AdapterError):

@@ -42,6 +42,9 @@ def make_after_test(max_rounds: int) -> Any:
     def after_test(state: State) -> Literal["open_pr", "fix", "escalate"]:
         if state.get("proven"):
             return "open_pr"
+        # A candidate whose tests forged their outcome: hand the incident to a human now.
+        if any(report.get("untrusted") for report in state.get("reports", [])):
+            return "escalate"
         # Without a test that failed before the change, no later round can prove anything.
         if state.get("must_fix") and state.get("round", 0) < max_rounds:
             return "fix"

@@ -10,12 +10,18 @@ backtick run is longer than any run in the value) rather than escaping character
 * `md_code`    an inline code span, on one line
 * `md_fence`   a fenced code block with an info string (`md_fence("diff")`)
 * `md_cell`    an inline code span in a GFM table cell, its pipes escaped
+* `md_text`    prose (a model's title or rationale) as text: ASCII punctuation backslash-escaped,
+               words that could mention or link (`@`, `://`, `www.`) as code spans
+
+`md_title` makes a one-line title of such text (control and format characters gone, words that
+carry markup as code spans), for PR titles, where GitHub renders only code spans.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from functools import cache
 from typing import Any
 
@@ -57,6 +63,48 @@ def md_code(text: object) -> str:
     return f"{ticks}{pad}{body}{pad}{ticks}"
 
 
+_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
+_LINKING = re.compile(r"@|://|www\.", re.IGNORECASE)
+_MARKUP = re.compile(r"@|://|www\.|[<>\[\]!`#*_~|\\]", re.IGNORECASE)
+TITLE_LIMIT = 120
+
+
+def md_text(text: object) -> str:
+    """`text` as Markdown that renders as the same text: lines kept, no markup of its own."""
+    lines = []
+    for line in _printable(str(text)).split("\n"):
+        pieces = re.split(r"(\s+)", line)
+        lines.append(
+            "".join(
+                md_code(piece)
+                if _LINKING.search(piece)
+                else _PUNCTUATION.sub(lambda m: "\\" + m.group(), piece)
+                for piece in pieces
+            )
+        )
+    return "\n".join(lines)
+
+
+def md_title(text: object, limit: int = TITLE_LIMIT) -> str:
+    """`text` as one title line of at most about `limit` characters; words that carry markup
+    (a mention, a link, HTML, emphasis, an issue reference) become code spans."""
+    line = " ".join(_printable(str(text)).split())
+    if len(line) > limit:
+        line = line[: limit - 1].rstrip() + "…"
+    return " ".join(md_code(word) if _MARKUP.search(word) else word for word in line.split(" "))
+
+
+def plain_text(text: str) -> str:
+    """`text` without control and format characters (terminal escapes, bidi overrides,
+    zero-width characters), line breaks and tabs kept: for a commit message."""
+    return _printable(text)
+
+
+def _printable(text: str) -> str:
+    text = text.replace("\r\n", "\n")
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+
+
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -71,6 +119,8 @@ def _environment() -> jinja2.Environment:
     env.filters["md_code"] = md_code
     env.filters["md_fence"] = md_fence
     env.filters["md_cell"] = md_cell
+    env.filters["md_text"] = md_text
+    env.filters["md_title"] = md_title
     return env
 
 

@@ -179,6 +179,8 @@ class RepoTable(BaseModel):
     jira_project: str | None = None
     issue_trigger: IssueTrigger | None = None
     issue_label: str | None = None
+    test_timeout: float | None = None
+    per_test_timeout: float | None = None
 
     @field_validator("checkout")
     @classmethod
@@ -226,7 +228,13 @@ class Settings(BaseSettings):
     child process with no isolation: only for code you trust."""
 
     test_timeout: float = 300.0
-    """Wall-time limit for one test run, in seconds."""
+    """Wall-time limit for one test run (a pytest invocation, possibly the whole suite), in
+    seconds: everything the run started is killed at it."""
+
+    per_test_timeout: float = 60.0
+    """Seconds one test (its setup, call and teardown) may run before the sandbox's pytest plugin
+    cuts it; its outcome is then `timeout`, with the stack where it hung, and the rest of the
+    suite goes on. 0 turns it off. Keep it well under `test_timeout`."""
 
     memory_limit_mb: int = 4096
     """Address-space limit for one test run."""
@@ -323,6 +331,10 @@ class Settings(BaseSettings):
 
     server_port: int = 8460
     """Port `fixloop serve` listens on."""
+
+    header_read_timeout: float = Field(default=10.0, gt=0)
+    """Seconds `fixloop serve` waits for a request's line and headers, from its first byte (or
+    from the connection); a slower client gets 408 and its connection is closed."""
 
     body_read_timeout: float = Field(default=10.0, gt=0)
     """Seconds `fixloop serve` waits for a request's whole body; a slower one is refused (408)."""

@@ -273,6 +273,7 @@ def sandbox(settings: Settings) -> Sandbox:
         settings.memory_limit_mb,
         test_paths=settings.test_paths,
         hidden=[settings.home],
+        per_test_timeout=settings.per_test_timeout,
     )
 
 

@@ -13,8 +13,8 @@ temporary state directory and known secrets, then sends:
    hostile text in every string (lone surrogates, control and non-BMP characters), timestamps
    that are no time, Latin-1 bytes in headers, missing fields; signed with the configured
    secrets (or the DSN key) so that they reach past authentication;
-3. raw: over sockets, slow-loris bodies that never finish (the server must answer 408 in
-   time) and control bytes in a header (its HTTP parser must answer 400).
+3. raw: over sockets, slow-loris bodies and headers that never finish (the server must answer
+   408 in time) and control bytes in a header (its HTTP parser must answer 400).
 
 Prints the requests sent, a histogram of statuses, the 5xx count, hangs (no answer within
 `--timeout`), dropped connections, and whether `/metrics` counted every answer. Loopback only;
@@ -49,7 +49,7 @@ from evals import fuzz_payloads
 from evals.serving import wait_until_healthy
 
 BODY_READ_TIMEOUT = 2.0
-RAW_PROBES = 20
+RAW_PROBES = 30
 
 
 @dataclass
@@ -260,19 +260,24 @@ def _signed_phase(
 
 
 def _raw_phase(port: int, tally: Tally, timeout: float) -> None:
-    """Over raw sockets: bodies that never finish (each must be refused, 408, within the read
-    timeout), and control bytes in a header, which no HTTP client sends (the server's HTTP
-    parser must answer 400)."""
+    """Over raw sockets: bodies and headers that never finish (each must be refused, 408, within
+    the read timeouts), and control bytes in a header, which no HTTP client sends (the server's
+    HTTP parser must answer 400)."""
     head = "POST /webhooks/sentry HTTP/1.1\r\nHost: fuzz\r\nContent-Type: application/json\r\n"
     for number in range(RAW_PROBES):
-        slow = number % 2 == 0
-        if slow:
+        kind = number % 3
+        slow = kind != 1
+        if kind == 0:
+            what = "slow body"
             request = f"{head}Content-Length: {1000 + number}\r\n\r\n".encode() + b'{"data": '
+        elif kind == 2:
+            what = "slow headers"
+            request = f"{head}X-Never-Ends: ".encode() + b"a" * number
         else:
             junk = bytes([number % 32 if number % 32 not in (9, 10, 13) else 0x7F])
+            what = f"header byte {junk!r}"
             request = f"{head}Sentry-Hook-Signature: a".encode() + junk + b"\r\n"
             request += b"Content-Length: 2\r\n\r\n{}"
-        what = "slow body" if slow else f"header byte {junk!r}"
         started = time.monotonic()
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
@@ -313,6 +318,7 @@ def _start_server(scratch: Path, port: int) -> subprocess.Popen[bytes]:
         "FIXLOOP_GITHUB_WEBHOOK_SECRET": secrets.github,
         "FIXLOOP_INGEST_KEYS": json.dumps([secrets.dsn_key]),
         "FIXLOOP_BODY_READ_TIMEOUT": str(BODY_READ_TIMEOUT),
+        "FIXLOOP_HEADER_READ_TIMEOUT": str(BODY_READ_TIMEOUT),
     }
     server = subprocess.Popen(
         [

@@ -193,7 +193,7 @@ def failing_before(state: dict[str, Any]) -> list[str]:
     return sorted(
         test
         for test, outcome in _proof_outcomes(state).items()
-        if (outcome or {}).get("before") in ("failed", "error")
+        if (outcome or {}).get("before") in ("failed", "error", "timeout")
         and (outcome or {}).get("after") == "passed"
     )
 

@@ -38,6 +38,7 @@ def test_a_table_falls_back_to_the_global_setting_for_what_it_leaves_out(
                 "github_repo": "acme/shop",
                 "python": "/opt/shop/bin/python",
                 "allowed_paths": ["src/**"],
+                "per_test_timeout": 5,
             },
             "web": {"checkout": web, "projects": ["web"], "jira_project": "WEB"},
         },
@@ -51,6 +52,7 @@ def test_a_table_falls_back_to_the_global_setting_for_what_it_leaves_out(
     web_settings = settings.for_repo("web")
     assert (web_settings.github_repo, web_settings.jira_project) == ("acme/default", "WEB")
     assert web_settings.python == settings.python
+    assert (shop_settings.per_test_timeout, web_settings.per_test_timeout) == (5, 60)
     assert settings.github_repo == "acme/default"  # the global settings stay as they are
     assert shop_settings.resolved()["repo_table"] == "shop"
     assert settings.resolved()["repo_table"] is None

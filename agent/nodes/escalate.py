@@ -65,6 +65,13 @@ def _reason(state: State) -> tuple[Status, str]:
     if runs and runs[-1].get("budget_exhausted"):
         last = runs[-1]
         return "budget_exceeded", f"the {last['engine']} engine stopped on its {last['stop']}"
+    untrusted = [r for r in state.get("reports", []) if r.get("untrusted")]
+    if untrusted:
+        first = untrusted[0]
+        return "escalated", (
+            f"the tests of candidate {first['candidate_id']} forged or contradicted their own "
+            f"outcome, so it cannot be proven ({first['reason']})"
+        )
     if not state.get("reports"):
         return "no_fix_found", "no engine produced a candidate that the guardrails allow"
     if not state.get("must_fix"):

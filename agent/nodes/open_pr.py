@@ -8,8 +8,9 @@ from langgraph.runtime import Runtime
 
 from agent.deps import Deps
 from agent.domain import Diagnosis, Incident, Patch, TestReport, Ticket, bot_branch
+from agent.guardrails.redaction import redact, secrets_of
 from agent.nodes import audit
-from agent.prompting import render
+from agent.prompting import md_title, plain_text, render
 from agent.proof.prove import FAILING
 from agent.state import State
 
@@ -30,8 +31,15 @@ def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     created = pr is None
     if pr is None:
         diagnosis = Diagnosis.model_validate(state["diagnosis"])
-        title = f"fix: {patch.title}"
-        message = f"{title}\n\n{patch.rationale}\n\nIncident: {incident.id}\nTicket: {ticket.key}"
+        # An engine's title and rationale (a model's words, for the Claude engine) are scrubbed
+        # like incident text; the PR title carries no markup, the commit message no escapes.
+        secrets = secrets_of(deps.settings)
+        summary = redact(patch.title, secrets)
+        title = f"fix: {md_title(summary)}"
+        message = plain_text(
+            f"fix: {' '.join(summary.split())}\n\n{redact(patch.rationale, secrets)}\n\n"
+            f"Incident: {incident.id}\nTicket: {ticket.key}"
+        )
         head = deps.repo.commit_patch(state["base_commit"], patch, message)
         body = render(
             "pr_body.j2",

@@ -37,7 +37,9 @@ def prove_candidates(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     held = {r.candidate_id for r in reports if r.held and not r.proven}
     suggestion = next((c for c in candidates if c.id in held), None) if proven is None else None
     screened = sum(1 for r in reports if r.stage == "screen")
-    summary = "; ".join(f"{r.candidate_id}: {r.reason}" for r in reports if r.stage != "screen")
+    summary = "; ".join(
+        f"{r.candidate_id}: {r.reason}" for r in reports if r.stage != "screen" or r.untrusted
+    )
     if screened:
         summary = f"{screened} dropped by the must-fix screen; {summary}"
     update: dict[str, Any] = {

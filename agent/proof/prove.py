@@ -19,11 +19,12 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel
 
 from agent.domain import Patch, Reproduction, TestOutcome, TestReport, TestRun
+from agent.errors import UntrustedOutcome
 from agent.guardrails.collection import collection_refusal
 from agent.ports import Sandbox
 from agent.proof.workbench import Workbench
 
-FAILING = ("failed", "error")
+FAILING = ("failed", "error", "timeout")
 NO_FAILING_TEST = (
     "no test failed before the change (no reproduction failed like the incident, no reported "
     "test fails), and the suite alone is no proof"
@@ -50,19 +51,37 @@ def run_baseline(
     """Run the suite, then the reproduction, in a fresh worktree of `rev`.
 
     With `coverage`, both runs record the lines each test ran, for fault localization; when
-    tracing pushes the suite past the sandbox's time limit, it runs again without it.
+    tracing pushes the suite past the sandbox's time limit, it runs again without it, and the
+    tests it pushed past the per-test limit run again without it (their outcome is taken from
+    that run, the coverage kept).
     """
     sandbox = bench.sandbox
     with bench.worktree(rev, "baseline") as tree:
         suite = sandbox.run_tests(tree, coverage=coverage)
         if coverage and suite.timed_out:
             suite = sandbox.run_tests(tree)
+        elif coverage:
+            suite = _untraced_timeouts(sandbox, tree, suite)
         must_fail = None
         if reproduction is not None:
             # Written after the suite ran, so that it is collected only when named.
             _write(tree, reproduction.filename, reproduction.source)
             must_fail = sandbox.run_tests(tree, [reproduction.nodeid], coverage=coverage)
     return Baseline(rev=rev, suite=suite, must_fail=must_fail)
+
+
+def _untraced_timeouts(sandbox: Sandbox, tree: Path, suite: TestRun) -> TestRun:
+    """`suite` with the tests cut at the per-test timeout under tracing run again untraced."""
+    cut = sorted(nodeid for nodeid, outcome in suite.outcomes.items() if outcome == "timeout")
+    if not cut:
+        return suite
+    again = sandbox.run_tests(tree, cut)
+    if again.timed_out:
+        return suite
+    failures = {n: f for n, f in suite.failures.items() if n not in cut} | again.failures
+    return suite.model_copy(
+        update={"outcomes": suite.outcomes | again.outcomes, "failures": failures}
+    )
 
 
 def run_reproduction(
@@ -95,8 +114,9 @@ def prove(
 ) -> TestReport:
     """Apply `patch` to the baseline's commit in its own worktree and decide whether it is proven.
 
-    Test failures, timeouts and patches that cannot be applied give a report that is not
-    proven; `SandboxError` (pytest could not run at all) propagates. Worktrees are removed.
+    Test failures, timeouts, patches that cannot be applied and an outcome the tests forged
+    (`UntrustedOutcome`, marked `untrusted`) give a report that is not proven; any other
+    `SandboxError` (pytest could not run at all) propagates. Worktrees are removed.
     """
     started = time.monotonic()
     must_fix = list(dict.fromkeys(must_fix))
@@ -110,7 +130,12 @@ def prove(
         sandbox=bench.sandbox.name,
     )
     with bench.worktree(baseline.rev, f"candidate-{patch.id}") as tree:
-        verdict = _prove_in(tree, bench.sandbox, patch, must_fix, baseline, reproduction, tracked)
+        try:
+            verdict = _prove_in(
+                tree, bench.sandbox, patch, must_fix, baseline, reproduction, tracked
+            )
+        except UntrustedOutcome as error:
+            verdict = {"reason": f"not proven: {error}", "untrusted": True}
     return report.model_copy(update={**verdict, "seconds": round(time.monotonic() - started, 3)})
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.domain import Patch, Reproduction, TestReport
+from agent.errors import UntrustedOutcome
 from agent.ports import Sandbox
 from agent.proof.prove import Baseline, apply_patch, prove, write_reproduction
 from agent.proof.workbench import Workbench
@@ -113,7 +114,16 @@ def validate(
 
     def decide(patch: Patch) -> TestReport:
         if screens is not None:
-            reason = screen(bench.sandbox, screens.tree(), patch, tests)
+            try:
+                reason = screen(bench.sandbox, screens.tree(), patch, tests)
+            except UntrustedOutcome as error:
+                return TestReport(
+                    candidate_id=patch.id,
+                    proven=False,
+                    reason=f"screen: not proven: {error}",
+                    stage="screen",
+                    untrusted=True,
+                )
             if reason is not None:
                 return TestReport(
                     candidate_id=patch.id, proven=False, reason=reason, stage="screen"

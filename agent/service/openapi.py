@@ -16,7 +16,8 @@ from fastapi.openapi.utils import get_openapi
 _REFUSALS = {
     "400": "the body or a header is malformed (the reason is in `error`)",
     "401": "signature, timestamp or DSN key missing, wrong or stale",
-    "408": "the body did not arrive within `body_read_timeout`",
+    "408": "the body did not arrive within `body_read_timeout` (or the headers within "
+    "`header_read_timeout`)",
     "413": "the body is too large",
 }
 _JSON_OBJECT = {"type": "object", "additionalProperties": True}

@@ -7,8 +7,9 @@ set), so a process can die anywhere and the next one resumes.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -217,10 +218,32 @@ def waiting_for_release(settings: Settings) -> list[str]:
 
 def incident_status(settings: Settings, incident_id: str) -> dict[str, Any]:
     with open_graph(settings) as graph:
-        snapshot = graph.get_state(_config(incident_id))
-        if not snapshot.values:
-            raise NotFound(f"no run for incident {incident_id}")
-        return _summary(snapshot)
+        return _status(graph, incident_id)
+
+
+class StatusReader:
+    """`incident_status` for a long-lived process (the server): one checkpoint connection and
+    one compiled graph for every read, instead of both per request. Reads are serialised."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._resources = ExitStack()
+        self._graph = self._resources.enter_context(open_graph(settings))
+        self._lock = threading.Lock()
+
+    def status(self, incident_id: str) -> dict[str, Any]:
+        with self._lock:
+            return _status(self._graph, incident_id)
+
+    def close(self) -> None:
+        with self._lock:
+            self._resources.close()
+
+
+def _status(graph: CompiledStateGraph[Any, Any, Any, Any], incident_id: str) -> dict[str, Any]:
+    snapshot = graph.get_state(_config(incident_id))
+    if not snapshot.values:
+        raise NotFound(f"no run for incident {incident_id}")
+    return _summary(snapshot)
 
 
 def incident_state(settings: Settings, incident_id: str) -> dict[str, Any]:

@@ -8,9 +8,11 @@ work in the inbox; the in-process `agent.service.worker.Worker` carries queued i
     POST /api/<project>/envelope/ | /api/<project>/store/           Sentry ingest (DSN key)
     GET  /healthz   /metrics   /incidents   /incidents/<id>
 
-Bad input is a 4xx with a reason: a body slower than `body_read_timeout` is 408, a larger one
-413. `ErrorBoundary` counts every answer in `/metrics` by route and status, and turns anything
-else raised into a logged 500 (a server fault) that keeps the connection usable.
+Bad input is a 4xx with a reason: headers slower than `header_read_timeout` and a body slower
+than `body_read_timeout` are 408, a larger body 413. `ErrorBoundary` counts every answer in
+`/metrics` by route and status, and turns anything else raised into a logged 500 (a server
+fault) that keeps the connection usable; the header 408s, which no route sees, count as
+endpoint `headers`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from agent import wiring
 from agent.errors import IntakeError, NotFound, SignatureError
 from agent.ports import Inbox
 from agent.service import openapi, runner
+from agent.service.header_deadline import header_deadline_protocol
 from agent.service.receive import Receiver
 from agent.service.worker import Worker
 from agent.settings import Settings
@@ -44,6 +47,9 @@ class Metrics:
 
     def __init__(self) -> None:
         self.requests: Counter[tuple[str, int]] = Counter()
+
+    def count(self, endpoint: str, status: int) -> None:
+        self.requests[(endpoint, status)] += 1
 
     def render(self, inbox: Inbox) -> str:
         lines = [
@@ -124,6 +130,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
         on_release=job_worker.release_seen if job_worker else lambda: None,
     )
     metrics = Metrics()
+    runs = runner.StatusReader(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -132,6 +139,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
         yield
         if job_worker is not None:
             job_worker.stop()
+        runs.close()
 
     app = FastAPI(title="fixloop", lifespan=lifespan, docs_url=None, redoc_url=None)
 
@@ -174,13 +182,14 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
     def incident(incident_id: str) -> JSONResponse:
         record = inbox.incident(incident_id)
         try:
-            run: dict[str, Any] | None = runner.incident_status(settings, incident_id)
+            run: dict[str, Any] | None = runs.status(incident_id)
         except NotFound:
             run = None
         if record is None and run is None:
             return JSONResponse({"error": f"no incident {incident_id}"}, status_code=404)
         return JSONResponse({"incident": record, "run": run})
 
+    app.state.metrics = metrics
     app.openapi_schema = openapi.schema(app)
     app.add_middleware(ErrorBoundary, metrics=metrics, routes=lambda: app.routes)
     return app
@@ -213,14 +222,26 @@ async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
     return b"".join(chunks)
 
 
+def uvicorn_options(settings: Settings, app: FastAPI) -> dict[str, Any]:
+    """What uvicorn needs besides the app: the HTTP protocol with the header deadline, whose
+    408s `/metrics` counts as endpoint `headers` (no route saw them)."""
+    metrics: Metrics = app.state.metrics
+    protocol = header_deadline_protocol(
+        settings.header_read_timeout, lambda: metrics.count("headers", 408)
+    )
+    return {"http": protocol}
+
+
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     """Run the server until interrupted (uvicorn, one process)."""
     import uvicorn
 
+    app = create_app(settings)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=host or settings.server_host,
         port=settings.server_port if port is None else port,
         log_level="warning",
         access_log=False,
+        **uvicorn_options(settings, app),
     )

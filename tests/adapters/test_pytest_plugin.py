@@ -474,3 +474,101 @@ def f(x: list[int] | None) -> dict[str, int]:
     return {}
 """
     assert newer_than_38(source) == []
+
+
+HANGS = """
+    import signal, threading, time
+
+    def spin(n):
+        while n >= 0:
+            n = n
+
+    def wait_for_itself():
+        lock = threading.Lock()
+        lock.acquire()
+        lock.acquire()
+
+    def test_first():
+        pass
+
+    def test_spins():
+        spin(3)
+
+    def test_deadlocks_and_catches_everything():
+        try:
+            wait_for_itself()
+        except Exception:
+            pass
+
+    def test_after():
+        assert 1 == 2
+"""
+
+
+def test_a_hanging_test_is_cut_with_the_stack_where_it_hung(tmp_path: Path, target: str) -> None:
+    """Each hang ends at the per-test timeout as `timeout`, and the suite goes on."""
+    write(tmp_path, {"tests/test_hangs.py": HANGS})
+    sandbox = make_sandbox(MODE, target, FAST, 120, 2048, per_test_timeout=2)
+    run = sandbox.run_tests(tmp_path)
+    prefix = "tests/test_hangs.py::"
+    assert run.outcomes == {
+        prefix + "test_first": "passed",
+        prefix + "test_spins": "timeout",
+        prefix + "test_deadlocks_and_catches_everything": "timeout",
+        prefix + "test_after": "failed",
+    }
+    assert not run.timed_out and run.exit_code == 1
+    assert run.duration < 60
+    spin = run.failures[prefix + "test_spins"]
+    assert [e.type for e in spin] == ["TestTimeout"]
+    assert "timeout of 2s" in spin[0].value
+    test, hung = spin[0].frames
+    assert (test.function, test.context_line) == ("test_spins", "    spin(3)")
+    # Where in the loop the signal lands depends on the interpreter's bytecode.
+    assert hung.function == "spin" and hung.context_line in ("    while n >= 0:", "        n = n")
+    assert spin[0].frames[-1].vars == {"n": "3"}
+    assert spin[0].frames[-1].filename == "tests/test_hangs.py"
+    deadlock = run.failures[prefix + "test_deadlocks_and_catches_everything"][0].frames
+    assert [(f.function, f.lineno) for f in deadlock][-1] == ("wait_for_itself", 11)
+    assert run.failed() == {
+        prefix + "test_spins",
+        prefix + "test_deadlocks_and_catches_everything",
+        prefix + "test_after",
+    }
+
+
+def test_a_hang_the_signal_cannot_break_is_cut_by_the_watchdog(tmp_path: Path) -> None:
+    """A test that ignores SIGALRM: pytest ends a few seconds later, with the stack recorded."""
+    write(
+        tmp_path,
+        {
+            "test_stubborn.py": """
+                import signal, time
+
+                def test_first():
+                    pass
+
+                def test_ignores_alarms():
+                    signal.signal(signal.SIGALRM, signal.SIG_IGN)
+                    time.sleep(600)
+            """
+        },
+    )
+    run = make_sandbox(MODE, sys.executable, FAST, 120, 2048, per_test_timeout=1).run_tests(
+        tmp_path
+    )
+    assert not run.timed_out and run.duration < 30
+    assert run.outcomes == {
+        "test_stubborn.py::test_first": "passed",
+        "test_stubborn.py::test_ignores_alarms": "timeout",
+    }
+    frames = run.failures["test_stubborn.py::test_ignores_alarms"][0].frames
+    assert [(f.function, f.context_line) for f in frames] == [
+        ("test_ignores_alarms", "    time.sleep(600)")
+    ]
+
+
+def test_without_a_per_test_timeout_a_hang_costs_the_whole_run(tmp_path: Path) -> None:
+    write(tmp_path, {"test_hang.py": "import time\n\ndef test_hangs():\n    time.sleep(600)\n"})
+    run = make_sandbox(MODE, sys.executable, FAST, 3, 2048).run_tests(tmp_path)
+    assert run.timed_out and run.outcomes == {}

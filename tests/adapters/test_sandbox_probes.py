@@ -8,6 +8,7 @@ the host side too (nothing written, nothing leaked).
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import SandboxError
+from agent.errors import UntrustedOutcome
 from tests.support.sandbox import FAST, needs_bwrap
 from tools.sandbox import BwrapSandbox, make_sandbox, masked_paths
 from tools.sandbox.limits import Cgroup, remove_stale_groups
@@ -194,6 +195,87 @@ def test_capabilities_are_gone(target: Path) -> None:
     assert passed(result)
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="the host uid matters when fixloop runs as root")
+def test_root_only_host_files_are_not_readable(target: Path) -> None:
+    """The sandbox's uid is an unprivileged host uid: /etc/shadow and a 0600 root file stay shut."""
+    visible = Path("/var/lib") / f"fixloop-probe-{uuid.uuid4().hex[:8]}"
+    visible.mkdir()
+    secret = visible / "key"
+    secret.write_text("s3cret")
+    secret.chmod(0o600)
+    try:
+        result = run(
+            target,
+            f"""
+            import os, pytest
+            from pathlib import Path
+
+            def test_blocked():
+                assert Path({str(secret)!r}).exists()
+                for path in ("/etc/shadow", {str(secret)!r}):
+                    with pytest.raises(PermissionError):
+                        Path(path).read_bytes()
+                assert os.getuid() == os.geteuid() != 0
+                Path("written-by-the-test").write_text("ok")
+            """,
+        )
+    finally:
+        secret.unlink()
+        visible.rmdir()
+    assert passed(result)
+    assert "s3cret" not in result.output
+    assert (target / "written-by-the-test").stat().st_uid == 65534
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the host uid matters when fixloop runs as root")
+def test_a_worktree_under_a_closed_directory_runs(tmp_path: Path) -> None:
+    """A worktree under a directory other users cannot enter (0700) still runs, and writes."""
+    closed = Path("/var/lib") / f"fixloop-probe-{uuid.uuid4().hex[:8]}"
+    (closed / "wt").mkdir(parents=True)
+    closed.chmod(0o700)
+    try:
+        result = run(
+            closed / "wt",
+            """
+            from pathlib import Path
+
+            def test_blocked():
+                Path("out.txt").write_text("ok")
+            """,
+        )
+        assert passed(result)
+        assert (closed / "wt" / "out.txt").read_text() == "ok"
+    finally:
+        shutil.rmtree(closed)
+
+
+FORK_BOMB = """
+    import os, time
+
+    def test_blocked():
+        children = 0
+        try:
+            for _ in range(400):
+                if os.fork() == 0:
+                    time.sleep(30)
+                    os._exit(0)
+                children += 1
+        except OSError:
+            pass
+        assert children < 100, children
+"""
+
+
+def test_a_fork_bomb_is_bounded_without_a_cgroup(
+    target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no cgroup can be made, RLIMIT_NPROC inside the sandbox bounds it."""
+    monkeypatch.setattr(Cgroup, "create", classmethod(lambda cls, *args: None))
+    result = run(target, FORK_BOMB, max_processes=64)
+    assert passed(result)
+    assert result.duration < 30
+
+
 def test_a_fork_bomb_is_bounded(target: Path) -> None:
     result = run(
         target,
@@ -255,7 +337,7 @@ def test_a_hang_is_killed_at_the_wall_time_limit(target: Path) -> None:
 def test_a_report_rewritten_at_exit_is_refused(target: Path) -> None:
     """atexit code that writes an all-passed report (to the file of old, and to the pipe)."""
     forged = '{"outcomes": {"test_probe.py::test_fails": "passed"}, "failures": {}, "exit_code": 0}'
-    with pytest.raises(SandboxError, match="cannot be trusted"):
+    with pytest.raises(UntrustedOutcome, match="cannot be trusted"):
         run(
             target,
             f"""
@@ -283,7 +365,7 @@ def test_a_report_rewritten_at_exit_is_refused(target: Path) -> None:
 
 
 def test_exiting_0_after_a_failure_is_refused(target: Path) -> None:
-    with pytest.raises(SandboxError, match="exited with 0"):
+    with pytest.raises(UntrustedOutcome, match="exited with 0"):
         run(
             target,
             """
@@ -297,7 +379,7 @@ def test_exiting_0_after_a_failure_is_refused(target: Path) -> None:
 
 
 def test_exiting_0_before_the_report_is_refused(target: Path) -> None:
-    with pytest.raises(SandboxError, match="wrote no report"):
+    with pytest.raises(UntrustedOutcome, match="wrote no report"):
         run(
             target,
             """

@@ -8,6 +8,7 @@ from agent.graph import (
     after_verify,
     make_after_test,
 )
+from agent.nodes.escalate import _reason as escalation_reason
 
 
 def test_detect_goes_on_only_while_running() -> None:
@@ -33,6 +34,18 @@ def test_retry_is_bounded_by_rounds() -> None:
     assert after_test({"proven": None, "round": 2, "must_fix": ["t::a"]}) == "escalate"
     # Without a test that failed before the change no round can prove anything.
     assert after_test({"proven": None, "round": 1, "must_fix": []}) == "escalate"
+
+
+def test_a_forged_test_outcome_escalates_at_once() -> None:
+    after_test = make_after_test(max_rounds=3)
+    forged = {"candidate_id": "p", "untrusted": True, "reason": "cannot be trusted"}
+    state = {"proven": None, "round": 1, "must_fix": ["t::a"], "reports": [forged]}
+    assert after_test(state) == "escalate"
+    assert escalation_reason(state | {"diagnosis": {"suspects": [{}]}}) == (
+        "escalated",
+        "the tests of candidate p forged or contradicted their own outcome, so it cannot be "
+        "proven (cannot be trusted)",
+    )
 
 
 def test_review_decisions_route() -> None:

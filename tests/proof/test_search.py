@@ -154,3 +154,24 @@ def test_without_a_must_fix_test_nothing_is_proven_and_the_best_holding_candidat
         (OVERFIT.id, False, False),
         (holds.id, False, True),
     ], "the search stops at the best candidate that holds; no budget report"
+
+
+FORGING = variant(
+    "if subtotal > 5000:",
+    "import atexit, os\n    atexit.register(os._exit, 0)\n    if subtotal > 5000:",
+)  # its tests still fail, then it ends pytest with exit code 0
+
+
+@pytest.mark.parametrize("screen", [True, False])
+def test_a_candidate_whose_tests_forge_their_outcome_is_a_verdict_not_an_error(
+    project: Project, sandbox: Sandbox, baseline: Baseline, tmp_path: Path, screen: bool
+) -> None:
+    bench = Workbench(project[0], sandbox, tmp_path)
+    search = Search(jobs=1, screen=screen)
+    reports, proven = validate(bench, [FORGING, RIGHT], baseline, [FAILING], None, search)
+    assert proven == RIGHT
+    forged = reports[0]
+    assert forged.candidate_id == FORGING.id and not forged.proven and forged.untrusted
+    assert forged.stage == ("screen" if screen else "proof")
+    assert "cannot be trusted" in forged.reason and "exited with 0" in forged.reason
+    assert not list(tmp_path.iterdir()), "every worktree is removed"

@@ -16,10 +16,12 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from agent import wiring
+from agent.service import runner
 from agent.service.server import create_app
 from agent.settings import Settings
 from tests.support import signed
 from tests.support.payloads import alert
+from tests.support.stored_runs import INCIDENT, store_run, stored_values
 
 
 @pytest.fixture
@@ -354,3 +356,24 @@ def test_an_oversized_body_is_413_before_anything_is_read(
     assert answer.status_code == 413
     assert "over 1000 bytes" in answer.json()["error"]
     assert stats(settings)["deliveries"] == 0
+
+
+def test_run_reads_share_one_checkpoint_store_and_see_later_runs(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[Path] = []
+    real_open = runner.open_graph
+
+    def counting(settings: Settings) -> Any:
+        opened.append(settings.home)
+        return real_open(settings)
+
+    monkeypatch.setattr(runner, "open_graph", counting)
+    with TestClient(create_app(settings)) as client:
+        missing = client.get(f"/incidents/{INCIDENT.id}")
+        store_run(settings, stored_values())  # a worker elsewhere records the run
+        shown = [client.get(f"/incidents/{INCIDENT.id}").json() for _ in range(3)]
+
+    assert missing.status_code == 404
+    assert [record["run"]["status"] for record in shown] == ["no_fix_found"] * 3
+    assert opened == [settings.home], "the store is opened once, not per request"

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from starlette.requests import Request
 
 from agent import wiring
-from agent.service.server import create_app
+from agent.service.server import create_app, uvicorn_options
 from agent.settings import Settings
 from evals import fuzz_payloads
 from tests.support import signed
@@ -202,6 +202,37 @@ def test_a_slow_body_is_408_after_the_read_timeout(settings: Settings) -> None:
     assert b"not received within 0.5 s" in answer
     assert 0.4 < waited < 5
     assert 'fixloop_requests_total{endpoint="sentry",status="408"} 1' in metrics
+
+
+def test_headers_sent_a_byte_at_a_time_are_408_after_the_header_timeout(
+    settings: Settings,
+) -> None:
+    slow = settings.model_copy(update={"header_read_timeout": 0.5})
+    app = create_app(slow)
+    with live_server(app, **uvicorn_options(slow, app)) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as conn:
+            started = time.monotonic()
+            answer = b""
+            for byte in b"POST /webhooks/sentry HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200:
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:  # the server closed the connection
+                    break
+                time.sleep(0.05)
+                if time.monotonic() - started > 5:
+                    break
+            answer = conn.recv(4096)
+            waited = time.monotonic() - started
+        with socket.create_connection((host, int(port)), timeout=10) as idle:
+            silent = idle.recv(4096)  # a connection that never sends a byte is closed too
+        metrics = httpx.get(f"{url}/metrics").text
+
+    assert answer.startswith(b"HTTP/1.1 408"), answer
+    assert b"headers not received within 0.5 s" in answer
+    assert waited < 5, "the slow client did not hold the connection"
+    assert silent.startswith(b"HTTP/1.1 408")
+    assert 'fixloop_requests_total{endpoint="headers",status="408"} 2' in metrics
 
 
 def test_every_error_status_is_counted_by_route_and_a_fault_is_a_500(

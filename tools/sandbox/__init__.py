@@ -10,9 +10,11 @@ abstract sockets of the host either), pid, IPC and UTS namespaces. A control gro
 process count and the memory of all processes together (`limits.Cgroup`; per-process rlimits
 where no cgroup can be made), and a wall-time limit kills everything.
 
-In the user namespace the unprivileged uid maps to the caller's own uid: files the caller owns
-outside the hidden directories stay readable as their owner could read them (read-only). Hide
-what matters with `hidden`.
+In the user namespace the sandbox's uid maps to an unprivileged host uid: run as root, fixloop
+starts bubblewrap as `nobody` (`unprivileged.py`: the worktree handed to that uid's group, the
+binds staged where it can reach them, directories it cannot enter hidden), so root-only host
+files stay shut. Run as another user, the sandbox's uid maps to that user, and files the user
+owns outside the hidden directories stay readable (read-only). Hide what matters with `hidden`.
 
 `SubprocessSandbox` runs the same command as a plain child process: no isolation at all, so
 `make_sandbox` gives it only when asked for by name (`unsafe-subprocess`); without bubblewrap,
@@ -21,9 +23,11 @@ PYTHONDONTWRITEBYTECODE and the report descriptor), and fixloop's process is mad
 non-dumpable so that a child of the same (non-root) uid cannot read fixloop's own environment
 in `/proc/<pid>/environ`; a child running as root still can.
 
-The outcome comes back over a pipe the parent holds (`channel.py`), and an exit code that
-contradicts the report is an error. Test failures are results. `SandboxError` means pytest could
-not run, stopped with an internal error, wrote no report or a report that cannot be trusted;
+The outcome comes back over a pipe the parent holds (`channel.py`). Test failures are results.
+`UntrustedOutcome` (a `SandboxError`) means the tests ran but their report cannot be trusted:
+forged, written twice, contradicted by the exit code, or missing after an exit 0; the proof
+treats it as a verdict on the candidate. `SandboxError` means pytest could not run, stopped with
+an internal error or wrote no report;
 when the interpreter cannot run the plugin (no pytest, a pytest too old), its message is one line
 naming the versions (`probe.probe_interpreter`).
 """
@@ -48,11 +52,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent.domain import ExceptionInfo, TestRun
-from agent.errors import ConfigError, SandboxError
+from agent.errors import ConfigError, SandboxError, UntrustedOutcome
 from agent.ports import Sandbox
 from tools.sandbox.channel import ReportPipe, disagreement, parse_report
 from tools.sandbox.limits import Cgroup, rlimit_prefix
 from tools.sandbox.probe import last_error_line, probe_interpreter
+from tools.sandbox.unprivileged import (
+    SANDBOX_UID,
+    Staging,
+    closed_ancestors,
+    drop_to_sandbox_uid,
+    drops_privileges,
+    share_worktree,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +97,7 @@ class _PytestSandbox(abc.ABC):
         *,
         test_paths: list[str] | None = None,
         max_processes: int = MAX_PROCESSES,
+        per_test_timeout: float = 0.0,
     ) -> None:
         self.python = python
         self.pytest_args = list(pytest_args)
@@ -93,6 +106,8 @@ class _PytestSandbox(abc.ABC):
         self.max_processes = max_processes
         self.test_paths = list(test_paths or [])
         """What the whole suite is: the paths pytest collects when no test is named."""
+        self.per_test_timeout = per_test_timeout
+        """Seconds one test may run before the plugin cuts it (outcome `timeout`); 0: no limit."""
 
     def run_tests(
         self, worktree: Path, tests: list[str] | None = None, *, coverage: bool = False
@@ -139,7 +154,7 @@ class _PytestSandbox(abc.ABC):
         if cgroup is None and self.own_user_namespace:
             # Outside a fresh user namespace RLIMIT_NPROC would count all of the user's processes.
             command = [*rlimit_prefix(self.python, self.max_processes), *command]
-        command = self._wrap(command, worktree, private)
+        command, as_sandbox_user = self._wrap(command, worktree, private)
         pipe = ReportPipe()
         started = time.monotonic()
         timed_out = False
@@ -154,7 +169,7 @@ class _PytestSandbox(abc.ABC):
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
                     pass_fds=(pipe.write_fd,),
-                    preexec_fn=_child_setup(self.memory_limit_mb, cgroup),
+                    preexec_fn=_child_setup(self.memory_limit_mb, cgroup, as_sandbox_user),
                 )
             except OSError as error:
                 pipe.read(grace=0)
@@ -196,12 +211,18 @@ class _PytestSandbox(abc.ABC):
         try:
             report = parse_report(data)
         except ValueError as error:
-            raise SandboxError(f"the test outcome cannot be trusted: {error}") from None
+            raise UntrustedOutcome(f"the test outcome cannot be trusted: {error}") from None
+        if report is None and exit_code == 0:
+            # pytest exits 0 only after its session finished, which writes the report.
+            raise UntrustedOutcome(
+                f"the test outcome cannot be trusted: pytest in {self.name} sandbox wrote no "
+                "report but exited with 0: something ended the process before the report"
+            )
         if report is None or exit_code == INTERNAL_ERROR:
             raise SandboxError(self._failure(report, exit_code, tail))
         conflict = disagreement(report, exit_code)
         if conflict is not None:
-            raise SandboxError(f"the test outcome cannot be trusted: {conflict}")
+            raise UntrustedOutcome(f"the test outcome cannot be trusted: {conflict}")
         return report
 
     def _failure(self, report: dict[str, Any] | None, exit_code: int, tail: str) -> str:
@@ -253,6 +274,8 @@ class _PytestSandbox(abc.ABC):
         }
         if coverage:
             environment["FIXLOOP_COVERAGE"] = "1"
+        if self.per_test_timeout > 0:
+            environment["FIXLOOP_PER_TEST_TIMEOUT"] = f"{self.per_test_timeout:g}"
         return environment
 
     @abc.abstractmethod
@@ -260,8 +283,11 @@ class _PytestSandbox(abc.ABC):
         """HOME for the child."""
 
     @abc.abstractmethod
-    def _wrap(self, command: list[str], worktree: Path, private: Path) -> list[str]:
-        """The command that runs `command` inside this sandbox."""
+    def _wrap(
+        self, command: list[str], worktree: Path, private: Path
+    ) -> tuple[list[str], Callable[[], None] | None]:
+        """The command that runs `command` inside this sandbox, and what the child does last
+        before it execs (leave root for the sandbox's user), if anything."""
 
 
 class SubprocessSandbox(_PytestSandbox):
@@ -281,8 +307,10 @@ class SubprocessSandbox(_PytestSandbox):
         home.mkdir(exist_ok=True)
         return str(home)
 
-    def _wrap(self, command: list[str], worktree: Path, private: Path) -> list[str]:
-        return command
+    def _wrap(
+        self, command: list[str], worktree: Path, private: Path
+    ) -> tuple[list[str], Callable[[], None] | None]:
+        return command, None
 
 
 class BwrapSandbox(_PytestSandbox):
@@ -302,6 +330,7 @@ class BwrapSandbox(_PytestSandbox):
         test_paths: list[str] | None = None,
         hidden: list[Path] | None = None,
         max_processes: int = MAX_PROCESSES,
+        per_test_timeout: float = 0.0,
     ) -> None:
         super().__init__(
             python,
@@ -310,6 +339,7 @@ class BwrapSandbox(_PytestSandbox):
             memory_limit_mb,
             test_paths=test_paths,
             max_processes=max_processes,
+            per_test_timeout=per_test_timeout,
         )
         self.bwrap = bwrap
         self.hidden = masked_paths(hidden or [])
@@ -318,31 +348,50 @@ class BwrapSandbox(_PytestSandbox):
     def _home(self, private: Path) -> str:
         return "/tmp"
 
-    def _wrap(self, command: list[str], worktree: Path, private: Path) -> list[str]:
-        masks = [arg for path in self.hidden for arg in ("--tmpfs", path)]
+    def _wrap(
+        self, command: list[str], worktree: Path, private: Path
+    ) -> tuple[list[str], Callable[[], None] | None]:
+        unprivileged = drops_privileges()
+        hidden = self.hidden
+        if unprivileged:
+            # The unprivileged bubblewrap cannot reach into directories closed to other users.
+            needed = [str(worktree), str(PLUGIN_DIR), *interpreter_paths(self.python)]
+            covered = ("/tmp", *hidden)
+            closed = closed_ancestors(needed)
+            hidden = (*hidden, *(p for p in closed if not _under(p, covered)))
+        masks = [arg for path in hidden for arg in ("--tmpfs", path)]
         # Binds come after the masks so that what lies under a hidden directory stays visible:
         # the interpreter's own paths (a virtualenv or an editable install may live in $HOME
         # or /tmp) first, so that the worktree's writable bind wins when it lies inside one.
-        interpreter = [
-            arg
-            for path in _rebound(interpreter_paths(self.python), self.hidden)
-            for arg in ("--ro-bind", path, path)
-        ]
-        return [
+        rebound = _rebound(interpreter_paths(self.python), hidden)
+        sources = [*rebound, str(PLUGIN_DIR), str(worktree)]
+        staging = None
+        if unprivileged:
+            share_worktree(worktree)
+            staging = Staging(private, sources)
+        source = staging.staged if staging is not None else str
+        interpreter = [arg for path in rebound for arg in ("--ro-bind", source(path), path)]
+        command = [
             self.bwrap,
             *_ISOLATION,
             *masks,
             *interpreter,
-            "--ro-bind", str(PLUGIN_DIR), str(PLUGIN_DIR),
-            "--bind", str(worktree), str(worktree),
+            "--ro-bind", source(str(PLUGIN_DIR)), str(PLUGIN_DIR),
+            "--bind", source(str(worktree)), str(worktree),
             "--chdir", str(worktree),
             "--",
             *command,
         ]  # fmt: skip
+        if staging is None:
+            return command, None
+        return command, functools.partial(_leave_root, staging)
 
 
-SANDBOX_UID = "65534"
-"""The uid (and gid) pytest runs as inside bubblewrap's user namespace: `nobody`."""
+def _leave_root(staging: Staging) -> None:
+    """In the child, as root: stage the sources, then become the sandbox's user."""
+    staging.prepare()
+    drop_to_sandbox_uid()
+
 
 _ISOLATION = [
     "--ro-bind", "/", "/",
@@ -350,8 +399,8 @@ _ISOLATION = [
     "--proc", "/proc",
     "--tmpfs", "/tmp",
     "--unshare-user",
-    "--uid", SANDBOX_UID,
-    "--gid", SANDBOX_UID,
+    "--uid", str(SANDBOX_UID),
+    "--gid", str(SANDBOX_UID),
     "--unshare-net",
     "--unshare-pid",
     "--unshare-ipc",
@@ -395,16 +444,23 @@ def make_sandbox(
     bwrap: str = "bwrap",
     test_paths: list[str] | None = None,
     hidden: list[Path] | None = None,
+    per_test_timeout: float = 0.0,
 ) -> Sandbox:
     """The sandbox for `mode`: bubblewrap, or a plain subprocess only when named explicitly.
 
     `auto` and `bwrap` both need bubblewrap and refuse (`ConfigError`) without it; fixloop never
-    falls back to running untrusted tests unisolated on its own.
+    falls back to running untrusted tests unisolated on its own. `timeout` bounds a whole run;
+    `per_test_timeout` (0: none) one test, which the plugin cuts with the stack where it hung.
     """
     if mode in UNSAFE_MODES:
         _warn_no_isolation(f"the setting sandbox is {mode!r}")
         return SubprocessSandbox(
-            python, pytest_args, timeout, memory_limit_mb, test_paths=test_paths
+            python,
+            pytest_args,
+            timeout,
+            memory_limit_mb,
+            test_paths=test_paths,
+            per_test_timeout=per_test_timeout,
         )
     problem = bwrap_problem(bwrap)
     if problem is not None:
@@ -421,6 +477,7 @@ def make_sandbox(
         bwrap=bwrap,
         test_paths=test_paths,
         hidden=hidden,
+        per_test_timeout=per_test_timeout,
     )
 
 
@@ -452,6 +509,10 @@ def interpreter_paths(python: str) -> tuple[str, ...]:
     )
 
 
+def _under(path: str, parents: tuple[str, ...]) -> bool:
+    return any(Path(path).is_relative_to(parent) for parent in parents)
+
+
 def _rebound(paths: tuple[str, ...], hidden: tuple[str, ...]) -> list[str]:
     """The paths that lie under a hidden directory (or /tmp), without their descendants."""
     under = sorted(p for p in paths if any(Path(p).is_relative_to(h) for h in ("/tmp", *hidden)))
@@ -471,6 +532,7 @@ def bwrap_problem(bwrap: str = "bwrap") -> str | None:
     try:
         probe = subprocess.run(
             [executable, *_ISOLATION, "--", "true"],
+            preexec_fn=drop_to_sandbox_uid if drops_privileges() else None,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
@@ -498,8 +560,11 @@ def _warn_no_isolation(reason: str) -> None:
     )
 
 
-def _child_setup(memory_limit_mb: int, cgroup: Cgroup | None) -> Callable[[], None]:
-    """Runs in the child before exec: join the run's cgroup, cap each process's address space."""
+def _child_setup(
+    memory_limit_mb: int, cgroup: Cgroup | None, last: Callable[[], None] | None
+) -> Callable[[], None]:
+    """Runs in the child before exec: join the run's cgroup, cap each process's address space,
+    then `last` (the sandbox's own step, such as leaving root)."""
     limit = memory_limit_mb * 1024 * 1024
 
     def apply() -> None:
@@ -507,6 +572,8 @@ def _child_setup(memory_limit_mb: int, cgroup: Cgroup | None) -> Callable[[], No
             cgroup.enter()
         if limit > 0:
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        if last is not None:
+            last()
 
     return apply
 

@@ -23,7 +23,7 @@ import os
 import threading
 from typing import Any
 
-FAILED = ("failed", "error")
+FAILED = ("failed", "error", "timeout")
 
 
 class ReportPipe:

@@ -7,9 +7,10 @@ it before it execs (`enter`, run as a `preexec_fn`), so bubblewrap and everythin
 start are counted; `close` kills whatever is left and removes the group.
 
 Without a writable cgroup the sandbox falls back to per-process rlimits (`rlimit_prefix`):
-RLIMIT_AS per process, and RLIMIT_NPROC set inside the sandbox. RLIMIT_NPROC counts processes
-per user, and whether a kernel enforces it inside a fresh user namespace whose uid maps to the
-caller's varies, so that fallback is best effort; `Cgroup.create` is the real bound.
+RLIMIT_AS per process, and RLIMIT_NPROC set inside the sandbox. The kernel never enforces
+RLIMIT_NPROC on host root, so it holds when the sandbox's uid maps to an unprivileged host uid
+(always when fixloop runs as root, see `unprivileged.py`); its count is kept per user namespace,
+so concurrent sandboxes do not share it.
 """
 
 from __future__ import annotations

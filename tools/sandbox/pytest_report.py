@@ -15,6 +15,15 @@ records, per test, the lines of the rootdir's files that the test ran (a `sys.se
 collector, no dependency), for spectrum-based fault localization. Under `--collect-only` it
 holds the node ids collected (`collected`).
 
+With `FIXLOOP_PER_TEST_TIMEOUT` set (seconds), a test whose setup, call and teardown together
+run longer is cut: a SIGALRM raises `TestTimeout` (a BaseException, so no `except Exception` in
+the code under test swallows it) where the main thread is, the test's outcome is `timeout`, its
+failure holds the stack where it hung (the innermost frame last, as for any failure), and the
+suite goes on. A hang that signals cannot break (a C call that does not return to Python, or a
+test that took over SIGALRM) is caught by a watchdog thread a few seconds later: it records the
+main thread's stack the same way, writes the report and ends pytest, so the tests after it do
+not run.
+
 It runs in the target's interpreter, not fixloop's: Python 3.8 or later (no syntax or standard
 library newer than that; annotations stay strings, never evaluated) and pytest 5.0 or later.
 Under an older pytest it refuses to load, with a message naming the version.
@@ -27,7 +36,10 @@ import linecache
 import os
 import platform
 import re
+import signal
 import sys
+import threading
+import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +56,9 @@ _outcomes: dict[str, str] = {}
 _failures: dict[str, list[dict[str, Any]]] = {}
 _coverage: dict[str, dict[str, set[int]]] = {}
 _collected: list[str] = []
+_timeouts: set[str] = set()
+WATCHDOG_GRACE = 5.0
+"""Seconds past a test's timeout before the watchdog gives up on the signal and ends pytest."""
 
 
 def _take_report_fd() -> int | None:
@@ -92,7 +107,155 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _outcomes.clear()
     _failures.clear()
     _coverage.clear()
+    _timeouts.clear()
     del _collected[:]
+    _timer.start(session)
+
+
+class TestTimeout(BaseException):
+    """Raised in the main thread when the running test is past its per-test timeout."""
+
+    __test__ = False
+
+
+class _Timer:
+    """The per-test deadline: a SIGALRM during each phase, and a watchdog thread behind it."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.nodeid: str | None = None
+        self.deadline = 0.0
+        self.session: pytest.Session | None = None
+        self.lock = threading.Lock()
+        self.previous: Any = None
+
+    def start(self, session: pytest.Session) -> None:
+        try:
+            self.seconds = float(os.environ.get("FIXLOOP_PER_TEST_TIMEOUT") or 0)
+        except ValueError:
+            self.seconds = 0.0
+        if self.seconds <= 0 or threading.current_thread() is not threading.main_thread():
+            self.seconds = 0.0
+            return
+        self.session = session
+        watchdog = threading.Thread(target=self._watch, name="fixloop-watchdog", daemon=True)
+        watchdog.start()
+
+    def begin(self, nodeid: str) -> None:
+        with self.lock:
+            self.nodeid, self.deadline = nodeid, time.monotonic() + self.seconds
+
+    def end(self) -> None:
+        with self.lock:
+            self.nodeid = None
+
+    def arm(self) -> bool:
+        """Set the alarm for what is left of the running test's time; False when off."""
+        if not self.seconds or self.nodeid is None:
+            return False
+        self.previous = signal.signal(signal.SIGALRM, self._alarm)
+        signal.setitimer(signal.ITIMER_REAL, max(self.deadline - time.monotonic(), 0.001))
+        return True
+
+    def disarm(self) -> None:
+        """Stop the alarm and give SIGALRM back to whoever had it before the phase."""
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        previous = self.previous if self.previous is not None else signal.SIG_DFL
+        signal.signal(signal.SIGALRM, previous)
+
+    def _alarm(self, signum: int, frame: types.FrameType | None) -> None:
+        nodeid = self.nodeid
+        if nodeid is None or frame is None:
+            return
+        _timeouts.add(nodeid)
+        _failures[nodeid] = [hang_info(frame, self.seconds, self._root())]
+        raise TestTimeout(_hang_message(self.seconds))
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(0.5)
+            with self.lock:
+                nodeid, late = self.nodeid, time.monotonic() - self.deadline
+            if nodeid is None or late < WATCHDOG_GRACE:
+                continue
+            frame = sys._current_frames().get(threading.main_thread().ident or 0)
+            if frame is None:
+                continue
+            _timeouts.add(nodeid)
+            _outcomes[nodeid] = "timeout"
+            _failures[nodeid] = [hang_info(frame, self.seconds, self._root())]
+            _write_report(self.session, 1)
+            os._exit(1)
+
+    def _root(self) -> Path:
+        return rootpath(self.session.config) if self.session is not None else Path.cwd()
+
+
+_timer = _Timer()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    _timer.begin(item.nodeid)
+    armed = _timer.arm()
+    try:
+        yield
+    finally:
+        if armed:
+            _timer.disarm()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    armed = _timer.arm()
+    try:
+        yield
+    finally:
+        if armed:
+            _timer.disarm()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    armed = _timer.arm()
+    try:
+        yield
+    finally:
+        if armed:
+            _timer.disarm()
+        _timer.end()
+
+
+def _hang_message(seconds: float) -> str:
+    return f"the test ran longer than its timeout of {seconds:g}s and was cut"
+
+
+def hang_info(frame: types.FrameType, seconds: float, rootdir: Path) -> dict[str, Any]:
+    """A failure in the report's shape: the stack of `frame` within the test, outermost first.
+
+    Frames of pytest and pluggy, and of this plugin, are left out: the stack starts at the
+    test (or fixture) pytest called.
+    """
+    stack: list[types.FrameType] = []
+    current: types.FrameType | None = frame
+    while current is not None:
+        stack.append(current)
+        current = current.f_back
+    stack.reverse()
+    inner = [i for i, f in enumerate(stack) if _is_internal_frame(f)]
+    if inner:
+        stack = stack[inner[-1] + 1 :]
+    return {
+        "type": "TestTimeout",
+        "value": _hang_message(seconds),
+        "module": None,
+        "frames": [_frame_info(f, f.f_lineno, rootdir) for f in stack],
+    }
+
+
+def _is_internal_frame(frame: types.FrameType) -> bool:
+    name = str(frame.f_globals.get("__name__", ""))
+    return name.split(".")[0] in _INTERNAL_MODULES or name == __name__
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -151,7 +314,9 @@ class LineTracer:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Fold the setup, call and teardown phases into one outcome per test."""
     current = _outcomes.get(report.nodeid)
-    if report.when == "setup":
+    if report.nodeid in _timeouts:
+        _outcomes[report.nodeid] = "timeout"
+    elif report.when == "setup":
         if report.failed:
             _outcomes[report.nodeid] = "error"
         elif report.skipped:  # skip marks, and xfail(run=False)
@@ -164,7 +329,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             _outcomes[report.nodeid] = "skipped"
         else:
             _outcomes[report.nodeid] = "failed"
-    elif report.when == "teardown" and report.failed and current != "failed":
+    elif report.when == "teardown" and report.failed and current not in ("failed", "timeout"):
         _outcomes[report.nodeid] = "error"
 
 
@@ -182,7 +347,7 @@ def pytest_exception_interact(
     node: pytest.Item | pytest.Collector, call: pytest.CallInfo[Any], report: Any
 ) -> None:
     """Called for every real failure (not for skips or xfails) with the live exception."""
-    if call.excinfo is None:
+    if call.excinfo is None or node.nodeid in _timeouts:
         return
     exc = call.excinfo.value
     if isinstance(exc, pytest.Collector.CollectError):
@@ -195,6 +360,10 @@ def pytest_exception_interact(
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Write the report once, after every other plugin had its say on the exit status."""
+    _write_report(session, int(exitstatus))
+
+
+def _write_report(session: pytest.Session | None, exitstatus: int) -> None:
     global _report_fd
     target = os.environ.get("FIXLOOP_REPORT")
     if _report_fd is None and not target:
@@ -206,7 +375,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "pytest": pytest.__version__,
         "python": platform.python_version(),
     }
-    if session.config.getoption("collectonly", False):
+    if session is not None and session.config.getoption("collectonly", False):
         report["collected"] = list(_collected)
     if _coverage:
         report["coverage"] = {
@@ -259,10 +428,12 @@ def exception_info(exc: BaseException, rootdir: Path) -> dict[str, Any]:
 
 
 def frame_info(tb: types.TracebackType, rootdir: Path) -> dict[str, Any]:
-    frame = tb.tb_frame
+    return _frame_info(tb.tb_frame, tb.tb_lineno, rootdir)
+
+
+def _frame_info(frame: types.FrameType, lineno: int, rootdir: Path) -> dict[str, Any]:
     code_file = frame.f_code.co_filename
     abs_path = code_file if _not_a_file(code_file) else os.path.abspath(code_file)
-    lineno = tb.tb_lineno
     inside = not _not_a_file(code_file) and _is_relative_to(Path(abs_path), rootdir)
     filename = os.path.relpath(abs_path, rootdir) if inside else abs_path
     return {
