@@ -46,6 +46,8 @@ _LOG_RECORD = re.compile(
 _RULE = re.compile(r"^(?:={3,}|_{3,}|\*{3,}|-{3,}\s*$)")
 _PROMPT = re.compile(r"^(?:(?:>>>|\.\.\.|In \[\d+\]:)\s?)+")
 _MESSAGE_LINES = 100
+CUT_EXCEPTION = "UnknownException"
+"""The type given to an exception the text was cut before."""
 
 
 @dataclass(frozen=True)
@@ -71,12 +73,13 @@ def read(raw: list[str], unread: list[str]) -> list[Found]:
             frames, i = _frames(lines, i + 1, indent, unread)
             exception, i = _exception(lines, i, frames, indent)
             if exception is None:
-                if frames:
-                    unread.append(
-                        f"line {start + 1}: a traceback of {len(frames)} frame(s) ends before "
-                        "its exception line (is the text cut off?)"
-                    )
-                continue
+                if not frames:
+                    continue
+                unread.append(
+                    f"line {start + 1}: a traceback of {len(frames)} frame(s) ends before "
+                    "its exception line (is the text cut off?); its frames are kept"
+                )
+                exception = cut_exception(frames)
             if linked and found:
                 target = group.leaves[-1] if group is not None and group.leaves else found[-1]
                 target.chain.append(exception)
@@ -103,6 +106,13 @@ def read(raw: list[str], unread: list[str]) -> list[Found]:
         else:
             i += 1
     return found
+
+
+def cut_exception(frames: list[Frame]) -> ExceptionInfo:
+    """The exception of a traceback whose text ends before its exception line: unknown, but its
+    frames are evidence."""
+    return ExceptionInfo(type=CUT_EXCEPTION, value="the text ends before the exception line",
+                         frames=frames)  # fmt: skip
 
 
 def _only_blank_between(lines: list[_Line], end: int, start: int) -> bool:
