@@ -394,6 +394,33 @@ def test_exiting_0_before_the_report_is_refused(target: Path) -> None:
         )
 
 
+def test_a_replaced_git_link_is_put_back(target: Path) -> None:
+    link = "gitdir: /nonexistent/repo/.git/worktrees/tree\n"
+    (target / ".git").write_text(link)
+    result = run(
+        target,
+        """
+        import os, shutil
+
+        def test_blocked():
+            evil = os.path.join(os.getcwd(), "evil")
+            os.makedirs(os.path.join(evil, "hooks"), exist_ok=True)
+            with open(os.path.join(evil, "config"), "w") as config:
+                config.write("[core]\\n\\tfsmonitor = touch /tmp/pwned\\n")
+            try:
+                os.remove(".git")
+            except OSError:
+                return  # the link could not even be removed
+            os.mkdir(".git")
+            with open(os.path.join(".git", "HEAD"), "w") as head:
+                head.write("ref: refs/heads/main\\n")
+        """,
+    )
+
+    assert passed(result)
+    assert (target / ".git").is_file() and (target / ".git").read_text() == link
+
+
 def test_hidden_paths_always_include_home_and_host_sockets() -> None:
     hidden = masked_paths([])
     assert str(Path.home().resolve()) in hidden

@@ -128,6 +128,7 @@ class _PytestSandbox(abc.ABC):
     ) -> tuple[TestRun, list[str] | None]:
         """One pytest run in its own scratch directory and control group, both removed after."""
         worktree = worktree.resolve()
+        git_link = _git_link(worktree)
         private = Path(tempfile.mkdtemp(prefix="fixloop-sandbox-"))
         cgroup = Cgroup.create(self.max_processes, self.memory_limit_mb * 1024 * 1024)
         try:
@@ -136,6 +137,8 @@ class _PytestSandbox(abc.ABC):
             if cgroup is not None:
                 cgroup.close()
             shutil.rmtree(private, ignore_errors=True)
+            if git_link is not None:
+                _restore_git_link(worktree, git_link)
 
     def _run(
         self,
@@ -593,6 +596,28 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def _git_link(worktree: Path) -> bytes | None:
+    """The worktree's `.git` file (its link to the repository's git directory), if it has one."""
+    link = worktree / ".git"
+    if link.is_symlink() or not link.is_file():
+        return None
+    return link.read_bytes()
+
+
+def _restore_git_link(worktree: Path, content: bytes) -> None:
+    """Put back the `.git` file the tested code may have replaced: fixloop runs git in the
+    worktree after the tests, and a `.git` pointing at a directory the tests wrote would hand
+    git a config (hooks, fsmonitor) of their choosing."""
+    link = worktree / ".git"
+    if link.is_symlink() or link.is_file():
+        if not link.is_symlink() and link.read_bytes() == content:
+            return
+        link.unlink()
+    elif link.exists():
+        shutil.rmtree(link)
+    link.write_bytes(content)
 
 
 def _tail(output: Path) -> str:
