@@ -132,8 +132,9 @@ def spec_files(directory: Path) -> list[Path]:
     return sorted(path for path in directory.glob("*.toml") if _has_spec_keys(path))
 
 
-def materialize(spec_path: Path, cache: Path) -> Path:
-    """The case built from `spec_path` under `cache` (built now unless already cached)."""
+def materialize(spec_path: Path, cache: Path, index: str | None = None) -> Path:
+    """The case built from `spec_path` under `cache` (built now unless already cached), its
+    sdists from `index` (a PEP 691 simple index; default: the one pip uses)."""
     spec = load_spec(spec_path)
     target = cache / "cases" / spec.id
     stamp = target / "spec.sha256"
@@ -146,7 +147,7 @@ def materialize(spec_path: Path, cache: Path) -> Path:
         shutil.rmtree(scratch)
     scratch.mkdir(parents=True)
     try:
-        _build(spec, cache, scratch, target)
+        _build(spec, cache, scratch, target, index)
     except SdistError as error:
         raise RealCaseError(f"{spec.id}: {error}") from None
     finally:
@@ -164,10 +165,10 @@ def _case_python(case_dir: Path) -> str | None:
     return python if isinstance(python, str) else None
 
 
-def _build(spec: RealSpec, cache: Path, scratch: Path, target: Path) -> None:
+def _build(spec: RealSpec, cache: Path, scratch: Path, target: Path, index: str | None) -> None:
     trees = {}
     for role, release in (("before", spec.before), ("buggy", spec.buggy), ("fixed", spec.fixed)):
-        sdist = find_sdist(spec.project, release.version, release.sha256)
+        sdist = find_sdist(spec.project, release.version, release.sha256, index)
         trees[role] = unpack(download(sdist, cache / "sdists"), scratch / role)
     python = environment(spec.deps, cache / "venvs")
     overlaid = scratch / "overlaid"

@@ -4,8 +4,8 @@
 releases (N, N+1), newest first, and keeps a pair when:
 
 * both source distributions unpack, and the project has no C/Cython sources;
-* N+1 changes at least one test file and a few functions of the package's source (the lines of
-  a version string aside), nothing outside a function;
+* N+1 changes at least one test file and a few functions of the package's source (imports,
+  comments and version strings aside), at most a few lines outside a function;
 * with N+1's changed test files put onto N's tree, some tests fail (twice), and all of them pass
   on N+1: those are the witnesses; the gold function is the changed function of the fix with
   the most changed lines.
@@ -33,8 +33,9 @@ from evals.builders.kit import _junit_key
 from evals.builders.real import REAL_DIR, RealCaseError, environment, run_pytest
 from evals.builders.sdists import Sdist, SdistError, download, release_sdists, unpack
 
-MAX_FUNCTIONS = 3
-MAX_CHANGED_LINES = 40
+MAX_FUNCTIONS = 4
+MAX_CHANGED_LINES = 60
+MAX_OUTSIDE_LINES = 3
 MAX_WITNESSES = 4
 TEST_EXTRAS = "test,tests,testing"
 NOT_SOURCE_DIRS = {"docs", "doc", "examples", "example", "benchmarks", "bench", "scripts", "tools"}
@@ -85,11 +86,13 @@ def has_native_sources(tree: Path) -> bool:
 
 def changed_functions(old: str, new: str) -> Counter[str]:
     """Qualified names of the functions of `old` whose lines the change `old` -> `new` touches,
-    with the number of changed lines in each; raises `Skip` for a change outside a function."""
+    with the number of changed lines in each; raises `Skip` for a change of more than a few
+    lines outside any function (a class attribute, a module constant)."""
     old_lines = old.splitlines()
     new_lines = new.splitlines()
     spans = _function_spans(old)
     touched: Counter[str] = Counter()
+    outside = 0
     matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -105,7 +108,10 @@ def changed_functions(old: str, new: str) -> Counter[str]:
                 owner = max(inner)[2]
                 break
         if owner is None:
-            raise Skip(f"a change outside any function (line {i1 + 1})")
+            outside += max(i2 - i1, j2 - j1)
+            if outside > MAX_OUTSIDE_LINES:
+                raise Skip(f"a change outside any function (line {i1 + 1})")
+            continue
         touched[owner] += max(i2 - i1, j2 - j1)
     return touched
 
@@ -162,7 +168,7 @@ def kind_of(messages: list[str]) -> str:
     return "crash" if crashes and len(crashes) == len(messages) else "wrong-value"
 
 
-def test_root(files: list[str]) -> str:
+def suite_root(files: list[str]) -> str:
     roots = Counter(Path(name).parts[0] if len(Path(name).parts) > 1 else "." for name in files)
     return roots.most_common(1)[0][0]
 
@@ -276,7 +282,7 @@ class Miner:
             "witness": witness_ids,
             "hidden": tests,
             "deselect": deselect,
-            "test_command": f"python -m pytest -q {test_root(old_tests or runnable)}",
+            "test_command": f"python -m pytest -q {suite_root(old_tests or runnable)}",
             "deps": list(deps),
             "before": {"version": before.version, "sha256": before.sha256},
             "buggy": {"version": buggy.version, "sha256": buggy.sha256},

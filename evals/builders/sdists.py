@@ -48,10 +48,11 @@ def index_url() -> str:
     return str(PyPI.simple_url).rstrip("/")
 
 
-def release_sdists(project: str) -> list[Sdist]:
+def release_sdists(project: str, index: str | None = None) -> list[Sdist]:
     """Every final release of `project` that has a source distribution, oldest first."""
     name = canonicalize_name(project)
-    request = urllib.request.Request(f"{index_url()}/{name}/", headers={"Accept": SIMPLE_JSON})
+    base = (index or index_url()).rstrip("/")
+    request = urllib.request.Request(f"{base}/{name}/", headers={"Accept": SIMPLE_JSON})
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
             data = json.load(response)
@@ -79,9 +80,9 @@ def release_sdists(project: str) -> list[Sdist]:
     return [found[version] for version in sorted(found)]
 
 
-def find_sdist(project: str, version: str, sha256: str) -> Sdist:
+def find_sdist(project: str, version: str, sha256: str, index: str | None = None) -> Sdist:
     """The sdist of `project==version` whose sha256 is `sha256`."""
-    for sdist in release_sdists(project):
+    for sdist in release_sdists(project, index):
         if Version(sdist.version) == Version(version):
             if sdist.sha256 != sha256:
                 raise SdistError(
