@@ -31,15 +31,21 @@ from tinysize import mean
 def test_mean():
     assert mean([1, 2, 3]) == 2
 """
-TEST_V2 = TEST_V1 + """
+TEST_V2 = (
+    TEST_V1
+    + """
 
 def test_mean_of_nothing():
     assert mean([]) == 0
 """
+)
 SOURCE = {
     "1.0": "def mean(values):\n    return sum(values) / max(len(values), 1)\n",
     "1.1": "def mean(values):\n    total = sum(values)\n    return total / len(values)\n",
-    "1.2": "def mean(values):\n    if not values:\n        return 0\n    return sum(values) / len(values)\n",
+    "1.2": (
+        "def mean(values):\n    if not values:\n        return 0\n"
+        "    return sum(values) / len(values)\n"
+    ),
 }
 
 
@@ -91,9 +97,10 @@ def index() -> Iterator[tuple[str, dict[str, str]]]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Index)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/simple", {
-        name.split("-")[1].removesuffix(".tar.gz"): digest for name, digest in hashes.items()
-    }
+    yield (
+        f"http://127.0.0.1:{server.server_address[1]}/simple",
+        {name.split("-")[1].removesuffix(".tar.gz"): digest for name, digest in hashes.items()},
+    )
     server.shutdown()
 
 
@@ -138,9 +145,12 @@ def test_a_spec_builds_into_a_case_with_history_event_and_hidden_tests(
     assert [line.split(" ")[1] for line in log] == ["1.1", "1.0"]
     assert "tag: v1.1" in log[0] and "tag: v1.0" in log[1]
     assert "test_mean_of_nothing" not in (clone / "tests" / "test_mean.py").read_text()
-    assert case.gold.commit == subprocess.run(
-        ["git", "rev-parse", "v1.1"], cwd=clone, capture_output=True, text=True, check=True
-    ).stdout.strip()
+    assert (
+        case.gold.commit
+        == subprocess.run(
+            ["git", "rev-parse", "v1.1"], cwd=clone, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
 
     event = json.loads(case.incident_file.read_text())
     (exception,) = event["exception"]["values"]

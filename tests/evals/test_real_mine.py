@@ -53,7 +53,8 @@ def test_a_method_is_named_with_its_class_and_version_or_import_lines_do_not_cou
 
 
 def test_a_large_change_outside_any_function_is_skipped() -> None:
-    new = OLD.replace('unit = "B"', 'unit = "B"\n    base = 1024\n    big = 2\n    small = 3\n    x = 4')
+    extra = "\n    base = 1024\n    big = 2\n    small = 3\n    x = 4"
+    new = OLD.replace('unit = "B"', 'unit = "B"' + extra)
     with pytest.raises(Skip, match="outside any function"):
         changed_functions(OLD, new)
 
