@@ -24,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 import uuid
 from dataclasses import dataclass
@@ -142,10 +143,8 @@ def materialize(spec_path: Path, cache: Path, index: str | None = None) -> Path:
         python = _case_python(target)
         if python is not None and Path(python).exists():
             return target
-    scratch = cache / "build" / spec.id
-    if scratch.exists():
-        shutil.rmtree(scratch)
-    scratch.mkdir(parents=True)
+    # Outside any project: pytest would otherwise take a config file above the tree for its own.
+    scratch = Path(tempfile.mkdtemp(prefix=f"fixloop-real-{spec.id}-"))
     try:
         _build(spec, cache, scratch, target, index)
     except SdistError as error:
@@ -260,7 +259,8 @@ def run_pytest(
         env["PYTHONPATH"] = os.pathsep.join(
             filter(None, [env.get("PYTHONPATH"), str(tree / "src")])
         )
-    argv = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", *args]
+    argv = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--rootdir={tree}"]
+    argv += [f"--junitxml={report}", *args]
     try:
         subprocess.run(
             [*_offline(), *argv],
