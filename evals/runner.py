@@ -44,15 +44,22 @@ def run_eval(
     """Replay every case under `paths`; return `{"summary", "cases", "run"}`."""
     started = time.monotonic()
     cases: list[Case | tuple[Path, str]] = []
-    case_paths, built = _build_real_cases(paths, options.real_cache.resolve())
-    for path in [*find_cases(case_paths), *built]:
-        if isinstance(path, tuple):
-            cases.append(path)
-            continue
-        try:
-            cases.append(load_case(path))
-        except CaseError as error:
-            cases.append((path, str(error)))
+    suites: dict[str, str] = {}
+    for suite_path in paths:
+        case_paths, built = _build_real_cases([suite_path], options.real_cache.resolve())
+        for path in [*find_cases(case_paths), *built]:
+            if isinstance(path, tuple):
+                cases.append(path)
+                suites[path[0].name] = _suite_name(suite_path)
+                continue
+            try:
+                case = load_case(path)
+            except CaseError as error:
+                cases.append((path, str(error)))
+                suites[path.name] = _suite_name(suite_path)
+                continue
+            cases.append(case)
+            suites[case.id] = _suite_name(suite_path)
     results_dir = options.workdir.resolve() / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     done = 0
@@ -68,6 +75,7 @@ def run_eval(
         else:
             path, reason = item
             result = error_result(path.name, reason, 0.0)
+        result["suite"] = suites.get(result["id"], "")
         with lock:
             done += 1
             if progress is not None:
@@ -86,6 +94,14 @@ def run_eval(
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         },
     }
+
+
+def _suite_name(path: Path) -> str:
+    """The suite a path given to `run_eval` stands for: its directory's name (a case directory
+    or spec file names the directory that holds it)."""
+    if path.is_file() or (path / "case.toml").is_file():
+        return path.resolve().parent.name
+    return path.resolve().name
 
 
 def _build_real_cases(
