@@ -182,7 +182,11 @@ class Miner:
         self._deps: tuple[str, ...] = ()
 
     def python(self) -> tuple[str, tuple[str, ...]]:
-        """One environment per project: the newest release's test dependencies, frozen."""
+        """One environment per project: the newest release's test dependencies, frozen. The
+        release itself stays installed for the metadata some packages read about themselves
+        (`importlib.metadata.version`); its code is shadowed by the tree under test, which
+        comes first on the path, and a witness that the installed copy would hide passes on N
+        and is not kept."""
         if self._python is None:
             newest = self.releases[-1]
             probe = self.cache / "probe" / self.project
@@ -198,7 +202,6 @@ class Miner:
             )
             if install.returncode != 0:
                 raise Skip(f"cannot install the test dependencies: {install.stderr[-300:]}")
-            subprocess.run([*pip, "uninstall", "-y", self.project], capture_output=True)
             frozen = subprocess.run(
                 [*pip, "freeze", "--exclude-editable"], capture_output=True, text=True, check=True
             ).stdout.split()
