@@ -18,6 +18,7 @@ from evals.builders.real_mine import (
     spec_toml,
     suite_root,
 )
+from evals.runner import EvalOptions, run_eval
 
 OLD = textwrap.dedent(
     """\
@@ -110,3 +111,16 @@ def test_a_mined_spec_reads_back_as_the_builder_loads_it(tmp_path: Path) -> None
         "natural",
         True,
     )
+
+
+def test_a_spec_that_cannot_be_built_is_an_error_result_not_the_runs_end(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "broken-1.0.toml").write_text(
+        'id = "broken-1.0"\n[buggy]\nversion = "1.0"\nwitness = []\n'
+    )
+    options = EvalOptions(engines=["templates"], workdir=tmp_path / "work", real_cache=tmp_path)
+    report = run_eval([real], options)
+    (result,) = report["cases"]
+    assert (result["id"], result["status"], result["suite"]) == ("broken-1.0", "error", "real")
+    assert "missing or malformed key" in result["error"]
