@@ -5,11 +5,13 @@ pinned by sha256: `before`, `buggy` (release N, where the bug is) and `fixed` (a
 whose new or changed tests fail on N). `materialize` builds, in `<cache>/<id>/`:
 
 * `repo.bundle`: `before` committed and tagged, `buggy` on top of it, tagged; for a wrong-value
-  case, one more commit adds the tests of `fixed` that fail on N (the failing test on main);
+  case, or a crash raised in the test itself rather than in the release's code, one more commit
+  adds the tests of `fixed` that fail on N (the failing test on main);
 * a virtualenv with the spec's pinned dependencies from the index (shared by every case with the
   same dependencies), named in `case.toml` as the interpreter that runs the case's tests;
-* `incident.json`: a `test_failure` naming the witness tests, or for a crash the event the real
-  sentry-sdk sent while the witness test crashed on N (`harness.py` starts the SDK);
+* `incident.json`: a `test_failure` naming the witness tests, or for a crash raised in the
+  release's code the event the real sentry-sdk sent while the witness test crashed on N
+  (`harness.py` starts the SDK);
 * `hidden/`: the `fixed` release's versions of the test files that changed in the fix.
 
 The build checks the case is sound (each witness fails on N with the fixed tests overlaid and
@@ -33,6 +35,7 @@ from typing import Any, Literal
 
 from evals.builders.kit import HARNESS, SITE_PACKAGES, STDLIB, _function_lines, _junit_key
 from evals.builders.sdists import Sdist, SdistError, download, find_sdist, unpack
+from evals.case import parse_pytest_command
 
 REAL_DIR = Path(__file__).resolve().parents[1] / "real"
 DEPLOY_PATH = "/srv/app"
@@ -184,12 +187,17 @@ def _build(spec: RealSpec, cache: Path, scratch: Path, target: Path, index: str 
         raise RealCaseError(f"{spec.id}: on {spec.fixed.version} still failing: {sorted(still)}")
     repo = scratch / "repo"
     shas = _commit_releases(spec, repo, trees)
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
-    if spec.kind == "crash":
-        incident = _capture(spec, python, overlaid, scratch, shas["buggy"])
+    event = (
+        _capture(spec, python, overlaid, scratch, shas["buggy"]) if spec.kind == "crash" else None
+    )
+    if event is not None and _raised_in_the_release(event, spec):
+        incident = event
     else:
+        # A wrong value, or a crash raised in the test itself: the failing test on main.
+        message = f"Add the tests of {spec.fixed.version} that fail on {spec.buggy.version}"
+        _overlay(trees["fixed"], repo, _witness_files(spec))
+        _commit(repo, message, "2020-01-03T12:00:00+00:00")
+        shas["head"] = _git(repo, "rev-parse", "HEAD").strip()
         incident = {
             "kind": "test_failure",
             "tests": list(spec.witness),
@@ -197,10 +205,14 @@ def _build(spec: RealSpec, cache: Path, scratch: Path, target: Path, index: str 
             "release": shas["head"],
             "environment": "ci",
         }
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
     _git(repo, "bundle", "create", str(target / "repo.bundle"), "--all")
     (target / "incident.json").write_text(json.dumps(incident, indent=2) + "\n")
     _overlay(trees["fixed"], target / "hidden", spec.hidden)
-    (target / "case.toml").write_text(_case_toml(spec, python, trees["buggy"], shas))
+    test_command = visible_command(spec, python, repo)
+    (target / "case.toml").write_text(_case_toml(spec, python, trees["buggy"], shas, test_command))
 
 
 def environment(deps: tuple[str, ...], venvs: Path) -> str:
@@ -248,17 +260,7 @@ def run_pytest(
     failure's message after a tab, 'skipped') for every test the JUnit report lists."""
     from xml.etree import ElementTree
 
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tree.parent),
-        "LANG": "C.UTF-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        **(extra_env or {}),
-    }
-    if (tree / "src").is_dir():  # as the sandbox does: a src layout imports the tree's code
-        env["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [env.get("PYTHONPATH"), str(tree / "src")])
-        )
+    env = _pytest_env(tree, extra_env)
     argv = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--rootdir={tree}"]
     argv += [f"--junitxml={report}", *args]
     try:
@@ -289,6 +291,62 @@ def run_pytest(
     return outcomes
 
 
+def _pytest_env(tree: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tree.parent),
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **(extra_env or {}),
+    }
+    if (tree / "src").is_dir():  # as the sandbox does: a src layout imports the tree's code
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [env.get("PYTHONPATH"), str(tree / "src")])
+        )
+    return env
+
+
+def visible_command(spec: RealSpec, python: str, head: Path) -> str:
+    """The spec's test command, less the test files that do not even collect in the case's
+    environment (a test dependency the release's metadata does not name, a warning that a
+    newer pytest turns into an error): the suite as it can run here. A witness file or a
+    suite that still does not collect makes the case unsound."""
+    command = parse_pytest_command(spec.test_command, spec.path)
+    ignored: list[str] = []
+    for _ in range(2):
+        args = [*command.options, *(f"--ignore={path}" for path in ignored), *command.paths]
+        argv = [python, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+        argv += [f"--rootdir={head}", *args]
+        try:
+            result = subprocess.run(
+                [*_offline(), *argv],
+                cwd=head,
+                env=_pytest_env(head),
+                capture_output=True,
+                text=True,
+                timeout=RUN_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            raise RealCaseError(
+                f"{spec.id}: collecting the suite took over {RUN_TIMEOUT}s"
+            ) from None
+        broken = sorted(
+            {
+                line.split()[1].split("::")[0]
+                for line in result.stdout.splitlines()
+                if line.startswith("ERROR ") and len(line.split()) > 1
+            }
+        )
+        if not broken:
+            return " ".join([spec.test_command, *(f"--ignore={path}" for path in ignored)])
+        witnessed = {test.split("::")[0] for test in spec.witness}
+        if ignored or witnessed & set(broken) or not all((head / p).is_file() for p in broken):
+            tail = " | ".join(result.stdout.strip().splitlines()[-3:])
+            raise RealCaseError(f"{spec.id}: the visible suite does not collect here: {tail}")
+        ignored = broken
+    raise RealCaseError(f"{spec.id}: the visible suite does not collect here")
+
+
 def _failing(
     python: str, tree: Path, tests: tuple[str, ...], report: Path
 ) -> dict[tuple[str, str], str]:
@@ -311,12 +369,22 @@ def _commit_releases(spec: RealSpec, repo: Path, trees: dict[str, Path]) -> dict
         _commit(repo, f"Release {release.version}", date)
         _git(repo, "tag", f"v{release.version}")
         shas[role] = _git(repo, "rev-parse", "HEAD").strip()
-    if spec.kind == "wrong-value":
-        _overlay(trees["fixed"], repo, _witness_files(spec))
-        message = f"Add the tests of {spec.fixed.version} that fail on {spec.buggy.version}"
-        _commit(repo, message, "2020-01-03T12:00:00+00:00")
-    shas["head"] = _git(repo, "rev-parse", "HEAD").strip()
+    shas["head"] = shas["buggy"]
     return shas
+
+
+def _raised_in_the_release(event: dict[str, Any], spec: RealSpec) -> bool:
+    """Whether some frame of the crash is the release's own code, not a test: only then is it
+    an incident production could report; a crash in the test itself is a failing test."""
+    tests = set(spec.hidden) | {test.split("::")[0] for test in spec.witness}
+    for value in event.get("exception", {}).get("values", []):
+        for frame in value.get("stacktrace", {}).get("frames", []):
+            path = str(frame.get("abs_path") or "")
+            if path.startswith(DEPLOY_PATH + "/"):
+                relative = path.removeprefix(DEPLOY_PATH + "/")
+                if relative not in tests and "/tests/" not in f"/{relative}":
+                    return True
+    return False
 
 
 def _witness_files(spec: RealSpec) -> tuple[str, ...]:
@@ -396,7 +464,9 @@ def _capture(
     return event
 
 
-def _case_toml(spec: RealSpec, python: str, buggy: Path, shas: dict[str, str]) -> str:
+def _case_toml(
+    spec: RealSpec, python: str, buggy: Path, shas: dict[str, str], test_command: str
+) -> str:
     q = json.dumps
     hidden_command = " ".join(
         [
@@ -412,7 +482,7 @@ def _case_toml(spec: RealSpec, python: str, buggy: Path, shas: dict[str, str]) -
         f"title = {q(f'{spec.project} {spec.buggy.version}, fixed in {spec.fixed.version}')}",
         'expect = "fix"',
         f"tags = [{', '.join(q(tag) for tag in tags)}]",
-        f"test_command = {q(spec.test_command)}",
+        f"test_command = {q(test_command)}",
         f"hidden_test_command = {q(hidden_command)}",
         f"python = {q(python)}",
         "",
