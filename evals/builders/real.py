@@ -190,7 +190,7 @@ def _build(spec: RealSpec, cache: Path, scratch: Path, target: Path, index: str 
     event = (
         _capture(spec, python, overlaid, scratch, shas["buggy"]) if spec.kind == "crash" else None
     )
-    if event is not None and _raised_in_the_release(event, spec):
+    if event is not None and raised_in_the_release(event, spec):
         incident = event
     else:
         # A wrong value, or a crash raised in the test itself: the failing test on main.
@@ -373,7 +373,7 @@ def _commit_releases(spec: RealSpec, repo: Path, trees: dict[str, Path]) -> dict
     return shas
 
 
-def _raised_in_the_release(event: dict[str, Any], spec: RealSpec) -> bool:
+def raised_in_the_release(event: dict[str, Any], spec: RealSpec) -> bool:
     """Whether some frame of the crash is the release's own code, not a test: only then is it
     an incident production could report; a crash in the test itself is a failing test."""
     tests = set(spec.hidden) | {test.split("::")[0] for test in spec.witness}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.builders.real import load_spec
+from evals.builders.real import load_spec, raised_in_the_release
 from evals.builders.real_mine import (
     Skip,
     changed_functions,
@@ -124,3 +124,35 @@ def test_a_spec_that_cannot_be_built_is_an_error_result_not_the_runs_end(tmp_pat
     (result,) = report["cases"]
     assert (result["id"], result["status"], result["suite"]) == ("broken-1.0", "error", "real")
     assert "missing or malformed key" in result["error"]
+
+
+def test_only_a_crash_with_a_frame_in_the_release_is_a_production_event(tmp_path: Path) -> None:
+    spec_file = tmp_path / "tiny-1.1.toml"
+    spec_file.write_text(
+        spec_toml(
+            {
+                "id": "tiny-1.1",
+                "project": "tiny",
+                "kind": "crash",
+                "witness": ["tests/test_size.py::test_natural"],
+                "hidden": ["tests/test_size.py"],
+                "test_command": "python -m pytest -q tests",
+                "deps": [],
+                "before": {"version": "1.0", "sha256": "a" * 64},
+                "buggy": {"version": "1.1", "sha256": "b" * 64},
+                "fixed": {"version": "1.2", "sha256": "c" * 64},
+                "gold": {"file": "tiny/size.py", "function": "natural"},
+            }
+        )
+    )
+    spec = load_spec(spec_file)
+
+    def event(*paths: str) -> dict[str, object]:
+        frames = [{"abs_path": path} for path in paths]
+        return {"exception": {"values": [{"stacktrace": {"frames": frames}}]}}
+
+    test_frame = "/srv/app/tests/test_size.py"
+    stdlib = "/usr/local/lib/python3.11/unittest/mock.py"
+    assert raised_in_the_release(event(test_frame, "/srv/app/tiny/size.py"), spec)
+    assert not raised_in_the_release(event(test_frame, stdlib), spec)
+    assert not raised_in_the_release(event("/srv/app/tiny/tests/helpers.py", stdlib), spec)
