@@ -63,6 +63,8 @@ class Case:
     test_command: str
     hidden_test_command: str
     setup: str | None = None
+    python: str | None = None
+    """The interpreter that runs the case's tests (a real case's own environment)."""
     gold: Gold | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -146,7 +148,11 @@ def load_case(path: Path) -> Case:
     setup = data.get("setup")
     if setup is not None and not isinstance(setup, str):
         raise CaseError(f"{where}: setup must be a string")
+    python = data.get("python")
+    if python is not None and not isinstance(python, str):
+        raise CaseError(f"{where}: python must be a string (a path to an interpreter)")
     known = {"id", "title", "expect", "tags", "test_command", "hidden_test_command", "setup"}
+    known |= {"python"}
     return Case(
         path=path.resolve(),
         id=case_id,
@@ -156,6 +162,7 @@ def load_case(path: Path) -> Case:
         test_command=test_command,
         hidden_test_command=hidden,
         setup=setup or None,
+        python=python or None,
         gold=_gold(data.get("gold"), where),
         extra={key: value for key, value in data.items() if key not in known | {"gold"}},
     )

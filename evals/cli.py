@@ -29,6 +29,7 @@ def eval_command(args: argparse.Namespace, settings: Settings, engines: list[str
         workdir=args.workdir or settings.home / "evals",
         resume=args.resume,
         case_timeout=args.case_timeout,
+        real_cache=settings.home / "real",
     )
     report = run_eval(paths or [CASES_DIR], options, _progress)
     print(terminal_summary(report))

@@ -57,7 +57,9 @@ def case_settings(
 ) -> Settings:
     """The user's settings, with the case's own test command, interpreter and state directory."""
     command = parse_pytest_command(case.test_command, case.path / "case.toml")
-    python = _setup(case, scratch, repo, base.python) if case.setup else base.python
+    python = case.python or base.python
+    if case.setup:
+        python = _setup(case, scratch, repo, python)
     return base.model_copy(
         update={
             "home": scratch / "home",

@@ -45,6 +45,8 @@ def terminal_summary(report: dict[str, Any]) -> str:
             f"  proven patches on cases to escalate: {summary['patched_when_escalation_was_right']}"
         )
     lines += ["", _group_table("bug class", summary["by_bug_class"])]
+    if len(summary.get("by_suite", {})) > 1:
+        lines += ["", suites_table(summary["by_suite"])]
     return "\n".join(lines)
 
 
@@ -52,6 +54,36 @@ def built_from(summary: dict[str, Any]) -> str:
     """How the reproductions were built: `crashing frame 3, outer frame 1, ...`."""
     counts = summary.get("reproduced_by") or {}
     return ", ".join(f"{label} {counts.get(key, 0)}" for key, label in WAYS)
+
+
+SUITE_ROWS = (
+    ("top1", "function top 1"),
+    ("top3", "function top 3"),
+    ("suspect_commit", "suspect commit"),
+    ("proven", "proven"),
+    ("correct", "correct"),
+)
+
+
+def suites_table(suites: dict[str, dict[str, Any]]) -> str:
+    """The suites side by side: one column per suite, one row per headline figure."""
+    names = list(suites)
+    label = max(len(text) for text in [*(t for _, t in SUITE_ROWS), "proven but wrong"])
+    width = max(12, *(len(name) for name in names))
+    rows = ["  " + " " * label + "".join(f"  {name:>{width}}" for name in names)]
+    rows.append(
+        "  "
+        + f"{'cases':<{label}}"
+        + "".join(f"  {suites[name]['cases']:>{width}}" for name in names)
+    )
+    for key, text in SUITE_ROWS:
+        cells = [format_rate(suites[name][key]).strip() for name in names]
+        rows.append("  " + f"{text:<{label}}" + "".join(f"  {c:>{width}}" for c in cells))
+    wrong = [str(suites[name]["wrong_proven"]) for name in names]
+    rows.append("  " + f"{'proven but wrong':<{label}}" + "".join(f"  {c:>{width}}" for c in wrong))
+    seconds = [f"{suites[name]['seconds_median']}s" for name in names]
+    rows.append("  " + f"{'median seconds':<{label}}" + "".join(f"  {c:>{width}}" for c in seconds))
+    return "\n".join(rows)
 
 
 def format_rate(figure: dict[str, Any]) -> str:

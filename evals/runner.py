@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evals.builders.real import RealCaseError, materialize, spec_files
 from evals.case import Case, CaseError, find_cases, load_case
 from evals.score import error_result
 from evals.summary import summarize
@@ -33,6 +34,8 @@ class EvalOptions:
     workdir: Path = Path(".fixloop/evals")
     resume: bool = False
     case_timeout: float = 900.0
+    real_cache: Path = Path(".fixloop/real")
+    """Where real-bug specs (`evals/real/*.toml`) are built into cases, and kept."""
 
 
 def run_eval(
@@ -41,11 +44,22 @@ def run_eval(
     """Replay every case under `paths`; return `{"summary", "cases", "run"}`."""
     started = time.monotonic()
     cases: list[Case | tuple[Path, str]] = []
-    for path in find_cases(paths):
-        try:
-            cases.append(load_case(path))
-        except CaseError as error:
-            cases.append((path, str(error)))
+    suites: dict[str, str] = {}
+    for suite_path in paths:
+        case_paths, built = _build_real_cases([suite_path], options.real_cache.resolve())
+        for path in [*find_cases(case_paths), *built]:
+            if isinstance(path, tuple):
+                cases.append(path)
+                suites[path[0].name] = _suite_name(suite_path)
+                continue
+            try:
+                case = load_case(path)
+            except CaseError as error:
+                cases.append((path, str(error)))
+                suites[path.name] = _suite_name(suite_path)
+                continue
+            cases.append(case)
+            suites[case.id] = _suite_name(suite_path)
     results_dir = options.workdir.resolve() / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     done = 0
@@ -61,6 +75,7 @@ def run_eval(
         else:
             path, reason = item
             result = error_result(path.name, reason, 0.0)
+        result["suite"] = suites.get(result["id"], "")
         with lock:
             done += 1
             if progress is not None:
@@ -79,6 +94,35 @@ def run_eval(
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         },
     }
+
+
+def _suite_name(path: Path) -> str:
+    """The suite a path given to `run_eval` stands for: its directory's name (a case directory
+    or spec file names the directory that holds it)."""
+    if path.is_file() or (path / "case.toml").is_file():
+        return path.resolve().parent.name
+    return path.resolve().name
+
+
+def _build_real_cases(
+    paths: list[Path], cache: Path
+) -> tuple[list[Path], list[Path | tuple[Path, str]]]:
+    """Split `paths` into case directories and real-bug specs; build each spec into a case under
+    `cache` (or reuse the one built before). A spec that cannot be built is an error result."""
+    case_paths: list[Path] = []
+    built: list[Path | tuple[Path, str]] = []
+    for path in paths:
+        specs = spec_files(path) if path.is_dir() else [path] if path.suffix == ".toml" else []
+        if not specs or (path / "case.toml").is_file():
+            case_paths.append(path)
+            continue
+        for spec in specs:
+            print(f"building {spec.stem} (cached under {cache})", file=sys.stderr, flush=True)
+            try:
+                built.append(materialize(spec, cache))
+            except RealCaseError as error:
+                built.append((spec.with_suffix(""), str(error)))
+    return case_paths, built
 
 
 def _kept(

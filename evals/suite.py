@@ -2,7 +2,8 @@
 
 ```toml
 cases = ["web-orders-none-attribute", "cli-invoicer-off-by-one"]   # ids under `root`
-root = "cases"          # relative to this file (default: evals/cases)
+root = "cases"          # relative to this file (default: evals/cases); a case is a case
+                        # directory, or a real-bug spec `<root>/<id>.toml` (see evals/real/)
 [floor]
 proven = 6              # any rate of evals.summary.METRICS, as a count of hits
 correct = 5
@@ -43,10 +44,18 @@ def load_suite(path: Path) -> Suite:
         key in known and isinstance(value, int) for key, value in floor.items()
     ):
         raise FixloopError(f"{path}: [floor] maps metrics ({', '.join(sorted(known))}) to counts")
-    missing = [case for case in ids if not (root / case / "case.toml").is_file()]
+    cases: list[Path] = []
+    missing: list[str] = []
+    for case in ids:
+        if (root / case / "case.toml").is_file():
+            cases.append(root / case)
+        elif (root / f"{case}.toml").is_file():
+            cases.append(root / f"{case}.toml")  # a real-bug spec, built when the suite runs
+        else:
+            missing.append(case)
     if missing:
         raise FixloopError(f"{path}: no such case under {root}: {', '.join(missing)}")
-    return Suite(cases=[root / case for case in ids], floor=dict(floor))
+    return Suite(cases=cases, floor=dict(floor))
 
 
 def below_floor(summary: dict[str, Any], floor: dict[str, int]) -> list[str]:

@@ -39,6 +39,7 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
     summary = _figures(results)
     summary["by_bug_class"] = _grouped(results, "bug_class")
     summary["by_app"] = _grouped(results, "app")
+    summary["by_suite"] = _grouped(results, "suite")
     return summary
 
 

@@ -12,7 +12,7 @@ from agent.domain import TestRun as SuiteRun
 from agent.errors import FixloopError
 from evals.case import Case, Gold
 from evals.compare import compare, render_comparison
-from evals.report import terminal_summary
+from evals.report import suites_table, terminal_summary
 from evals.score import (
     RESULT_KEYS,
     correct,
@@ -307,3 +307,32 @@ def test_crash_incidents_count_their_reproductions_and_how_each_was_built() -> N
     assert any(
         line.split()[-2:] == ["0", "1"] for line in text.splitlines() if "derived test" in line
     )
+
+
+def test_a_suite_names_real_bug_specs_by_id(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "tiny-1.1.toml").write_text("")
+    suite_file = tmp_path / "ci-real.toml"
+    suite_file.write_text('root = "real"\ncases = ["tiny-1.1"]\n')
+    assert load_suite(suite_file).cases == [tmp_path / "real" / "tiny-1.1.toml"]
+    suite_file.write_text('root = "real"\ncases = ["tiny-1.2"]\n')
+    with pytest.raises(FixloopError, match=r"no such case under .*: tiny-1.2"):
+        load_suite(suite_file)
+
+
+def test_suites_are_summarized_and_printed_side_by_side() -> None:
+    results = [
+        _result("a", suite="cases", localized_rank=1, proven=True, correct=True, seconds=2.0),
+        _result("b", suite="cases", localized_rank=4, seconds=6.0),
+        _result("c", suite="real", localized_rank=2, proven=True, correct=False, seconds=9.0),
+    ]
+    summary = summarize(results)
+    assert summary["by_suite"]["cases"]["top1"] == {"hits": 1, "of": 2, "rate": 0.5}
+    assert summary["by_suite"]["real"]["top3"] == {"hits": 1, "of": 1, "rate": 1.0}
+    lines = suites_table(summary["by_suite"]).splitlines()
+    assert lines[0].split() == ["cases", "real"]
+    rows = {line[:18].strip(): line[18:].split() for line in lines[1:]}
+    assert rows["cases"] == ["2", "1"]
+    assert rows["function top 1"] == ["1/2", "50.0%", "0/1", "0.0%"]
+    assert rows["correct"] == ["1/2", "50.0%", "0/1", "0.0%"]
+    assert rows["median seconds"] == ["4.0s", "9.0s"]
