@@ -150,6 +150,11 @@ def _prove_in(
 ) -> dict[str, object]:
     if baseline.suite.timed_out:
         return {"reason": "the baseline run timed out: nothing to compare against"}
+    if judges := _judges_edited(patch, must_fix):
+        return {
+            "reason": f"not proven: the patch edits {', '.join(judges)}, which holds a test it "
+            "must turn green (a change to the judge proves nothing)"
+        }
     refusal = apply_patch(tree, patch)
     if refusal is not None:
         return {"reason": refusal}
@@ -202,6 +207,12 @@ def _prove_in(
         "regressions": regressions,
         "flaky": flaky,
     }
+
+
+def _judges_edited(patch: Patch, must_fix: list[str]) -> list[str]:
+    """The files of `patch` that hold a must-fix test."""
+    judges = {PurePosixPath(nodeid.split("::", 1)[0]) for nodeid in must_fix}
+    return sorted(c.path for c in patch.files if PurePosixPath(c.path) in judges)
 
 
 def ran_a_test(run: TestRun) -> bool:

@@ -254,6 +254,19 @@ def test_a_must_fix_test_that_passed_before_proves_nothing(
     assert f"{nodeid} did not fail on the base commit (passed)" in report.reason
 
 
+def test_a_patch_that_edits_a_test_it_must_turn_green_is_not_proven(
+    project: Project, sandbox: Sandbox, baseline: Baseline, tmp_path: Path
+) -> None:
+    judged = "tests/test_calc.py::test_average"
+    edited = TESTS.replace("== 2", "== 2.0")
+    patch = candidate({"app/calc.py": (CALC, FIXED), "tests/test_calc.py": (TESTS, edited)})
+    report = run_prove(project, sandbox, baseline, patch, tmp_path, [REPRO.nodeid, judged])
+    assert (report.proven, report.held) == (False, False)
+    assert report.reason.startswith("not proven: the patch edits tests/test_calc.py")
+    alone = run_prove(project, sandbox, baseline, patch, tmp_path)
+    assert not alone.reason.startswith("not proven: the patch edits"), "only a judge's file"
+
+
 def test_paths_outside_the_worktree_and_stale_patches_are_rejected(
     project: Project, sandbox: Sandbox, baseline: Baseline, tmp_path: Path
 ) -> None:
