@@ -53,6 +53,12 @@ class SandboxError(AdapterError):
     """The sandbox could not run the tests at all."""
 
 
+class NoVerdict(SandboxError):
+    """pytest started but gave no verdict: no report (killed, out of memory, a crash of the
+    interpreter) or an internal error. On the base commit it is an error; for a candidate the
+    change did it, so the candidate is not proven."""
+
+
 class UntrustedOutcome(SandboxError):
     """The tests ran, but the report of their outcome cannot be trusted: more than one report or
     something else on the channel, an exit code that contradicts the report, or exit 0 with no

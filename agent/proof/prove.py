@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel
 
 from agent.domain import Patch, Reproduction, TestOutcome, TestReport, TestRun
-from agent.errors import UntrustedOutcome
+from agent.errors import NoVerdict, UntrustedOutcome
 from agent.guardrails.collection import collection_refusal
 from agent.ports import Sandbox
 from agent.proof.workbench import Workbench
@@ -115,8 +115,9 @@ def prove(
     """Apply `patch` to the baseline's commit in its own worktree and decide whether it is proven.
 
     Test failures, timeouts, patches that cannot be applied and an outcome the tests forged
-    (`UntrustedOutcome`, marked `untrusted`) give a report that is not proven; any other
-    `SandboxError` (pytest could not run at all) propagates. Worktrees are removed.
+    (`UntrustedOutcome`, marked `untrusted`) and a run with no verdict (`NoVerdict`: killed,
+    out of memory) give a report that is not proven; any other `SandboxError` (pytest could
+    not start at all) propagates. Worktrees are removed.
     """
     started = time.monotonic()
     must_fix = list(dict.fromkeys(must_fix))
@@ -136,6 +137,8 @@ def prove(
             )
         except UntrustedOutcome as error:
             verdict = {"reason": f"not proven: {error}", "untrusted": True}
+        except NoVerdict as error:
+            verdict = {"reason": f"not proven: the tests gave no verdict with this patch: {error}"}
     return report.model_copy(update={**verdict, "seconds": round(time.monotonic() - started, 3)})
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.domain import Patch, Reproduction, TestReport
-from agent.errors import UntrustedOutcome
+from agent.errors import NoVerdict, UntrustedOutcome
 from agent.ports import Sandbox
 from agent.proof.prove import Baseline, apply_patch, prove, write_reproduction
 from agent.proof.workbench import Workbench
@@ -124,6 +124,8 @@ def validate(
                     stage="screen",
                     untrusted=True,
                 )
+            except NoVerdict as error:
+                reason = f"screen: not proven: the tests gave no verdict with this patch: {error}"
             if reason is not None:
                 return TestReport(
                     candidate_id=patch.id, proven=False, reason=reason, stage="screen"

@@ -267,6 +267,18 @@ def test_a_patch_that_edits_a_test_it_must_turn_green_is_not_proven(
     assert not alone.reason.startswith("not proven: the patch edits"), "only a judge's file"
 
 
+def test_a_patch_whose_run_gives_no_verdict_is_not_proven(
+    project: Project, sandbox: Sandbox, baseline: Baseline, tmp_path: Path
+) -> None:
+    # The interpreter dies without a report (as when a candidate runs it out of memory).
+    dying = "import os\nos._exit(3)\n" + FIXED
+    report = run_prove(
+        project, sandbox, baseline, candidate({"app/calc.py": (CALC, dying)}), tmp_path
+    )
+    assert (report.proven, report.held, report.untrusted) == (False, False, False)
+    assert report.reason.startswith("not proven: the tests gave no verdict with this patch")
+
+
 def test_paths_outside_the_worktree_and_stale_patches_are_rejected(
     project: Project, sandbox: Sandbox, baseline: Baseline, tmp_path: Path
 ) -> None:

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent.domain import ExceptionInfo, TestRun
-from agent.errors import ConfigError, SandboxError, UntrustedOutcome
+from agent.errors import ConfigError, NoVerdict, SandboxError, UntrustedOutcome
 from agent.ports import Sandbox
 from tools.sandbox.channel import ReportPipe, disagreement, parse_report
 from tools.sandbox.limits import Cgroup, rlimit_prefix
@@ -222,7 +222,7 @@ class _PytestSandbox(abc.ABC):
                 "report but exited with 0: something ended the process before the report"
             )
         if report is None or exit_code == INTERNAL_ERROR:
-            raise SandboxError(self._failure(report, exit_code, tail))
+            raise NoVerdict(self._failure(report, exit_code, tail))
         conflict = disagreement(report, exit_code)
         if conflict is not None:
             raise UntrustedOutcome(f"the test outcome cannot be trusted: {conflict}")
