@@ -17,22 +17,16 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
-import urllib.request
-import zipfile
 from pathlib import Path
-from typing import Any
-
-from pip._internal.models.index import PyPI
 
 from agent.errors import FixloopError
+from evals.builders.sdists import SdistError, download, find_sdist, release_sdists, unpack
 from evals.pasted.spec import PastedCase, pasted_cases
 
 ROOT = Path(__file__).parent
@@ -79,34 +73,15 @@ def _download(project: str, version: str, sha256: str, into: Path) -> Path:
     into.mkdir(parents=True, exist_ok=True)
     found = next((p for p in into.iterdir() if _sdist_of(p.name, project, version)), None)
     if found is None:
-        file = sdist_file(project, version)
-        found = into / str(file["filename"])
-        with urllib.request.urlopen(str(file["url"]), timeout=120) as answer:
-            found.write_bytes(answer.read())
+        try:
+            found = download(find_sdist(project, version, sha256), into)
+        except SdistError as error:
+            raise BuildError(str(error)) from None
     digest = hashlib.sha256(found.read_bytes()).hexdigest()
     if digest != sha256:
         found.unlink()
         raise BuildError(f"{found.name}: sha256 {digest} is not the pinned {sha256}")
     return found
-
-
-def sdist_file(project: str, version: str) -> dict[str, Any]:
-    """The index's record (filename, url, hashes) of the source distribution of
-    `project==version`, from the index pip uses (`PIP_INDEX_URL`, else pip's default)."""
-    index = os.environ.get("PIP_INDEX_URL") or PyPI.simple_url
-    request = urllib.request.Request(
-        f"{index.rstrip('/')}/{_normalized(project)}/",
-        headers={"Accept": "application/vnd.pypi.simple.v1+json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as answer:
-            files: list[dict[str, Any]] = json.load(answer)["files"]
-    except (OSError, ValueError, KeyError) as error:
-        raise BuildError(f"{project}: the package index did not list its files ({error})") from None
-    for file in files:
-        if _sdist_of(str(file.get("filename", "")), project, version):
-            return file
-    raise BuildError(f"{project}=={version}: no source distribution on the package index")
 
 
 def _sdist_of(name: str, project: str, version: str) -> bool:
@@ -128,15 +103,10 @@ def _replace_tree(repo: Path, archive: Path) -> None:
         if child.name != ".git":
             shutil.rmtree(child) if child.is_dir() else child.unlink()
     with tempfile.TemporaryDirectory() as scratch:
-        unpacked = Path(scratch)
-        if archive.name.endswith(".zip"):
-            with zipfile.ZipFile(archive) as bundle:
-                bundle.extractall(unpacked)
-        else:
-            with tarfile.open(archive) as bundle:
-                bundle.extractall(unpacked, filter="data")
-        tops = list(unpacked.iterdir())
-        source = tops[0] if len(tops) == 1 and tops[0].is_dir() else unpacked
+        try:
+            source = unpack(archive, Path(scratch) / "tree")
+        except SdistError as error:
+            raise BuildError(str(error)) from None
         for child in source.iterdir():
             shutil.move(str(child), repo / child.name)
 
@@ -163,12 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.pin:
-            file = sdist_file(*args.pin)
-            print(f"{file['filename']} {file['hashes'].get('sha256')}")
+            project, version = args.pin
+            found = [s for s in release_sdists(project) if s.version == version]
+            if not found:
+                raise BuildError(f"{project}=={version}: no source distribution on the index")
+            print(f"{found[0].filename} {found[0].sha256}")
             return 0
         for case in pasted_cases(ROOT, args.cases):
             print(f"{case.name}: {build_repo(case, args.workdir)}")
-    except FixloopError as error:
+    except (FixloopError, SdistError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
