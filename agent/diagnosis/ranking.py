@@ -10,10 +10,10 @@ Three signals make one ranking:
   the lines that assigned the variables that line uses, are suspects too: a value that breaks
   the crash line is often made by one of them.
 * History (`agent.diagnosis.history`). Code changed since the last good release can have
-  introduced a regression; code that did not change cannot. A change counts as much as the
-  window is selective: (1 - the share of the repository's source files it changed)², so a
-  window that changed most of the repository (200 commits between releases) separates
-  nothing. A name on a crash line that the window redefined counts the same.
+  introduced a regression; code that did not change cannot. A change counts in full while the
+  window changed at most half of the repository's source files, then less and less down to
+  nothing when it changed all of them: a window that changed most of the repository (200
+  commits between releases) separates nothing. A name on a crash line that the window redefined counts the same.
 * Spectrum (`agent.diagnosis.spectrum`). When failing tests (or a reproduction) and the suite ran
   under coverage, Ochiai over the lines they ran scores the symbols holding those lines.
 
@@ -121,9 +121,10 @@ class Gathered:
     @property
     def selectivity(self) -> float:
         """What a change since the last good release is worth, from 1 (it marks little of the
-        repository) down to 0 (it marks all of it): (1 - share of source files changed)²."""
+        repository) down to 0 (it marks all of it): 1 up to half of the source files changed,
+        then falling linearly to 0."""
         changed, total = self.reach
-        return (1 - changed / total) ** 2 if total else 1.0
+        return min(1.0, 2 * (1 - changed / total)) if total else 1.0
 
     @property
     def placed(self) -> bool:
