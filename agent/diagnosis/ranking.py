@@ -13,7 +13,8 @@ Three signals make one ranking:
   introduced a regression; code that did not change cannot. A change counts in full while the
   window changed at most half of the repository's source files, then less and less down to
   nothing when it changed all of them: a window that changed most of the repository (200
-  commits between releases) separates nothing. A name on a crash line that the window redefined counts the same.
+  commits between releases) separates nothing. A name on a crash line that the window
+  redefined counts the same.
 * Spectrum (`agent.diagnosis.spectrum`). When failing tests (or a reproduction) and the suite ran
   under coverage, Ochiai over the lines they ran scores the symbols holding those lines.
 
