@@ -13,6 +13,7 @@ a suggestion at most.
 
 from __future__ import annotations
 
+import difflib
 import time
 from pathlib import Path, PurePosixPath
 
@@ -153,11 +154,6 @@ def _prove_in(
 ) -> dict[str, object]:
     if baseline.suite.timed_out:
         return {"reason": "the baseline run timed out: nothing to compare against"}
-    if judges := _judges_edited(patch, must_fix):
-        return {
-            "reason": f"not proven: the patch edits {', '.join(judges)}, which holds a test it "
-            "must turn green (a change to the judge proves nothing)"
-        }
     refusal = apply_patch(tree, patch)
     if refusal is not None:
         return {"reason": refusal}
@@ -166,6 +162,11 @@ def _prove_in(
         return {"reason": f"the test run timed out ({sandbox.name} sandbox)"}
     if (refusal := collection_refusal(baseline.suite, suite)) is not None:
         return {"reason": refusal}
+    if judges := _judges_edited(patch, must_fix):
+        return {
+            "reason": f"not proven: the patch changes lines of {', '.join(judges)}, which holds "
+            "a test it must turn green (a change to the judge proves nothing)"
+        }
     after: dict[str, str] = dict(suite.outcomes)
     if reproduction is not None:
         _write(tree, reproduction.filename, reproduction.source)
@@ -213,9 +214,19 @@ def _prove_in(
 
 
 def _judges_edited(patch: Patch, must_fix: list[str]) -> list[str]:
-    """The files of `patch` that hold a must-fix test."""
+    """The files of `patch` that hold a must-fix test and whose existing lines it changes
+    (adding tests beside them is not a change to the judge)."""
     judges = {PurePosixPath(nodeid.split("::", 1)[0]) for nodeid in must_fix}
-    return sorted(c.path for c in patch.files if PurePosixPath(c.path) in judges)
+    return sorted(
+        c.path
+        for c in patch.files
+        if PurePosixPath(c.path) in judges and not _only_adds(c.before, c.after)
+    )
+
+
+def _only_adds(before: str, after: str) -> bool:
+    matcher = difflib.SequenceMatcher(a=before.splitlines(), b=after.splitlines(), autojunk=False)
+    return all(tag in ("equal", "insert") for tag, *_ in matcher.get_opcodes())
 
 
 def ran_a_test(run: TestRun) -> bool:
