@@ -170,6 +170,50 @@ def test_coverage_per_test_under_the_target(tmp_path: Path, target: str) -> None
     assert 3 in result.coverage["tests/test_prices.py::test_price"]["app/prices.py"]
 
 
+RENDERED = {
+    "app/__init__.py": "",
+    "app/money.py": """
+        class Money:
+            def __init__(self, cents):
+                self.cents = cents
+
+            def __eq__(self, other):
+                return self.cents == other.cents
+
+            def __repr__(self):
+                return f"Money({self.cents})"
+    """,
+    "tests/test_money.py": """
+        import unittest
+
+        from app.money import Money
+
+        def test_equal():
+            assert Money(1) == Money(2)
+
+        def test_repr():
+            assert repr(Money(1)) == "Money(1)"
+
+        class MoneyCase(unittest.TestCase):
+            def test_equal(self):
+                self.assertEqual(Money(1), Money(2))
+    """,
+}
+
+
+def test_coverage_leaves_out_what_rendering_a_failure_runs(tmp_path: Path, target: str) -> None:
+    write(tmp_path, RENDERED)
+    result = run(target, tmp_path, coverage=True)
+    failing = ["tests/test_money.py::test_equal", "tests/test_money.py::MoneyCase::test_equal"]
+    assert [result.outcomes[test] for test in failing] == ["failed", "failed"]
+    for test in failing:
+        money = set(result.coverage[test]["app/money.py"])
+        # The comparison ran; the repr that describes the failed assertion did not count.
+        assert 7 in money, test
+        assert 10 not in money, test
+    assert 10 in result.coverage["tests/test_money.py::test_repr"]["app/money.py"]
+
+
 def test_collection_error_is_the_import_error_under_the_target(tmp_path: Path, target: str) -> None:
     write(tmp_path, {"tests/test_broken.py": "import no_such_module_here\n"})
     result = run(target, tmp_path)

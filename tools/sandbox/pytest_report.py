@@ -291,7 +291,7 @@ class LineTracer:
         if filename not in self.paths:
             self.paths[filename] = self._relative(filename)
         relative = self.paths[filename]
-        if relative is None:
+        if relative is None or _rendering_a_failure(frame):
             return None
         lines = self.hits.setdefault(relative, set())
 
@@ -309,6 +309,37 @@ class LineTracer:
         if not path.startswith(self.root) or "site-packages" in path or "/.venv/" in path:
             return None
         return path[len(self.root) :].replace(os.sep, "/")
+
+
+_RENDERING_MODULES = frozenset(
+    (
+        "_pytest._io.saferepr",
+        "_pytest._io.pprint",
+        "_pytest.assertion.util",
+        "_pytest._code.code",
+        "_pytest.reports",
+        "unittest.util",
+    )
+)
+"""Modules that describe a failure (an assertion's operands, a traceback's values) after it
+happened: the code they call, a `__repr__` above all, runs only because a test failed. This
+plugin, which records the failing frames' values, is one of them."""
+
+_TEST_CALLERS = frozenset(("_pytest.python", "_pytest.fixtures", "_pytest.runner"))
+
+
+def _rendering_a_failure(frame: types.FrameType) -> bool:
+    """True for a call made while pytest (or unittest) renders a failure: such lines are run by
+    failing tests alone and would look like the bug to a spectrum."""
+    caller = frame.f_back
+    while caller is not None:
+        name = caller.f_globals.get("__name__", "")
+        if name in _RENDERING_MODULES or name == __name__:
+            return True
+        if name in _TEST_CALLERS:
+            return False
+        caller = caller.f_back
+    return False
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
