@@ -214,6 +214,34 @@ def test_coverage_leaves_out_what_rendering_a_failure_runs(tmp_path: Path, targe
     assert 10 in result.coverage["tests/test_money.py::test_repr"]["app/money.py"]
 
 
+def test_a_failed_subtest_fails_its_test(tmp_path: Path, target: str) -> None:
+    write(
+        tmp_path,
+        {
+            "tests/test_sub.py": """
+                import unittest
+
+                class Words(unittest.TestCase):
+                    def test_each(self):
+                        for word in ["a", "b"]:
+                            with self.subTest(word=word):
+                                self.assertEqual(word, "a")
+
+                    def test_all_pass(self):
+                        for word in ["a", "a"]:
+                            with self.subTest(word=word):
+                                self.assertEqual(word, "a")
+            """
+        },
+    )
+    result = run(target, tmp_path)
+    assert result.outcomes == {
+        "tests/test_sub.py::Words::test_each": "failed",
+        "tests/test_sub.py::Words::test_all_pass": "passed",
+    }
+    assert result.failures["tests/test_sub.py::Words::test_each"][-1].type == "AssertionError"
+
+
 def test_collection_error_is_the_import_error_under_the_target(tmp_path: Path, target: str) -> None:
     write(tmp_path, {"tests/test_broken.py": "import no_such_module_here\n"})
     result = run(target, tmp_path)
