@@ -1,7 +1,10 @@
 """test: validate candidates best first, in parallel; the best-ranked proven one wins.
 
 Without a must-fix test nothing is proven; the best candidate that holds is kept as a
-suggestion for the ticket.
+suggestion for the ticket. A proven candidate is weighed against the evidence bar
+(`agent.proof.bar`): below it, it too becomes a suggestion and no PR opens. Above it, its
+reproduction is proven once more as the regression test the PR ships
+(`agent.proof.regression`).
 """
 
 from __future__ import annotations
@@ -11,8 +14,11 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
-from agent.domain import Diagnosis, Patch
+from agent.domain import Diagnosis, Incident, Patch, TestReport
+from agent.guardrails.redaction import redact, secrets_of
 from agent.nodes import audit
+from agent.proof import regression
+from agent.proof.bar import Evidence, weigh
 from agent.proof.prove import Baseline
 from agent.proof.search import Search, validate
 from agent.state import State
@@ -25,7 +31,11 @@ def prove_candidates(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     candidates = [Patch.model_validate(c) for c in state.get("candidates", [])]
 
     settings = deps.settings
-    search = Search(jobs=settings.validation_jobs, seconds=settings.search_seconds)
+    search = Search(
+        jobs=settings.validation_jobs,
+        seconds=settings.search_seconds,
+        proven_wanted=settings.pr_min_proven,
+    )
     reports, proven = validate(
         deps.workbench(),
         candidates,
@@ -55,7 +65,73 @@ def prove_candidates(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     }
     if suggestion is not None:
         update["suggestion"] = suggestion.model_dump(mode="json")
+    if proven is not None:
+        weighed = _weighed(state, deps, diagnosis, proven, candidates, reports)
+        update["audit"] = update["audit"] + weighed.pop("audit", [])
+        update |= weighed
     return update
+
+
+def _weighed(
+    state: State,
+    deps: Deps,
+    diagnosis: Diagnosis,
+    chosen: Patch,
+    candidates: list[Patch],
+    reports: list[TestReport],
+) -> dict[str, Any]:
+    """The evidence for the proven candidate; below the bar it becomes the suggestion, above
+    it its reproduction is proven as the PR's regression test (when the setting asks)."""
+    incident = Incident.model_validate(state["incident"])
+    proven_ids = {r.candidate_id for r in reports if r.proven}
+    evidence = weigh(
+        deps.settings,
+        diagnosis,
+        incident.failing_tests,
+        state.get("must_fix", []),
+        chosen,
+        [c for c in candidates if c.id in proven_ids],
+        reports,
+    )
+    update: dict[str, Any] = {"evidence": evidence.model_dump(mode="json")}
+    if not evidence.clears:
+        update["suggestion"] = chosen.model_dump(mode="json")
+        update["audit"] = _bar_audit(chosen, evidence)
+        return update
+    reproduction = diagnosis.reproduction
+    if deps.settings.regression_test and reproduction is not None and reproduction.reproduced:
+        secrets = secrets_of(deps.settings)
+        test = regression.build(
+            deps.workbench(),
+            state["base_commit"],
+            chosen,
+            incident,
+            reproduction,
+            lambda text: redact(text, secrets),
+        )
+        update["regression"] = test.model_dump(mode="json")
+        update["audit"] = audit(
+            "test",
+            f"reproduction {reproduction.nodeid} of the proven candidate {chosen.id}",
+            f"regression test {test.path}" if test.shipped else "no regression test",
+            test.reason
+            + (f"; {test.masked} captured value(s) replaced by stand-ins" if test.masked else ""),
+            regression=test.nodeid,
+            before=test.before,
+            after=test.after,
+        )
+    return update
+
+
+def _bar_audit(chosen: Patch, evidence: Evidence) -> list[dict[str, Any]]:
+    return audit(
+        "test",
+        f"proven candidate {chosen.id}: confidence {evidence.confidence:.2f}, proof by "
+        f"{evidence.proof.replace('_', ' ')}, {evidence.proven} proven",
+        "abstain: below the evidence bar for a PR",
+        "; ".join(evidence.below),
+        evidence=evidence.model_dump(mode="json"),
+    )
 
 
 def _decided(proven: Patch | None, suggestion: Patch | None) -> str:
