@@ -178,11 +178,16 @@ def build(
     """The regression test for `reproduction`, placed, scrubbed and proven (`shipped`) or not
     (`reason` says why)."""
     crash = incident.crash
-    path, test_name = place(
-        bench.repo.tracked_files(rev), reproduction, crash.type if crash else "Exception"
-    )
-    plain = write(reproduction, incident, path, test_name, scrub)
-    text, count = masked(plain.source, incident)
+    try:
+        path, test_name = place(
+            bench.repo.tracked_files(rev), reproduction, crash.type if crash else "Exception"
+        )
+        plain = write(reproduction, incident, path, test_name, scrub)
+        text, count = masked(plain.source, incident)
+    except (ValueError, SyntaxError) as refusal:
+        return RegressionTest(
+            path="", nodeid="", source="", reason=f"not shipped: {refusal}", shipped=False
+        )
     variants = [plain]
     if count:
         # Both on the base commit in one run: the masked one at the path, the plain one beside.
