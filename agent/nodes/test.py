@@ -18,7 +18,7 @@ from agent.domain import Diagnosis, Incident, Patch, TestReport
 from agent.guardrails.redaction import redact, secrets_of
 from agent.nodes import audit
 from agent.proof import regression
-from agent.proof.bar import Evidence, weigh
+from agent.proof.bar import weigh
 from agent.proof.prove import Baseline
 from agent.proof.search import Search, validate
 from agent.state import State
@@ -55,20 +55,23 @@ def prove_candidates(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     update: dict[str, Any] = {
         "reports": [r.model_dump(mode="json") for r in reports],
         "proven": proven.model_dump(mode="json") if proven else None,
-        "audit": audit(
-            "test",
-            f"{len(candidates)} candidates in sandbox {deps.sandbox.name}, {len(reports)} decided",
-            _decided(proven, suggestion),
-            summary or "no candidates",
-            reports=[r.candidate_id for r in reports],
-        ),
     }
     if suggestion is not None:
         update["suggestion"] = suggestion.model_dump(mode="json")
+    decided = _decided(proven, suggestion)
+    data: dict[str, Any] = {}
     if proven is not None:
-        weighed = _weighed(state, deps, diagnosis, proven, candidates, reports)
-        update["audit"] = update["audit"] + weighed.pop("audit", [])
+        weighed, note, data = _weighed(state, deps, diagnosis, proven, candidates, reports)
         update |= weighed
+        decided = f"{decided}; {note}"
+    update["audit"] = audit(
+        "test",
+        f"{len(candidates)} candidates in sandbox {deps.sandbox.name}, {len(reports)} decided",
+        decided,
+        summary or "no candidates",
+        reports=[r.candidate_id for r in reports],
+        **data,
+    )
     return update
 
 
@@ -79,9 +82,10 @@ def _weighed(
     chosen: Patch,
     candidates: list[Patch],
     reports: list[TestReport],
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], str, dict[str, Any]]:
     """The evidence for the proven candidate; below the bar it becomes the suggestion, above
-    it its reproduction is proven as the PR's regression test (when the setting asks)."""
+    it its reproduction is proven as the PR's regression test (when the setting asks). Also
+    what the audit says of it, in words and as data."""
     incident = Incident.model_validate(state["incident"])
     proven_ids = {r.candidate_id for r in reports if r.proven}
     evidence = weigh(
@@ -94,44 +98,28 @@ def _weighed(
         reports,
     )
     update: dict[str, Any] = {"evidence": evidence.model_dump(mode="json")}
+    data: dict[str, Any] = {"evidence": update["evidence"]}
     if not evidence.clears:
         update["suggestion"] = chosen.model_dump(mode="json")
-        update["audit"] = _bar_audit(chosen, evidence)
-        return update
+        below = "; ".join(evidence.below)
+        return update, f"abstain: below the evidence bar for a PR ({below})", data
     reproduction = diagnosis.reproduction
-    if deps.settings.regression_test and reproduction is not None and reproduction.reproduced:
-        secrets = secrets_of(deps.settings)
-        test = regression.build(
-            deps.workbench(),
-            state["base_commit"],
-            chosen,
-            incident,
-            reproduction,
-            lambda text: redact(text, secrets),
-        )
-        update["regression"] = test.model_dump(mode="json")
-        update["audit"] = audit(
-            "test",
-            f"reproduction {reproduction.nodeid} of the proven candidate {chosen.id}",
-            f"regression test {test.path}" if test.shipped else "no regression test",
-            test.reason
-            + (f"; {test.masked} captured value(s) replaced by stand-ins" if test.masked else ""),
-            regression=test.nodeid,
-            before=test.before,
-            after=test.after,
-        )
-    return update
-
-
-def _bar_audit(chosen: Patch, evidence: Evidence) -> list[dict[str, Any]]:
-    return audit(
-        "test",
-        f"proven candidate {chosen.id}: confidence {evidence.confidence:.2f}, proof by "
-        f"{evidence.proof.replace('_', ' ')}, {evidence.proven} proven",
-        "abstain: below the evidence bar for a PR",
-        "; ".join(evidence.below),
-        evidence=evidence.model_dump(mode="json"),
+    if not (deps.settings.regression_test and reproduction and reproduction.reproduced):
+        return update, "clears the evidence bar", data
+    secrets = secrets_of(deps.settings)
+    test = regression.build(
+        deps.workbench(),
+        state["base_commit"],
+        chosen,
+        incident,
+        reproduction,
+        lambda text: redact(text, secrets),
     )
+    update["regression"] = test.model_dump(mode="json")
+    data["regression"] = test.model_dump(mode="json", exclude={"source"})
+    masked = f"; {test.masked} captured value(s) replaced by stand-ins" if test.masked else ""
+    shipped = f"regression test {test.path}: {test.reason}{masked}"
+    return update, f"clears the evidence bar; {shipped if test.shipped else test.reason}", data
 
 
 def _decided(proven: Patch | None, suggestion: Patch | None) -> str:

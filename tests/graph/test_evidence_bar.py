@@ -84,9 +84,11 @@ def test_the_pr_adds_the_reproduction_as_a_scrubbed_regression_test(tmp_path: Pa
     git(repo, "checkout", "-q", branch)
     assert _pytest(repo, REGRESSION).returncode == 0
 
-    entry = next(e for e in summary["audit"] if e["decided"] == f"regression test {REGRESSION}")
-    assert (entry["data"]["before"], entry["data"]["after"]) == ("failed", "passed")
-    assert "1 captured value(s) replaced by stand-ins" in entry["why"]
+    entry = next(e for e in summary["audit"] if e["node"] == "test")
+    assert f"clears the evidence bar; regression test {REGRESSION}" in entry["decided"]
+    assert "1 captured value(s) replaced by stand-ins" in entry["decided"]
+    shipped = entry["data"]["regression"]
+    assert (shipped["before"], shipped["after"], shipped["masked"]) == ("failed", "passed", 1)
     body = wiring.forge(settings, GitRepo(repo)).get_pr(summary["pr"]["id"]).body
     assert f"Regression test `{REGRESSION}` (added by this PR" in body
 
@@ -103,8 +105,9 @@ def test_below_the_evidence_bar_the_proven_fix_is_a_suggestion(tmp_path: Path) -
     assert summary["status"] == "escalated"
     assert summary.get("pr") is None
     assert "open_pr" not in [entry["node"] for entry in summary["audit"]]
-    abstain = next(e for e in summary["audit"] if e["decided"].startswith("abstain"))
-    assert "(pr_min_confidence)" in abstain["why"]
+    abstain = next(e for e in summary["audit"] if e["node"] == "test")
+    assert "abstain: below the evidence bar for a PR" in abstain["decided"]
+    assert "(pr_min_confidence)" in abstain["decided"]
     assert abstain["data"]["evidence"]["proof"] == "reproduction"
     escalation = summary["audit"][-1]
     assert escalation["why"].startswith("a candidate is proven, but the evidence is below the bar")
