@@ -41,7 +41,9 @@ def after_fix(state: State) -> Literal["test", "escalate"]:
 def make_after_test(max_rounds: int) -> Any:
     def after_test(state: State) -> Literal["open_pr", "fix", "escalate"]:
         if state.get("proven"):
-            return "open_pr"
+            # Below the evidence bar the proven fix is a suggestion on the ticket, not a PR.
+            clears = (state.get("evidence") or {}).get("clears", True)
+            return "open_pr" if clears else "escalate"
         # A candidate whose tests forged their outcome: hand the incident to a human now.
         if any(report.get("untrusted") for report in state.get("reports", [])):
             return "escalate"

@@ -181,6 +181,11 @@ class RepoTable(BaseModel):
     issue_label: str | None = None
     test_timeout: float | None = None
     per_test_timeout: float | None = None
+    regression_test: bool | None = None
+    pr_min_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    pr_guessed_proof_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    pr_min_proven: int | None = Field(default=None, ge=1)
+    pr_proven_must_agree: bool | None = None
 
     @field_validator("checkout")
     @classmethod
@@ -258,6 +263,28 @@ class Settings(BaseSettings):
 
     validation_jobs: int = 2
     """How many candidates are screened or proven at once, each in its own worktree."""
+
+    regression_test: bool = True
+    """Ship the reproduction with the fix: a PR whose proof rests on a reproduction that failed
+    like the incident adds it as a regression test in the repository's test layout, proven to
+    fail on the base commit and pass with the fix in the sandbox."""
+
+    pr_min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    """Evidence bar: a proven fix whose diagnosis confidence is below this is not opened as a
+    PR; the incident is escalated with the fix as a suggestion on the ticket."""
+
+    pr_guessed_proof_confidence: float = Field(default=0.8, ge=0.0, le=1.0)
+    """Evidence bar: the diagnosis confidence a proof needs when its only failing-before test is
+    a reproduction whose objects fixloop guessed (built as the tests build them, or a derived
+    test)."""
+
+    pr_min_proven: int = Field(default=1, ge=1)
+    """Evidence bar: how many candidates must be proven before a PR opens (the search goes on
+    until that many are proven or all are decided)."""
+
+    pr_proven_must_agree: bool = True
+    """Evidence bar: when several candidates are proven, every one must change a file the
+    chosen one changes, or fixloop abstains."""
 
     mutation_seconds: float = 20.0
     """Wall-time budget for generating the mutation candidates of one round."""

@@ -30,6 +30,12 @@ class State(TypedDict, total=False):
     suggestion: dict[str, Any] | None
     """The best candidate that holds where nothing can be proven (no test failed before the
     change): it goes on the ticket as an unproven suggestion, never into a PR."""
+    evidence: dict[str, Any] | None
+    """How the proven candidate weighs against the evidence bar (`agent.proof.bar.Evidence`);
+    when it does not clear it, the candidate is also the `suggestion` and no PR opens."""
+    regression: dict[str, Any] | None
+    """The regression test the PR ships (`agent.proof.regression.RegressionTest`), with its
+    outcomes on the base commit and with the fix."""
     pr: dict[str, Any] | None
     review: dict[str, Any] | None
     release_wait: dict[str, Any] | None

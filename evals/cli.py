@@ -71,6 +71,9 @@ def _outcome(result: dict[str, Any]) -> str:
     if result.get("expect") == "escalate":
         right = result["escalated_correctly"]
         return "escalated (right)" if right else f"{result['status']} (wrong)"
+    if result.get("abstained"):
+        would_be = "right" if result.get("right_pr_lost") else "wrong"
+        return f"abstained (PR would be {would_be})"
     if result["correct"]:
         return "correct"
     if result["proven"]:

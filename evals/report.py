@@ -40,6 +40,13 @@ def terminal_summary(report: dict[str, Any]) -> str:
     lines.append(f"    built from: {built_from(summary)}")
     for key, label in DEFECTS:
         lines.append(f"  {label + ' (must be 0)':<{width}}  {summary.get(key, 0):>3}")
+    abstain = summary.get("abstain") or {}
+    lines.append(
+        f"  evidence bar: {abstain.get('prs_opened', 0)} PRs opened, "
+        f"{abstain.get('abstained', 0)} proven fixes held back: "
+        f"{abstain.get('wrong_prs_avoided', 0)} wrong PRs avoided, "
+        f"{abstain.get('right_prs_lost', 0)} right PRs lost"
+    )
     if summary["patched_when_escalation_was_right"]:
         lines.append(
             f"  proven patches on cases to escalate: {summary['patched_when_escalation_was_right']}"

@@ -31,6 +31,7 @@ RESULT_KEYS = (
     "proven",
     "correct",
     "escalated_correctly",
+    "abstained",
     "seconds",
     "tokens_in",
     "tokens_out",
@@ -50,6 +51,8 @@ def score(
     proven = state.get("proven") if all(a == "passed" for a in reported.values()) else None
     usage = run_usage(state.get("model_runs") or [])
     status = state.get("status", "running")
+    held_back = proven is not None and abstained(state)
+    opened = proven is not None and not held_back
     return {
         "id": case.id,
         "title": case.title,
@@ -64,7 +67,7 @@ def score(
         "file_rank": file_rank(case, suspects),
         "suspect_commit_hit": suspect_commit_hit(case, diagnosis),
         "proven": proven is not None,
-        "correct": correct(case, proven is not None, hidden),
+        "correct": correct(case, opened, hidden),
         "escalated_correctly": escalated_correctly(case, status),
         "seconds": round(seconds, 2),
         "tokens_in": usage["tokens_in"],
@@ -72,7 +75,11 @@ def score(
         "cost_usd": usage["cost_usd"],
         "diff_lines": Patch.model_validate(proven).changed_lines if proven else None,
         "reported_tests": reported,
-        "wrong_proven": wrong_proven(case, proven is not None, hidden),
+        "wrong_proven": wrong_proven(case, opened, hidden),
+        "pr_opened": state.get("pr") is not None,
+        "abstained": held_back,
+        "wrong_pr_avoided": held_back and wrong_proven(case, True, hidden),
+        "right_pr_lost": held_back and bool(correct(case, True, hidden)),
         "failing_before": failing_before(state),
         "pr_without_failing_test": state.get("pr") is not None and not failing_before(state),
         "crash": is_crash(state),
@@ -114,6 +121,10 @@ def error_result(case_id: str, reason: str, seconds: float, case: Case | None = 
         "diff_lines": None,
         "reported_tests": {},
         "wrong_proven": False,
+        "pr_opened": False,
+        "abstained": False,
+        "wrong_pr_avoided": False,
+        "right_pr_lost": False,
         "failing_before": [],
         "pr_without_failing_test": False,
         "crash": False,
@@ -163,15 +174,24 @@ def suspect_commit_hit(case: Case, diagnosis: dict[str, Any]) -> bool | None:
     return bool(named) and (named.startswith(gold) or gold.startswith(named))
 
 
+def abstained(state: dict[str, Any]) -> bool:
+    """Whether a fix was proven but fell below the evidence bar, so no PR opened (scored as its
+    own outcome: neither correct nor wrong)."""
+    evidence = state.get("evidence") or {}
+    return state.get("proven") is not None and not evidence.get("clears", True)
+
+
 def correct(case: Case, proven: bool, hidden: TestRun | None) -> bool | None:
-    """A proven fix that also passes the hidden tests; None for a case to escalate."""
+    """A proven fix (opened as a PR) that also passes the hidden tests; None for a case to
+    escalate."""
     if case.expect != "fix":
         return None
     return proven and hidden is not None and hidden_passed(hidden)
 
 
 def wrong_proven(case: Case, proven: bool, hidden: TestRun | None) -> bool:
-    """fixloop proved a fix that the hidden tests reject (or, for a case to escalate, any fix)."""
+    """fixloop proved a fix (opened as a PR) that the hidden tests reject (or, for a case to
+    escalate, any fix)."""
     if case.expect == "escalate":
         return proven
     return proven and not (hidden is not None and hidden_passed(hidden))

@@ -71,6 +71,12 @@ def _figures(results: list[dict[str, Any]]) -> dict[str, Any]:
         "patched_when_escalation_was_right": sum(bool(r["proven"]) for r in escalate),
         "wrong_proven": sum(bool(r.get("wrong_proven")) for r in results),
         "pr_without_failing_test": sum(bool(r.get("pr_without_failing_test")) for r in results),
+        "abstain": {
+            "prs_opened": sum(bool(r.get("pr_opened")) for r in results),
+            "abstained": sum(bool(r.get("abstained")) for r in results),
+            "wrong_prs_avoided": sum(bool(r.get("wrong_pr_avoided")) for r in results),
+            "right_prs_lost": sum(bool(r.get("right_pr_lost")) for r in results),
+        },
         "seconds_total": round(sum(seconds), 1),
         "seconds_median": round(statistics.median(seconds), 2) if seconds else 0.0,
         "seconds_p90": round(_percentile(seconds, 0.9), 2) if seconds else 0.0,

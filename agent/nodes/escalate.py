@@ -26,6 +26,7 @@ def escalate(state: State, runtime: Runtime[Deps]) -> State:
         verification=state.get("verification"),
         must_fix=_before(state),
         suggestion=suggestion,
+        evidence=state.get("evidence"),
         suggestion_report=next(
             (r for r in reports if suggestion and r.candidate_id == suggestion.id), None
         ),
@@ -58,6 +59,12 @@ def _reason(state: State) -> tuple[Status, str]:
     verification = state.get("verification")
     if verification is not None and not verification["verified"]:
         return "regressed", f"after the merge: {verification['summary']}"
+    evidence = state.get("evidence") or {}
+    if state.get("proven") and not evidence.get("clears", True):
+        return "escalated", (
+            "a candidate is proven, but the evidence is below the bar for a pull request: "
+            + "; ".join(evidence.get("below") or [])
+        )
     diagnosis = state.get("diagnosis") or {}
     if not diagnosis.get("suspects"):
         return "escalated", "root cause found no suspect in the repository"

@@ -12,6 +12,7 @@ from agent.guardrails.redaction import redact, secrets_of
 from agent.nodes import audit
 from agent.prompting import md_title, plain_text, render
 from agent.proof.prove import FAILING
+from agent.proof.regression import RegressionTest, with_test
 from agent.state import State
 
 
@@ -29,6 +30,8 @@ def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     )
     pr = deps.forge.find_pr(branch)
     created = pr is None
+    found = state.get("regression")
+    regression = RegressionTest.model_validate(found) if found else None
     if pr is None:
         diagnosis = Diagnosis.model_validate(state["diagnosis"])
         # An engine's title and rationale (a model's words, for the Claude engine) are scrubbed
@@ -40,7 +43,8 @@ def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             f"fix: {' '.join(summary.split())}\n\n{redact(patch.rationale, secrets)}\n\n"
             f"Incident: {incident.id}\nTicket: {ticket.key}"
         )
-        head = deps.repo.commit_patch(state["base_commit"], patch, message)
+        shipped = with_test(patch, regression) if regression else patch
+        head = deps.repo.commit_patch(state["base_commit"], shipped, message)
         body = render(
             "pr_body.j2",
             incident=incident,
@@ -48,6 +52,7 @@ def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             diagnosis=diagnosis,
             patch=patch,
             report=report,
+            regression=regression,
             must_fix=state.get("must_fix", []),
             failing_before=[
                 test
@@ -79,5 +84,6 @@ def open_pr(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             "the fix is proven; a human reviews it before anything merges",
             pr=pr.id,
             branch=branch,
+            regression_test=regression.path if regression and regression.shipped else None,
         ),
     }

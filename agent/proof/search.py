@@ -34,6 +34,8 @@ class Search:
     seconds: float = 240.0
     screen: bool = True
     """Run the must-fix tests alone before the full proof (needs must-fix tests)."""
+    proven_wanted: int = 1
+    """How many proven candidates end the search (the evidence bar may ask for more than one)."""
 
 
 class _Screens:
@@ -164,7 +166,7 @@ def _in_rank_order(
         running: dict[Future[TestReport], int] = {}
         following = 0
         while True:
-            if _settled(reports):
+            if _settled(reports, search.proven_wanted):
                 break
             while (
                 len(running) < max(1, search.jobs)
@@ -183,13 +185,17 @@ def _in_rank_order(
     return reports
 
 
-def _settled(reports: dict[int, TestReport]) -> bool:
+def _settled(reports: dict[int, TestReport], wanted: int = 1) -> bool:
     """A candidate holds (is proven, where it can be) and every candidate ranked above it is
-    decided."""
+    decided; with `wanted` above 1, that many proven candidates with every one above decided."""
+    proven = 0
     for index in range(len(reports) + 1):
         report = reports.get(index)
         if report is None:
             return False
-        if report.held:
+        if report.held and not report.proven:
+            return True
+        proven += report.proven
+        if proven >= wanted:
             return True
     return False

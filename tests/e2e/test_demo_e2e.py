@@ -67,8 +67,9 @@ def test_demo_reaches_a_proven_pr_then_merge_closes_it(tmp_path: Path) -> None:
     assert summary["ticket"]["key"] == "FIX-1"
     assert summary["diagnosis"]["suspects"][0]["symbol"] == "average_basket"
 
-    assert git(repo, "diff", "--name-only", f"main...{pr['branch']}") == "app/reports.py"
-    diff = git(repo, "diff", f"main...{pr['branch']}")
+    changed = git(repo, "diff", "--name-only", f"main...{pr['branch']}").splitlines()
+    assert changed == ["app/reports.py", "tests/test_average_basket_zero_division_error.py"]
+    diff = git(repo, "diff", f"main...{pr['branch']}", "--", "app/reports.py")
     removed, added = _changed_lines(diff)
     old_span = _function_span(git(repo, "show", "main:app/reports.py"), "average_basket")
     new_span = _function_span(git(repo, "show", f"{pr['branch']}:app/reports.py"), "average_basket")
@@ -86,6 +87,7 @@ def test_demo_reaches_a_proven_pr_then_merge_closes_it(tmp_path: Path) -> None:
     assert suite.returncode == 0, suite.stdout
     git(repo, "checkout", "-q", "main")
     (repo / reproduction["filename"]).unlink()
+    _the_regression_test_fails_on_main_and_passes_on_the_branch(repo, pr["branch"])
 
     review = fixloop(home, "review", str(pr["id"]), "--merge", "--comment", "thanks")
     assert review.returncode == 0, review.stderr
@@ -98,6 +100,21 @@ def test_demo_reaches_a_proven_pr_then_merge_closes_it(tmp_path: Path) -> None:
     assert f"Resolved by pull request #{pr['id']}" in status["ticket"]["resolution"]
     nodes = [entry["node"] for entry in status["audit"]]
     assert nodes[-4:] == ["await_review", "find_release", "verify", "close"]
+
+
+def _the_regression_test_fails_on_main_and_passes_on_the_branch(repo: Path, branch: str) -> None:
+    path = "tests/test_average_basket_zero_division_error.py"
+    test = git(repo, "show", f"{branch}:{path}")
+    assert "def test_average_basket_does_not_raise_zero_division_error():" in test
+    assert "Reproduction of incident" not in test and "test_fixloop_repro" not in test
+    (repo / path).write_text(test + "\n")
+    on_main = _pytest(repo, path)
+    assert on_main.returncode == 1 and "ZeroDivisionError" in on_main.stdout
+    (repo / path).unlink()
+    git(repo, "checkout", "-q", branch)
+    on_branch = _pytest(repo, path)
+    assert on_branch.returncode == 0 and "1 passed" in on_branch.stdout, on_branch.stdout
+    git(repo, "checkout", "-q", "main")
 
 
 def test_demo_prints_each_step_and_the_review_command(tmp_path: Path) -> None:

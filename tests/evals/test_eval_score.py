@@ -336,3 +336,28 @@ def test_suites_are_summarized_and_printed_side_by_side() -> None:
     assert rows["function top 1"] == ["1/2", "50.0%", "0/1", "0.0%"]
     assert rows["correct"] == ["1/2", "50.0%", "0/1", "0.0%"]
     assert rows["median seconds"] == ["4.0s", "9.0s"]
+
+
+def test_an_abstention_is_neither_correct_nor_wrong_and_is_counted_both_ways() -> None:
+    passing = SuiteRun(outcomes={"t::a": "passed"}, exit_code=0)
+    failing = SuiteRun(outcomes={"t::b": "failed"}, exit_code=1)
+    below = {"status": "escalated", "evidence": {"clears": False, "below": ["low"]}}
+    lost = score(_case(), _state(**below), 1.0, passing)
+    assert (lost["proven"], lost["correct"], lost["abstained"]) == (True, False, True)
+    assert (lost["right_pr_lost"], lost["wrong_pr_avoided"]) == (True, False)
+    avoided = score(_case(), _state(**below), 1.0, failing)
+    assert (avoided["wrong_proven"], avoided["wrong_pr_avoided"]) == (False, True)
+    on_escalate = score(_case("escalate"), _state(**below), 1.0, None)
+    assert on_escalate["wrong_pr_avoided"] and on_escalate["escalated_correctly"]
+    opened = score(_case(), _state(pr={"id": 1}, evidence={"clears": True}), 1.0, passing)
+    assert (opened["correct"], opened["pr_opened"], opened["abstained"]) == (True, True, False)
+    summary = summarize([lost, avoided, on_escalate, opened])
+    assert summary["abstain"] == {
+        "prs_opened": 1,
+        "abstained": 3,
+        "wrong_prs_avoided": 2,
+        "right_prs_lost": 1,
+    }
+    assert "1 PRs opened, 3 proven fixes held back: 2 wrong PRs avoided, 1 right PRs lost" in (
+        terminal_summary({"summary": summary, "run": {"wall_seconds": 1.0}})
+    )

@@ -23,6 +23,7 @@ from agent.domain import (
     TestReport as Report,
 )
 from agent.prompting import render
+from agent.proof.regression import RegressionTest
 from agent.repair.diffs import make_patch
 
 
@@ -32,6 +33,7 @@ def body(
     not_proven: int = 3,
     ticket: Ticket | None = None,
     tags: dict[str, str] | None = None,
+    regression: RegressionTest | None = None,
 ) -> str:
     frame = Frame(filename="app/price.py", function="price", lineno=2, in_app=True)
     incident = Incident(
@@ -75,6 +77,7 @@ def body(
         failing_before=must_fix,
         candidates=40,
         not_proven=not_proven,
+        regression=regression,
     )
 
 
@@ -130,3 +133,26 @@ def test_a_github_issue_the_incident_came_from_is_fixed_by_the_pr() -> None:
 
     assert "Fixes #41 · incident `fx-1`" in as_ticket
     assert "Fixes [FIX-3](http://t/3) · fixes acme/shop#41 · incident `fx-1`" in beside
+
+
+def test_the_body_shows_the_regression_test_it_adds_or_why_not() -> None:
+    shipped = RegressionTest(
+        path="tests/test_price_zero_division_error.py",
+        nodeid="tests/test_price_zero_division_error.py::test_price_does_not_raise",
+        source="def test_price_does_not_raise():\n    price(0)\n",
+        before="failed",
+        after="passed",
+        masked=2,
+        shipped=True,
+        reason="ok",
+    )
+    text = body(patch_by("templates"), ["t.py::t"], regression=shipped)
+    assert (
+        "Regression test `tests/test_price_zero_division_error.py` (added by this PR, the "
+        "incident's reproduction): **failed** on the base commit, **passed** with the fix; 2 "
+        "captured values replaced by stand-ins" in text
+    )
+    assert "def test_price_does_not_raise():" in text
+    assert "not part of this diff" not in text
+    kept_out = shipped.model_copy(update={"shipped": False, "reason": "not shipped: it passed"})
+    assert "Regression test `" not in body(patch_by("templates"), ["t.py::t"], regression=kept_out)

@@ -36,6 +36,12 @@ def test_retry_is_bounded_by_rounds() -> None:
     assert after_test({"proven": None, "round": 1, "must_fix": []}) == "escalate"
 
 
+def test_a_proven_fix_below_the_evidence_bar_escalates() -> None:
+    after_test = make_after_test(max_rounds=3)
+    assert after_test({"proven": {"id": "p"}, "evidence": {"clears": False}}) == "escalate"
+    assert after_test({"proven": {"id": "p"}, "evidence": {"clears": True}}) == "open_pr"
+
+
 def test_a_forged_test_outcome_escalates_at_once() -> None:
     after_test = make_after_test(max_rounds=3)
     forged = {"candidate_id": "p", "untrusted": True, "reason": "cannot be trusted"}
