@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from agent.demo.run import run_demo
-from agent.domain import ReviewDecision
 from agent.service import runner
 from agent.service.server import create_app
 from agent.settings import Settings
@@ -97,13 +97,22 @@ def test_the_console_shows_the_demo_incident_in_a_browser(
             browser.close()
 
 
-def test_the_demo_incident_has_one_slack_thread_in_order(
+def test_merged_from_the_console_the_demo_incident_has_one_slack_thread_in_order(
     demo: tuple[Settings, dict[str, Any]], slack: FakeSlack
 ) -> None:
     settings, summary = demo
-    pr = summary["pr"]
-    closed = runner.review_pr(settings, pr["id"], ReviewDecision(action="merge", comment="ok"))
+    pr, incident_id = summary["pr"], summary["incident"]
+    with TestClient(create_app(settings), client=("127.0.0.1", 50000)) as console:
+        console.get(f"/console/incidents/{incident_id}")  # the form and its CSRF cookie
+        merged = console.post(
+            f"/console/incidents/{incident_id}/review",
+            data={"action": "merge", "comment": "ok", "csrf": console.cookies["fixloop_csrf"]},
+            follow_redirects=False,
+        )
+    assert merged.status_code == 303, merged.text
+    closed = runner.incident_status(settings, incident_id)
     assert closed["status"] == "closed"
+    assert closed["pr"]["status"] == "merged"
 
     roots = slack.roots()
     assert len(roots) == 1
