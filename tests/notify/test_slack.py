@@ -118,3 +118,23 @@ def test_a_failed_post_is_audited_and_the_node_goes_on(tmp_path: Path) -> None:
 def test_without_a_notifier_the_node_is_unchanged(tmp_path: Path) -> None:
     runtime = SimpleNamespace(context=SimpleNamespace(notifier=None))
     assert announced("ticket", _ticket_node)(_state(), runtime) == _ticket_node(None, None)
+
+
+def test_the_messages_after_open_pr_and_verify() -> None:
+    from agent.notify import message_after
+
+    pr = {"id": 7, "branch": "fixloop/fx-1", "title": "fix: guard <n>", "url": "https://x/pr/7"}
+    awaiting = message_after("open_pr", _state(), {"pr": pr, "status": "awaiting_review"})
+    assert awaiting is not None and awaiting[0] == "pr:7"
+    assert "<https://x/pr/7|#7>" in awaiting[1] and "guard &lt;n&gt;" in awaiting[1]
+    assert "fixloop review 7 --merge" in awaiting[1]
+
+    verified = message_after(
+        "verify", _state(), {"verification": {"verified": True, "summary": "ok"}}
+    )
+    regressed = message_after(
+        "verify", _state(), {"verification": {"verified": False, "summary": "3 events"}}
+    )
+    assert verified == ("verified", ":white_check_mark: Verified. ok")
+    assert regressed is not None and regressed[0] == "regressed" and "3 events" in regressed[1]
+    assert message_after("fix", _state(), {"candidates": []}) is None
