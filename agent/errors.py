@@ -12,6 +12,8 @@
     │   │                         itself: a result for the candidate (not proven), not a crash
     │   ├── ModelError       the model API refused, or stayed unavailable after retries
     │   ├── StoreError       the database of fixloop's records is unreachable or refused
+    │   ├── NotifyError      a chat service (Slack) refused or was unreachable: audited, never
+    │   │                    the end of a run
     │   └── NotFound         a ticket, PR or run that does not exist
     └── RunError             a run cannot be started or resumed in its current state
 
@@ -81,3 +83,8 @@ class NotFound(AdapterError):
 
 class RunError(FixloopError):
     """A run cannot be started or resumed in its current state."""
+
+
+class NotifyError(AdapterError):
+    """A chat service (Slack) refused a message or could not be reached. A run records it in
+    its audit and goes on."""

@@ -22,6 +22,7 @@ from agent.nodes.root_cause import root_cause
 from agent.nodes.test import prove_candidates
 from agent.nodes.ticket import ticket
 from agent.nodes.verify import verify
+from agent.notify import announced
 from agent.state import State
 
 
@@ -72,6 +73,10 @@ def after_verify(state: State) -> Literal["close", "escalate"]:
     return "close" if (state.get("verification") or {}).get("verified") else "escalate"
 
 
+ANNOUNCED = ("ticket", "open_pr", "verify")
+"""The nodes whose outcome goes to the incident's Slack thread (`agent.notify`)."""
+
+
 def build_graph(
     checkpointer: BaseCheckpointSaver[Any] | None = None, max_fix_rounds: int = 3
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
@@ -91,7 +96,7 @@ def build_graph(
         ("escalate", escalate),
         ("reject", reject),
     ]:
-        graph.add_node(name, node)
+        graph.add_node(name, announced(name, node) if name in ANNOUNCED else node)
     graph.add_edge(START, "detect")
     graph.add_conditional_edges("detect", after_detect)
     graph.add_edge("ticket", "root_cause")

@@ -287,3 +287,17 @@ class Inbox(Protocol):
     def open_incident_of_project(self, project: str) -> str | None: ...
 
     def stats(self) -> dict[str, int]: ...
+
+
+class Notifier(Protocol):
+    """Where on-call people read about incidents (Slack): one thread per incident."""
+
+    def post(self, incident_id: str, key: str, text: str) -> str:
+        """Post `text` in the incident's thread (the first message starts it), once per `key`:
+        a key already posted is not posted again. Returns the message's id (Slack's `ts`).
+        Raises `NotifyError` when the service refuses or cannot be reached."""
+        ...
+
+    def thread(self, incident_id: str) -> list[dict[str, Any]]:
+        """The messages posted for the incident, in order: `key`, `channel`, `ts`, `thread_ts`."""
+        ...

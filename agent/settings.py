@@ -523,6 +523,28 @@ class Settings(BaseSettings):
     """The workflow transition that takes a ticket to each fixloop status (PR opened:
     `in_review`; merged and verified: `closed`; regressed: `reopened`)."""
 
+    console_token: SecretStr | None = None
+    """Token of the web console on `fixloop serve` (`/console`, environment only): sent as
+    `Authorization: Bearer TOKEN` or entered once in its login form (then a cookie). With it or
+    `console_proxy_header` set, every console request needs one of them; with neither, only
+    requests from a loopback address are served."""
+
+    console_proxy_header: str | None = None
+    """A header that a reverse proxy in front of fixloop sets to the signed-in user (e.g.
+    `X-Forwarded-User`): a console request carrying it is authenticated as that user. Set it
+    only when the console can be reached through that proxy alone."""
+
+    slack_token: SecretStr | None = None
+    """Slack bot token (`xoxb-...`, environment only). With `slack_channel`, fixloop posts to
+    Slack when an incident is ticketed, when its PR awaits review and when the fix is verified
+    or regressed: one thread per incident."""
+
+    slack_channel: str | None = None
+    """The Slack channel (id or `#name`) incident threads are posted in."""
+
+    slack_api_url: str = "https://slack.com/api/"
+    """Base URL of the Slack Web API."""
+
     @classmethod
     def settings_customise_sources(
         cls,

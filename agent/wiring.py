@@ -16,13 +16,14 @@ from agent.errors import ConfigError, FixloopError
 from agent.guardrails.policy import Policy
 from agent.guardrails.redaction import (
     RedactingForge,
+    RedactingNotifier,
     RedactingTracker,
     ScrubbingErrorSource,
     ScrubbingModel,
     secrets_of,
 )
 from agent.intake.payloads import parse_payload
-from agent.ports import ErrorSource, EventReader, Inbox, Sandbox
+from agent.ports import ErrorSource, EventReader, Inbox, Notifier, Sandbox
 from agent.repair import RepairEngine
 from agent.repair.claude import Budget, ClaudeEngine, Price
 from agent.repair.mutations import MutationEngine
@@ -345,7 +346,27 @@ def build_deps(settings: Settings, repo_path: Path, incident_id: str) -> Deps:
         policy=Policy.from_settings(settings),
         base_branch=local_forge.base,
         scratch=(settings.home / "worktrees" / incident_id).resolve(),
+        notifier=notifier(settings),
     )
+
+
+def notifier(settings: Settings) -> Notifier | None:
+    """Slack, when `slack_token` and `slack_channel` are set: its messages scrubbed."""
+    if settings.slack_token is None or not settings.slack_channel:
+        return None
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+    from tools.slack_notifier import SlackNotifier
+
+    client = WebClient(
+        token=settings.slack_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=10,
+    )
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    slack = SlackNotifier(client, settings.slack_channel, records_db(settings))
+    return RedactingNotifier(slack, secrets_of(settings))
 
 
 def scrubbing(settings: Settings, source: ErrorSource) -> ScrubbingErrorSource:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ def eval_command(args: argparse.Namespace, settings: Settings, engines: list[str
     )
     report = run_eval(paths or [CASES_DIR], options, _progress)
     print(terminal_summary(report))
+    kept = keep_report(report, settings.home, engines)
+    print(f"kept for the console: {kept}")
     if args.json_out is not None:
         write_json(report, args.json_out)
         print(f"results: {args.json_out}")
@@ -43,6 +46,15 @@ def eval_command(args: argparse.Namespace, settings: Settings, engines: list[str
     for failure in failures:
         print(f"fixloop eval: below the floor: {failure}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def keep_report(report: dict[str, Any], home: Path, engines: list[str]) -> Path:
+    """Every run's report under `<home>/evals/reports/`, named by when it ended and the
+    engines, where the console lists it."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = home / "evals" / "reports" / f"{stamp}-{'-'.join(engines) or 'none'}.json"
+    write_json(report, path)
+    return path
 
 
 def compare_command(paths: list[Path]) -> int:

@@ -115,6 +115,12 @@ def _short(figure: dict[str, Any]) -> str:
 
 
 def write_html(report: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(report))
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """The self-contained HTML page of an eval run."""
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -124,7 +130,7 @@ def write_html(report: dict[str, Any], path: Path) -> None:
     )
     environment.filters["rate"] = format_rate
     summary = report["summary"]
-    page = environment.get_template("report.html.j2").render(
+    return environment.get_template("report.html.j2").render(
         report=report,
         summary=summary,
         metrics=METRICS,
@@ -134,8 +140,6 @@ def write_html(report: dict[str, Any], path: Path) -> None:
         app_chart=Markup(group_chart(summary["by_app"])),
         time_chart=Markup(time_chart([case["seconds"] for case in report["cases"]])),
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page)
 
 
 # --- charts (inline SVG) ------------------------------------------------------------------

@@ -55,6 +55,16 @@ class LocalErrorStore:
             events.c.received_at < _epoch(end),
         )
 
+    def seen(self, fingerprint: str) -> dict[str, Any] | None:
+        """When events with this fingerprint arrived, first and last (epoch seconds), and how
+        many; None when none did."""
+        query = select(
+            func.min(events.c.received_at), func.max(events.c.received_at), func.count()
+        ).where(events.c.fingerprint == fingerprint)
+        with self.db.transaction() as db:
+            first, last, count = db.execute(query).one()
+        return None if not count else {"first_seen": first, "last_seen": last, "count": count}
+
     def releases(self, project: str | None) -> list[Release]:
         """The releases the events of `project` (any fingerprint) named, first seen first."""
         first = func.min(events.c.received_at).label("first")

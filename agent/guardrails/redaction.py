@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from agent.domain import Incident, ModelReply, PullRequest, Release, Ticket
 from agent.guardrails.scrub import scrub_intake, scrub_output
-from agent.ports import ErrorSource, Forge, Model, Tracker
+from agent.ports import ErrorSource, Forge, Model, Notifier, Tracker
 from agent.settings import Settings
 
 REDACTED = "[redacted]"
@@ -119,6 +119,20 @@ class RedactingForge:
 
     def close_pr(self, pr_id: int, comment: str) -> PullRequest:
         return self.inner.close_pr(pr_id, redact(comment, self.secrets))
+
+
+class RedactingNotifier:
+    """A chat notifier whose messages pass the scrubber and lose fixloop's own secrets."""
+
+    def __init__(self, inner: Notifier, secrets: list[str]) -> None:
+        self.inner = inner
+        self.secrets = secrets
+
+    def post(self, incident_id: str, key: str, text: str) -> str:
+        return self.inner.post(incident_id, key, redact(text, self.secrets))
+
+    def thread(self, incident_id: str) -> list[dict[str, Any]]:
+        return self.inner.thread(incident_id)
 
 
 class ScrubbingModel:

@@ -393,6 +393,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.server_host
     port = settings.server_port if args.port is None else args.port
     print(f"fixloop serve on http://{host}:{port} (Ctrl-C stops)", flush=True)
+    print(f"web console: http://{host}:{port}/console", flush=True)
     server.serve(settings, host, port)
     return 0
 

@@ -295,6 +295,7 @@ def _summary(snapshot: StateSnapshot, brief: bool = False) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "incident": incident["id"],
         "title": incident["title"],
+        "fingerprint": incident["fingerprint"],
         "status": status,
         "finished": status in END_STATUSES,
         "repo": values.get("repo"),
@@ -307,7 +308,6 @@ def _summary(snapshot: StateSnapshot, brief: bool = False) -> dict[str, Any]:
     diagnosis = values.get("diagnosis")
     summary |= {
         "source": incident["source"],
-        "fingerprint": incident["fingerprint"],
         "diagnosis": (
             diagnosis_view(Diagnosis.model_validate(diagnosis), top=5) if diagnosis else None
         ),

@@ -7,6 +7,7 @@ work in the inbox; the in-process `agent.service.worker.Worker` carries queued i
     POST /webhooks/sentry | /webhooks/pagerduty | /webhooks/github   signed webhooks
     POST /api/<project>/envelope/ | /api/<project>/store/           Sentry ingest (DSN key)
     GET  /healthz   /metrics   /incidents   /incidents/<id>
+    GET  /console ...                                                the web console (agent.console)
 
 Bad input is a 4xx with a reason: headers slower than `header_read_timeout` and a body slower
 than `body_read_timeout` are 408, a larger body 413. `ErrorBoundary` counts every answer in
@@ -30,6 +31,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agent import wiring
+from agent.console import app as console
 from agent.errors import IntakeError, NotFound, SignatureError
 from agent.ports import Inbox
 from agent.service import openapi, runner
@@ -189,6 +191,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
             return JSONResponse({"error": f"no incident {incident_id}"}, status_code=404)
         return JSONResponse({"incident": record, "run": run})
 
+    console.mount(app, settings, inbox, runs, lambda: job_worker.alive() if job_worker else None)
     app.state.metrics = metrics
     app.openapi_schema = openapi.schema(app)
     app.add_middleware(ErrorBoundary, metrics=metrics, routes=lambda: app.routes)

@@ -131,6 +131,8 @@ def test_the_cli_writes_both_files_and_compare_reads_them(corpus: Path, tmp_path
     report = json.loads(out.read_text())
     assert [case["id"] for case in report["cases"]] == ["handwritten-rates"]
     assert (tmp_path / "out.html").is_file()
+    kept = list((home / "evals" / "reports").glob("*-templates.json"))
+    assert [json.loads(path.read_text()) for path in kept] == [report], "kept for the console"
 
     worse = json.loads(out.read_text())
     worse["cases"][0] |= {"correct": False, "localized_rank": 2}

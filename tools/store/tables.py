@@ -1,8 +1,9 @@
 """The tables of fixloop's records, as the newest migration leaves them.
 
 Two groups, each its own Alembic branch: `records` (tickets, PR records, the error store, the
-Sentry issues of fingerprints) and `inbox` (deliveries, incidents, notes, jobs). On SQLite each
-group has its own file in the state directory; on PostgreSQL both live in one database.
+Sentry issues of fingerprints, the Slack messages posted) and `inbox` (deliveries, incidents,
+notes, jobs). On SQLite each group has its own file in the state directory; on PostgreSQL both
+live in one database.
 The migrations in `migrations/versions/` build these tables; this module is what the adapters
 write their statements against.
 """
@@ -110,6 +111,20 @@ sentry_issues = Table(
     metadata,
     Column("fingerprint", Text, primary_key=True),
     Column("issue_id", Text, nullable=False),
+)
+
+slack_messages = Table(
+    "slack_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", Text, nullable=False),
+    Column("message_key", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("ts", Text, nullable=False),
+    Column("thread_ts", Text, nullable=False),
+    Column("posted_at", Double, nullable=False),
+    UniqueConstraint("incident_id", "message_key", name="slack_messages_once"),
+    sqlite_autoincrement=True,
 )
 
 deliveries = Table(

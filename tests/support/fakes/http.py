@@ -16,11 +16,19 @@ Handler = Callable[..., tuple[Any, ...]]
 
 
 class Request:
-    def __init__(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> None:
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        body: Any,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.method = method
         self.path = path
         self.query = query
         self.body = body
+        self.headers = headers or {}
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -44,7 +52,8 @@ class FakeServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 body = json.loads(raw) if raw.strip() else None
-                request = Request(self.command, parts.path, parse_qs(parts.query), body)
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                request = Request(self.command, parts.path, parse_qs(parts.query), body, headers)
                 status, payload, *extra = fake.dispatch(request)
                 data = b"" if payload is None else json.dumps(payload).encode()
                 self.send_response(status)
