@@ -17,27 +17,36 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
+from agent.config_file import config_file_chosen
 from agent.domain import ReviewDecision
 from agent.errors import FixloopError
 from agent.intake.payloads import load_event_file
+from agent.service.startup import setting_error_line, unknown_variables
 from agent.settings import Settings, checkouts_unchecked
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    for warning in unknown_variables(os.environ):
+        print(f"fixloop: warning: {warning}", file=sys.stderr)
     try:
-        if getattr(args, "unchecked_checkouts", False):
-            with checkouts_unchecked():
+        with config_file_chosen(args.config):
+            if getattr(args, "unchecked_checkouts", False):
+                with checkouts_unchecked():
+                    settings = Settings()
+            else:
                 settings = Settings()
-        else:
-            settings = Settings()
         return int(args.handler(args, settings))
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         message = first["msg"].removeprefix("Value error, ")
         print(f"fixloop: bad setting {where}: {message}", file=sys.stderr)
+        return 2
+    except SettingsError as error:
+        print(f"fixloop: {setting_error_line(error)}", file=sys.stderr)
         return 2
     except FixloopError as error:
         print(f"fixloop: {error}", file=sys.stderr)
@@ -73,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
         _add_doctor,
     ):
         add(sub)
+    config_help = "the configuration file (default: FIXLOOP_CONFIG, else ./fixloop.toml)"
+    parser.add_argument("--config", type=Path, metavar="PATH", help=config_help)
+    for command in sub.choices.values():
+        command.add_argument(
+            "--config", type=Path, metavar="PATH", default=argparse.SUPPRESS, help=config_help
+        )
     return parser
 
 
@@ -188,7 +203,12 @@ def _add_index(sub: _Commands) -> None:
 
 
 def _add_serve(sub: _Commands) -> None:
-    serve = sub.add_parser("serve", help="the webhook and Sentry-ingest server")
+    serve = sub.add_parser(
+        "serve",
+        help="the webhook and Sentry-ingest server",
+        description="Checks the settings as `fixloop doctor` does (without running a suite) "
+        "and refuses to start with one line per problem; then serves.",
+    )
     serve.add_argument("--host", help="address (default: setting server_host)")
     serve.add_argument("--port", type=int, help="port (default: setting server_port)")
     serve.add_argument(
@@ -392,9 +412,26 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.model_copy(update={"worker": False})
     host = args.host or settings.server_host
     port = settings.server_port if args.port is None else args.port
+    settings = settings.model_copy(update={"server_host": host, "server_port": port})
+    if not _checked_start(settings):
+        return 2
     print(f"fixloop serve on http://{host}:{port} (Ctrl-C stops)", flush=True)
     server.serve(settings, host, port)
     return 0
+
+
+def _checked_start(settings: Settings) -> bool:
+    """`fixloop doctor`'s checks (no suite runs): one line per problem; False stops the start."""
+    from agent.service.startup import check_start
+
+    check = check_start(settings, worker=settings.worker)
+    for warning in check.warnings:
+        print(f"fixloop serve: warning: {warning}", file=sys.stderr)
+    for problem in check.problems:
+        print(f"fixloop serve: {problem}", file=sys.stderr)
+    if check.problems:
+        print("fixloop serve: not started (`fixloop doctor` checks further)", file=sys.stderr)
+    return not check.problems
 
 
 def _intake(args: argparse.Namespace, settings: Settings) -> int:
