@@ -80,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         _add_serve,
         _add_intake,
         _add_doctor,
+        _add_incidents,
     ):
         add(sub)
     config_help = "the configuration file (default: FIXLOOP_CONFIG, else ./fixloop.toml)"
@@ -237,6 +238,47 @@ def _add_doctor(sub: _Commands) -> None:
         "--online", action="store_true", help="also ask the forge's and tracker's APIs"
     )
     doctor.set_defaults(handler=_doctor, unchecked_checkouts=True)
+
+
+def _add_incidents(sub: _Commands) -> None:
+    listing = sub.add_parser(
+        "incidents",
+        help="list and filter the server's incidents, or close one by hand",
+        description="The incidents the server received, newest first. `--close INCIDENT` closes "
+        "an open one by hand: its queued jobs are settled and the next event of its error is a "
+        "new incident that runs.",
+    )
+    listing.add_argument("--state", choices=["open", "closed", "all"], default="all")
+    listing.add_argument("--project", help="only this project (as the events name it)")
+    listing.add_argument("--source", help="only this source, e.g. sentry_webhook, pagerduty")
+    listing.add_argument("--limit", type=int, default=100, help="at most this many")
+    listing.add_argument("--close", metavar="INCIDENT", help="close this open incident")
+    listing.add_argument("--reason", default="", help="why it is closed (recorded)")
+    listing.add_argument("--json", action="store_true", help="print one JSON object")
+    listing.set_defaults(handler=_incidents)
+
+
+def _incidents(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.service import incidents
+
+    if args.close:
+        result = incidents.close(settings, args.close, args.reason)
+        if args.json:
+            print(json.dumps(result))
+        elif result["closed"]:
+            print(f"{args.close} closed ({result['outcome']})")
+        else:
+            print(f"{args.close} is already closed ({result['outcome'] or 'no outcome'})")
+        return 0
+    limit = min(max(args.limit, 1), 10_000)
+    rows = incidents.listed(settings, args.state, args.project, args.source, limit)
+    if args.json:
+        print(json.dumps({"incidents": rows}, indent=2))
+    elif not rows:
+        print(f"no incidents in {settings.home}")
+    else:
+        print(incidents.render(rows))
+    return 0
 
 
 def _doctor(args: argparse.Namespace, settings: Settings) -> int:
