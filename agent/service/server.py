@@ -169,16 +169,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
     for endpoint in ("envelope", "store"):
         post(f"/api/{{project}}/{endpoint}/", endpoint, _ingest(receiver, endpoint))
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, Any]:
-        alive = job_worker.alive() if job_worker else None
-        return {"ok": alive is not False, "worker": alive, "queue": inbox.stats()["jobs_queued"]}
-
-    @app.get("/readyz")
-    def readyz() -> JSONResponse:
-        alive = job_worker.alive() if job_worker else None
-        report = readiness.readiness(settings, inbox, alive)
-        return JSONResponse(report, status_code=200 if report["ready"] else 503)
+    _add_probes(app, settings, inbox, job_worker)
 
     @app.get("/metrics")
     def prometheus() -> PlainTextResponse:
@@ -204,6 +195,21 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
     app.add_middleware(AccessGate, settings=settings)
     app.add_middleware(ErrorBoundary, metrics=metrics, routes=lambda: app.routes)
     return app
+
+
+def _add_probes(app: FastAPI, settings: Settings, inbox: Inbox, job_worker: Worker | None) -> None:
+    """`/healthz` (liveness) and `/readyz` (the database, the queue, each outside system)."""
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        alive = job_worker.alive() if job_worker else None
+        return {"ok": alive is not False, "worker": alive, "queue": inbox.stats()["jobs_queued"]}
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        alive = job_worker.alive() if job_worker else None
+        report = readiness.readiness(settings, inbox, alive)
+        return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
 
 def _log_request(endpoint: str, status: int, result: dict[str, Any]) -> None:
