@@ -274,6 +274,13 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
 
     logs.configure(settings)
     app = create_app(settings)
+    event(
+        "server_started",
+        host=host or settings.server_host,
+        port=settings.server_port if port is None else port,
+        repos=sorted(settings.repos),
+        worker=settings.worker,
+    )
     uvicorn.run(
         app,
         host=host or settings.server_host,

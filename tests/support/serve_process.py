@@ -43,15 +43,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(home: Path, config: Path, *args: str, host: str = "127.0.0.1") -> Iterator[Served]:
-    """`fixloop --config CONFIG serve` until the block ends; fails when it does not answer."""
+def serving(
+    home: Path,
+    config: Path,
+    *args: str,
+    host: str = "127.0.0.1",
+    env: dict[str, str] | None = None,
+) -> Iterator[Served]:
+    """`fixloop --config CONFIG serve` until the block ends; fails when it does not answer.
+    `env`: more variables of the server's environment."""
     port = free_port()
     log = home.parent / f"serve-{port}.log"
     command = [sys.executable, "-m", "agent.service.cli", "--config", str(config), "serve"]
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [*command, "--host", host, "--port", str(port), *args],
-            env=fixloop_env(home),
+            env=fixloop_env(home) | (env or {}),
             cwd=ROOT,
             stdout=sink,
             stderr=subprocess.STDOUT,
