@@ -280,7 +280,18 @@ class Inbox(Protocol):
         """Put jobs a dead process left running back in the queue; return how many."""
         ...
 
-    def incidents(self, limit: int = 100) -> list[dict[str, Any]]: ...
+    def incidents(
+        self,
+        limit: int = 100,
+        *,
+        is_open: bool | None = None,
+        project: str | None = None,
+        source: str | None = None,
+    ) -> list[dict[str, Any]]: ...
+
+    def close_incident(self, incident_id: str, outcome: str) -> bool:
+        """Close an open incident by hand (its queued jobs settled); False if it was not open."""
+        ...
 
     def incident(self, incident_id: str) -> dict[str, Any] | None: ...
 

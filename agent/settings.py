@@ -25,9 +25,9 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
+from agent.config_file import ConfigFileSource
 from agent.errors import ConfigError
 
 IssueTrigger = Literal["off", "label", "opened"]
@@ -544,6 +544,40 @@ class Settings(BaseSettings):
 
     slack_api_url: str = "https://slack.com/api/"
     """Base URL of the Slack Web API."""
+    sentry_client_secrets: list[SecretStr] = Field(default_factory=list)
+    """More client secrets of the Sentry integration, accepted beside `sentry_client_secret`
+    (the old and the new one while a secret is rotated)."""
+
+    github_webhook_secrets: list[SecretStr] = Field(default_factory=list)
+    """More GitHub webhook secrets, accepted beside `github_webhook_secret` (rotation)."""
+
+    access_tokens: list[SecretStr] = Field(default_factory=list)
+    """Tokens that open the endpoints returning incident data (`/incidents`, `/metrics`,
+    `/readyz`), sent as `Authorization: Bearer TOKEN` (several while one is rotated). Without
+    one, those endpoints answer only loopback (see `loopback_open`) and `auth_proxy_header`."""
+
+    auth_proxy_header: str | None = None
+    """A header the reverse proxy sets after it authenticated the user (e.g.
+    `X-Forwarded-User`, `X-Auth-Request-Email`): a request carrying it from one of
+    `trusted_proxies` is let in. The proxy must drop the header from what clients send."""
+
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    """Addresses whose `auth_proxy_header` is believed."""
+
+    loopback_open: bool = True
+    """Requests from loopback that came through no proxy (no `Forwarded`, `X-Forwarded-For` or
+    `X-Real-IP` header) need no token. Turn it off when a proxy on this host forwards outside
+    traffic without those headers."""
+
+    log_format: Literal["text", "json"] = "text"
+    """How `fixloop serve` logs: `text` (one `key=value` line per event) or `json` (one
+    object per line)."""
+
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    """The least severe log level written."""
+
+    readiness_timeout: float = Field(default=5.0, gt=0)
+    """Seconds `/readyz` waits for each outside system (tracker, forge, Sentry, PagerDuty)."""
 
     @classmethod
     def settings_customise_sources(
@@ -554,7 +588,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        return (init_settings, env_settings, ConfigFileSource(settings_cls))
 
     _repo_table: str | None = PrivateAttr(default=None)
 

@@ -23,6 +23,7 @@ from agent.guardrails.redaction import (
     secrets_of,
 )
 from agent.intake.payloads import parse_payload
+from agent.logs import LoggedForge, LoggedTracker
 from agent.ports import ErrorSource, EventReader, Inbox, Notifier, Sandbox
 from agent.repair import RepairEngine
 from agent.repair.claude import Budget, ClaudeEngine, Price
@@ -167,8 +168,13 @@ def tracker(settings: Settings) -> LocalTracker | JiraTracker | GitHubIssuesTrac
         return GitHubIssuesTracker(
             github_client(settings, settings.github_token), settings.github_repo
         )
-    if not (settings.jira_url and settings.jira_project and settings.jira_token):
-        raise ConfigError("tracker 'jira' needs the settings jira_url, jira_project, jira_token")
+    needed = ("jira_url", "jira_project", "jira_token")
+    missing = [name for name in needed if not getattr(settings, name)]
+    if missing or not (settings.jira_url and settings.jira_project and settings.jira_token):
+        raise ConfigError(
+            "tracker 'jira' needs the settings jira_url, jira_project, jira_token; "
+            f"missing: {', '.join(missing)}"
+        )
     token = settings.jira_token.get_secret_value()
     auth: dict[str, Any] = (
         {"basic_auth": (settings.jira_user, token)} if settings.jira_user else {"token_auth": token}
@@ -339,8 +345,10 @@ def build_deps(settings: Settings, repo_path: Path, incident_id: str) -> Deps:
             repo, cache_path=index_db(settings), workers=settings.index_workers
         ),
         sandbox=sandbox(settings),
-        tracker=RedactingTracker(tracker(settings), secrets),
-        forge=RedactingForge(local_forge, secrets),
+        tracker=LoggedTracker(
+            RedactingTracker(tracker(settings), secrets), incident_id, settings.tracker
+        ),
+        forge=LoggedForge(RedactingForge(local_forge, secrets), incident_id, settings.forge),
         errors=scrubbing(settings, error_source(settings)),
         engines=engines(settings),
         policy=Policy.from_settings(settings),

@@ -146,11 +146,44 @@ class SqlInbox:
             requeued = update(jobs).where(jobs.c.state == "running").values(state="queued")
             return len(db.execute(requeued.returning(jobs.c.id)).all())
 
-    def incidents(self, limit: int = 100) -> list[dict[str, Any]]:
+    def incidents(
+        self,
+        limit: int = 100,
+        *,
+        is_open: bool | None = None,
+        project: str | None = None,
+        source: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The newest incidents first, only those open (or closed), of a project or a source
+        when asked."""
         query = select(incidents).order_by(incidents.c.first_seen.desc()).limit(limit)
+        if is_open is not None:
+            query = query.where(incidents.c.is_open == int(is_open))
+        if project is not None:
+            query = query.where(incidents.c.project == project)
+        if source is not None:
+            query = query.where(incidents.c.source == source)
         with self.db.transaction() as db:
             rows = db.execute(query).all()
         return [_incident(row) for row in rows]
+
+    def close_incident(self, incident_id: str, outcome: str) -> bool:
+        """Close an open incident by hand and settle its queued jobs with `outcome`, so the
+        next event of its error is a new incident; False when it was not open."""
+        now = time.time()
+        with self.db.transaction() as db:
+            closed = db.execute(
+                update(incidents)
+                .where(incidents.c.incident_id == incident_id, incidents.c.is_open == 1)
+                .values(is_open=0, outcome=outcome)
+            ).rowcount
+            if closed:
+                db.execute(
+                    update(jobs)
+                    .where(jobs.c.incident_id == incident_id, jobs.c.state == "queued")
+                    .values(state="done", outcome=outcome, updated_at=now)
+                )
+        return bool(closed)
 
     def incident(self, incident_id: str) -> dict[str, Any] | None:
         """The incident with its notes and jobs; only those for an incident fixloop did not

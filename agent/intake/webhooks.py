@@ -67,18 +67,20 @@ def without_lone_surrogates(value: Any) -> Any:
 
 
 def check_sentry(
-    secret: SecretStr | None,
+    secrets: Sequence[SecretStr],
     body: bytes,
     signature: str | None,
     timestamp: str | None,
     now: float,
     max_age: float,
 ) -> None:
-    if secret is None:
+    """`secrets`: every client secret accepted (the old and the new one while rotating)."""
+    if not secrets:
         raise SignatureError("Sentry webhooks are refused: no sentry_client_secret is set")
     if not signature:
         raise SignatureError("missing Sentry-Hook-Signature")
-    if not same_secret(signature.strip(), sign(secret.get_secret_value(), body)):
+    offered = signature.strip()
+    if not any(same_secret(offered, sign(s.get_secret_value(), body)) for s in secrets):
         raise SignatureError("Sentry-Hook-Signature does not match the body")
     if not timestamp:
         raise SignatureError("missing Sentry-Hook-Timestamp")
@@ -103,13 +105,15 @@ def check_pagerduty(secrets: Sequence[SecretStr], body: bytes, header: str | Non
         raise SignatureError("no v1 signature in X-PagerDuty-Signature matches the body")
 
 
-def check_github(secret: SecretStr | None, body: bytes, header: str | None) -> None:
-    if secret is None:
+def check_github(secrets: Sequence[SecretStr], body: bytes, header: str | None) -> None:
+    """`secrets`: every webhook secret accepted (the old and the new one while rotating)."""
+    if not secrets:
         raise SignatureError("GitHub webhooks are refused: no github_webhook_secret is set")
     if not header:
         raise SignatureError("missing X-Hub-Signature-256")
-    expected = "sha256=" + sign(secret.get_secret_value(), body)
-    if not same_secret(header.strip(), expected):
+    offered = header.strip()
+    expected = ["sha256=" + sign(secret.get_secret_value(), body) for secret in secrets]
+    if not any(same_secret(offered, one) for one in expected):
         raise SignatureError("X-Hub-Signature-256 does not match the body")
 
 

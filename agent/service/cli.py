@@ -17,27 +17,36 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
+from agent.config_file import config_file_chosen
 from agent.domain import ReviewDecision
 from agent.errors import FixloopError
 from agent.intake.payloads import load_event_file
+from agent.service.startup import setting_error_line, unknown_variables
 from agent.settings import Settings, checkouts_unchecked
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    for warning in unknown_variables(os.environ):
+        print(f"fixloop: warning: {warning}", file=sys.stderr)
     try:
-        if getattr(args, "unchecked_checkouts", False):
-            with checkouts_unchecked():
+        with config_file_chosen(args.config):
+            if getattr(args, "unchecked_checkouts", False):
+                with checkouts_unchecked():
+                    settings = Settings()
+            else:
                 settings = Settings()
-        else:
-            settings = Settings()
         return int(args.handler(args, settings))
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         message = first["msg"].removeprefix("Value error, ")
         print(f"fixloop: bad setting {where}: {message}", file=sys.stderr)
+        return 2
+    except SettingsError as error:
+        print(f"fixloop: {setting_error_line(error)}", file=sys.stderr)
         return 2
     except FixloopError as error:
         print(f"fixloop: {error}", file=sys.stderr)
@@ -71,8 +80,15 @@ def _parser() -> argparse.ArgumentParser:
         _add_serve,
         _add_intake,
         _add_doctor,
+        _add_incidents,
     ):
         add(sub)
+    config_help = "the configuration file (default: FIXLOOP_CONFIG, else ./fixloop.toml)"
+    parser.add_argument("--config", type=Path, metavar="PATH", help=config_help)
+    for command in sub.choices.values():
+        command.add_argument(
+            "--config", type=Path, metavar="PATH", default=argparse.SUPPRESS, help=config_help
+        )
     return parser
 
 
@@ -188,7 +204,12 @@ def _add_index(sub: _Commands) -> None:
 
 
 def _add_serve(sub: _Commands) -> None:
-    serve = sub.add_parser("serve", help="the webhook and Sentry-ingest server")
+    serve = sub.add_parser(
+        "serve",
+        help="the webhook and Sentry-ingest server",
+        description="Checks the settings as `fixloop doctor` does (without running a suite) "
+        "and refuses to start with one line per problem; then serves.",
+    )
     serve.add_argument("--host", help="address (default: setting server_host)")
     serve.add_argument("--port", type=int, help="port (default: setting server_port)")
     serve.add_argument(
@@ -217,6 +238,47 @@ def _add_doctor(sub: _Commands) -> None:
         "--online", action="store_true", help="also ask the forge's and tracker's APIs"
     )
     doctor.set_defaults(handler=_doctor, unchecked_checkouts=True)
+
+
+def _add_incidents(sub: _Commands) -> None:
+    listing = sub.add_parser(
+        "incidents",
+        help="list and filter the server's incidents, or close one by hand",
+        description="The incidents the server received, newest first. `--close INCIDENT` closes "
+        "an open one by hand: its queued jobs are settled and the next event of its error is a "
+        "new incident that runs.",
+    )
+    listing.add_argument("--state", choices=["open", "closed", "all"], default="all")
+    listing.add_argument("--project", help="only this project (as the events name it)")
+    listing.add_argument("--source", help="only this source, e.g. sentry_webhook, pagerduty")
+    listing.add_argument("--limit", type=int, default=100, help="at most this many")
+    listing.add_argument("--close", metavar="INCIDENT", help="close this open incident")
+    listing.add_argument("--reason", default="", help="why it is closed (recorded)")
+    listing.add_argument("--json", action="store_true", help="print one JSON object")
+    listing.set_defaults(handler=_incidents)
+
+
+def _incidents(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.service import incidents
+
+    if args.close:
+        result = incidents.close(settings, args.close, args.reason)
+        if args.json:
+            print(json.dumps(result))
+        elif result["closed"]:
+            print(f"{args.close} closed ({result['outcome']})")
+        else:
+            print(f"{args.close} is already closed ({result['outcome'] or 'no outcome'})")
+        return 0
+    limit = min(max(args.limit, 1), 10_000)
+    rows = incidents.listed(settings, args.state, args.project, args.source, limit)
+    if args.json:
+        print(json.dumps({"incidents": rows}, indent=2))
+    elif not rows:
+        print(f"no incidents in {settings.home}")
+    else:
+        print(incidents.render(rows))
+    return 0
 
 
 def _doctor(args: argparse.Namespace, settings: Settings) -> int:
@@ -392,10 +454,27 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.model_copy(update={"worker": False})
     host = args.host or settings.server_host
     port = settings.server_port if args.port is None else args.port
+    settings = settings.model_copy(update={"server_host": host, "server_port": port})
+    if not _checked_start(settings):
+        return 2
     print(f"fixloop serve on http://{host}:{port} (Ctrl-C stops)", flush=True)
     print(f"web console: http://{host}:{port}/console", flush=True)
     server.serve(settings, host, port)
     return 0
+
+
+def _checked_start(settings: Settings) -> bool:
+    """`fixloop doctor`'s checks (no suite runs): one line per problem; False stops the start."""
+    from agent.service.startup import check_start
+
+    check = check_start(settings, worker=settings.worker)
+    for warning in check.warnings:
+        print(f"fixloop serve: warning: {warning}", file=sys.stderr)
+    for problem in check.problems:
+        print(f"fixloop serve: {problem}", file=sys.stderr)
+    if check.problems:
+        print("fixloop serve: not started (`fixloop doctor` checks further)", file=sys.stderr)
+    return not check.problems
 
 
 def _intake(args: argparse.Namespace, settings: Settings) -> int:

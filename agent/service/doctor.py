@@ -37,10 +37,11 @@ class RepoCheck:
     problems: list[str] = field(default_factory=list)
 
 
-def check_all(settings: Settings, online: bool = False) -> dict[str, Any]:
-    """The doctor's findings: the sandbox and why, and one object per repository table."""
+def check_all(settings: Settings, online: bool = False, baseline: bool = True) -> dict[str, Any]:
+    """The doctor's findings: the sandbox and why, and one object per repository table.
+    Without `baseline` no suite runs (the checks `fixloop serve` makes at start)."""
     sandbox, why = wiring.sandbox_choice(settings)
-    repos = [asdict(check_repo(settings, name, online)) for name in settings.repos]
+    repos = [asdict(check_repo(settings, name, online, baseline)) for name in settings.repos]
     problems = [] if settings.repos else ["no repository is configured (setting repos)"]
     if sandbox == "none":
         problems.append(why)
@@ -84,13 +85,15 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def check_repo(settings: Settings, name: str, online: bool = False) -> RepoCheck:
+def check_repo(
+    settings: Settings, name: str, online: bool = False, baseline: bool = True
+) -> RepoCheck:
     effective = settings.for_repo(name)
     checkout = settings.repos[name].checkout
     check = RepoCheck(name, str(checkout), effective.github_repo, effective.python)
     runs = _interpreter(check)
     base = _checkout(check, effective, checkout)
-    if base is not None and runs:
+    if base is not None and runs and baseline:
         _baseline(check, effective, checkout, base)
     _forge_and_tracker(check, effective, checkout if base is not None else None)
     if online:

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pydantic import SecretStr
+
 from agent import wiring
 from agent.domain import Incident
 from agent.errors import FixloopError, IntakeError, SignatureError
@@ -50,7 +52,7 @@ class Receiver:
 
     def sentry(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         webhooks.check_sentry(
-            self.settings.sentry_client_secret,
+            _listed(self.settings.sentry_client_secret, self.settings.sentry_client_secrets),
             body,
             headers.get("sentry-hook-signature"),
             headers.get("sentry-hook-timestamp"),
@@ -114,7 +116,9 @@ class Receiver:
 
     def github(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         webhooks.check_github(
-            self.settings.github_webhook_secret, body, headers.get("x-hub-signature-256")
+            _listed(self.settings.github_webhook_secret, self.settings.github_webhook_secrets),
+            body,
+            headers.get("x-hub-signature-256"),
         )
         event = headers.get("x-github-event")
         delivery = headers.get("x-github-delivery")
@@ -248,6 +252,11 @@ class Receiver:
         if admission.outcome == "new":
             self.on_job()
         return admission.model_dump()
+
+
+def _listed(one: SecretStr | None, more: list[SecretStr]) -> list[SecretStr]:
+    """A secret setting and its list of more (rotation), as one list."""
+    return ([one] if one is not None else []) + more
 
 
 def _dsn_key(auth_header: str | None) -> str | None:

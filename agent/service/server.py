@@ -6,8 +6,9 @@ work in the inbox; the in-process `agent.service.worker.Worker` carries queued i
 
     POST /webhooks/sentry | /webhooks/pagerduty | /webhooks/github   signed webhooks
     POST /api/<project>/envelope/ | /api/<project>/store/           Sentry ingest (DSN key)
-    GET  /healthz   /metrics   /incidents   /incidents/<id>
     GET  /console ...                                                the web console (agent.console)
+    GET  /healthz   /readyz                                          liveness, readiness
+    GET  /metrics   /incidents   /incidents/<id>                     private (`access`)
 
 Bad input is a 4xx with a reason: headers slower than `header_read_timeout` and a body slower
 than `body_read_timeout` are 408, a larger body 413. `ErrorBoundary` counts every answer in
@@ -30,11 +31,13 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agent import wiring
+from agent import logs, wiring
 from agent.console import app as console
 from agent.errors import IntakeError, NotFound, SignatureError
+from agent.logs import event
 from agent.ports import Inbox
-from agent.service import openapi, runner
+from agent.service import openapi, readiness, runner
+from agent.service.access import AccessGate
 from agent.service.header_deadline import header_deadline_protocol
 from agent.service.receive import Receiver
 from agent.service.worker import Worker
@@ -157,6 +160,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
             except IntakeError as error:
                 status, result = error.status, {"error": str(error)}
             close = {"Connection": "close"} if status in (408, 413) else None
+            _log_request(endpoint, status, result)
             return JSONResponse(result, status_code=status, headers=close)
 
         app.router.add_route(path, route, methods=["POST"], name=endpoint)
@@ -167,10 +171,7 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
     for endpoint in ("envelope", "store"):
         post(f"/api/{{project}}/{endpoint}/", endpoint, _ingest(receiver, endpoint))
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, Any]:
-        alive = job_worker.alive() if job_worker else None
-        return {"ok": alive is not False, "worker": alive, "queue": inbox.stats()["jobs_queued"]}
+    _add_probes(app, settings, inbox, job_worker)
 
     @app.get("/metrics")
     def prometheus() -> PlainTextResponse:
@@ -194,8 +195,43 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
     console.mount(app, settings, inbox, runs, lambda: job_worker.alive() if job_worker else None)
     app.state.metrics = metrics
     app.openapi_schema = openapi.schema(app)
+    app.add_middleware(AccessGate, settings=settings)
     app.add_middleware(ErrorBoundary, metrics=metrics, routes=lambda: app.routes)
     return app
+
+
+def _add_probes(app: FastAPI, settings: Settings, inbox: Inbox, job_worker: Worker | None) -> None:
+    """`/healthz` (liveness) and `/readyz` (the database, the queue, each outside system)."""
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        alive = job_worker.alive() if job_worker else None
+        return {"ok": alive is not False, "worker": alive, "queue": inbox.stats()["jobs_queued"]}
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        alive = job_worker.alive() if job_worker else None
+        report = readiness.readiness(settings, inbox, alive)
+        return JSONResponse(report, status_code=200 if report["ready"] else 503)
+
+
+def _log_request(endpoint: str, status: int, result: dict[str, Any]) -> None:
+    """One log line per webhook (ingest requests at debug level): its outcome and why."""
+    outcome = result.get("outcome") or (
+        "ignored" if "ignored" in result else "refused" if status >= 400 else "ok"
+    )
+    reason = result.get("ignored") or result.get("error") or result.get("note")
+    webhook = endpoint in ("sentry", "pagerduty", "github")
+    level = logging.INFO if webhook or status >= 400 else logging.DEBUG
+    event(
+        "webhook" if webhook else "ingest",
+        result.get("incident_id"),
+        level,
+        endpoint=endpoint,
+        status=status,
+        outcome=outcome,
+        reason=reason,
+    )
 
 
 def _ingest(receiver: Receiver, endpoint: str) -> Callable[[Request, bytes], dict[str, Any]]:
@@ -239,12 +275,22 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     """Run the server until interrupted (uvicorn, one process)."""
     import uvicorn
 
+    logs.configure(settings)
     app = create_app(settings)
+    event(
+        "server_started",
+        host=host or settings.server_host,
+        port=settings.server_port if port is None else port,
+        repos=sorted(settings.repos),
+        worker=settings.worker,
+    )
     uvicorn.run(
         app,
         host=host or settings.server_host,
         port=settings.server_port if port is None else port,
         log_level="warning",
+        log_config=None,
         access_log=False,
+        proxy_headers=False,
         **uvicorn_options(settings, app),
     )

@@ -22,9 +22,11 @@ from agent.intake.ci import route_github_repo
 from agent.intake.issues import IssueEvent
 from agent.intake.links import sentry_host, sentry_issue_ids
 from agent.intake.payloads import parse_payload
+from agent.intake.projects import sentry_project_slug
 from agent.intake.webhooks import Page
+from agent.logs import event
 from agent.ports import Inbox
-from agent.service import runner
+from agent.service import run_log, runner
 from agent.service.red_commit import run_red_commit
 from agent.settings import Settings
 
@@ -128,17 +130,21 @@ class Worker:
 
     def run_job(self, job: Job) -> str:
         """Run one claimed job and settle it; return its outcome (or why it failed)."""
+        seen = run_log.job_started(self.settings, job)
         try:
             outcome, finished = self._dispatch(job)
         except FixloopError as error:
             self.inbox.fail(job.id, str(error))
+            run_log.job_ended(self.settings, job, f"failed: {error}", seen, failed=True)
             return f"failed: {error}"
         except Exception as error:
             # A bug in one job must not stop the server's queue: record it loudly and go on.
             log.exception("job %s (%s for %s) crashed", job.id, job.kind, job.incident_id)
             self.inbox.fail(job.id, f"crashed: {error!r}")
+            run_log.job_ended(self.settings, job, f"crashed: {error!r}", seen, failed=True)
             return f"crashed: {error!r}"
         self.inbox.finish(job.id, outcome, close_incident=finished)
+        run_log.job_ended(self.settings, job, outcome, seen)
         return outcome
 
     def _dispatch(self, job: Job) -> tuple[str, bool]:
@@ -182,13 +188,21 @@ class Worker:
         verification = (summary.get("verification") or {}).get("summary", "")
         for page in pages:
             api.resolve(page, f"fixloop verified the merged fix. {verification}".strip())
+            event("outside_write", incident_id, system="pagerduty", action="resolve", page=page)
         return pages
 
     def _run(self, payload: dict[str, Any]) -> tuple[str, bool]:
         incident = parse_payload(payload)
-        table = self.settings.table_of_project(incident.project)
+        slug = sentry_project_slug(payload)
+        table = self.settings.table_of_project(incident.project) or self.settings.table_of_project(
+            slug
+        )
         if table is None:
-            return f"no repository mapped for project {incident.project!r} (setting repos)", False
+            named = f" (slug {slug!r})" if slug else ""
+            return (
+                f"no repository mapped for project {incident.project!r}{named} (setting repos)",
+                False,
+            )
         checkout = self.settings.repos[table].checkout
         summary = runner.run_incident(self.settings, checkout, incident, payload, repo=table)
         return summary["status"], summary["status"] == "closed"

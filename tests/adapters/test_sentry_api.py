@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from agent import wiring
@@ -21,6 +20,7 @@ from agent.service.worker import Worker
 from agent.settings import Settings
 from tests.support import signed
 from tests.support.fakes.sentry import FakeSentry
+from tests.support.local_client import local_client
 from tests.support.payloads import fixture_payload
 from tools import sentry_api
 from tools.rest import RestClient
@@ -204,7 +204,7 @@ def test_an_issue_webhook_fetches_the_latest_event_and_opens_an_incident(
         "action": "created",
         "data": {"issue": {"id": "1170820242", "title": "ZeroDivisionError"}},
     }
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         answer = signed.post_sentry(client, copy.deepcopy(webhook), resource="issue").json()
         Worker(settings, wiring.inbox(settings)).drain()
         incidents = client.get("/incidents").json()["incidents"]

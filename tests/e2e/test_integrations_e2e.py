@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from agent import wiring
@@ -23,6 +22,7 @@ from tests.support.fakes.jira import FakeJira
 from tests.support.fakes.pagerduty import FakePagerDuty
 from tests.support.fakes.sentry import FakeSentry
 from tests.support.github_setup import FULL_NAME, TOKEN, github_for
+from tests.support.local_client import local_client
 from tests.support.payloads import alert
 from tests.support.repo_builder import git
 
@@ -67,7 +67,7 @@ def test_sentry_webhook_to_jira_and_github_and_back_to_closed(
             verify_window=3600.0,
         )
         worker = Worker(settings, wiring.inbox(settings))
-        with TestClient(create_app(settings)) as client:
+        with local_client(create_app(settings)) as client:
             webhook = alert(uuid.uuid4().hex)
             webhook["data"]["event"]["issue_id"] = "1170820242"
             incident_id = signed.post_sentry(client, webhook).json()["incident_id"]

@@ -21,6 +21,7 @@ from agent.service.worker import Worker
 from agent.settings import RepoTable, Settings
 from tests.support import signed
 from tests.support.github_setup import FULL_NAME, TOKEN, github_for
+from tests.support.local_client import local_client
 from tests.support.red_main import BROKEN_TEST, red_inventory_repo
 from tests.support.repo_builder import git
 from tests.support.sandbox import FAST
@@ -68,7 +69,7 @@ def test_an_issue_with_a_pasted_failure_becomes_a_pr_that_fixes_it(tmp_path: Pat
             github_remote_url=str(github.bare),
         )
         worker = Worker(settings, wiring.inbox(settings))
-        with TestClient(create_app(settings)) as client:
+        with local_client(create_app(settings)) as client:
             opened = signed.issue(FULL_NAME, 1, body, labels=("bug",))
             first = _post(client, opened)
             assert first["outcome"] == "new", first

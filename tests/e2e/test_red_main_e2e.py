@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from agent import wiring
@@ -17,6 +16,7 @@ from agent.service.worker import Worker
 from agent.settings import Settings
 from tests.support import signed
 from tests.support.github_setup import FULL_NAME, TOKEN, github_for
+from tests.support.local_client import local_client
 from tests.support.red_main import BROKEN_TEST, FLAKY_TEST, red_inventory_repo
 from tests.support.repo_builder import git
 from tests.support.sandbox import FAST
@@ -41,7 +41,7 @@ def test_a_red_main_on_github_becomes_one_incident_one_ticket_and_one_pr(tmp_pat
             github_remote_url=str(github.bare),
         )
         worker = Worker(settings, wiring.inbox(settings))
-        with TestClient(create_app(settings)) as client:
+        with local_client(create_app(settings)) as client:
             body, headers = signed.github("workflow_run", signed.workflow_run(FULL_NAME, red))
             first = client.post("/webhooks/github", content=body, headers=headers).json()
             assert first["outcome"] == "new"

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from agent import wiring
@@ -19,6 +18,7 @@ from agent.service.worker import Worker
 from agent.settings import Settings
 from tests.support import signed
 from tests.support.github_setup import TOKEN
+from tests.support.local_client import local_client
 from tests.support.payloads import alert
 from tests.support.repo_builder import git
 from tests.support.sandbox import FAST
@@ -43,7 +43,7 @@ def test_each_repository_gets_its_own_pr_interpreter_and_test_paths(tmp_path: Pa
             sentry_client_secret=SecretStr(signed.SENTRY_SECRET),
             repos={shop.table: table(shop), web.table: table(web)},
         )
-        with TestClient(create_app(settings)) as client:
+        with local_client(create_app(settings)) as client:
             ids = {
                 repo.table: signed.post_sentry(client, _alert(repo.project)).json()["incident_id"]
                 for repo in (shop, web)

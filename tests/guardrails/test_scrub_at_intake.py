@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from agent.service.server import create_app
 from agent.settings import Settings
 from tests.support import signed
+from tests.support.local_client import local_client
 from tests.support.payloads import alert
 from tests.support.secrets_corpus import FREE, KEYED, values_in
 
@@ -38,7 +38,7 @@ def test_the_stored_event_is_scrubbed_unless_kept_raw(tmp_path: Path, keep_raw: 
         keep_raw_payloads=keep_raw,
     )
     payload = hostile_alert()
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         answer = signed.post_sentry(client, payload)
         assert answer.status_code == 200, answer.text
         listed = client.get("/incidents").json()["incidents"]

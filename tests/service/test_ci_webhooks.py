@@ -15,6 +15,7 @@ from agent.service.server import create_app
 from agent.service.worker import Worker
 from agent.settings import RepoTable, Settings
 from tests.support import signed
+from tests.support.local_client import local_client
 from tests.support.red_main import FLAKY_TEST, WARMING_TEST, red_inventory_repo
 from tests.support.repo_builder import RepoBuilder
 from tests.support.sandbox import FAST
@@ -42,7 +43,7 @@ def settings(tmp_path: Path, red: tuple[Path, str]) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         yield client
 
 
@@ -117,7 +118,7 @@ def test_a_commit_whose_only_new_failure_is_flaky_gets_a_ticket_and_no_run(
     builder.commit({"tests/test_cache.py": "def test_cache_warms_up():\n    pass\n"}, "Cache")
     sha = builder.commit({"tests/test_cache.py": WARMING_TEST}, "Warm the cache")
     flaky = settings.model_copy(update={"repos": {"shop": RepoTable(checkout=builder.path)}})
-    with TestClient(create_app(flaky)) as client:
+    with local_client(create_app(flaky)) as client:
         incident_id = _post(client, "workflow_run", signed.workflow_run(REPO, sha)).json()[
             "incident_id"
         ]
@@ -141,7 +142,7 @@ def test_a_checkout_fixloop_cannot_read_is_a_503_with_the_reason(
     broken = settings.model_copy(
         update={"repos": {"shop": RepoTable(checkout=tmp_path / "not-git")}}
     )
-    with TestClient(create_app(broken)) as client:
+    with local_client(create_app(broken)) as client:
         answer = _post(client, "workflow_run", signed.workflow_run(REPO, "a" * 40))
 
     assert answer.status_code == 503

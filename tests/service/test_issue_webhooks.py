@@ -15,6 +15,7 @@ from agent.intake.issues import TICKET_MARKER
 from agent.service.server import create_app
 from agent.settings import RepoTable, Settings
 from tests.support import signed
+from tests.support.local_client import local_client
 from tests.support.repo_builder import RepoBuilder
 
 REPO = "acme/shop"
@@ -43,7 +44,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         yield client
 
 
@@ -94,7 +95,7 @@ def test_the_trigger_is_a_setting_of_each_repository(tmp_path: Path, settings: S
     label_only = settings.model_copy(
         update={"repos": {"shop": RepoTable(checkout=tmp_path / "shop")}}
     )
-    with TestClient(create_app(label_only)) as client:
+    with local_client(create_app(label_only)) as client:
         opened = _post(client, signed.issue(REPO, 5, TRACEBACK))
         labelled = _post(
             client, signed.issue(REPO, 5, TRACEBACK, action="labeled", label="fixloop:fix")

@@ -20,6 +20,7 @@ from agent.service import runner
 from agent.service.server import create_app
 from agent.settings import Settings
 from tests.support import signed
+from tests.support.local_client import local_client
 from tests.support.payloads import alert
 from tests.support.stored_runs import INCIDENT, store_run, stored_values
 
@@ -38,7 +39,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings), raise_server_exceptions=True) as test_client:
+    with local_client(create_app(settings), raise_server_exceptions=True) as test_client:
         yield test_client
 
 
@@ -117,7 +118,7 @@ def test_a_body_signed_with_another_secret_is_refused(client: TestClient) -> Non
 
 def test_without_a_configured_secret_every_webhook_is_refused(tmp_path: Path) -> None:
     bare = Settings(home=tmp_path / "bare", worker=False)
-    with TestClient(create_app(bare)) as client:
+    with local_client(create_app(bare)) as client:
         sentry = signed.post_sentry(client, alert())
         body, headers = signed.pagerduty(signed.page())
         pagerduty = client.post("/webhooks/pagerduty", content=body, headers=headers)
@@ -369,7 +370,7 @@ def test_run_reads_share_one_checkpoint_store_and_see_later_runs(
         return real_open(settings)
 
     monkeypatch.setattr(runner, "open_graph", counting)
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         missing = client.get(f"/incidents/{INCIDENT.id}")
         store_run(settings, stored_values())  # a worker elsewhere records the run
         shown = [client.get(f"/incidents/{INCIDENT.id}").json() for _ in range(3)]

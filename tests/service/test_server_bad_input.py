@@ -23,6 +23,7 @@ from agent.settings import Settings
 from evals import fuzz_payloads
 from tests.support import signed
 from tests.support.live_server import live_server
+from tests.support.local_client import local_client
 from tests.support.payloads import alert
 
 DSN_AUTH = {"X-Sentry-Auth": f"Sentry sentry_key={signed.DSN_KEY}, sentry_version=7"}
@@ -43,7 +44,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings), raise_server_exceptions=True) as test_client:
+    with local_client(create_app(settings), raise_server_exceptions=True) as test_client:
         yield test_client
 
 
@@ -275,7 +276,7 @@ def test_a_sample_of_the_fuzzers_signed_requests_gets_no_5xx(tmp_path: Path) -> 
         worker=False,
     )
     answers: list[int] = []
-    with TestClient(create_app(fuzz_settings), raise_server_exceptions=True) as fuzz_client:
+    with local_client(create_app(fuzz_settings), raise_server_exceptions=True) as fuzz_client:
 
         @hypothesis.settings(max_examples=40, database=None, deadline=None, derandomize=True)
         @hypothesis.given(fuzz_payloads.signed_requests())

@@ -22,6 +22,7 @@ from tests.support.fakes.jira import FakeJira
 from tests.support.fakes.pagerduty import FakePagerDuty
 from tests.support.fakes.sentry import FakeSentry
 from tests.support.live_server import live_server
+from tests.support.local_client import local_client
 from tests.support.payloads import alert, fixture_payload
 from tests.support.repo_builder import git
 
@@ -50,7 +51,7 @@ def _page(client: TestClient, service: str = "PSVC1") -> dict[str, Any]:
 
 def test_an_incident_of_an_unmapped_project_is_recorded_not_run(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         incident_id = signed.post_sentry(client, alert()).json()["incident_id"]
         assert _drain(settings) == 1
         record = client.get(f"/incidents/{incident_id}").json()
@@ -62,7 +63,7 @@ def test_an_incident_of_an_unmapped_project_is_recorded_not_run(tmp_path: Path) 
 
 def test_a_page_without_a_stack_trace_is_ticketed_and_escalated(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         incident_id = _page(client)["incident_id"]
         _drain(settings)
         record = client.get(f"/incidents/{incident_id}").json()["incident"]
@@ -77,7 +78,7 @@ def test_a_page_without_a_stack_trace_is_ticketed_and_escalated(tmp_path: Path) 
 
 def test_a_page_for_a_mapped_service_is_linked_to_its_sentry_incident(tmp_path: Path) -> None:
     settings = _settings(tmp_path, pagerduty_services={"PSVC1": "4504"})
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         incident_id = signed.post_sentry(client, alert()).json()["incident_id"]
         page = _page(client)
         _drain(settings)
@@ -103,7 +104,7 @@ def test_a_page_for_a_service_of_a_repository_table_is_ticketed_in_that_reposito
             jira_project="OPS",
             repos={"shop": {"checkout": demo_repo, "projects": ["PSVC1"], "jira_project": "SHOP"}},
         )
-        with TestClient(create_app(settings)) as client:
+        with local_client(create_app(settings)) as client:
             incident_id = _page(client)["incident_id"]
             _drain(settings)
             record = client.get(f"/incidents/{incident_id}").json()["incident"]
@@ -144,7 +145,7 @@ def test_a_page_that_links_a_sentry_issue_runs_from_its_latest_event(tmp_path: P
         sentry.add_issue("1170820242", fixture_payload("sentry_api_event.json"))
         settings = _with_apis(tmp_path, sentry, pagerduty)
         link = {"href": "https://acme.sentry.io/issues/1170820242/", "text": "Sentry Issue"}
-        with TestClient(create_app(settings)) as client:
+        with local_client(create_app(settings)) as client:
             paged = _paged_incident(client, settings, custom_details={"links": [link]})
             again = _paged_incident(client, settings, "PQ2", custom_details={"link": link["href"]})
             linked_id = paged["outcome"].split()[2]
@@ -173,7 +174,7 @@ def test_a_page_without_links_is_linked_through_its_alerts(tmp_path: Path) -> No
         }
         pagerduty.add_incident("PT4KHLK", alerts=[{"id": "Q1", "body": alert_body}])
         settings = _with_apis(tmp_path, sentry, pagerduty)
-        with TestClient(create_app(settings)) as client:
+        with local_client(create_app(settings)) as client:
             paged = _paged_incident(client, settings)
 
     assert paged["outcome"].endswith("through Sentry issue 1170820242 (new)")
@@ -183,7 +184,7 @@ def test_a_page_without_links_is_linked_through_its_alerts(tmp_path: Path) -> No
 def test_a_linked_issue_that_cannot_be_fetched_falls_back_and_escalates(tmp_path: Path) -> None:
     with FakeSentry("acme") as sentry, FakePagerDuty() as pagerduty:
         settings = _with_apis(tmp_path, sentry, pagerduty)
-        with TestClient(create_app(settings)) as client:
+        with local_client(create_app(settings)) as client:
             paged = _paged_incident(
                 client, settings, custom_details={"url": "https://acme.sentry.io/issues/99/"}
             )
@@ -196,7 +197,7 @@ def test_a_linked_issue_that_cannot_be_fetched_falls_back_and_escalates(tmp_path
 
 def test_a_job_left_running_by_a_dead_process_is_run_by_the_next_worker(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         signed.post_sentry(client, alert())
     inbox = wiring.inbox(settings)
     assert inbox.claim() is not None
@@ -240,7 +241,7 @@ def test_a_merged_fix_waits_for_its_release_then_is_verified_on_the_rates(
 ) -> None:
     settings = _settings(tmp_path, repos={"4504": demo_repo}, verify_window=3600.0)
     worker = Worker(settings, wiring.inbox(settings))
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         incident_id = signed.post_sentry(client, alert(event_id=uuid.uuid4().hex)).json()[
             "incident_id"
         ]
@@ -304,7 +305,7 @@ def test_an_event_naming_a_new_release_wakes_the_servers_worker(
     settings = _settings(
         tmp_path, repos={"4504": demo_repo}, verify_window=3600.0, verify_poll_seconds=3600.0
     )
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         incident_id = signed.post_sentry(client, alert(event_id=uuid.uuid4().hex)).json()[
             "incident_id"
         ]
@@ -318,7 +319,7 @@ def test_an_event_naming_a_new_release_wakes_the_servers_worker(
     for frame in deployed["data"]["event"]["exception"]["values"][-1]["stacktrace"]["frames"]:
         frame["filename"] = frame["abs_path"] = "/usr/lib/python3.12/site-packages/vendor/x.py"
     deployed["data"]["event"]["release"] = merge_sha
-    with TestClient(create_app(settings, worker=True)) as client:
+    with local_client(create_app(settings, worker=True)) as client:
         deadline = time.monotonic() + 60
         while _verify_jobs_done(client, incident_id) < 1 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -341,7 +342,7 @@ def test_with_no_release_by_the_deadline_events_since_the_merge_decide(
 ) -> None:
     settings = _settings(tmp_path, repos={"4504": demo_repo}, verify_window=0.5)
     worker = Worker(settings, wiring.inbox(settings))
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         incident_id = signed.post_sentry(client, alert(event_id=uuid.uuid4().hex)).json()[
             "incident_id"
         ]
@@ -369,7 +370,7 @@ def test_with_no_release_by_the_deadline_events_since_the_merge_decide(
 
 def test_a_merge_for_an_unknown_run_fails_its_job_with_the_reason(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         body, headers = signed.github("pull_request", signed.pull_request("fx-000000000000"))
         client.post("/webhooks/github", content=body, headers=headers)
         _drain(settings)

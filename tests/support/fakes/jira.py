@@ -35,6 +35,7 @@ class FakeJira(FakeServer):
         super().__init__(
             [
                 ("GET", API + "/serverInfo", self._server_info),
+                ("GET", API + r"/project/(?P<key>[A-Z]+)", self._project),
                 ("GET", API + "/field", lambda request: (200, [])),
                 ("POST", API + "/issue", self._create),
                 ("GET", ISSUE, self._get),
@@ -53,6 +54,11 @@ class FakeJira(FakeServer):
             "versionNumbers": [9, 12, 0],
             "deploymentType": "Server",
         }
+
+    def _project(self, request: Request, key: str) -> tuple[int, Any]:
+        if key != self.project:
+            return 404, {"errorMessages": [f"No project could be found with key '{key}'."]}
+        return 200, {"key": key, "name": key}
 
     def _create(self, request: Request) -> tuple[int, Any]:
         fields = request.body["fields"]

@@ -17,6 +17,7 @@ class FakePagerDuty(FakeServer):
                 ("PUT", INCIDENT, self._update),
                 ("GET", INCIDENT + "/alerts", self._alerts),
                 ("POST", INCIDENT + "/notes", self._note),
+                ("GET", "/abilities", lambda request: (200, {"abilities": ["teams"]})),
             ]
         )
 

@@ -34,6 +34,7 @@ class FakeSentry(FakeServer):
                 ("GET", ISSUE + "events/latest/", self._latest_event),
                 ("GET", ISSUE + "events/", self._events),
                 ("GET", RELEASES, self._releases),
+                ("GET", r"/api/0/organizations/(?P<org>[^/]+)/", self._organization),
                 ("POST", ISSUE + "comments/", self._comment),
             ]
         )
@@ -86,6 +87,11 @@ class FakeSentry(FakeServer):
 
     def _issue(self, org: str, issue: str) -> dict[str, Any] | None:
         return self.issues.get(issue) if org == self.organization else None
+
+    def _organization(self, request: Request, org: str) -> tuple[int, Any]:
+        if org != self.organization:
+            return 404, {"detail": "The requested resource does not exist"}
+        return 200, {"slug": org, "name": org}
 
     def _get_issue(self, request: Request, org: str, issue: str) -> tuple[int, Any]:
         found = self._issue(org, issue)
