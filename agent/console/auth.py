@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from agent.service import access
 from agent.settings import Settings
 
 SESSION_COOKIE = "fixloop_console"
@@ -41,8 +42,13 @@ def viewer(request: Request, settings: Settings) -> Viewer | None:
         expected = token.get_secret_value()
         if given and (same(given, expected) or same(given, session_value(expected))):
             return Viewer("token")
-    if token is None and not header and is_loopback(request):
-        return Viewer("loopback")
+    if token is None and not header:
+        # Without the console's own settings, the server's private-path rule decides: loopback
+        # without forwarding headers, an access token, or the trusted proxy's header.
+        peer = request.client.host if request.client else None
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        if access.refusal(settings, peer, headers) is None:
+            return Viewer("loopback" if is_loopback(request) else "token")
     return None
 
 

@@ -27,12 +27,13 @@ from agent.intake.webhooks import same_secret
 from agent.settings import Settings
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
-PUBLIC_PREFIXES = ("/webhooks/", "/api/")
+PUBLIC_PREFIXES = ("/webhooks/", "/api/", "/console")
 FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
 
 
 def is_public(path: str) -> bool:
-    """Whether `path` is answered to anyone (its own authentication aside)."""
+    """Whether `path` is answered to anyone (its own authentication aside: webhooks check their
+    signatures, the console its viewer, `agent.console.auth`)."""
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
