@@ -41,7 +41,7 @@ def test_a_missing_tracker_setting_stops_the_server_naming_the_setting(tmp_path:
     result = _serve(tmp_path / "state", config)
 
     assert result.returncode == 2, result.stderr
-    problems = [line for line in result.stderr.splitlines() if not line.count("warning")]
+    problems = [line for line in result.stderr.splitlines() if "warning" not in line]
     assert "fixloop serve: tracker 'jira' needs the settings" in result.stderr
     assert "missing: jira_token" in result.stderr
     assert "not started" in problems[-1]
