@@ -11,9 +11,17 @@ from pathlib import Path
 import pytest
 
 from agent.settings import Settings
-from evals.pasted.build import ROOT, BuildError, build_repo
-from evals.pasted.run import baseline_frames, score_case, summary
-from evals.pasted.spec import PastedCase, SpecError, load_pasted, pasted_cases
+from evals.builders.pasted import (
+    ROOT,
+    BuildError,
+    PastedCase,
+    SpecError,
+    build_repo,
+    is_pasted,
+    load_pasted,
+    pasted_cases,
+)
+from evals.builders.pasted_score import baseline_frames, by_shape, score_case, summary
 from tests.support.repo_builder import git
 
 CALC_V1 = "def ratio(a, b):\n    if b == 0:\n        return 0.0\n    return a / b\n"
@@ -50,6 +58,24 @@ def test_a_spec_with_a_bad_pin_is_refused_with_the_file_named(tmp_path: Path) ->
 
     with pytest.raises(SpecError, match=r"case\.toml: 'version_sha256' is not a sha256"):
         load_pasted(tmp_path / "bad")
+
+
+def test_a_spec_with_an_unknown_shape_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "odd").mkdir()
+    (tmp_path / "odd" / "report.txt").write_text("text")
+    spec = _spec("calc", "1.1", "1.0", "0" * 64, "0" * 64).replace('"python"', '"screenshot"')
+    (tmp_path / "odd" / "case.toml").write_text(spec)
+
+    with pytest.raises(SpecError, match="'shape' must be one of"):
+        load_pasted(tmp_path / "odd")
+
+
+def test_only_specs_and_captured_data_live_under_evals_pasted() -> None:
+    kept = {path.name for path in ROOT.iterdir() if path.is_file()}
+
+    assert kept == {"README.md", "log.md"}
+    assert is_pasted(ROOT) and is_pasted(ROOT / "isort-339")
+    assert not is_pasted(ROOT.parent / "cases")
 
 
 def test_the_baseline_lists_repository_frames_innermost_first_each_once() -> None:
@@ -115,6 +141,7 @@ def test_a_case_is_scored_against_the_frame_baseline(
     assert outcome.top[0] == "calc/core.py::ratio"
     totals = summary([outcome])
     assert (totals["function_top1"], totals["baseline_frames_top1"]) == ("1/1", "1/1")
+    assert by_shape([outcome]) == {"python": totals}
 
 
 def _spec(project: str, version: str, previous: str, pin: str, previous_pin: str) -> str:
@@ -122,6 +149,7 @@ def _spec(project: str, version: str, previous: str, pin: str, previous_pin: str
         f'project = "{project}"\nversion = "{version}"\nprevious = "{previous}"\n'
         f'version_sha256 = "{pin}"\nprevious_sha256 = "{previous_pin}"\n'
         'url = "https://example.invalid/issues/1"\ngold = ["calc/core.py::ratio"]\n'
+        'shape = "python"\n'
     )
 
 
