@@ -3,6 +3,7 @@ scoring of one case against the frames-innermost-first baseline."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import io
 import tarfile
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.errors import FixloopError
 from agent.settings import Settings
 from evals.builders.pasted import (
     ROOT,
@@ -21,8 +23,12 @@ from evals.builders.pasted import (
     load_pasted,
     pasted_cases,
 )
+from evals.builders.pasted_capture import elided, last_frame_only
 from evals.builders.pasted_score import baseline_frames, by_shape, score_case, summary
+from evals.cli import eval_command
 from tests.support.repo_builder import git
+
+SHAPES_DIR = Path(__file__).parents[1] / "fixtures" / "tracebacks" / "shapes"
 
 CALC_V1 = "def ratio(a, b):\n    if b == 0:\n        return 0.0\n    return a / b\n"
 CALC_V2 = "def ratio(a, b):\n    return a / b\n\n\ndef total(values):\n    return sum(values)\n"
@@ -163,3 +169,44 @@ def _sdist(top: str, files: dict[str, str]) -> bytes:
             info.mtime = 1_600_000_000
             archive.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+@pytest.mark.slow
+def test_fixloop_eval_scores_a_pasted_case_per_shape(
+    case: tuple[PastedCase, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec, workdir = case
+    args = argparse.Namespace(
+        cases=[tmp_path / "cases" / spec.name], suite=None, workdir=workdir, json_out=None
+    )
+
+    assert eval_command(args, Settings(home=tmp_path / "state"), ["templates"]) == 0
+
+    printed = capsys.readouterr().out
+    assert "calc-div" in printed and "rank   1  baseline   1" in printed
+    assert "  python: cases 1" in printed and "function_top1 1/1" in printed
+
+
+def test_fixloop_eval_refuses_pasted_cases_mixed_with_replayed_ones(
+    case: tuple[PastedCase, Path], tmp_path: Path
+) -> None:
+    spec, workdir = case
+    mixed = [tmp_path / "cases" / spec.name, ROOT.parent / "cases"]
+    args = argparse.Namespace(cases=mixed, suite=None, workdir=workdir, json_out=None)
+
+    with pytest.raises(FixloopError, match="pasted cases"):
+        eval_command(args, Settings(home=tmp_path / "state"), ["templates"])
+
+
+def test_a_reporters_edits_of_a_captured_run_follow_fixed_rules() -> None:
+    captured = (SHAPES_DIR / "python_plain.txt").read_text()
+    frames = [line for line in captured.splitlines() if line.startswith('  File "')]
+
+    cut = elided(captured)
+    last = last_frame_only(captured)
+
+    kept = [line for line in cut.splitlines() if line.startswith('  File "')]
+    assert "  ..." in cut.splitlines() and kept == [frames[0], *frames[-2:]]
+    assert cut.splitlines()[-1] == captured.splitlines()[-1]
+    assert last.splitlines()[0].startswith("Traceback") and frames[-1] in last
+    assert [line for line in last.splitlines() if line.startswith('  File "')] == frames[-1:]
