@@ -55,6 +55,8 @@ def test_every_committed_case_is_a_valid_spec_listed_in_the_log() -> None:
     for case in cases:
         assert case.report.strip() and f"`{case.name}`" in log
         assert all(path.endswith(".py") for path, _ in case.gold)
+        if case.trigger is not None:  # captured here: the crash, as the shape's tool printed it
+            assert "Error" in case.report or "Exception" in case.report
 
 
 def test_a_spec_with_a_bad_pin_is_refused_with_the_file_named(tmp_path: Path) -> None:
