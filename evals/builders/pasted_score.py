@@ -9,7 +9,9 @@ part of its qualname: frames name functions, not classes). Printed over the same
 * no frame mapped (read, but no frame placed in the repository),
 * function top-1 and top-3 of fixloop's ranking,
 * the baseline: the traceback's frames innermost first (no index, no history), each placed by
-  the longest tail of its path that is a file of the repository; its first frame is its top-1.
+  the longest tail of its path that is a file of the repository or, folder and file at least,
+  ends exactly one (`humanize/time.py` places `src/humanize/time.py`); its first frame is its
+  top-1.
 
 and the same figures for each shape of traceback (`shape` in the case's spec).
 
@@ -97,6 +99,11 @@ def _longest_tail(path: str, tracked: set[str]) -> str | None:
         candidate = "/".join(parts[start:])
         if candidate in tracked:
             return candidate
+        if "/" not in candidate:  # a bare file name (`__init__.py`) names no file for sure
+            break
+        ending = [file for file in tracked if file.endswith("/" + candidate)]
+        if len(ending) == 1:
+            return ending[0]
     return None
 
 

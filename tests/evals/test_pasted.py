@@ -93,6 +93,15 @@ def test_the_baseline_lists_repository_frames_innermost_first_each_once() -> Non
     assert baseline_frames(text, tracked) == [("calc/core.py", "total"), ("calc/core.py", "ratio")]
 
 
+def test_the_baseline_places_an_installed_frame_in_a_src_layout_only_when_one_file_fits() -> None:
+    site = "/venv/lib/python3.11/site-packages"
+    installed = REPORT.replace('"calc/core.py"', f'"{site}/calc/core.py"')
+
+    assert baseline_frames(installed, {"src/calc/core.py"}) == [("src/calc/core.py", "ratio")]
+    assert baseline_frames(installed, {"src/calc/core.py", "old/calc/core.py"}) == []
+    assert baseline_frames(installed.replace("calc/core.py", "core.py"), {"src/core.py"}) == []
+
+
 @pytest.fixture
 def case(tmp_path: Path) -> tuple[PastedCase, Path]:
     """A case whose two releases are archives made here, put where the builder keeps its
