@@ -109,6 +109,7 @@ def _printable(text: str) -> str:
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(PROMPTS_DIR)),
+        bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -122,6 +123,16 @@ def _environment() -> jinja2.Environment:
     env.filters["md_text"] = md_text
     env.filters["md_title"] = md_title
     return env
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between processes (keyed by each template's source checksum, in
+    Jinja's private per-user temporary folder): a short command need not compile its template
+    again. None when that folder cannot be made."""
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
 
 
 def render(name: str, **variables: Any) -> str:

@@ -1,63 +1,54 @@
-"""The composition root: the one place where `agent/` meets `tools/`."""
+"""The composition root: the one place where `agent/` meets `tools/`.
+
+Each adapter is imported by the function that builds it, so a command loads only what it uses
+(`fixloop diagnose` needs the repository and the code index, not the store, the checkpointer,
+the HTTP clients or the sandbox).
+"""
 
 from __future__ import annotations
 
 import os
 from contextlib import AbstractContextManager
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import SecretStr
 
-from agent.deps import Deps
 from agent.errors import ConfigError, FixloopError
-from agent.guardrails.policy import Policy
-from agent.guardrails.redaction import (
-    RedactingForge,
-    RedactingNotifier,
-    RedactingTracker,
-    ScrubbingErrorSource,
-    ScrubbingModel,
-    secrets_of,
-)
-from agent.intake.payloads import parse_payload
-from agent.logs import LoggedForge, LoggedTracker
-from agent.ports import ErrorSource, EventReader, Inbox, Notifier, Sandbox
-from agent.repair import RepairEngine
-from agent.repair.claude import Budget, ClaudeEngine, Price
-from agent.repair.mutations import MutationEngine
-from agent.repair.revert import RevertEngine
-from agent.repair.templates import TemplateEngine
 from agent.settings import Settings
-from tools.checkpoints import Checkpoints, open_checkpoints
 from tools.code_index import DirectoryTree, TreeSitterIndex
-from tools.error_store import LocalErrorStore
 from tools.git_repo import GitRepo
-from tools.inbox import SqlInbox
-from tools.local_forge import LocalForge
-from tools.local_tracker import LocalTracker
-from tools.pagerduty_api import PagerDutyApi
-from tools.rest import RestClient
-from tools.sandbox import UNSAFE_MODES, bwrap_problem, make_sandbox, probe
-from tools.sandbox.probe import InterpreterInfo
-from tools.sentry_api import SentryApi
-from tools.sentry_errors import SentryErrorSource
-from tools.sentry_intake import SentryIntakeServer, read_events
-from tools.store.database import Branch, Database, open_database, shown
 
-if TYPE_CHECKING:  # the SaaS clients load in the commands that use them, not at every start
+if TYPE_CHECKING:  # adapters load in the functions that build them, not at every start
     from github import Github
 
+    from agent.deps import Deps
+    from agent.guardrails.redaction import (
+        ScrubbingErrorSource,
+    )
+    from agent.ports import ErrorSource, EventReader, Inbox, Notifier, Sandbox
+    from agent.repair import RepairEngine
+    from agent.repair.claude import ClaudeEngine
+    from agent.repair.templates import TemplateEngine
+    from tools.checkpoints import Checkpoints
+    from tools.error_store import LocalErrorStore
     from tools.github_forge import GitHubForge
     from tools.github_issues import GitHubIssuesTracker
     from tools.jira_tracker import JiraTracker
+    from tools.local_forge import LocalForge
+    from tools.local_tracker import LocalTracker
+    from tools.pagerduty_api import PagerDutyApi
+    from tools.sandbox.probe import InterpreterInfo
+    from tools.sentry_api import SentryApi
+    from tools.sentry_intake import SentryIntakeServer
+    from tools.store.database import Branch, Database
 
 
 def database(settings: Settings, branch: Branch) -> Database:
     """The store of `branch` (`records`, `inbox`): in PostgreSQL when `database_url` is set,
     else its SQLite file in the state directory."""
+    from tools.store.database import open_database
+
     url = settings.database_url
     return open_database(
         settings.home / f"{branch}.db" if url is None else url.get_secret_value(), branch
@@ -70,6 +61,8 @@ def records_db(settings: Settings) -> Database:
 
 def checkpoints(settings: Settings) -> AbstractContextManager[Checkpoints]:
     """The LangGraph checkpointer of every run, with the threads it holds."""
+    from tools.checkpoints import open_checkpoints
+
     url = settings.database_url
     if url is None:
         return open_checkpoints(settings.home / "checkpoints.db")
@@ -89,6 +82,8 @@ def store_problem(settings: Settings) -> str | None:
 
 def store_name(settings: Settings) -> str:
     """Where the stores live, as an operator reads it (no password)."""
+    from tools.store.database import shown
+
     url = settings.database_url
     return f"sqlite in {settings.home}" if url is None else shown(url.get_secret_value())
 
@@ -105,6 +100,8 @@ def open_repo(path: Path) -> GitRepo:
 
 
 def error_store(settings: Settings) -> LocalErrorStore:
+    from tools.error_store import LocalErrorStore
+
     return LocalErrorStore(records_db(settings))
 
 
@@ -122,6 +119,11 @@ def github_client(settings: Settings, token: SecretStr) -> Github:
 
 def sentry_api(settings: Settings) -> SentryApi | None:
     """The Sentry REST client, when `sentry_org` and `sentry_token` are set."""
+    import httpx
+
+    from tools.rest import RestClient
+    from tools.sentry_api import SentryApi
+
     if not settings.sentry_org or settings.sentry_token is None:
         return None
     client = httpx.Client(
@@ -134,6 +136,11 @@ def sentry_api(settings: Settings) -> SentryApi | None:
 
 def pagerduty_api(settings: Settings) -> PagerDutyApi | None:
     """The PagerDuty REST client, when `pagerduty_token` and `pagerduty_from` are set."""
+    import httpx
+
+    from tools.pagerduty_api import PagerDutyApi
+    from tools.rest import RestClient
+
     if settings.pagerduty_token is None or not settings.pagerduty_from:
         return None
     client = httpx.Client(
@@ -149,6 +156,8 @@ def pagerduty_api(settings: Settings) -> PagerDutyApi | None:
 
 def error_source(settings: Settings) -> ErrorSource:
     """The local store, or with the Sentry API configured, the store backed by Sentry."""
+    from tools.sentry_errors import SentryErrorSource
+
     api = sentry_api(settings)
     local = error_store(settings)
     return local if api is None else SentryErrorSource(local, api, records_db(settings))
@@ -159,6 +168,7 @@ def tracker(settings: Settings) -> LocalTracker | JiraTracker | GitHubIssuesTrac
 
     from tools.github_issues import GitHubIssuesTracker
     from tools.jira_tracker import JiraTracker
+    from tools.local_tracker import LocalTracker
 
     if settings.tracker == "local":
         return LocalTracker(records_db(settings))
@@ -193,6 +203,7 @@ def tracker(settings: Settings) -> LocalTracker | JiraTracker | GitHubIssuesTrac
 
 def forge(settings: Settings, repo: GitRepo) -> LocalForge | GitHubForge:
     from tools.github_forge import GitHubForge
+    from tools.local_forge import LocalForge
 
     base = settings.base_branch or repo.default_branch()
     if settings.forge == "local":
@@ -231,6 +242,10 @@ def engines(settings: Settings) -> tuple[RepairEngine, ...]:
 
 def template_engine(settings: Settings) -> TemplateEngine:
     """Crash templates, then mutations, then the revert of the suspect commit."""
+    from agent.repair.mutations import MutationEngine
+    from agent.repair.revert import RevertEngine
+    from agent.repair.templates import TemplateEngine
+
     mutations = MutationEngine(seconds=settings.mutation_seconds)
     revert = RevertEngine(window=settings.revert_window)
     return TemplateEngine(mutations, revert)
@@ -239,6 +254,9 @@ def template_engine(settings: Settings) -> TemplateEngine:
 def claude_engine(settings: Settings) -> ClaudeEngine:
     """The Claude engine, with its client built from `ANTHROPIC_API_KEY` and, when set,
     `ANTHROPIC_BASE_URL` (the two variables outside `FIXLOOP_*` that fixloop reads)."""
+    from agent.guardrails.policy import Policy
+    from agent.guardrails.redaction import ScrubbingModel, secrets_of
+    from agent.repair.claude import Budget, ClaudeEngine, Price
     from tools.anthropic_model import AnthropicModel  # the SDK takes seconds to import
 
     api_key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
@@ -272,6 +290,8 @@ def claude_engine(settings: Settings) -> ClaudeEngine:
 
 
 def sandbox(settings: Settings) -> Sandbox:
+    from tools.sandbox import make_sandbox
+
     return make_sandbox(
         settings.sandbox,
         settings.python,
@@ -286,11 +306,15 @@ def sandbox(settings: Settings) -> Sandbox:
 
 def probe_interpreter(python: str) -> InterpreterInfo:
     """The interpreter's Python and pytest versions, and whether fixloop's plugin runs under it."""
+    from tools.sandbox import probe
+
     return probe.probe_interpreter(python)
 
 
 def sandbox_choice(settings: Settings) -> tuple[str, str]:
     """Which sandbox `sandbox(settings)` gives, and why ("none": it refuses to run tests)."""
+    from tools.sandbox import UNSAFE_MODES, bwrap_problem
+
     if settings.sandbox in UNSAFE_MODES:
         return (
             "subprocess",
@@ -335,6 +359,11 @@ def online_problems(settings: Settings) -> list[str]:
 
 
 def build_deps(settings: Settings, repo_path: Path, incident_id: str) -> Deps:
+    from agent.deps import Deps
+    from agent.guardrails.policy import Policy
+    from agent.guardrails.redaction import RedactingForge, RedactingTracker, secrets_of
+    from agent.logs import LoggedForge, LoggedTracker
+
     repo = open_repo(repo_path)
     local_forge = forge(settings, repo)
     secrets = secrets_of(settings)
@@ -365,6 +394,7 @@ def notifier(settings: Settings) -> Notifier | None:
     from slack_sdk import WebClient
     from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+    from agent.guardrails.redaction import RedactingNotifier, secrets_of
     from tools.slack_notifier import SlackNotifier
 
     client = WebClient(
@@ -379,6 +409,8 @@ def notifier(settings: Settings) -> Notifier | None:
 
 def scrubbing(settings: Settings, source: ErrorSource) -> ScrubbingErrorSource:
     """`source` with every recorded event scrubbed as the settings say."""
+    from agent.guardrails.redaction import ScrubbingErrorSource
+
     return ScrubbingErrorSource(source, settings.scrub_keys, keep_raw=settings.keep_raw_payloads)
 
 
@@ -420,6 +452,9 @@ def code_index_of(
 
 
 def sentry_intake(settings: Settings, port: int | None = None) -> SentryIntakeServer:
+    from agent.intake.payloads import parse_payload
+    from tools.sentry_intake import SentryIntakeServer
+
     return SentryIntakeServer(
         scrubbing(settings, error_store(settings)),
         parse_payload,
@@ -429,8 +464,14 @@ def sentry_intake(settings: Settings, port: int | None = None) -> SentryIntakeSe
 
 
 def inbox(settings: Settings) -> Inbox:
+    from tools.inbox import SqlInbox
+
     return SqlInbox(database(settings, "inbox"))
 
 
 def ingest_reader(max_body_bytes: int) -> EventReader:
+    from functools import partial
+
+    from tools.sentry_intake import read_events
+
     return partial(read_events, limit=max_body_bytes)

@@ -11,6 +11,7 @@ from typing import Any
 from agent.errors import FixloopError
 from agent.settings import Settings
 from evals.builders.kit import CASES_DIR
+from evals.builders.pasted import cases_at, is_pasted
 from evals.compare import compare, load_report, render_comparison
 from evals.report import terminal_summary, write_html, write_json
 from evals.runner import EvalOptions, run_eval
@@ -24,6 +25,13 @@ def eval_command(args: argparse.Namespace, settings: Settings, engines: list[str
         suite = load_suite(args.suite)
         paths = [*paths, *suite.cases]
         floor = suite.floor
+    pasted = [path for path in paths if is_pasted(path)]
+    if pasted:
+        if len(pasted) != len(paths):
+            raise FixloopError("fixloop eval: score pasted cases (evals/pasted) on their own")
+        from evals.builders.pasted_score import score
+
+        return score(cases_at(pasted), args.workdir or settings.home / "pasted", args.json_out)
     options = EvalOptions(
         engines=engines,
         jobs=args.jobs,

@@ -174,8 +174,8 @@ class GitRepo:
             sha = self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
         except RepoError as error:
             raise RepoError(f"unknown revision: {ref}") from error
-        if _FULL_SHA.fullmatch(ref) and len(self._known_shas) < 100_000:
-            self._known_shas.add(sha)
+        if len(self._known_shas) < 100_000:
+            self._known_shas.add(sha)  # a commit's sha names it for good, whatever `ref` was
         return sha
 
     def default_branch(self) -> str:

@@ -11,7 +11,17 @@ from pathlib import Path
 
 from evals.builders.kit import CASES_DIR, CaseBuildError, CaseSpec, build_case
 
-NOT_APPS = {"kit", "harness", "__main__", "real", "real_mine", "sdists"}
+NOT_APPS = {
+    "kit",
+    "harness",
+    "__main__",
+    "real",
+    "real_mine",
+    "sdists",
+    "pasted",
+    "pasted_score",
+    "pasted_capture",
+}
 
 
 def all_specs() -> list[CaseSpec]:

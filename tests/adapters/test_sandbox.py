@@ -348,7 +348,7 @@ def test_doctor_says_fixloop_refuses_without_bwrap(
     from agent import wiring
     from agent.settings import Settings
 
-    monkeypatch.setattr(wiring, "bwrap_problem", lambda: "'bwrap' is not installed")
+    monkeypatch.setattr(sandbox_module, "bwrap_problem", lambda: "'bwrap' is not installed")
     name, why = wiring.sandbox_choice(Settings(home=tmp_path, sandbox="auto"))
     assert name == "none" and "unsafe-subprocess" in why
     name, why = wiring.sandbox_choice(Settings(home=tmp_path, sandbox="unsafe-subprocess"))
