@@ -22,7 +22,7 @@ from agent.guardrails.redaction import (
     secrets_of,
 )
 from agent.intake.payloads import parse_payload
-from agent.ports import ErrorSource, EventReader, Inbox, Sandbox
+from agent.ports import ErrorSource, EventReader, Inbox, Leases, Sandbox
 from agent.repair import RepairEngine
 from agent.repair.claude import Budget, ClaudeEngine, Price
 from agent.repair.mutations import MutationEngine
@@ -34,6 +34,7 @@ from tools.code_index import DirectoryTree, TreeSitterIndex
 from tools.error_store import LocalErrorStore
 from tools.git_repo import GitRepo
 from tools.inbox import SqlInbox
+from tools.leases import SqlLeases
 from tools.local_forge import LocalForge
 from tools.local_tracker import LocalTracker
 from tools.pagerduty_api import PagerDutyApi
@@ -401,6 +402,10 @@ def sentry_intake(settings: Settings, port: int | None = None) -> SentryIntakeSe
 
 def inbox(settings: Settings) -> Inbox:
     return SqlInbox(database(settings, "inbox"))
+
+
+def leases(settings: Settings) -> Leases:
+    return SqlLeases(database(settings, "inbox"))
 
 
 def ingest_reader(max_body_bytes: int) -> EventReader:

@@ -2,7 +2,8 @@
 
 Thin: every request is handed to `agent.service.receive.Receiver`, which persists it and queues its
 work in the inbox; the in-process `agent.service.worker.Worker` carries queued incidents through
-`agent.service.runner`. A request never runs the loop, so it is answered in milliseconds.
+`agent.service.runner` (with a broker set, `agent.service.fleet` hands them to Celery workers).
+A request never runs the loop, so it is answered in milliseconds.
 
     POST /webhooks/sentry | /webhooks/pagerduty | /webhooks/github   signed webhooks
     POST /api/<project>/envelope/ | /api/<project>/store/           Sentry ingest (DSN key)
@@ -33,6 +34,9 @@ from agent import wiring
 from agent.errors import IntakeError, NotFound, SignatureError
 from agent.ports import Inbox
 from agent.service import openapi, runner
+from agent.service.fleet import app as fleet_app
+from agent.service.fleet import metrics as fleet_metrics
+from agent.service.fleet.dispatch import Dispatcher
 from agent.service.header_deadline import header_deadline_protocol
 from agent.service.receive import Receiver
 from agent.service.worker import Worker
@@ -45,8 +49,10 @@ log = logging.getLogger(__name__)
 class Metrics:
     """Request counters for `/metrics`, by endpoint (the route's name) and status."""
 
-    def __init__(self) -> None:
+    def __init__(self, more: Callable[[], list[str]] = list) -> None:
+        """`more`: further lines (the queues of a fleet)."""
         self.requests: Counter[tuple[str, int]] = Counter()
+        self.more = more
 
     def count(self, endpoint: str, status: int) -> None:
         self.requests[(endpoint, status)] += 1
@@ -68,9 +74,9 @@ class Metrics:
                 f"fixloop_{name} {stats[name]}",
             ]
         lines += ["# HELP fixloop_jobs Jobs in the queue, by state.", "# TYPE fixloop_jobs gauge"]
-        for state in ("queued", "running", "done", "failed"):
+        for state in ("queued", "sent", "running", "done", "failed"):
             lines.append(f'fixloop_jobs{{state="{state}"}} {stats["jobs_" + state]}')
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + self.more()) + "\n"
 
 
 class ErrorBoundary:
@@ -120,7 +126,16 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
     """The server's app; the worker runs (per setting `worker` unless given) while it serves."""
     inbox = wiring.inbox(settings)
     run_worker = settings.worker if worker is None else worker
-    job_worker = Worker(settings, inbox) if run_worker else None
+    job_worker: Worker | Dispatcher | None = None
+    metrics = Metrics()
+    if settings.broker_url is not None:
+        app_of_fleet = fleet_app.make_app(settings)
+        metrics.more = lambda: fleet_metrics.queue_lines(
+            inbox, fleet_metrics.broker_depths(app_of_fleet)
+        )
+        job_worker = Dispatcher(settings, inbox, app_of_fleet) if run_worker else None
+    elif run_worker:
+        job_worker = Worker(settings, inbox)
     receiver = Receiver(
         settings,
         inbox,
@@ -129,7 +144,6 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
         on_job=job_worker.wake if job_worker else lambda: None,
         on_release=job_worker.release_seen if job_worker else lambda: None,
     )
-    metrics = Metrics()
     runs = runner.StatusReader(settings)
 
     @asynccontextmanager
