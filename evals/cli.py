@@ -30,6 +30,7 @@ def eval_command(args: argparse.Namespace, settings: Settings, engines: list[str
         resume=args.resume,
         case_timeout=args.case_timeout,
         real_cache=settings.home / "real",
+        fleet=_fleet(settings, args.broker) if getattr(args, "broker", None) else None,
     )
     report = run_eval(paths or [CASES_DIR], options, _progress)
     print(terminal_summary(report))
@@ -43,6 +44,15 @@ def eval_command(args: argparse.Namespace, settings: Settings, engines: list[str
     for failure in failures:
         print(f"fixloop eval: below the floor: {failure}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _fleet(settings: Settings, broker: str) -> Any:
+    """The Celery app whose workers replay the cases (`--broker URL`)."""
+    from pydantic import SecretStr
+
+    from agent.service.fleet.app import make_app
+
+    return make_app(settings.model_copy(update={"broker_url": SecretStr(broker)}))
 
 
 def compare_command(paths: list[Path]) -> int:

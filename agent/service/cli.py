@@ -165,6 +165,9 @@ def _add_eval(sub: _Commands) -> None:
     evaluate.add_argument(
         "--case-timeout", type=float, default=900.0, help="seconds before a case is an error"
     )
+    evaluate.add_argument(
+        "--broker", help="redis:// URL: `fixloop worker`s replay the cases, --jobs at once"
+    )
     evaluate.set_defaults(handler=_eval)
 
 

@@ -4,6 +4,7 @@ real Celery workers, and SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -23,8 +24,10 @@ from agent.service.fleet.metrics import broker_depths
 from agent.service.server import create_app
 from agent.service.worker import Worker
 from agent.settings import Settings
+from evals.runner import EvalOptions, run_eval
 from tests.support import signed
 from tests.support.cli import fixloop
+from tests.support.eval_cases import write_rates_case
 from tests.support.fleet import REDIS, fleet_env, redis_prefix, repos_setting, worker_process
 from tests.support.live_server import live_server
 from tests.support.payloads import alert
@@ -248,3 +251,27 @@ def test_a_worker_killed_mid_run_loses_nothing_another_finishes_with_one_ticket_
     assert _records(settings) == (1, 1)
     assert _job_state(settings, 1) == ("done", 2), "taken over once, by the second worker"
     assert [n["node"] for n in record["run"]["audit"]].count("ticket") == 1
+
+
+@pytest.mark.slow
+def test_eval_with_a_broker_replays_the_cases_on_the_workers(tmp_path: Path, prefix: str) -> None:
+    corpus = tmp_path / "corpus"
+    write_rates_case(corpus)
+    twin = corpus / "handwritten-rates-twin"
+    shutil.copytree(corpus / "handwritten-rates", twin)
+    toml = (twin / "case.toml").read_text()
+    (twin / "case.toml").write_text(toml.replace("handwritten-rates", "handwritten-rates-twin"))
+    settings = _settings(tmp_path / "state", broker_url=SecretStr(REDIS), broker_prefix=prefix)
+    env = fleet_env(tmp_path / "worker-state", prefix, None)
+    with worker_process(env, tmp_path / "workers.log", "--concurrency", "2"):
+        options = EvalOptions(
+            engines=["templates"], jobs=2, workdir=tmp_path / "work", fleet=make_app(settings)
+        )
+        report = run_eval([corpus], options)
+
+    cases = {case["id"]: case for case in report["cases"]}
+    assert sorted(cases) == ["handwritten-rates", "handwritten-rates-twin"]
+    for case in cases.values():
+        assert (case["proven"], case["correct"]) == (True, True), case.get("error")
+        assert case["worker"].split(":")[-1].isdigit(), "replayed by a worker process"
+    assert (tmp_path / "worker-state" / "evals" / "cases").is_dir()
