@@ -112,7 +112,7 @@ def _replay_on_fleet(case: Case, options: EvalOptions) -> dict[str, Any]:
         result = {"error": f"no worker sent it back within {2 * options.case_timeout:g}s"}
     finally:
         pending.forget()
-    if isinstance(result, dict) and "error" not in result:
+    if isinstance(result, dict) and "id" in result:  # a scored case (its own `error` or None)
         return result
     reason = result["error"] if isinstance(result, dict) else f"the worker failed: {result!r}"
     return error_result(case.id, reason, time.monotonic() - started, case)
