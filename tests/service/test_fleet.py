@@ -191,6 +191,33 @@ def test_a_worker_without_a_broker_or_with_an_unknown_queue_exits_with_the_reaso
     assert bad_queue.returncode == 2 and "Traceback" not in bad_queue.stderr
 
 
+def test_a_real_worker_retries_a_job_whose_incident_another_holds_then_runs_it_once(
+    tmp_path: Path, prefix: str
+) -> None:
+    settings = _settings(
+        tmp_path / "state", broker_url=SecretStr(REDIS), broker_prefix=prefix, lease_seconds=3.0
+    )
+    with TestClient(create_app(settings)) as client:
+        incident_id = _page(client)
+    leases = wiring.leases(settings)
+    assert leases.acquire(f"incident:{incident_id}", "other-host:1", 600)
+    make_app(settings).send_task("fixloop.carry", args=[1], queue="light")
+    env = fleet_env(settings.home, prefix, None, lease_seconds="3")
+    log = tmp_path / "worker.log"
+    with worker_process(env, log, "--queues", "light"):
+        deadline = time.monotonic() + 120
+        while "Retry in" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "Retry in" in log.read_text(), log.read_text()[-2000:]
+        assert _job_state(settings, 1) == ("queued", 0), "not started while another holds it"
+        leases.release(f"incident:{incident_id}", "other-host:1")
+        while _job_state(settings, 1)[0] != "done" and time.monotonic() < deadline + 120:
+            time.sleep(0.2)
+
+    assert _job_state(settings, 1) == ("done", 1)
+    assert wiring.inbox(settings).incident(incident_id)["outcome"] == "escalated: ticket FIX-1"
+
+
 def _records(settings: Settings) -> tuple[int, int]:
     url = settings.database_url
     records = open_database(
