@@ -125,17 +125,10 @@ class ErrorBoundary:
 def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
     """The server's app; the worker runs (per setting `worker` unless given) while it serves."""
     inbox = wiring.inbox(settings)
-    run_worker = settings.worker if worker is None else worker
-    job_worker: Worker | Dispatcher | None = None
     metrics = Metrics()
-    if settings.broker_url is not None:
-        app_of_fleet = fleet_app.make_app(settings)
-        metrics.more = lambda: fleet_metrics.queue_lines(
-            inbox, fleet_metrics.broker_depths(app_of_fleet)
-        )
-        job_worker = Dispatcher(settings, inbox, app_of_fleet) if run_worker else None
-    elif run_worker:
-        job_worker = Worker(settings, inbox)
+    job_worker = _job_runner(
+        settings, inbox, metrics, settings.worker if worker is None else worker
+    )
     receiver = Receiver(
         settings,
         inbox,
@@ -207,6 +200,18 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
     app.openapi_schema = openapi.schema(app)
     app.add_middleware(ErrorBoundary, metrics=metrics, routes=lambda: app.routes)
     return app
+
+
+def _job_runner(
+    settings: Settings, inbox: Inbox, metrics: Metrics, run_worker: bool
+) -> Worker | Dispatcher | None:
+    """What carries the queued jobs: the in-process worker, or with a broker the dispatcher that
+    hands them to Celery (and the queues' figures join `/metrics`); None when off."""
+    if settings.broker_url is None:
+        return Worker(settings, inbox) if run_worker else None
+    fleet = fleet_app.make_app(settings)
+    metrics.more = lambda: fleet_metrics.queue_lines(inbox, fleet_metrics.broker_depths(fleet))
+    return Dispatcher(settings, inbox, fleet) if run_worker else None
 
 
 def _ingest(receiver: Receiver, endpoint: str) -> Callable[[Request, bytes], dict[str, Any]]:
