@@ -435,6 +435,10 @@ class Admission(BaseModel):
     """Events seen so far for the incident (its fingerprint, while it is open)."""
 
 
+INCIDENT_LEASE = "incident:"
+"""Prefix of the lease a worker holds on an incident while it carries one of its jobs."""
+
+
 class Job(BaseModel):
     """Work the server queued for the worker: never done inside a request."""
 

@@ -242,6 +242,19 @@ class Model(Protocol):
         ...
 
 
+class Leases(Protocol):
+    """Named leases shared by every process on the store: one holder at a time, until the lease
+    expires or is released."""
+
+    def acquire(self, name: str, holder: str, seconds: float) -> bool:
+        """Take or renew the lease on `name`; False when another holder has it."""
+        ...
+
+    def release(self, name: str, holder: str) -> None: ...
+
+    def holder(self, name: str) -> str | None: ...
+
+
 class Inbox(Protocol):
     """Deliveries persisted before they are acknowledged, deduplicated, and the jobs they make.
 
@@ -267,9 +280,37 @@ class Inbox(Protocol):
         that no worker claims for `delay` seconds."""
         ...
 
-    def claim(self, kind: str | None = None) -> Job | None:
+    def claim(
+        self, kind: str | None = None, holder: str | None = None, lease_seconds: float = 0.0
+    ) -> Job | None:
         """The oldest queued job that is due (of `kind`, when given), now marked running;
-        None when there is none."""
+        None when there is none. With `holder`: only a job whose incident no other holder
+        leases, and `holder` takes the lease on its incident for `lease_seconds`."""
+        ...
+
+    def job(self, job_id: int) -> tuple[str, Job] | None:
+        """A job with its state, or None when there is no such job."""
+        ...
+
+    def take(self, job_id: int, holder: str, lease_seconds: float) -> tuple[str, Job | None]:
+        """Start one job under `holder`'s lease on its incident: `taken` with the job,
+        `settled` (done, failed, unknown) or `busy` (another holder leases the incident)."""
+        ...
+
+    def due(self, limit: int = 100) -> list[Job]:
+        """Queued jobs that are due, oldest first, for a broker."""
+        ...
+
+    def mark_sent(self, job_ids: list[int]) -> None:
+        """These jobs are in the broker's queues now."""
+        ...
+
+    def queue_stats(self) -> list[tuple[str, str, int, float]]:
+        """(kind, state, jobs, oldest created_at) for every kind and state of job."""
+        ...
+
+    def outcomes(self) -> dict[str | None, int]:
+        """Incidents by the outcome of their last job."""
         ...
 
     def finish(self, job_id: int, outcome: str, *, close_incident: bool = False) -> None: ...
@@ -277,7 +318,8 @@ class Inbox(Protocol):
     def fail(self, job_id: int, error: str) -> None: ...
 
     def requeue_running(self) -> int:
-        """Put jobs a dead process left running back in the queue; return how many."""
+        """Put jobs a dead process left running (no live lease on their incident) back in the
+        queue; return how many."""
         ...
 
     def incidents(

@@ -186,6 +186,7 @@ class RepoTable(BaseModel):
     pr_guessed_proof_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     pr_min_proven: int | None = Field(default=None, ge=1)
     pr_proven_must_agree: bool | None = None
+    max_concurrent_runs: int | None = None
 
     @field_validator("checkout")
     @classmethod
@@ -425,6 +426,26 @@ class Settings(BaseSettings):
     worker: bool = True
     """Whether `fixloop serve` runs the in-process worker that carries queued incidents through
     the loop. Off, requests are only persisted and queued."""
+
+    broker_url: SecretStr | None = None
+    """Celery's broker (`redis://host:6379/0`): `fixloop serve` persists each job and hands it
+    to the broker, and `fixloop worker` processes on any host carry them. Unset, the server's
+    in-process worker does."""
+
+    broker_prefix: str = ""
+    """Prefix of every key fixloop's Celery puts in Redis (several deployments on one Redis)."""
+
+    broker_visibility_timeout: float = 3600.0
+    """Seconds after which Redis hands a job that a worker took but never acknowledged (the
+    worker died) to another worker."""
+
+    lease_seconds: float = Field(default=60.0, gt=0)
+    """A worker holds a lease on the incident it carries, renewed every third of this; a worker
+    that dies without releasing it frees the incident this many seconds after its last renewal."""
+
+    max_concurrent_runs: int = Field(default=0, ge=0)
+    """Runs of one repository that Celery workers carry at once (0: no limit); a job over the
+    limit waits in the broker for a slot."""
 
     sentry_url: str = "https://sentry.io"
     """Base URL of the Sentry REST API (self-hosted: your Sentry's URL)."""

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # adapters load in the functions that build them, not at ever
     from agent.guardrails.redaction import (
         ScrubbingErrorSource,
     )
-    from agent.ports import ErrorSource, EventReader, Inbox, Notifier, Sandbox
+    from agent.ports import ErrorSource, EventReader, Inbox, Leases, Notifier, Sandbox
     from agent.repair import RepairEngine
     from agent.repair.claude import ClaudeEngine
     from agent.repair.templates import TemplateEngine
@@ -467,6 +467,12 @@ def inbox(settings: Settings) -> Inbox:
     from tools.inbox import SqlInbox
 
     return SqlInbox(database(settings, "inbox"))
+
+
+def leases(settings: Settings) -> Leases:
+    from tools.leases import SqlLeases
+
+    return SqlLeases(database(settings, "inbox"))
 
 
 def ingest_reader(max_body_bytes: int) -> EventReader:

@@ -39,6 +39,7 @@ def eval_command(args: argparse.Namespace, settings: Settings, engines: list[str
         resume=args.resume,
         case_timeout=args.case_timeout,
         real_cache=settings.home / "real",
+        fleet=_fleet(settings, args.broker) if getattr(args, "broker", None) else None,
     )
     report = run_eval(paths or [CASES_DIR], options, _progress)
     print(terminal_summary(report))
@@ -63,6 +64,13 @@ def keep_report(report: dict[str, Any], home: Path, engines: list[str]) -> Path:
     path = home / "evals" / "reports" / f"{stamp}-{'-'.join(engines) or 'none'}.json"
     write_json(report, path)
     return path
+def _fleet(settings: Settings, broker: str) -> Any:
+    """The Celery app whose workers replay the cases (`--broker URL`)."""
+    from pydantic import SecretStr
+
+    from agent.service.fleet.app import make_app
+
+    return make_app(settings.model_copy(update={"broker_url": SecretStr(broker)}))
 
 
 def compare_command(paths: list[Path]) -> int:

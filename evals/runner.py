@@ -36,6 +36,8 @@ class EvalOptions:
     case_timeout: float = 900.0
     real_cache: Path = Path(".fixloop/real")
     """Where real-bug specs (`evals/real/*.toml`) are built into cases, and kept."""
+    fleet: Any = None
+    """A fixloop Celery app (`fixloop eval --broker`): cases are replayed by its workers."""
 
 
 def run_eval(
@@ -96,6 +98,26 @@ def run_eval(
     }
 
 
+def _replay_on_fleet(case: Case, options: EvalOptions) -> dict[str, Any]:
+    """Replay `case` on a worker of the fleet; a case not back within twice its time limit (it
+    may wait for a worker first) is an error."""
+    from celery.exceptions import TimeoutError as NotBack
+
+    started = time.monotonic()
+    args = [str(case.path.resolve()), options.engines, options.case_timeout]
+    pending = options.fleet.send_task("fixloop.eval_case", args=args, queue="heavy")
+    try:
+        result = pending.get(timeout=2 * options.case_timeout, propagate=False)
+    except NotBack:
+        result = {"error": f"no worker sent it back within {2 * options.case_timeout:g}s"}
+    finally:
+        pending.forget()
+    if isinstance(result, dict) and "id" in result:  # a scored case (its own `error` or None)
+        return result
+    reason = result["error"] if isinstance(result, dict) else f"the worker failed: {result!r}"
+    return error_result(case.id, reason, time.monotonic() - started, case)
+
+
 def _suite_name(path: Path) -> str:
     """The suite a path given to `run_eval` stands for: its directory's name (a case directory
     or spec file names the directory that holds it)."""
@@ -146,6 +168,11 @@ def _kept(
 def _replay(case: Case, digest: str, options: EvalOptions, results_dir: Path) -> dict[str, Any]:
     out = results_dir / f"{case.id}.json"
     out.unlink(missing_ok=True)
+    if options.fleet is not None:
+        result = _replay_on_fleet(case, options)
+        result["replay"] = {"digest": digest, "engines": options.engines}
+        out.write_text(json.dumps(result, indent=2, default=str))
+        return result
     command = [
         sys.executable,
         "-m",

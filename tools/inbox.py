@@ -13,11 +13,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, select, update
+from sqlalchemy import Connection, Row, bindparam, func, literal, select, update
 
-from agent.domain import Admission, Incident, Job
+from agent.domain import INCIDENT_LEASE, Admission, Incident, Job
+from tools import leases as lease
 from tools.store.database import Database, database_of
-from tools.store.tables import deliveries, incidents, jobs, notes
+from tools.store.tables import deliveries, incidents, jobs, leases, notes
 
 _OPEN = incidents.c.is_open != 0
 
@@ -106,7 +107,9 @@ class SqlInbox:
                 _enqueue(db, job, incident_id, detail, now, not_before=now + delay)
             return Admission(outcome="recorded", incident_id=incident_id)
 
-    def claim(self, kind: str | None = None) -> Job | None:
+    def claim(
+        self, kind: str | None = None, holder: str | None = None, lease_seconds: float = 0.0
+    ) -> Job | None:
         now = time.time()
         oldest = (
             select(jobs.c.id)
@@ -117,23 +120,85 @@ class SqlInbox:
         )
         if kind is not None:
             oldest = oldest.where(jobs.c.kind == kind)
+        if holder is not None:
+            oldest = oldest.where(~_leased(now, holder))
         claim = (
             update(jobs)
             .where(jobs.c.id == oldest.scalar_subquery(), jobs.c.state == "queued")
             .values(state="running", attempts=jobs.c.attempts + 1, updated_at=now)
-            .returning(jobs.c.id, jobs.c.kind, jobs.c.incident_id, jobs.c.payload, jobs.c.attempts)
+            .returning(*_JOB_COLUMNS)
+        )
+        try:
+            with self.db.transaction() as db:
+                row = db.execute(claim).first()
+                if row is not None and holder is not None:
+                    name = INCIDENT_LEASE + row.incident_id
+                    if not lease.take(self.db, db, name, holder, now, now + lease_seconds):
+                        raise _Busy  # another worker took the incident meanwhile: roll back
+        except _Busy:
+            return None
+        return None if row is None else _job(row)
+
+    def job(self, job_id: int) -> tuple[str, Job] | None:
+        """A job and its state (`queued`, `sent`, `running`, `done`, `failed`)."""
+        with self.db.transaction() as db:
+            row = db.execute(select(*_JOB_COLUMNS, jobs.c.state).where(jobs.c.id == job_id)).first()
+        return None if row is None else (row.state, _job(row))
+
+    def take(self, job_id: int, holder: str, lease_seconds: float) -> tuple[str, Job | None]:
+        """Start job `job_id` under `holder`'s lease on its incident (a worker of a broker
+        carries it): `taken` with the job, else `settled` (done, failed or unknown) or `busy`
+        (another holder's lease on the incident has not expired)."""
+        now = time.time()
+        with self.db.transaction(serialize=f"job:{job_id}") as db:
+            row = db.execute(select(jobs.c.state, jobs.c.incident_id).where(jobs.c.id == job_id))
+            found = row.first()
+            if found is None or found.state in ("done", "failed"):
+                return "settled", None
+            name = INCIDENT_LEASE + found.incident_id
+            if not lease.take(self.db, db, name, holder, now, now + lease_seconds):
+                return "busy", None
+            started = db.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id)
+                .values(state="running", attempts=jobs.c.attempts + 1, updated_at=now)
+                .returning(*_JOB_COLUMNS)
+            ).one()
+        return "taken", _job(started)
+
+    def due(self, limit: int = 100) -> list[Job]:
+        """Queued jobs that are due, oldest first, to hand to a broker (`mark_sent` after)."""
+        query = (
+            select(*_JOB_COLUMNS)
+            .where(jobs.c.state == "queued", jobs.c.not_before <= time.time())
+            .order_by(jobs.c.id)
+            .limit(limit)
         )
         with self.db.transaction() as db:
-            row = db.execute(claim).first()
-        if row is None:
-            return None
-        return Job(
-            id=row.id,
-            kind=row.kind,
-            incident_id=row.incident_id,
-            payload=json.loads(row.payload),
-            attempts=row.attempts,
-        )
+            return [_job(row) for row in db.execute(query)]
+
+    def mark_sent(self, job_ids: list[int]) -> None:
+        """The broker holds these jobs now (a job started meanwhile keeps its state)."""
+        with self.db.transaction() as db:
+            db.execute(
+                update(jobs)
+                .where(jobs.c.id.in_(job_ids), jobs.c.state == "queued")
+                .values(state="sent", updated_at=time.time())
+            )
+
+    def queue_stats(self) -> list[tuple[str, str, int, float]]:
+        """(kind, state, jobs, oldest created_at) for every kind and state of job."""
+        query = select(
+            jobs.c.kind, jobs.c.state, func.count(), func.min(jobs.c.created_at)
+        ).group_by(jobs.c.kind, jobs.c.state)
+        with self.db.transaction() as db:
+            return [(r[0], r[1], int(r[2]), float(r[3])) for r in db.execute(query)]
+
+    def outcomes(self) -> dict[str | None, int]:
+        """Incidents by the outcome of their last job (None: not settled yet)."""
+        query = select(incidents.c.outcome, func.count()).group_by(incidents.c.outcome)
+        with self.db.transaction() as db:
+            return {outcome: int(count) for outcome, count in db.execute(query)}
 
     def finish(self, job_id: int, outcome: str, *, close_incident: bool = False) -> None:
         self._settle(job_id, "done", outcome, close_incident)
@@ -142,8 +207,15 @@ class SqlInbox:
         self._settle(job_id, "failed", error, False)
 
     def requeue_running(self) -> int:
+        """Put back in the queue the running jobs whose incident no live lease covers: their
+        worker died. A job a live worker (here or on another host) carries stays running."""
+        now = time.time()
         with self.db.transaction() as db:
-            requeued = update(jobs).where(jobs.c.state == "running").values(state="queued")
+            requeued = (
+                update(jobs)
+                .where(jobs.c.state == "running", ~_leased(now))
+                .values(state="queued", updated_at=now)
+            )
             return len(db.execute(requeued.returning(jobs.c.id)).all())
 
     def incidents(
@@ -273,7 +345,34 @@ class SqlInbox:
         return db.execute(self._add_delivery, row).first() is not None
 
 
-_JOB_STATES = ("queued", "running", "done", "failed")
+_JOB_STATES = ("queued", "sent", "running", "done", "failed")
+_JOB_COLUMNS = (jobs.c.id, jobs.c.kind, jobs.c.incident_id, jobs.c.payload, jobs.c.attempts)
+
+
+class _Busy(Exception):
+    """A claimed job's incident is leased by another worker: the claim is rolled back."""
+
+
+def _leased(now: float, other_than: str | None = None) -> Any:
+    """Whether a live lease covers the job's incident (one not held by `other_than`)."""
+    live = select(leases.c.name).where(
+        leases.c.name == literal(INCIDENT_LEASE) + jobs.c.incident_id, leases.c.expires_at >= now
+    )
+    if other_than is not None:
+        live = live.where(leases.c.holder != other_than)
+    return live.exists()
+
+
+def _job(row: Any) -> Job:
+    return Job(
+        id=row.id,
+        kind=row.kind,
+        incident_id=row.incident_id,
+        payload=json.loads(row.payload),
+        attempts=row.attempts,
+    )
+
+
 _ADD_JOB = jobs.insert()
 
 

@@ -78,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
         _add_eval,
         _add_index,
         _add_serve,
+        _add_worker,
+        _add_beat,
         _add_intake,
         _add_doctor,
         _add_incidents,
@@ -179,6 +181,9 @@ def _add_eval(sub: _Commands) -> None:
     evaluate.add_argument(
         "--case-timeout", type=float, default=900.0, help="seconds before a case is an error"
     )
+    evaluate.add_argument(
+        "--broker", help="redis:// URL: `fixloop worker`s replay the cases, --jobs at once"
+    )
     evaluate.set_defaults(handler=_eval)
 
 
@@ -216,6 +221,67 @@ def _add_serve(sub: _Commands) -> None:
         "--no-worker", action="store_true", help="only persist and queue; run no incidents"
     )
     serve.set_defaults(handler=_serve)
+
+
+def _add_worker(sub: _Commands) -> None:
+    worker = sub.add_parser(
+        "worker",
+        help="a Celery worker carrying the server's jobs (setting broker_url)",
+        description="Carry the jobs `fixloop serve` hands to the broker: light (intake, "
+        "tickets, reviews, release checks) and heavy (runs: root cause and proof). Stops "
+        "after its tasks in hand on SIGTERM; a killed worker's jobs are taken over.",
+    )
+    worker.add_argument("--concurrency", type=int, default=1, help="jobs at once (default 1)")
+    worker.add_argument(
+        "--queues", default="light,heavy", help="queues to take jobs from (default light,heavy)"
+    )
+    worker.add_argument(
+        "--pool", choices=("prefork", "threads", "solo"), default="prefork", help="Celery pool"
+    )
+    worker.add_argument("--beat", action="store_true", help="also run the beat schedule here")
+    worker.set_defaults(handler=_worker)
+
+
+def _add_beat(sub: _Commands) -> None:
+    beat = sub.add_parser(
+        "beat", help="Celery beat: release checks (verify-pending) and dead workers' jobs"
+    )
+    beat.set_defaults(handler=_beat)
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.service.fleet.app import make_app
+    from agent.service.fleet.queues import QUEUES
+
+    queues = [name.strip() for name in args.queues.split(",") if name.strip()]
+    unknown = sorted(set(queues) - set(QUEUES))
+    if unknown or not queues:
+        raise FixloopError(f"unknown queue {', '.join(unknown) or '(none)'}: use light, heavy")
+    if args.concurrency < 1:
+        raise FixloopError("--concurrency must be at least 1")
+    argv = [
+        "worker",
+        f"--concurrency={args.concurrency}",
+        f"--queues={','.join(queues)}",
+        f"--pool={args.pool}",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if args.beat:
+        argv += ["--beat", f"--schedule={settings.home / 'beat-schedule'}"]
+    settings.home.mkdir(parents=True, exist_ok=True)
+    make_app(settings).worker_main(argv)
+    return 0
+
+
+def _beat(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.service.fleet.app import make_app
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    schedule = settings.home / "beat-schedule"
+    make_app(settings).start(["beat", f"--schedule={schedule}", "--loglevel=INFO"])
+    return 0
 
 
 def _add_intake(sub: _Commands) -> None:

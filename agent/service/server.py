@@ -2,7 +2,8 @@
 
 Thin: every request is handed to `agent.service.receive.Receiver`, which persists it and queues its
 work in the inbox; the in-process `agent.service.worker.Worker` carries queued incidents through
-`agent.service.runner`. A request never runs the loop, so it is answered in milliseconds.
+`agent.service.runner` (with a broker set, `agent.service.fleet` hands them to Celery workers).
+A request never runs the loop, so it is answered in milliseconds.
 
     POST /webhooks/sentry | /webhooks/pagerduty | /webhooks/github   signed webhooks
     POST /api/<project>/envelope/ | /api/<project>/store/           Sentry ingest (DSN key)
@@ -38,6 +39,9 @@ from agent.logs import event
 from agent.ports import Inbox
 from agent.service import openapi, readiness, runner
 from agent.service.access import AccessGate
+from agent.service.fleet import app as fleet_app
+from agent.service.fleet import metrics as fleet_metrics
+from agent.service.fleet.dispatch import Dispatcher
 from agent.service.header_deadline import header_deadline_protocol
 from agent.service.receive import Receiver
 from agent.service.worker import Worker
@@ -50,8 +54,10 @@ log = logging.getLogger(__name__)
 class Metrics:
     """Request counters for `/metrics`, by endpoint (the route's name) and status."""
 
-    def __init__(self) -> None:
+    def __init__(self, more: Callable[[], list[str]] = list) -> None:
+        """`more`: further lines (the queues of a fleet)."""
         self.requests: Counter[tuple[str, int]] = Counter()
+        self.more = more
 
     def count(self, endpoint: str, status: int) -> None:
         self.requests[(endpoint, status)] += 1
@@ -73,9 +79,9 @@ class Metrics:
                 f"fixloop_{name} {stats[name]}",
             ]
         lines += ["# HELP fixloop_jobs Jobs in the queue, by state.", "# TYPE fixloop_jobs gauge"]
-        for state in ("queued", "running", "done", "failed"):
+        for state in ("queued", "sent", "running", "done", "failed"):
             lines.append(f'fixloop_jobs{{state="{state}"}} {stats["jobs_" + state]}')
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + self.more()) + "\n"
 
 
 class ErrorBoundary:
@@ -124,8 +130,10 @@ class ErrorBoundary:
 def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
     """The server's app; the worker runs (per setting `worker` unless given) while it serves."""
     inbox = wiring.inbox(settings)
-    run_worker = settings.worker if worker is None else worker
-    job_worker = Worker(settings, inbox) if run_worker else None
+    metrics = Metrics()
+    job_worker = _job_runner(
+        settings, inbox, metrics, settings.worker if worker is None else worker
+    )
     receiver = Receiver(
         settings,
         inbox,
@@ -134,7 +142,6 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
         on_job=job_worker.wake if job_worker else lambda: None,
         on_release=job_worker.release_seen if job_worker else lambda: None,
     )
-    metrics = Metrics()
     runs = runner.StatusReader(settings)
 
     @asynccontextmanager
@@ -200,7 +207,9 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
     return app
 
 
-def _add_probes(app: FastAPI, settings: Settings, inbox: Inbox, job_worker: Worker | None) -> None:
+def _add_probes(
+    app: FastAPI, settings: Settings, inbox: Inbox, job_worker: Worker | Dispatcher | None
+) -> None:
     """`/healthz` (liveness) and `/readyz` (the database, the queue, each outside system)."""
 
     @app.get("/healthz")
@@ -232,6 +241,18 @@ def _log_request(endpoint: str, status: int, result: dict[str, Any]) -> None:
         outcome=outcome,
         reason=reason,
     )
+
+
+def _job_runner(
+    settings: Settings, inbox: Inbox, metrics: Metrics, run_worker: bool
+) -> Worker | Dispatcher | None:
+    """What carries the queued jobs: the in-process worker, or with a broker the dispatcher that
+    hands them to Celery (and the queues' figures join `/metrics`); None when off."""
+    if settings.broker_url is None:
+        return Worker(settings, inbox) if run_worker else None
+    fleet = fleet_app.make_app(settings)
+    metrics.more = lambda: fleet_metrics.queue_lines(inbox, fleet_metrics.broker_depths(fleet))
+    return Dispatcher(settings, inbox, fleet) if run_worker else None
 
 
 def _ingest(receiver: Receiver, endpoint: str) -> Callable[[Request, bytes], dict[str, Any]]:

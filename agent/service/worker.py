@@ -1,7 +1,9 @@
 """The in-process worker: drains the server's inbox, one job at a time, through the runner.
 
-Jobs are claimed from the durable queue, so a process killed mid-job leaves it `running`; the
-next worker puts it back in the queue on start, and the runner resumes the run idempotently.
+Jobs are claimed from the durable queue under a lease on their incident, renewed while the job
+runs, so one worker carries an incident at a time; a process killed mid-job leaves it `running`
+and its lease expires; a worker (here or on another host) then puts it back in the queue, and
+the runner resumes the run idempotently. A job a live worker carries is never requeued.
 Every `verify_poll_seconds`, and when an event names a release not seen before, the worker queues
 a `verify` job for each run waiting for the release of its merged fix: a run never holds the
 thread while it waits.
@@ -15,7 +17,7 @@ import time
 from typing import Any
 
 from agent import wiring
-from agent.domain import Job, ReviewDecision
+from agent.domain import INCIDENT_LEASE, Job, ReviewDecision
 from agent.errors import FixloopError, NotFound
 from agent.guardrails.redaction import RedactingTracker, secrets_of
 from agent.intake.ci import route_github_repo
@@ -27,6 +29,7 @@ from agent.intake.webhooks import Page
 from agent.logs import event
 from agent.ports import Inbox
 from agent.service import run_log, runner
+from agent.service.leasing import holder_id, holding
 from agent.service.red_commit import run_red_commit
 from agent.settings import Settings
 
@@ -42,10 +45,12 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_release_check = 0.0
+        self._last_requeue = 0.0
         self._release_seen = threading.Event()
+        self.holder = holder_id()
+        self.leases = wiring.leases(settings)
 
     def start(self) -> None:
-        self.inbox.requeue_running()
         self._thread = threading.Thread(target=self._loop, name="fixloop-worker", daemon=True)
         self._thread.start()
 
@@ -71,10 +76,19 @@ class Worker:
     def drain(self) -> int:
         """Run queued jobs until none is left, in this thread; return how many ran."""
         ran = 0
-        while (job := self.inbox.claim()) is not None:
-            self.run_job(job)
+        while (job := self._claim()) is not None:
+            self._carry(job)
             ran += 1
         return ran
+
+    def _claim(self, kind: str | None = None) -> Job | None:
+        return self.inbox.claim(kind, self.holder, self.settings.lease_seconds)
+
+    def _carry(self, job: Job) -> str:
+        """Run a job claimed under this worker's lease on its incident, renewing the lease."""
+        lease = INCIDENT_LEASE + job.incident_id
+        with holding(self.leases, [lease], self.holder, self.settings.lease_seconds):
+            return self.run_job(job)
 
     def queue_release_checks(self, now: bool = False) -> list[str]:
         """Queue a `verify` job for every run waiting for a release; return their incidents.
@@ -101,8 +115,8 @@ class Worker:
         (incident, outcome) for each."""
         self.queue_release_checks(now=True)
         checked = []
-        while (job := self.inbox.claim("verify")) is not None:
-            checked.append((job.incident_id, self.run_job(job)))
+        while (job := self._claim("verify")) is not None:
+            checked.append((job.incident_id, self._carry(job)))
         return checked
 
     def _loop(self) -> None:
@@ -113,12 +127,15 @@ class Worker:
             ):
                 self._release_seen.clear()
                 self._queue_release_checks_safely(now=new_release)
-            job = self.inbox.claim()
+            if time.time() - self._last_requeue >= self.settings.lease_seconds:
+                self._last_requeue = time.time()
+                self.inbox.requeue_running()
+            job = self._claim()
             if job is None:
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
                 continue
-            self.run_job(job)
+            self._carry(job)
 
     def _queue_release_checks_safely(self, now: bool) -> None:
         try:

@@ -190,3 +190,13 @@ Index(
     sqlite_where=incidents.c.is_open != 0,
     postgresql_where=incidents.c.is_open != 0,
 )
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("holder", Text, nullable=False),
+    Column("expires_at", Double, nullable=False),
+)
+"""Who carries what until when (`incident:<id>`, `repo:<table>:<slot>`): a worker renews its
+lease while it works, and one whose holder died expires on its own."""
