@@ -22,7 +22,7 @@ from agent.guardrails.redaction import (
     secrets_of,
 )
 from agent.intake.payloads import parse_payload
-from agent.ports import ErrorSource, EventReader, Inbox, Sandbox
+from agent.ports import Controls, ErrorSource, EventReader, Inbox, Sandbox
 from agent.repair import RepairEngine
 from agent.repair.claude import Budget, ClaudeEngine, Price
 from agent.repair.mutations import MutationEngine
@@ -31,6 +31,7 @@ from agent.repair.templates import TemplateEngine
 from agent.settings import Settings
 from tools.checkpoints import Checkpoints, open_checkpoints
 from tools.code_index import DirectoryTree, TreeSitterIndex
+from tools.control_store import SqlControls
 from tools.error_store import LocalErrorStore
 from tools.git_repo import GitRepo
 from tools.inbox import SqlInbox
@@ -345,7 +346,13 @@ def build_deps(settings: Settings, repo_path: Path, incident_id: str) -> Deps:
         policy=Policy.from_settings(settings),
         base_branch=local_forge.base,
         scratch=(settings.home / "worktrees" / incident_id).resolve(),
+        controls=controls(settings),
     )
+
+
+def controls(settings: Settings) -> Controls:
+    """The operator controls in the records store."""
+    return SqlControls(records_db(settings))
 
 
 def scrubbing(settings: Settings, source: ErrorSource) -> ScrubbingErrorSource:

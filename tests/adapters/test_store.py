@@ -78,7 +78,7 @@ def test_a_state_directory_of_the_previous_release_upgrades_without_losing_rows(
     records = open_database(home / "records.db", "records")
     inbox_db = open_database(home / "inbox.db", "inbox")
 
-    assert _version(records) == {"r0002"} and _version(inbox_db) == {"i0002"}
+    assert _version(records) == {"r0003"} and _version(inbox_db) == {"i0002"}
     assert _differences(records, RECORDS, legacy=True) == []
     assert _differences(inbox_db, INBOX, legacy=True) == []
 
@@ -125,7 +125,7 @@ def test_the_migrations_build_the_tables_the_store_describes(
     open_database(target, "records")
     both = open_database(target, "inbox")
 
-    assert _version(both) == {"r0002", "i0002"}
+    assert _version(both) == {"r0003", "i0002"}
     assert _differences(both, RECORDS | INBOX) == []
 
 
