@@ -30,6 +30,8 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agent import wiring
+from agent.controls import http as control_routes
+from agent.controls import overview
 from agent.errors import IntakeError, NotFound, SignatureError
 from agent.ports import Inbox
 from agent.service import openapi, runner
@@ -165,14 +167,24 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
     for endpoint in ("envelope", "store"):
         post(f"/api/{{project}}/{endpoint}/", endpoint, _ingest(receiver, endpoint))
 
+    control_routes.add_routes(app, settings, inbox, job_worker.wake if job_worker else lambda: None)
+
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
         alive = job_worker.alive() if job_worker else None
-        return {"ok": alive is not False, "worker": alive, "queue": inbox.stats()["jobs_queued"]}
+        return {
+            "ok": alive is not False,
+            "worker": alive,
+            "queue": inbox.stats()["jobs_queued"],
+            "paused": overview.controls_view(settings)["paused"],
+        }
 
     @app.get("/metrics")
     def prometheus() -> PlainTextResponse:
-        return PlainTextResponse(metrics.render(inbox), media_type="text/plain; version=0.0.4")
+        held = overview.held_counts(runner.list_incidents(settings))
+        controls = overview.metrics_lines(overview.controls_view(settings, held))
+        text = metrics.render(inbox) + "\n".join(controls) + "\n"
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     @app.get("/incidents")
     def incidents(limit: int = 100) -> dict[str, Any]:
