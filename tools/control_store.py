@@ -55,9 +55,9 @@ class SqlControls:
             "incident_id": incident_id,
             "detail": json.dumps(detail, default=str),
         }
+        insert = self.db.insert(control_log).values(values).on_conflict_do_nothing()
         with self.db.transaction() as db:
-            done = db.execute(self.db.insert(control_log).values(values).on_conflict_do_nothing())
-        return bool(done.rowcount)
+            return db.execute(insert.returning(control_log.c.id)).first() is not None
 
     def entries(self, incident_id: str | None = None, limit: int = 200) -> list[ControlEntry]:
         query = select(control_log).order_by(control_log.c.id.desc()).limit(limit)
