@@ -60,7 +60,7 @@ def render(view: dict[str, Any]) -> str:
         what = "all repositories" if row["scope"] == GLOBAL else f"repository {row['scope']}"
         lines.append(f"model spend today on {what}: ${row['spent_usd']:.4f} of ${row['cap_usd']:g}")
     held = view.get("held")
-    if held:
+    if held and any(held.values()):
         lines.append(f"held runs: {held['paused']} paused, {held['deferred']} deferred")
     return "\n".join(lines)
 

@@ -316,7 +316,9 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps({"incidents": runs, "controls": controls}, indent=2))
         return 0
-    print(overview.render(controls))
+    shown = overview.render(controls)
+    if shown:
+        print(shown)
     if not runs:
         print(f"no runs in {settings.home}")
     for run in runs:
