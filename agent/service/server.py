@@ -171,19 +171,11 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
-        alive = job_worker.alive() if job_worker else None
-        return {
-            "ok": alive is not False,
-            "worker": alive,
-            "queue": inbox.stats()["jobs_queued"],
-            "paused": overview.controls_view(settings)["paused"],
-        }
+        return _health(job_worker.alive() if job_worker else None, inbox, settings)
 
     @app.get("/metrics")
     def prometheus() -> PlainTextResponse:
-        held = overview.held_counts(runner.list_incidents(settings))
-        controls = overview.metrics_lines(overview.controls_view(settings, held))
-        text = metrics.render(inbox) + "\n".join(controls) + "\n"
+        text = metrics.render(inbox) + _control_metrics(settings)
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     @app.get("/incidents")
@@ -205,6 +197,20 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
     app.openapi_schema = openapi.schema(app)
     app.add_middleware(ErrorBoundary, metrics=metrics, routes=lambda: app.routes)
     return app
+
+
+def _health(alive: bool | None, inbox: Inbox, settings: Settings) -> dict[str, Any]:
+    return {
+        "ok": alive is not False,
+        "worker": alive,
+        "queue": inbox.stats()["jobs_queued"],
+        "paused": overview.controls_view(settings)["paused"],
+    }
+
+
+def _control_metrics(settings: Settings) -> str:
+    held = overview.held_counts(runner.list_incidents(settings))
+    return "\n".join(overview.metrics_lines(overview.controls_view(settings, held))) + "\n"
 
 
 def _ingest(receiver: Receiver, endpoint: str) -> Callable[[Request, bytes], dict[str, Any]]:
