@@ -15,7 +15,7 @@ from langgraph.types import interrupt
 
 from agent.controls import GLOBAL, limits, scope_name
 from agent.deps import Deps
-from agent.domain import Patch, Pause, TestReport, Ticket
+from agent.domain import Patch, Pause, TestReport, Ticket, bot_branch
 from agent.nodes import audit
 from agent.prompting import render
 from agent.state import State
@@ -99,7 +99,7 @@ def before_pr(node: Node) -> Node:
             hold_while_paused(deps, incident_id, "open_pr")
             if deps.settings.automation == "diagnose":
                 return _with_holds(state, deps, _suggest(state, deps))
-            if deps.forge.find_pr(f"fixloop/{incident_id}") is not None:
+            if deps.forge.find_pr(bot_branch(incident_id)) is not None:
                 break  # its PR is open already: a run resumed after a crash
             limit = limits.reached(deps)
             if limit is None:
