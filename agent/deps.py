@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.guardrails.policy import Policy
-from agent.ports import CodeIndex, ErrorSource, Forge, Notifier, Repo, Sandbox, Tracker
+from agent.ports import CodeIndex, Controls, ErrorSource, Forge, Notifier, Repo, Sandbox, Tracker
 from agent.proof.workbench import Workbench
 from agent.repair import RepairEngine
 from agent.settings import Settings
@@ -26,6 +26,8 @@ class Deps:
     base_branch: str
     scratch: Path
     """Where this run's worktrees live."""
+    controls: Controls
+    """The operator controls (kill switch, decisions, spend), read fresh at each decision."""
     notifier: Notifier | None = None
     """Where on-call people hear of the incident (Slack), when configured."""
 

@@ -46,6 +46,10 @@ Status = Literal[
     "not_actionable",
     "rejected",
     "regressed",
+    "paused",
+    "deferred",
+    "diagnosed",
+    "recorded",
 ]
 
 END_STATUSES: frozenset[Status] = frozenset(
@@ -58,8 +62,14 @@ END_STATUSES: frozenset[Status] = frozenset(
         "not_actionable",
         "rejected",
         "regressed",
+        "diagnosed",
+        "recorded",
     }
 )
+
+
+Automation = Literal["off", "diagnose", "pr"]
+"""How far fixloop goes for a repository (`Settings.automation`)."""
 
 
 def utcnow() -> datetime:
@@ -444,8 +454,36 @@ class Job(BaseModel):
 
     id: int
     kind: Literal[
-        "run", "page", "merged", "closed_unmerged", "sentry_issue", "verify", "ci_run", "issue"
+        "run",
+        "page",
+        "merged",
+        "closed_unmerged",
+        "sentry_issue",
+        "verify",
+        "ci_run",
+        "issue",
+        "resume_held",
     ]
     incident_id: str
     payload: dict[str, Any]
     attempts: int = 0
+
+
+class Pause(BaseModel):
+    """The kill switch of one scope (`*`: all of fixloop; else a repository table)."""
+
+    scope: str
+    since: datetime
+    by: str
+    reason: str
+
+
+class ControlEntry(BaseModel):
+    """One decision of the operator controls: a pause, a deferral, a skip, a release."""
+
+    key: str
+    at: datetime
+    kind: str
+    scope: str
+    incident_id: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)

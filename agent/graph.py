@@ -8,6 +8,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from agent.controls.gates import admitted, before_pr, guarded
 from agent.deps import Deps
 from agent.nodes.await_release import await_release
 from agent.nodes.await_review import await_review
@@ -65,6 +66,10 @@ def after_review(state: State) -> Literal["find_release", "await_review", "rejec
     return "await_review"
 
 
+def after_open_pr(state: State) -> Literal["await_review", "__end__"]:
+    return "__end__" if state.get("status") == "diagnosed" else "await_review"
+
+
 def after_find_release(state: State) -> Literal["verify", "await_release"]:
     return "verify" if (state.get("release_wait") or {}).get("done") else "await_release"
 
@@ -82,19 +87,20 @@ def build_graph(
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     graph = StateGraph(State, context_schema=Deps)
     for name, node in [
-        ("detect", detect),
-        ("ticket", ticket),
+        # The operator controls hold a run before each node that writes outside fixloop.
+        ("detect", admitted(detect)),
+        ("ticket", guarded("ticket", ticket)),
         ("root_cause", root_cause),
-        ("fix", fix),
+        ("fix", guarded("fix", fix)),
         ("test", prove_candidates),
-        ("open_pr", open_pr),
+        ("open_pr", before_pr(open_pr)),
         ("await_review", await_review),
         ("find_release", find_release),
         ("await_release", await_release),
-        ("verify", verify),
-        ("close", close),
-        ("escalate", escalate),
-        ("reject", reject),
+        ("verify", guarded("verify", verify)),
+        ("close", guarded("close", close)),
+        ("escalate", guarded("escalate", escalate)),
+        ("reject", guarded("reject", reject)),
     ]:
         graph.add_node(name, announced(name, node) if name in ANNOUNCED else node)
     graph.add_edge(START, "detect")
@@ -103,7 +109,7 @@ def build_graph(
     graph.add_conditional_edges("root_cause", after_root_cause)
     graph.add_conditional_edges("fix", after_fix)
     graph.add_conditional_edges("test", make_after_test(max_fix_rounds))
-    graph.add_edge("open_pr", "await_review")
+    graph.add_conditional_edges("open_pr", after_open_pr)
     graph.add_conditional_edges("await_review", after_review)
     graph.add_conditional_edges("find_release", after_find_release)
     graph.add_edge("await_release", "find_release")

@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 import time
+from datetime import datetime
 from typing import Any, TextIO
 
 from agent.domain import Incident, PullRequest, Ticket
@@ -180,3 +181,6 @@ class LoggedForge:
 
     def close_pr(self, pr_id: int, comment: str) -> PullRequest:
         return self._wrote("close_pr", self.inner.close_pr(pr_id, comment))
+
+    def bot_pr_counts(self, opened_since: datetime) -> tuple[int, int]:
+        return self.inner.bot_pr_counts(opened_since)

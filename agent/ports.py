@@ -9,10 +9,12 @@ from typing import Any, Protocol
 
 from agent.domain import (
     Admission,
+    ControlEntry,
     Incident,
     Job,
     ModelReply,
     Patch,
+    Pause,
     PullRequest,
     Reference,
     Release,
@@ -103,6 +105,11 @@ class Forge(Protocol):
     def merge(self, pr_id: int, comment: str) -> PullRequest: ...
 
     def close_pr(self, pr_id: int, comment: str) -> PullRequest: ...
+
+    def bot_pr_counts(self, opened_since: datetime) -> tuple[int, int]:
+        """How many fixloop PRs are open now, and how many fixloop opened since
+        `opened_since`, as the forge has them (a PR closed by hand is closed)."""
+        ...
 
 
 class Repo(Protocol):
@@ -353,4 +360,42 @@ class Notifier(Protocol):
 
     def thread(self, incident_id: str) -> list[dict[str, Any]]:
         """The messages posted for the incident, in order: `key`, `channel`, `ts`, `thread_ts`."""
+
+
+class Controls(Protocol):
+    """The operator controls in the state store: the kill switch, the decisions log, the day's
+    model spend. Shared by every process that uses the same store."""
+
+    def pause(self, scope: str, by: str, reason: str) -> Pause:
+        """Set the switch of `scope` (`*` or a repository table); an existing pause stays."""
+        ...
+
+    def unpause(self, scope: str) -> Pause | None:
+        """Clear the switch of `scope`; the pause it cleared, or None when it was not set."""
+        ...
+
+    def pauses(self) -> list[Pause]: ...
+
+    def log(
+        self, key: str, kind: str, scope: str, incident_id: str | None, detail: dict[str, Any]
+    ) -> bool:
+        """Record a decision once per `key`; False when that key was recorded before."""
+        ...
+
+    def entries(self, incident_id: str | None = None, limit: int = 200) -> list[ControlEntry]:
+        """Decisions, oldest first: of one incident, or the latest `limit` of all."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """How many decisions of each kind were recorded."""
+        ...
+
+    def record_spend(
+        self, key: str, scope: str, incident_id: str, cost_usd: float, at: datetime
+    ) -> None:
+        """Add one model call's cost, once per `key`."""
+        ...
+
+    def spend_since(self, since: datetime, scope: str | None = None) -> float:
+        """US dollars spent on models since `since`: by one scope, or by all."""
         ...

@@ -28,6 +28,7 @@ from pydantic_settings import (
 )
 
 from agent.config_file import ConfigFileSource
+from agent.domain import Automation
 from agent.errors import ConfigError
 
 IssueTrigger = Literal["off", "label", "opened"]
@@ -187,6 +188,10 @@ class RepoTable(BaseModel):
     pr_min_proven: int | None = Field(default=None, ge=1)
     pr_proven_must_agree: bool | None = None
     max_concurrent_runs: int | None = None
+    automation: Automation | None = None
+    max_open_prs: int | None = Field(default=None, ge=0)
+    max_prs_per_day: int | None = Field(default=None, ge=0)
+    max_model_cost_usd_per_day: float | None = Field(default=None, ge=0)
 
     @field_validator("checkout")
     @classmethod
@@ -366,6 +371,29 @@ class Settings(BaseSettings):
 
     body_read_timeout: float = Field(default=10.0, gt=0)
     """Seconds `fixloop serve` waits for a request's whole body; a slower one is refused (408)."""
+
+    automation: Automation = "pr"
+    """How far fixloop goes: `pr` (the whole loop), `diagnose` (ticket, root cause and the fix
+    search; the diagnosis and the best proven change go on the ticket as a suggested diff, no
+    branch, no PR: status `diagnosed`) or `off` (events are recorded, nothing else: status
+    `recorded`). Per repository in its table."""
+
+    max_open_prs: int = Field(default=5, ge=0)
+    """The most fixloop PRs open at once on a repository's forge, counted on the forge (a PR
+    closed by hand frees its place). A proven fix past it waits as `deferred`."""
+
+    max_prs_per_day: int = Field(default=10, ge=0)
+    """The most PRs fixloop opens on a repository in one UTC day; past it a proven fix waits
+    as `deferred` until the day rolls over."""
+
+    max_model_cost_usd_per_day: float = Field(default=20.0, ge=0)
+    """US dollars the model engines may spend in one UTC day: as a global setting, over all
+    repositories; in a repository's table, on that repository. Once reached, the model engines
+    are skipped (the template engine still runs) until the day rolls over."""
+
+    operator_token: SecretStr | None = None
+    """Bearer token of the operator endpoints of `fixloop serve` (`POST /controls/pause`,
+    `/controls/unpause`). Without it they are refused (401)."""
 
     repos: dict[str, RepoTable] = Field(default_factory=dict)
     """The repositories fixloop serves, one table each (`[repos.shop]` with `checkout`,
@@ -612,6 +640,7 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, ConfigFileSource(settings_cls))
 
     _repo_table: str | None = PrivateAttr(default=None)
+    _global: Settings | None = PrivateAttr(default=None)
 
     @field_validator("database_url")
     @classmethod
@@ -665,7 +694,13 @@ class Settings(BaseSettings):
             raise ConfigError(f"no repository table {name!r} (setting repos; tables: {known})")
         effective = self.model_copy(update=table.overrides())
         effective._repo_table = name
+        effective._global = self
         return effective
+
+    @property
+    def global_settings(self) -> Settings:
+        """The settings before any repository table was merged in."""
+        return self._global or self
 
     def table_of_project(self, project: str | None) -> str | None:
         """The table that routes a Sentry project or a PagerDuty service, if any."""

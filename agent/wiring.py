@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # adapters load in the functions that build them, not at ever
     from agent.guardrails.redaction import (
         ScrubbingErrorSource,
     )
-    from agent.ports import ErrorSource, EventReader, Inbox, Leases, Notifier, Sandbox
+    from agent.ports import Controls, ErrorSource, EventReader, Inbox, Leases, Notifier, Sandbox
     from agent.repair import RepairEngine
     from agent.repair.claude import ClaudeEngine
     from agent.repair.templates import TemplateEngine
@@ -384,6 +384,7 @@ def build_deps(settings: Settings, repo_path: Path, incident_id: str) -> Deps:
         base_branch=local_forge.base,
         scratch=(settings.home / "worktrees" / incident_id).resolve(),
         notifier=notifier(settings),
+        controls=controls(settings),
     )
 
 
@@ -405,6 +406,13 @@ def notifier(settings: Settings) -> Notifier | None:
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     slack = SlackNotifier(client, settings.slack_channel, records_db(settings))
     return RedactingNotifier(slack, secrets_of(settings))
+
+
+def controls(settings: Settings) -> Controls:
+    """The operator controls in the records store."""
+    from tools.control_store import SqlControls
+
+    return SqlControls(records_db(settings))
 
 
 def scrubbing(settings: Settings, source: ErrorSource) -> ScrubbingErrorSource:

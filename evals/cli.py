@@ -64,6 +64,8 @@ def keep_report(report: dict[str, Any], home: Path, engines: list[str]) -> Path:
     path = home / "evals" / "reports" / f"{stamp}-{'-'.join(engines) or 'none'}.json"
     write_json(report, path)
     return path
+
+
 def _fleet(settings: Settings, broker: str) -> Any:
     """The Celery app whose workers replay the cases (`--broker URL`)."""
     from pydantic import SecretStr

@@ -68,6 +68,10 @@ def case_settings(
             "pytest_args": [*base.pytest_args, *command.options],
             "test_paths": command.paths,
             "base_branch": None,
+            # A replay is scored as the whole loop: the operator's controls (a day's spend on a
+            # shared store, a repository's automation level) are not the case's.
+            "automation": "pr",
+            "max_model_cost_usd_per_day": 1e9,
         }
     )
 

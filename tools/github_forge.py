@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import fnmatch
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -18,7 +19,7 @@ import git
 from github import Github
 from github.PullRequest import PullRequest as GithubPullRequest
 
-from agent.domain import BOT_BRANCH_PREFIX, PullRequest
+from agent.domain import BOT_BRANCH_PREFIX, PullRequest, aware
 from agent.errors import RepoError
 from tools.github_calls import github_call
 
@@ -64,6 +65,25 @@ class GitHubForge:
             lambda: list(self._repo().get_pulls(state="all", head=f"{owner}:{branch}"))
         )
         return self._record(pulls[0]) if pulls else None
+
+    def bot_pr_counts(self, opened_since: datetime) -> tuple[int, int]:
+        """Open fixloop PRs, and those created since `opened_since` (a PR without a creation
+        time counts as created now)."""
+        repo = self._repo()
+        open_now = sum(
+            1
+            for pull in self._call(lambda: list(repo.get_pulls(state="open")))
+            if pull.head.ref.startswith(BOT_BRANCH_PREFIX)
+        )
+        opened = 0
+        for pull in self._call(
+            lambda: list(repo.get_pulls(state="all", sort="created", direction="desc"))
+        ):
+            created = pull.created_at
+            if created is not None and aware(created) < opened_since:
+                break
+            opened += pull.head.ref.startswith(BOT_BRANCH_PREFIX)
+        return open_now, opened
 
     def get_pr(self, pr_id: int) -> PullRequest:
         return self._record(self._own_pull(pr_id))

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, func, select, update
 
 from agent.domain import BOT_BRANCH_PREFIX, PullRequest, utcnow
 from agent.errors import NotFound, RepoError
@@ -102,6 +102,20 @@ class LocalForge:
         pr = self._require_open(pr_id)
         self._record(pr.id, "reject", comment, status="closed")
         return self.get_pr(pr_id)
+
+    def bot_pr_counts(self, opened_since: datetime) -> tuple[int, int]:
+        mine = (pull_requests.c.repo == self.repo_key) & pull_requests.c.branch.startswith(
+            BOT_BRANCH_PREFIX
+        )
+        count = select(func.count()).select_from(pull_requests)
+        with self.db.transaction() as db:
+            open_now = db.execute(
+                count.where(mine, pull_requests.c.status.in_(("open", "approved")))
+            ).scalar_one()
+            opened = db.execute(
+                count.where(mine, pull_requests.c.created_at >= opened_since.isoformat())
+            ).scalar_one()
+        return int(open_now), int(opened)
 
     def reviews(self, pr_id: int) -> list[dict[str, str]]:
         query = (

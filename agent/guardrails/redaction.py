@@ -120,6 +120,9 @@ class RedactingForge:
     def close_pr(self, pr_id: int, comment: str) -> PullRequest:
         return self.inner.close_pr(pr_id, redact(comment, self.secrets))
 
+    def bot_pr_counts(self, opened_since: datetime) -> tuple[int, int]:
+        return self.inner.bot_pr_counts(opened_since)
+
 
 class RedactingNotifier:
     """A chat notifier whose messages pass the scrubber and lose fixloop's own secrets."""

@@ -16,8 +16,9 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from agent.controls import spend
 from agent.deps import Deps
-from agent.domain import Diagnosis, Incident, Patch
+from agent.domain import Diagnosis, Incident, Patch, utcnow
 from agent.guardrails.policy import check
 from agent.nodes import audit
 from agent.repair import RepairContext, RepairEngine, RepairJournal
@@ -38,9 +39,14 @@ def fix(state: State, runtime: Runtime[Deps]) -> State:
     model_runs: list[dict[str, Any]] = []
     accepted: list[Patch] = []
     refused: dict[str, list[str]] = {}
+    skipped: dict[str, str] = {}
     for engine in deps.engines:
         if accepted:
             break
+        if spend.uses_model(engine) and (cap := spend.over_cap(deps)) is not None:
+            skipped[engine.name] = cap
+            spend.skipped(deps, incident.id, (state.get("ticket") or {}).get("key"), cap)
+            continue
         usage = run_usage([*earlier_runs, *model_runs])
         journal = RepairJournal(
             earlier_tokens=usage["tokens_in"] + usage["tokens_out"],
@@ -68,8 +74,12 @@ def fix(state: State, runtime: Runtime[Deps]) -> State:
             transcript = _save_transcript(deps.settings.home, incident.id, round_number, engine)
             transcript.write_text(json.dumps(journal.transcript, indent=1, default=str))
             model_runs.append(_model_run(engine, round_number, journal, transcript))
+    spend.record(deps, incident.id, model_runs, utcnow())
 
     engines = ", ".join(engine.name for engine in deps.engines)
+    why = "; ".join(f"{p.id}: {p.title}" for p in accepted) or "no engine had a new candidate"
+    if skipped:
+        why += "; skipped " + "; ".join(f"engine {name}: {cap}" for name, cap in skipped.items())
     return {
         "round": round_number,
         "tried": tried,
@@ -79,7 +89,8 @@ def fix(state: State, runtime: Runtime[Deps]) -> State:
             "fix",
             f"round {round_number}, engines {engines}",
             f"{len(accepted)} candidates to test, {len(refused)} refused by guardrails",
-            "; ".join(f"{p.id}: {p.title}" for p in accepted) or "no engine had a new candidate",
+            why,
+            skipped=skipped,
             candidates=[p.id for p in accepted],
             refused=refused,
             model_runs=[

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from agent.config_file import config_file_chosen
+from agent.controls.commands import add_commands as _add_controls
 from agent.domain import ReviewDecision
 from agent.errors import FixloopError
 from agent.intake.payloads import load_event_file
@@ -83,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         _add_intake,
         _add_doctor,
         _add_incidents,
+        _add_controls,
     ):
         add(sub)
     config_help = "the configuration file (default: FIXLOOP_CONFIG, else ./fixloop.toml)"
@@ -435,12 +437,19 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     if args.incident:
         _emit(runner.incident_status(settings, args.incident), args.json)
         return 0
+    from agent.controls import overview
+
     runs = runner.list_incidents(settings)
+    controls = overview.controls_view(settings, overview.held_counts(runs))
     if args.json:
-        print(json.dumps({"incidents": runs}, indent=2))
-    elif not runs:
+        print(json.dumps({"incidents": runs, "controls": controls}, indent=2))
+        return 0
+    shown = overview.render(controls)
+    if shown:
+        print(shown)
+    if not runs:
         print(f"no runs in {settings.home}")
-    for run in [] if args.json else runs:
+    for run in runs:
         pr = f"PR #{run['pr']['id']}" if run["pr"] else "no PR"
         print(f"{run['incident']}  {run['status']:<16} {pr:<8} {run['title']}")
     return 0
@@ -589,6 +598,10 @@ def render_summary(summary: dict[str, Any]) -> str:
     for entry in summary.get("audit", []):
         lines.append(f"  {entry['node']:<13} {entry['decided']}  — {entry['why']}")
     lines.append(f"status: {summary['status']}")
+    if summary.get("held"):
+        held = summary["held"]
+        why = held.get("why") or f"paused by {held.get('by')}: {held.get('reason') or '-'}"
+        lines.append(f"held before {held.get('before', 'open_pr')}: {why}")
     if summary["ticket"]:
         lines.append(f"ticket: {summary['ticket']['key']} ({summary['ticket']['status']})")
     if summary["pr"]:

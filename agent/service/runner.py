@@ -52,7 +52,23 @@ def _waiting_for(snapshot: StateSnapshot) -> str | None:
     return None
 
 
-_WAITING_STATUS: dict[str, Status] = {"review": "awaiting_review", "release": "waiting_for_release"}
+_WAITING_STATUS: dict[str, Status] = {
+    "review": "awaiting_review",
+    "release": "waiting_for_release",
+    "unpause": "paused",
+    "place": "deferred",
+}
+
+
+def _hold(snapshot: StateSnapshot) -> dict[str, Any] | None:
+    """What holds a run that the operator controls hold (`paused`, `deferred`), as its
+    interrupt says; None for any other run."""
+    for task in snapshot.tasks:
+        for pending in task.interrupts:
+            value = pending.value
+            if isinstance(value, dict) and value.get("awaiting") in ("unpause", "place"):
+                return dict(value)
+    return None
 
 
 def run_incident(
@@ -205,15 +221,41 @@ def check_release(settings: Settings, incident_id: str) -> dict[str, Any]:
 
 def waiting_for_release(settings: Settings) -> list[str]:
     """The incidents whose run waits for the release that contains its merged fix."""
+    return [thread for thread, _ in held_runs(settings, "release")]
+
+
+def held_runs(settings: Settings, awaiting: str) -> list[tuple[str, dict[str, Any]]]:
+    """The runs interrupted waiting for `awaiting` (`release`, `unpause`, `place`), oldest
+    first, each with its state."""
     if not wiring.has_runs(settings):
         return []
     with wiring.checkpoints(settings) as checkpoints:
         graph = build_graph(checkpoints.saver, settings.max_fix_rounds)
-        return [
-            thread
-            for thread in checkpoints.threads()
-            if _waiting_for(graph.get_state(_config(thread))) == "release"
-        ]
+        found = []
+        for thread in checkpoints.threads():
+            snapshot = graph.get_state(_config(thread))
+            if _waiting_for(snapshot) == awaiting:
+                found.append((thread, dict(snapshot.values)))
+        return found
+
+
+def continue_held(settings: Settings, incident_id: str, awaiting: str) -> dict[str, Any]:
+    """Let a run held for `awaiting` (`unpause`, `place`) look again: it goes on when nothing
+    holds it any more, else it is held again."""
+    with open_graph(settings) as graph:
+        config = _config(incident_id)
+        snapshot = graph.get_state(config)
+        if not snapshot.values:
+            raise NotFound(f"no run for incident {incident_id}")
+        if _waiting_for(snapshot) != awaiting:
+            return _summary(snapshot)
+        deps = wiring.build_deps(
+            settings_of_run(settings, snapshot.values),
+            Path(snapshot.values["repo"]),
+            incident_id,
+        )
+        graph.invoke(Command(resume={"check": awaiting}), config, context=deps, durability="sync")
+        return _summary(graph.get_state(config))
 
 
 def incident_status(settings: Settings, incident_id: str) -> dict[str, Any]:
@@ -302,6 +344,7 @@ def _summary(snapshot: StateSnapshot, brief: bool = False) -> dict[str, Any]:
         "repo_table": values.get("run", {}).get("repo_table"),
         "ticket": _ticket_view(ticket) if ticket else None,
         "pr": _pr_view(pr) if pr else None,
+        "held": _hold(snapshot),
     }
     if brief:
         return summary

@@ -34,6 +34,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agent import logs, wiring
 from agent.console import app as console
+from agent.controls import http as control_routes
+from agent.controls import overview
 from agent.errors import IntakeError, NotFound, SignatureError
 from agent.logs import event
 from agent.ports import Inbox
@@ -179,10 +181,12 @@ def create_app(settings: Settings, *, worker: bool | None = None) -> FastAPI:
         post(f"/api/{{project}}/{endpoint}/", endpoint, _ingest(receiver, endpoint))
 
     _add_probes(app, settings, inbox, job_worker)
+    control_routes.add_routes(app, settings, inbox, job_worker.wake if job_worker else lambda: None)
 
     @app.get("/metrics")
     def prometheus() -> PlainTextResponse:
-        return PlainTextResponse(metrics.render(inbox), media_type="text/plain; version=0.0.4")
+        text = metrics.render(inbox) + _control_metrics(settings)
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     @app.get("/incidents")
     def incidents(limit: int = 100) -> dict[str, Any]:
@@ -214,8 +218,7 @@ def _add_probes(
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
-        alive = job_worker.alive() if job_worker else None
-        return {"ok": alive is not False, "worker": alive, "queue": inbox.stats()["jobs_queued"]}
+        return _health(job_worker.alive() if job_worker else None, inbox, settings)
 
     @app.get("/readyz")
     def readyz() -> JSONResponse:
@@ -253,6 +256,20 @@ def _job_runner(
     fleet = fleet_app.make_app(settings)
     metrics.more = lambda: fleet_metrics.queue_lines(inbox, fleet_metrics.broker_depths(fleet))
     return Dispatcher(settings, inbox, fleet) if run_worker else None
+
+
+def _health(alive: bool | None, inbox: Inbox, settings: Settings) -> dict[str, Any]:
+    return {
+        "ok": alive is not False,
+        "worker": alive,
+        "queue": inbox.stats()["jobs_queued"],
+        "paused": overview.controls_view(settings)["paused"],
+    }
+
+
+def _control_metrics(settings: Settings) -> str:
+    held = overview.held_counts(runner.list_incidents(settings))
+    return "\n".join(overview.metrics_lines(overview.controls_view(settings, held))) + "\n"
 
 
 def _ingest(receiver: Receiver, endpoint: str) -> Callable[[Request, bytes], dict[str, Any]]:

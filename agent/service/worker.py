@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from agent import wiring
+from agent.controls import places
 from agent.domain import INCIDENT_LEASE, Job, ReviewDecision
 from agent.errors import FixloopError, NotFound
 from agent.guardrails.redaction import RedactingTracker, secrets_of
@@ -127,6 +128,7 @@ class Worker:
             ):
                 self._release_seen.clear()
                 self._queue_release_checks_safely(now=new_release)
+                self._resume_deferred_safely()
             if time.time() - self._last_requeue >= self.settings.lease_seconds:
                 self._last_requeue = time.time()
                 self.inbox.requeue_running()
@@ -136,6 +138,13 @@ class Worker:
                 self._wake.clear()
                 continue
             self._carry(job)
+
+    def _resume_deferred_safely(self) -> None:
+        """Deferred runs go on where a place freed up (a PR closed by hand, a new day)."""
+        try:
+            places.resume_deferred(self.settings)
+        except Exception:
+            log.exception("resuming the deferred runs crashed")
 
     def _queue_release_checks_safely(self, now: bool) -> None:
         try:
@@ -178,15 +187,21 @@ class Worker:
         if job.kind == "verify":
             summary = runner.check_release(self.settings, job.incident_id)
             return self._settle(job.incident_id, summary)
+        if job.kind == "resume_held":
+            awaiting = str(job.payload.get("awaiting", "unpause"))
+            summary = runner.continue_held(self.settings, job.incident_id, awaiting)
+            return self._settle(job.incident_id, summary)
         action = "merge" if job.kind == "merged" else "reject"
         decision = ReviewDecision(
             action=action,
             comment=str(job.payload.get("comment", "")),
             reviewer=str(job.payload.get("sender", "github")),
         )
-        return self._settle(
+        settled = self._settle(
             job.incident_id, runner.review_incident(self.settings, job.incident_id, decision)
         )
+        self._resume_deferred_safely()  # a fixloop PR merged or closed frees a place
+        return settled
 
     def _settle(self, incident_id: str, summary: dict[str, Any]) -> tuple[str, bool]:
         """A run's outcome; a closed run also resolves the PagerDuty incidents linked to it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -154,6 +155,20 @@ def test_prs_from_branches_fixloop_did_not_create_are_not_touched(setup: GitHubS
     with pytest.raises(RepoError, match="not a fixloop branch"):
         forge.close_pr(1, "no")
     assert setup.fake.pulls[1]["state"] == "open"
+
+
+def test_pr_counts_are_the_forges_fixloop_prs(setup: GitHubSetup) -> None:
+    forge = setup.forge(labels=[])
+    one = forge.open_pr("fixloop/fx-1", fix_commit(setup), "one", "b")
+    forge.open_pr("fixloop/fx-2", fix_commit(setup, "x = 1\n"), "two", "b")
+    git(setup.bare, "branch", "feature/x", "main")
+    human = dict(setup.fake.pulls[one.id], number=9, head="feature/x")
+    setup.fake.pulls[9] = human
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert forge.bot_pr_counts(midnight) == (2, 2)
+
+    setup.fake.pulls[one.id]["state"] = "closed"  # closed by hand on GitHub
+    assert forge.bot_pr_counts(midnight) == (1, 2)
 
 
 def test_codeowners_last_matching_rule_wins() -> None:

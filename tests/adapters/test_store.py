@@ -67,6 +67,9 @@ RECORDS = {"tickets", "ticket_comments", "pull_requests", "pr_reviews", "events"
     "resolutions",
     "sentry_issues",
     "slack_messages",
+    "pauses",
+    "control_log",
+    "model_spend",
 }
 INBOX = {"deliveries", "incidents", "notes", "jobs"}
 
@@ -115,7 +118,7 @@ def test_a_state_directory_of_the_previous_release_upgrades_without_losing_rows(
 def test_opening_a_migrated_store_again_changes_nothing(records_db: Database) -> None:
     LocalTracker(records_db).ensure_ticket(_incident("fx-1", "fp1"), "boom", "b")
     migrate(records_db, "records")
-    assert _version(records_db) >= {HEADS["records"]}
+    assert _version(records_db) == {HEADS["records"]}
     assert [ticket.key for ticket in LocalTracker(records_db).all()] == ["FIX-1"]
 
 

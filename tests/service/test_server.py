@@ -338,7 +338,7 @@ def test_health_and_metrics(client: TestClient) -> None:
     health = client.get("/healthz").json()
     metrics = client.get("/metrics").text
 
-    assert health == {"ok": True, "worker": None, "queue": 1}
+    assert health == {"ok": True, "worker": None, "queue": 1, "paused": []}
     assert 'fixloop_requests_total{endpoint="sentry",status="200"} 1' in metrics
     assert 'fixloop_requests_total{endpoint="sentry",status="401"} 1' in metrics
     assert 'fixloop_jobs{state="queued"} 1' in metrics

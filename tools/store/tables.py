@@ -200,3 +200,37 @@ leases = Table(
 )
 """Who carries what until when (`incident:<id>`, `repo:<table>:<slot>`): a worker renews its
 lease while it works, and one whose holder died expires on its own."""
+
+pauses = Table(
+    "pauses",
+    metadata,
+    Column("scope", Text, primary_key=True),
+    Column("since", Double, nullable=False),
+    Column("paused_by", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+control_log = Table(
+    "control_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", Text, nullable=False, unique=True),
+    Column("at", Double, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("incident_id", Text),
+    Column("detail", Text, nullable=False),
+    Index("control_log_by_incident", "incident_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+model_spend = Table(
+    "model_spend",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("scope", Text, nullable=False),
+    Column("incident_id", Text, nullable=False),
+    Column("cost_usd", Double, nullable=False),
+    Column("at", Double, nullable=False),
+    Index("model_spend_by_time", "at"),
+)
