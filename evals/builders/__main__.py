@@ -11,7 +11,7 @@ from pathlib import Path
 
 from evals.builders.kit import CASES_DIR, CaseBuildError, CaseSpec, build_case
 
-NOT_APPS = {"kit", "harness", "__main__", "real", "real_mine", "sdists"}
+NOT_APPS = {"kit", "harness", "__main__", "real", "real_mine", "sdists", "mutants", "mutations"}
 
 
 def all_specs() -> list[CaseSpec]:
