@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import shlex
 import shutil
@@ -62,9 +63,12 @@ from evals.case import parse_pytest_command
 MUTANTS_DIR = Path(__file__).resolve().parents[1] / "mutants"
 COVERAGE = "coverage==7.18.0"
 RUN_TIMEOUT = 300
+"""Seconds a mutant's covering tests may run: past it the mutant is not kept (it hangs)."""
+BASELINE_TIMEOUT = 3600
+"""Seconds the release's whole suite may run under coverage."""
 DECISIONS = "1"
 """Bump when how a mutant is run or judged changes: the cached decisions are then remade."""
-CASES = "1"
+CASES = "2"
 """Bump when how a kept mutant becomes a case changes: the cached cases are then rebuilt."""
 OUTCOMES_PLUGIN = '''\
 """Write each test's outcome, and its failure's message, to FIXLOOP_OUTCOMES; under coverage,
@@ -183,8 +187,11 @@ def build_mutants(
     for spec in suite.projects:
         try:
             project = Project(spec, suite.seed, cache, index, say)
-            for pattern in suite.patterns:
-                built.extend(project.mutants(pattern, suite.quota, suite.tries))
+            try:
+                for pattern in suite.patterns:
+                    built.extend(project.mutants(pattern, suite.quota, suite.tries))
+            finally:
+                shutil.rmtree(project.work, ignore_errors=True)
         except (RealCaseError, SdistError) as error:
             built.append((path.with_name(f"{spec.project}-mutants"), str(error)))
     return built
@@ -212,6 +219,7 @@ class Project:
             t for t, (outcome, _) in self.baseline["outcomes"].items() if outcome == "failed"
         )
         self._candidates: dict[str, list[Mutation]] | None = None
+        self.work = self.home / f"work-{os.getpid()}"
         self.decisions_file = self.home / f"decisions-{seed}-{_mutations_digest()[:12]}.json"
         self.decisions: dict[str, dict[str, Any]] = (
             json.loads(self.decisions_file.read_text()) if self.decisions_file.is_file() else {}
@@ -277,17 +285,23 @@ class Project:
             wrapper = ["-m", "coverage", "run", f"--data-file={data_file}"]
             wrapper += [f"--include={self.release}/*", "-m", "pytest"]
             outcomes = self._pytest(
-                self.release, [*command.options, *command.paths], scratch, wrapper
+                self.release, [*command.options, *command.paths], scratch, wrapper, BASELINE_TIMEOUT
             )
             if outcomes is None:
-                raise RealCaseError(f"{self.spec.id}: the suite hangs on {self.spec.fixed.version}")
+                raise RealCaseError(
+                    f"{self.spec.id}: the suite ran over {BASELINE_TIMEOUT}s on "
+                    f"{self.spec.fixed.version}"
+                )
             lines_file = scratch / "lines.json"
-            subprocess.run(
+            read = subprocess.run(
                 [self.python, "-c", READ_COVERAGE, str(data_file), str(lines_file)],
-                check=True,
                 capture_output=True,
+                text=True,
                 timeout=RUN_TIMEOUT,
             )
+            if read.returncode != 0:
+                tail = " | ".join(read.stderr.strip().splitlines()[-2:])
+                raise RealCaseError(f"{self.spec.id}: no coverage of the suite: {tail}")
             measured = json.loads(lines_file.read_text())
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -302,7 +316,12 @@ class Project:
         return data
 
     def _pytest(
-        self, tree: Path, args: list[str], scratch: Path, wrapper: list[str] | None = None
+        self,
+        tree: Path,
+        args: list[str],
+        scratch: Path,
+        wrapper: list[str] | None = None,
+        timeout: float = RUN_TIMEOUT,
     ) -> dict[str, list[str]] | None:
         """Run pytest in `tree` with the outcomes plugin; None when it outlives the timeout."""
         boot = scratch / "boot"
@@ -320,7 +339,7 @@ class Project:
                 env=env,
                 capture_output=True,
                 text=True,
-                timeout=RUN_TIMEOUT,
+                timeout=timeout,
             )
         except subprocess.TimeoutExpired:
             return None
@@ -337,7 +356,7 @@ class Project:
             set(self.baseline["lines"].get(mutation.file, {}).get(str(mutation.line), []))
             & self.passing
         )
-        source = (self.release / mutation.file).read_text(encoding="utf-8")
+        source = _read(self.release / mutation.file)
         if not covering:
             decision: dict[str, Any] = {"kept": False, "uncovered": True}
         elif not mutation.changes(source):
@@ -345,20 +364,24 @@ class Project:
         else:
             decision = self._run_mutant(mutation, covering)
         self.decisions[mutation.key] = decision
-        self.decisions_file.write_text(json.dumps(self.decisions, indent=1))
+        partial = self.decisions_file.with_suffix(".part")
+        partial.write_text(json.dumps(self.decisions, indent=1))
+        partial.replace(self.decisions_file)
         return decision
 
     def _run_mutant(self, mutation: Mutation, covering: list[str]) -> dict[str, Any]:
-        source_file = self.release / mutation.file
-        original = source_file.read_text(encoding="utf-8")
+        if not self.work.is_dir():  # this process's own copy: the release stays as published
+            shutil.copytree(self.release, self.work, symlinks=True)
+        source_file = self.work / mutation.file
+        original = _read(self.release / mutation.file)
         files = sorted({test.split("::")[0] for test in covering})
         options = parse_pytest_command(self.command).options
         scratch = Path(tempfile.mkdtemp(prefix="fixloop-mutant-"))
         try:
-            source_file.write_text(mutation.apply(original), encoding="utf-8")
-            outcomes = self._pytest(self.release, [*options, *files], scratch)
+            _write(source_file, mutation.apply(original))
+            outcomes = self._pytest(self.work, [*options, *files], scratch)
         finally:
-            source_file.write_text(original, encoding="utf-8")
+            _write(source_file, original)
             shutil.rmtree(scratch, ignore_errors=True)
         if outcomes is None:
             return {"kept": False, "reason": f"the tests ran over {RUN_TIMEOUT}s"}
@@ -403,8 +426,8 @@ class Project:
         test = _incident_test(catchers, case_id)
         tree = scratch / "mutated"
         shutil.copytree(self.release, tree, symlinks=True)
-        source = (self.release / mutation.file).read_text(encoding="utf-8")
-        (tree / mutation.file).write_text(mutation.apply(source), encoding="utf-8")
+        source = _read(self.release / mutation.file)
+        _write(tree / mutation.file, mutation.apply(source))
         repo = scratch / "repo"
         repo.mkdir()
         _git(repo, "init", "-q", "-b", "main")
@@ -523,6 +546,17 @@ class Project:
         event: dict[str, Any] = events[0]
         event["project"] = self.spec.project
         return event
+
+
+def _read(path: Path) -> str:
+    """A source file as it is, line endings and all."""
+    with path.open(encoding="utf-8", newline="") as file:
+        return file.read()
+
+
+def _write(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8", newline="") as file:
+        file.write(text)
 
 
 def _incident_test(catchers: dict[str, str], case_id: str) -> str:

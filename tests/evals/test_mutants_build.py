@@ -60,10 +60,12 @@ def test_a_caught_mutant_becomes_a_case_replayed_as_a_crash(
 
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(case.bundle), str(clone)], check=True)
-    tags = subprocess.run(
-        ["git", "log", "--format=%D"], cwd=clone, capture_output=True, text=True, check=True
-    ).stdout.split()
-    assert "v1.2" in tags and "v1.1" in tags
+    log = subprocess.run(
+        ["git", "log", "--format=%s"], cwd=clone, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert log == ["Release 1.2", "Release 1.1"]
+    tags = subprocess.run(["git", "tag"], cwd=clone, capture_output=True, text=True, check=True)
+    assert tags.stdout.split() == ["v1.1", "v1.2"]
     assert "    if values:\n" in (clone / "tinysize" / "__init__.py").read_text()
 
     stamp = (case_dir / "repo.bundle").stat().st_mtime_ns
