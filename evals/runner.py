@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evals.builders.mutants import build_mutants, is_mutant_spec
+from evals.builders.mutants import spec_files as mutant_spec_files
 from evals.builders.real import RealCaseError, materialize, spec_files
 from evals.case import Case, CaseError, find_cases, load_case
 from evals.score import error_result
@@ -35,7 +37,8 @@ class EvalOptions:
     resume: bool = False
     case_timeout: float = 900.0
     real_cache: Path = Path(".fixloop/real")
-    """Where real-bug specs (`evals/real/*.toml`) are built into cases, and kept."""
+    """Where real-bug specs (`evals/real/*.toml`) and mutant suites (`evals/mutants/`) are built
+    into cases, and kept."""
     fleet: Any = None
     """A fixloop Celery app (`fixloop eval --broker`): cases are replayed by its workers."""
 
@@ -121,6 +124,8 @@ def _replay_on_fleet(case: Case, options: EvalOptions) -> dict[str, Any]:
 def _suite_name(path: Path) -> str:
     """The suite a path given to `run_eval` stands for: its directory's name (a case directory
     or spec file names the directory that holds it)."""
+    if is_mutant_spec(path):
+        return "mutants"
     if path.is_file() or (path / "case.toml").is_file():
         return path.resolve().parent.name
     return path.resolve().name
@@ -129,11 +134,23 @@ def _suite_name(path: Path) -> str:
 def _build_real_cases(
     paths: list[Path], cache: Path
 ) -> tuple[list[Path], list[Path | tuple[Path, str]]]:
-    """Split `paths` into case directories and real-bug specs; build each spec into a case under
-    `cache` (or reuse the one built before). A spec that cannot be built is an error result."""
+    """Split `paths` into case directories, real-bug specs and mutant suites; build each spec
+    into a case (each suite into its mutants) under `cache`, or reuse the one built before. A
+    spec that cannot be built is an error result."""
     case_paths: list[Path] = []
     built: list[Path | tuple[Path, str]] = []
     for path in paths:
+        suites = (
+            mutant_spec_files(path) if path.is_dir() else [path] if is_mutant_spec(path) else []
+        )
+        for suite in suites:
+            print(f"building the mutants of {suite} (cached under {cache})", file=sys.stderr)
+            try:
+                built.extend(build_mutants(suite, cache))
+            except RealCaseError as error:
+                built.append((suite.with_suffix(""), str(error)))
+        if suites:
+            continue
         specs = spec_files(path) if path.is_dir() else [path] if path.suffix == ".toml" else []
         if not specs or (path / "case.toml").is_file():
             case_paths.append(path)

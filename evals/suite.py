@@ -8,6 +8,9 @@ root = "cases"          # relative to this file (default: evals/cases); a case i
 proven = 6              # any rate of evals.summary.METRICS, as a count of hits
 correct = 5
 ```
+
+A mutant suite (`projects`, `seed`, `quota`, `tries`: see evals/builders/mutants.py) is a suite
+file too: its `[floor]` holds for the mutants it builds.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import FixloopError
+from evals.builders.mutants import is_mutant_spec
 from evals.summary import DEFECTS, METRICS
 
 
@@ -34,16 +38,18 @@ def load_suite(path: Path) -> Suite:
         raise FixloopError(f"{path}: no such suite file") from None
     except tomllib.TOMLDecodeError as error:
         raise FixloopError(f"{path}: {error}") from None
-    ids = data.get("cases")
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-        raise FixloopError(f"{path}: 'cases' must be a non-empty list of case ids")
-    root = path.parent / str(data.get("root", "cases"))
     floor = data.get("floor", {})
     known = {key for key, _ in METRICS}
     if not isinstance(floor, dict) or not all(
         key in known and isinstance(value, int) for key, value in floor.items()
     ):
         raise FixloopError(f"{path}: [floor] maps metrics ({', '.join(sorted(known))}) to counts")
+    if is_mutant_spec(path):  # a mutant suite with its floor: its mutants, built when it runs
+        return Suite(cases=[path], floor=dict(floor))
+    ids = data.get("cases")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise FixloopError(f"{path}: 'cases' must be a non-empty list of case ids")
+    root = path.parent / str(data.get("root", "cases"))
     cases: list[Path] = []
     missing: list[str] = []
     for case in ids:

@@ -21,6 +21,8 @@ NOT_APPS = {
     "pasted",
     "pasted_score",
     "pasted_capture",
+    "mutants",
+    "mutations",
 }
 
 
