@@ -87,32 +87,45 @@ def has_native_sources(tree: Path) -> bool:
 def changed_functions(old: str, new: str) -> Counter[str]:
     """Qualified names of the functions of `old` whose lines the change `old` -> `new` touches,
     with the number of changed lines in each; raises `Skip` for a change of more than a few
-    lines outside any function (a class attribute, a module constant)."""
+    lines outside any function (a class attribute, a module constant). Docstrings, imports,
+    comments and module dunders (`__version__`, `__all__`, ...) are not changes."""
     old_lines = old.splitlines()
     new_lines = new.splitlines()
     spans = _function_spans(old)
+    old_incidental = _incidental_lines(old)
+    new_incidental = _incidental_lines(new)
     touched: Counter[str] = Counter()
     outside = 0
     matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        changed = old_lines[i1:i2] + new_lines[j1:j2]
-        if all(_incidental(line) for line in changed):
+        old_changed = [
+            n
+            for n in range(i1 + 1, i2 + 1)
+            if n not in old_incidental and not _incidental(old_lines[n - 1])
+        ]
+        new_changed = [
+            n
+            for n in range(j1 + 1, j2 + 1)
+            if n not in new_incidental and not _incidental(new_lines[n - 1])
+        ]
+        if not old_changed and not new_changed:
             continue
-        lines = range(i1 + 1, i2 + 1) if i2 > i1 else range(i1, i1 + 2)
+        lines = old_changed or (range(i1 + 1, i2 + 1) if i2 > i1 else range(i1, i1 + 2))
         owner = None
         for line in lines:
             inner = [(s, e, n) for s, e, n in spans if s <= line <= e]
             if inner:
                 owner = max(inner)[2]
                 break
+        count = max(len(old_changed), len(new_changed))
         if owner is None:
-            outside += max(i2 - i1, j2 - j1)
+            outside += count
             if outside > MAX_OUTSIDE_LINES:
                 raise Skip(f"a change outside any function (line {i1 + 1})")
             continue
-        touched[owner] += max(i2 - i1, j2 - j1)
+        touched[owner] += count
     return touched
 
 
@@ -121,6 +134,38 @@ def _incidental(line: str) -> bool:
     level without making it a change outside a function."""
     text = line.strip()
     return not text or text.startswith(("#", "import ", "from ")) or bool(VERSION_LINE.match(line))
+
+
+def _incidental_lines(source: str) -> set[int]:
+    """Line numbers of `source` that hold no behaviour a test could see: docstrings, import
+    statements (all their lines) and assignments of module dunders."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    lines: set[int] = set()
+
+    def span(node: ast.stmt) -> range:
+        return range(node.lineno, (node.end_lineno or node.lineno) + 1)
+
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = body[0] if body else None
+            if isinstance(first, ast.Expr) and _is_text(first.value):
+                lines.update(span(first))
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            lines.update(span(node))
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if names and all(name.startswith("__") and name.endswith("__") for name in names):
+            lines.update(span(node))
+    return lines
+
+
+def _is_text(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def _function_spans(source: str) -> list[tuple[int, int, str]]:

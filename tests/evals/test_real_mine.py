@@ -53,6 +53,16 @@ def test_a_method_is_named_with_its_class_and_version_or_import_lines_do_not_cou
     assert changed_functions(OLD, new) == {"Size.render": 1}
 
 
+def test_docstrings_multi_line_imports_and_module_dunders_are_not_changes() -> None:
+    documented = OLD.replace("def natural(value):\n", 'def natural(value):\n    """Old words."""\n')
+    new = documented.replace("Old words.", "New words,\n    over two lines.")
+    new = new.replace("import math", '"""A module."""\nfrom os import (\n    sep,\n    path,\n)')
+    new = new.replace('__version__ = "1.0"', '__all__ = [\n    "Size",\n    "natural",\n]')
+    assert changed_functions(documented, new) == {}
+    fixed = new.replace("value < 1024", "value <= 1024")
+    assert changed_functions(documented, fixed) == {"natural": 1}
+
+
 def test_a_large_change_outside_any_function_is_skipped() -> None:
     extra = "\n    base = 1024\n    big = 2\n    small = 3\n    x = 4"
     new = OLD.replace('unit = "B"', 'unit = "B"' + extra)
