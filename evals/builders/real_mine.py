@@ -38,7 +38,18 @@ MAX_CHANGED_LINES = 60
 MAX_OUTSIDE_LINES = 3
 MAX_WITNESSES = 4
 TEST_EXTRAS = "test,tests,testing"
-NOT_SOURCE_DIRS = {"docs", "doc", "examples", "example", "benchmarks", "bench", "scripts", "tools"}
+NOT_SOURCE_DIRS = {
+    "docs",
+    "doc",
+    "examples",
+    "example",
+    "benchmarks",
+    "bench",
+    "scripts",
+    "tools",
+    "bin",
+    "ci",
+}
 NOT_SOURCE_FILES = {"setup.py", "conftest.py", "noxfile.py", "tasks.py", "fabfile.py"}
 VERSION_LINE = re.compile(r"^\s*(__version\w*__|__date__|version|VERSION)\s*[:=]")
 CRASH_MESSAGE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Iteration)\b")

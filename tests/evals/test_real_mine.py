@@ -78,6 +78,7 @@ def test_tests_and_source_are_told_apart() -> None:
     assert is_source_path("src/pkg/size.py")
     assert not is_source_path("setup.py")
     assert not is_source_path("docs/conf.py")
+    assert not is_source_path("bin/check-release.py")
     assert not is_source_path("src/pkg/_version.py")
     assert not is_source_path("tests/test_size.py")
 
