@@ -10,7 +10,8 @@ releases (N, N+1), newest first, and keeps a pair when:
   on N+1: those are the witnesses; the gold function is the changed function of the fix with
   the most changed lines.
 
-A kept pair is written to `evals/real/<project>-<N>.toml`; every pair tried, kept or not, is
+A kept pair is written to `evals/real/<project>-<N>.toml` (a pair whose spec is already there is
+not mined again: the corpus is frozen); every pair tried, kept or not, is
 recorded with its reason in `evals/real/tried.json`. Only the index is reached (sdists and the
 project's own test dependencies, pinned in the spec as pip resolved them).
 """
@@ -379,6 +380,8 @@ def mine(project: str, pairs: int, cache: Path, out: Path) -> list[dict[str, str
     for index in indexes:
         buggy, fixed = miner.releases[index], miner.releases[index + 1]
         pair = f"{buggy.version} -> {fixed.version}"
+        if (out / f"{project}-{buggy.version}.toml").is_file():
+            continue  # a spec of the corpus is never rewritten: its figures are frozen
         with tempfile.TemporaryDirectory(prefix=f"fixloop-mine-{project}-") as name:
             try:
                 spec = miner.mine_pair(index, Path(name))
