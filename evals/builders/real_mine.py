@@ -138,7 +138,51 @@ def changed_functions(old: str, new: str) -> Counter[str]:
                 raise Skip(f"a change outside any function (line {i1 + 1})")
             continue
         touched[owner] += count
-    return touched
+    same = _same_behaviour(old, new)
+    return Counter({name: count for name, count in touched.items() if name not in same})
+
+
+def _same_behaviour(old: str, new: str) -> set[str]:
+    """Qualified names of the functions that differ only in type annotations or docstrings."""
+    before, after = _function_shapes(old), _function_shapes(new)
+    return {name for name, shape in before.items() if after.get(name) == shape}
+
+
+def _function_shapes(source: str) -> dict[str, str]:
+    """Each function's syntax tree, dumped without annotations and docstrings."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    shapes: dict[str, str] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                name = f"{prefix}{child.name}"
+                shapes[name] = ast.dump(_unannotated(child))
+                visit(child, f"{name}.")
+            elif isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
+    return shapes
+
+
+def _unannotated(function: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
+    copy = ast.parse(ast.unparse(function)).body[0]
+    for node in ast.walk(copy):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            node.returns = None
+            if node.body and isinstance(node.body[0], ast.Expr) and _is_text(node.body[0].value):
+                node.body = node.body[1:] or [ast.Pass()]
+        elif isinstance(node, ast.arg):
+            node.annotation = None
+        elif isinstance(node, ast.AnnAssign):
+            node.annotation = ast.Constant(None)
+    return copy
 
 
 def _incidental(line: str) -> bool:

@@ -63,6 +63,13 @@ def test_docstrings_multi_line_imports_and_module_dunders_are_not_changes() -> N
     assert changed_functions(documented, fixed) == {"natural": 1}
 
 
+def test_a_function_whose_change_is_only_its_annotations_is_not_changed() -> None:
+    annotated = OLD.replace("def natural(value):", "def natural(value: float) -> str:")
+    assert changed_functions(OLD, annotated) == {}
+    fixed = annotated.replace("value < 1024", "value <= 1024")
+    assert set(changed_functions(OLD, fixed)) == {"natural"}
+
+
 def test_a_large_change_outside_any_function_is_skipped() -> None:
     extra = "\n    base = 1024\n    big = 2\n    small = 3\n    x = 4"
     new = OLD.replace('unit = "B"', 'unit = "B"' + extra)
