@@ -53,6 +53,10 @@ NOT_SOURCE_DIRS = {
 }
 NOT_SOURCE_FILES = {"setup.py", "conftest.py", "noxfile.py", "tasks.py", "fabfile.py"}
 VERSION_LINE = re.compile(r"^\s*(__version\w*__|__date__|version|VERSION)\s*[:=]")
+MISSING_NAME = re.compile(
+    r"^(AttributeError: module '[^']+' has no attribute|ImportError: cannot import name"
+    r"|ModuleNotFoundError: No module named)"
+)
 CRASH_MESSAGE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Iteration)\b")
 
 
@@ -264,6 +268,11 @@ def collected(python: str, tree: Path, files: list[str]) -> dict[tuple[str, str]
     return {_junit_key(nodeid): nodeid for nodeid in ids}
 
 
+def is_missing_name(message: str) -> bool:
+    """The failure of a test that uses a module attribute or import the release lacks."""
+    return bool(MISSING_NAME.match(message))
+
+
 def kind_of(messages: list[str]) -> str:
     crashes = [m for m in messages if CRASH_MESSAGE.match(m) and not m.startswith("AssertionError")]
     return "crash" if crashes and len(crashes) == len(messages) else "wrong-value"
@@ -360,6 +369,8 @@ class Miner:
             raise Skip("no test fails on N and passes on N+1")
         if len(witnesses) > MAX_WITNESSES:
             raise Skip(f"{len(witnesses)} tests fail on N (a new feature rather than a fix?)")
+        if any(is_missing_name(on_buggy[key].partition("\t")[2]) for key in witnesses):
+            raise Skip("a test fails on N for a name only N+1 has (a new feature, not a fix)")
         witness_ids = [nodeids[key] for key in witnesses]
         again = run_pytest(python, overlaid, witness_ids, scratch / "again.xml")
         if any(not again.get(key, "").startswith("failed") for key in witnesses):

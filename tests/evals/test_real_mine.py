@@ -12,6 +12,7 @@ from evals.builders.real import load_spec, raised_in_the_release
 from evals.builders.real_mine import (
     Skip,
     changed_functions,
+    is_missing_name,
     is_source_path,
     is_test_path,
     kind_of,
@@ -97,6 +98,13 @@ def test_a_failure_is_a_crash_only_when_every_witness_raised() -> None:
     )
     assert kind_of(["Failed: DID NOT RAISE <class 'ValueError'>"]) == "wrong-value"
     assert kind_of(["assert '1.5 B' == '1 B'"]) == "wrong-value"
+
+
+def test_a_test_of_a_name_the_release_lacks_tests_a_feature() -> None:
+    assert is_missing_name("AttributeError: module 'more_itertools' has no attribute 'outer'")
+    assert is_missing_name("ImportError: cannot import name 'outer' from 'more_itertools'")
+    assert not is_missing_name("AttributeError: 'NoneType' object has no attribute 'group'")
+    assert not is_missing_name("AssertionError: assert 1 == 2")
 
 
 def test_the_test_root_is_where_most_test_files_live() -> None:
