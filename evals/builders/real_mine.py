@@ -10,7 +10,8 @@ releases (N, N+1), newest first, and keeps a pair when:
   on N+1: those are the witnesses; the gold function is the changed function of the fix with
   the most changed lines.
 
-A kept pair is written to `evals/real/<project>-<N>.toml`; every pair tried, kept or not, is
+A kept pair is written to `evals/real/<project>-<N>.toml` (a pair whose spec is already there is
+not mined again: the corpus is frozen); every pair tried, kept or not, is
 recorded with its reason in `evals/real/tried.json`. Only the index is reached (sdists and the
 project's own test dependencies, pinned in the spec as pip resolved them).
 """
@@ -38,9 +39,24 @@ MAX_CHANGED_LINES = 60
 MAX_OUTSIDE_LINES = 3
 MAX_WITNESSES = 4
 TEST_EXTRAS = "test,tests,testing"
-NOT_SOURCE_DIRS = {"docs", "doc", "examples", "example", "benchmarks", "bench", "scripts", "tools"}
+NOT_SOURCE_DIRS = {
+    "docs",
+    "doc",
+    "examples",
+    "example",
+    "benchmarks",
+    "bench",
+    "scripts",
+    "tools",
+    "bin",
+    "ci",
+}
 NOT_SOURCE_FILES = {"setup.py", "conftest.py", "noxfile.py", "tasks.py", "fabfile.py"}
 VERSION_LINE = re.compile(r"^\s*(__version\w*__|__date__|version|VERSION)\s*[:=]")
+MISSING_NAME = re.compile(
+    r"^(AttributeError: module '[^']+' has no attribute|ImportError: cannot import name"
+    r"|ModuleNotFoundError: No module named)"
+)
 CRASH_MESSAGE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Iteration)\b")
 
 
@@ -87,33 +103,90 @@ def has_native_sources(tree: Path) -> bool:
 def changed_functions(old: str, new: str) -> Counter[str]:
     """Qualified names of the functions of `old` whose lines the change `old` -> `new` touches,
     with the number of changed lines in each; raises `Skip` for a change of more than a few
-    lines outside any function (a class attribute, a module constant)."""
+    lines outside any function (a class attribute, a module constant). Docstrings, imports,
+    comments and module dunders (`__version__`, `__all__`, ...) are not changes."""
     old_lines = old.splitlines()
     new_lines = new.splitlines()
     spans = _function_spans(old)
+    old_incidental = _incidental_lines(old)
+    new_incidental = _incidental_lines(new)
     touched: Counter[str] = Counter()
     outside = 0
     matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        changed = old_lines[i1:i2] + new_lines[j1:j2]
-        if all(_incidental(line) for line in changed):
+        old_changed = [
+            n
+            for n in range(i1 + 1, i2 + 1)
+            if n not in old_incidental and not _incidental(old_lines[n - 1])
+        ]
+        new_changed = [
+            n
+            for n in range(j1 + 1, j2 + 1)
+            if n not in new_incidental and not _incidental(new_lines[n - 1])
+        ]
+        if not old_changed and not new_changed:
             continue
-        lines = range(i1 + 1, i2 + 1) if i2 > i1 else range(i1, i1 + 2)
+        lines = old_changed or (range(i1 + 1, i2 + 1) if i2 > i1 else range(i1, i1 + 2))
         owner = None
         for line in lines:
             inner = [(s, e, n) for s, e, n in spans if s <= line <= e]
             if inner:
                 owner = max(inner)[2]
                 break
+        count = max(len(old_changed), len(new_changed))
         if owner is None:
-            outside += max(i2 - i1, j2 - j1)
+            outside += count
             if outside > MAX_OUTSIDE_LINES:
                 raise Skip(f"a change outside any function (line {i1 + 1})")
             continue
-        touched[owner] += max(i2 - i1, j2 - j1)
-    return touched
+        touched[owner] += count
+    same = _same_behaviour(old, new)
+    return Counter({name: count for name, count in touched.items() if name not in same})
+
+
+def _same_behaviour(old: str, new: str) -> set[str]:
+    """Qualified names of the functions that differ only in type annotations or docstrings."""
+    before, after = _function_shapes(old), _function_shapes(new)
+    return {name for name, shape in before.items() if after.get(name) == shape}
+
+
+def _function_shapes(source: str) -> dict[str, str]:
+    """Each function's syntax tree, dumped without annotations and docstrings."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    shapes: dict[str, str] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                name = f"{prefix}{child.name}"
+                shapes[name] = ast.dump(_unannotated(child))
+                visit(child, f"{name}.")
+            elif isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
+    return shapes
+
+
+def _unannotated(function: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
+    copy = ast.parse(ast.unparse(function)).body[0]
+    for node in ast.walk(copy):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            node.returns = None
+            if node.body and isinstance(node.body[0], ast.Expr) and _is_text(node.body[0].value):
+                node.body = node.body[1:] or [ast.Pass()]
+        elif isinstance(node, ast.arg):
+            node.annotation = None
+        elif isinstance(node, ast.AnnAssign):
+            node.annotation = ast.Constant(None)
+    return copy
 
 
 def _incidental(line: str) -> bool:
@@ -121,6 +194,38 @@ def _incidental(line: str) -> bool:
     level without making it a change outside a function."""
     text = line.strip()
     return not text or text.startswith(("#", "import ", "from ")) or bool(VERSION_LINE.match(line))
+
+
+def _incidental_lines(source: str) -> set[int]:
+    """Line numbers of `source` that hold no behaviour a test could see: docstrings, import
+    statements (all their lines) and assignments of module dunders."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    lines: set[int] = set()
+
+    def span(node: ast.stmt) -> range:
+        return range(node.lineno, (node.end_lineno or node.lineno) + 1)
+
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = body[0] if body else None
+            if isinstance(first, ast.Expr) and _is_text(first.value):
+                lines.update(span(first))
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            lines.update(span(node))
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if names and all(name.startswith("__") and name.endswith("__") for name in names):
+            lines.update(span(node))
+    return lines
+
+
+def _is_text(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def _function_spans(source: str) -> list[tuple[int, int, str]]:
@@ -161,6 +266,12 @@ def collected(python: str, tree: Path, files: list[str]) -> dict[tuple[str, str]
     )
     ids = [line.strip() for line in result.stdout.splitlines() if "::" in line]
     return {_junit_key(nodeid): nodeid for nodeid in ids}
+
+
+def is_missing_name(message: str) -> bool:
+    """The failure of a test that uses a module attribute or import the release lacks: a
+    feature, unless the release before had it (a name lost by mistake)."""
+    return bool(MISSING_NAME.match(message))
 
 
 def kind_of(messages: list[str]) -> str:
@@ -269,6 +380,9 @@ class Miner:
             shutil.copy2(new_tree / name, before_tree / name)
         on_before = run_pytest(python, before_tree, witness_ids, scratch / "before.xml")
         regression = all(on_before.get(key) == "passed" for key in witnesses)
+        missing = any(is_missing_name(on_buggy[key].partition("\t")[2]) for key in witnesses)
+        if missing and not regression:
+            raise Skip("a test fails on N for a name N+1 adds (a new feature, not a fix)")
         deselect = sorted(
             nodeids[key]
             for key, outcome in on_fixed.items()
@@ -323,6 +437,8 @@ def mine(project: str, pairs: int, cache: Path, out: Path) -> list[dict[str, str
     for index in indexes:
         buggy, fixed = miner.releases[index], miner.releases[index + 1]
         pair = f"{buggy.version} -> {fixed.version}"
+        if (out / f"{project}-{buggy.version}.toml").is_file():
+            continue  # a spec of the corpus is never rewritten: its figures are frozen
         with tempfile.TemporaryDirectory(prefix=f"fixloop-mine-{project}-") as name:
             try:
                 spec = miner.mine_pair(index, Path(name))

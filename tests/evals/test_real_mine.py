@@ -12,6 +12,7 @@ from evals.builders.real import load_spec, raised_in_the_release
 from evals.builders.real_mine import (
     Skip,
     changed_functions,
+    is_missing_name,
     is_source_path,
     is_test_path,
     kind_of,
@@ -53,6 +54,23 @@ def test_a_method_is_named_with_its_class_and_version_or_import_lines_do_not_cou
     assert changed_functions(OLD, new) == {"Size.render": 1}
 
 
+def test_docstrings_multi_line_imports_and_module_dunders_are_not_changes() -> None:
+    documented = OLD.replace("def natural(value):\n", 'def natural(value):\n    """Old words."""\n')
+    new = documented.replace("Old words.", "New words,\n    over two lines.")
+    new = new.replace("import math", '"""A module."""\nfrom os import (\n    sep,\n    path,\n)')
+    new = new.replace('__version__ = "1.0"', '__all__ = [\n    "Size",\n    "natural",\n]')
+    assert changed_functions(documented, new) == {}
+    fixed = new.replace("value < 1024", "value <= 1024")
+    assert changed_functions(documented, fixed) == {"natural": 1}
+
+
+def test_a_function_whose_change_is_only_its_annotations_is_not_changed() -> None:
+    annotated = OLD.replace("def natural(value):", "def natural(value: float) -> str:")
+    assert changed_functions(OLD, annotated) == {}
+    fixed = annotated.replace("value < 1024", "value <= 1024")
+    assert set(changed_functions(OLD, fixed)) == {"natural"}
+
+
 def test_a_large_change_outside_any_function_is_skipped() -> None:
     extra = "\n    base = 1024\n    big = 2\n    small = 3\n    x = 4"
     new = OLD.replace('unit = "B"', 'unit = "B"' + extra)
@@ -68,6 +86,7 @@ def test_tests_and_source_are_told_apart() -> None:
     assert is_source_path("src/pkg/size.py")
     assert not is_source_path("setup.py")
     assert not is_source_path("docs/conf.py")
+    assert not is_source_path("bin/check-release.py")
     assert not is_source_path("src/pkg/_version.py")
     assert not is_source_path("tests/test_size.py")
 
@@ -79,6 +98,13 @@ def test_a_failure_is_a_crash_only_when_every_witness_raised() -> None:
     )
     assert kind_of(["Failed: DID NOT RAISE <class 'ValueError'>"]) == "wrong-value"
     assert kind_of(["assert '1.5 B' == '1 B'"]) == "wrong-value"
+
+
+def test_a_test_of_a_name_the_release_lacks_tests_a_feature() -> None:
+    assert is_missing_name("AttributeError: module 'more_itertools' has no attribute 'outer'")
+    assert is_missing_name("ImportError: cannot import name 'outer' from 'more_itertools'")
+    assert not is_missing_name("AttributeError: 'NoneType' object has no attribute 'group'")
+    assert not is_missing_name("AssertionError: assert 1 == 2")
 
 
 def test_the_test_root_is_where_most_test_files_live() -> None:
