@@ -27,13 +27,14 @@ from agent.intake.webhooks import same_secret
 from agent.settings import Settings
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
-PUBLIC_PREFIXES = ("/webhooks/", "/api/", "/console")
+PUBLIC_PREFIXES = ("/webhooks/", "/api/", "/console", "/controls/")
 FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
 
 
 def is_public(path: str) -> bool:
     """Whether `path` is answered to anyone (its own authentication aside: webhooks check their
-    signatures, the console its viewer, `agent.console.auth`)."""
+    signatures, the console its viewer (`agent.console.auth`), the operator endpoints their
+    `operator_token`)."""
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 

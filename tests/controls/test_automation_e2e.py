@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from agent import wiring
 from agent.service import runner
 from agent.service.server import create_app
 from tests.controls.support import crash, drain, post, shop_settings, statuses
+from tests.support.local_client import local_client
 from tests.support.repo_builder import git
 from tools.store.tables import events, pull_requests, tickets
 
@@ -22,7 +22,7 @@ def test_diagnose_puts_a_suggested_diff_on_the_ticket_and_opens_no_branch_or_pr(
     tmp_path: Path, demo_repo: Path
 ) -> None:
     settings = shop_settings(tmp_path / "state", demo_repo, automation="diagnose")
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         incident = post(client, crash("d"))["incident_id"]
         drain(settings)
 
@@ -41,7 +41,7 @@ def test_diagnose_puts_a_suggested_diff_on_the_ticket_and_opens_no_branch_or_pr(
 
 def test_off_records_the_events_and_does_nothing_else(tmp_path: Path, demo_repo: Path) -> None:
     settings = shop_settings(tmp_path / "state", demo_repo, automation="off")
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         incident = post(client, crash("o"))["incident_id"]
         assert post(client, crash("o"))["outcome"] == "repeat"
         drain(settings)

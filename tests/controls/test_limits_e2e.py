@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from agent import wiring
@@ -14,6 +13,7 @@ from agent.controls import places
 from agent.service import runner
 from agent.service.server import create_app
 from tests.controls.support import crash, drain, post, shop_settings, statuses
+from tests.support.local_client import local_client
 from tools.store.tables import pull_requests, tickets
 
 pytestmark = pytest.mark.slow
@@ -24,7 +24,7 @@ def test_eight_incidents_open_three_prs_and_the_busiest_deferred_one_goes_next(
 ) -> None:
     settings = shop_settings(tmp_path / "state", demo_repo, max_open_prs=3)
     names = [f"n{i}" for i in range(8)]
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         ids = {name: post(client, crash(name))["incident_id"] for name in names}
         for name, repeats in (("n6", 3), ("n4", 1)):
             for _ in range(repeats):

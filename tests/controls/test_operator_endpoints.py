@@ -12,6 +12,7 @@ from agent.intake.payloads import parse_payload
 from agent.service import runner
 from agent.service.server import create_app
 from tests.controls.support import OPERATOR_TOKEN, crash, shop_settings
+from tests.support.local_client import local_client
 
 AUTH = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 
@@ -48,7 +49,7 @@ def test_a_run_started_while_paused_holds_before_detect_until_unpaused(
 ) -> None:
     settings = shop_settings(tmp_path / "state", demo_repo)
     payload = crash("h")
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         paused = client.post(
             "/controls/pause",
             json={"repo": "shop", "reason": "migration", "by": "ana"},

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from agent import wiring
@@ -18,6 +17,7 @@ from agent.service.server import create_app
 from agent.settings import Settings
 from tests.controls.support import OPERATOR_TOKEN, crash, drain, post, shop_settings, statuses
 from tests.support.cli import fixloop
+from tests.support.local_client import local_client
 from tests.support.sandbox import FAST
 from tools.store.tables import pull_requests, ticket_comments, tickets
 
@@ -41,7 +41,7 @@ def test_a_run_paused_before_its_pr_survives_a_restart_and_opens_one_pr_after_un
     home = tmp_path / "state"
     # The first server holds every proven fix (no PR place), so the run stops after its fix.
     full = shop_settings(home, demo_repo, max_open_prs=0)
-    with TestClient(create_app(full)) as client:
+    with local_client(create_app(full)) as client:
         incident = post(client, crash("p"))["incident_id"]
         drain(full)
         assert statuses(full) == {incident: "deferred"}
@@ -55,7 +55,7 @@ def test_a_run_paused_before_its_pr_survives_a_restart_and_opens_one_pr_after_un
 
     # A restarted server with places free: the run goes on, and stops at the pause.
     settings = shop_settings(home, demo_repo)
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         assert [run["status"] for run in places.resume_deferred(settings)] == ["paused"]
         late = post(client, crash("q"))["incident_id"]
         assert post(client, crash("p"))["outcome"] == "repeat"
@@ -69,7 +69,7 @@ def test_a_run_paused_before_its_pr_survives_a_restart_and_opens_one_pr_after_un
         ("*", "ops (http)", "bad deploy")
     ]
 
-    with TestClient(create_app(settings)) as client:  # restarted again: still paused
+    with local_client(create_app(settings)) as client:  # restarted again: still paused
         assert client.get("/healthz").json()["paused"][0]["reason"] == "bad deploy"
         metrics = client.get("/metrics").text
     assert 'fixloop_paused{scope="*"} 1' in metrics

@@ -13,7 +13,7 @@ import pytest
 from evals.builders.mutants import build_mutants
 from evals.case import load_case
 from evals.suite import load_suite
-from tests.evals.test_real_build import index, write_spec
+from tests.support.tiny_index import index, write_spec
 
 pytestmark = pytest.mark.slow
 __all__ = ["index"]

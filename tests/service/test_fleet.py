@@ -30,6 +30,7 @@ from tests.support.cli import fixloop
 from tests.support.eval_cases import write_rates_case
 from tests.support.fleet import REDIS, fleet_env, redis_prefix, repos_setting, worker_process
 from tests.support.live_server import live_server
+from tests.support.local_client import local_client
 from tests.support.payloads import alert
 from tools.leases import SqlLeases
 from tools.store.database import Database, open_database
@@ -90,7 +91,7 @@ def test_only_jobs_whose_workers_lease_expired_are_requeued(
     tmp_path: Path, database_url: str | None
 ) -> None:
     settings = _settings(tmp_path / "state", database_url, worker=True)
-    with TestClient(create_app(settings, worker=False)) as client:
+    with local_client(create_app(settings, worker=False)) as client:
         _page(client, "PT1")
         _page(client, "PT2")
     inbox = wiring.inbox(settings)
@@ -117,7 +118,7 @@ def test_a_job_waits_while_its_incident_or_repository_is_held_and_runs_once(
     settings = _settings(
         tmp_path / "state", database_url, repos={"4504": demo_repo}, max_concurrent_runs=1
     )
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         incident_id = _page(client)
         signed.post_sentry(client, alert())
     leases = wiring.leases(settings)
@@ -145,7 +146,7 @@ def test_the_server_hands_jobs_to_their_queues_and_reports_them(
     settings = _settings(
         tmp_path / "state", broker_url=SecretStr(REDIS), broker_prefix=prefix, worker=True
     )
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         signed.post_sentry(client, alert())
         signed.post_sentry(client, alert(function="another_handler"))
         _page(client)
@@ -166,7 +167,7 @@ def test_the_server_hands_jobs_to_their_queues_and_reports_them(
 
 def test_the_dispatch_task_resends_the_job_of_a_dead_worker(tmp_path: Path, prefix: str) -> None:
     settings = _settings(tmp_path / "state", broker_url=SecretStr(REDIS), broker_prefix=prefix)
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         _page(client)
     app = make_app(settings)
     inbox = wiring.inbox(settings)
@@ -197,7 +198,7 @@ def test_a_real_worker_retries_a_job_whose_incident_another_holds_then_runs_it_o
     settings = _settings(
         tmp_path / "state", broker_url=SecretStr(REDIS), broker_prefix=prefix, lease_seconds=3.0
     )
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         incident_id = _page(client)
     leases = wiring.leases(settings)
     assert leases.acquire(f"incident:{incident_id}", "other-host:1", 600)
