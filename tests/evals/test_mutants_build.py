@@ -15,7 +15,7 @@ from evals.case import load_case
 from evals.suite import load_suite
 from tests.support.tiny_index import index, write_spec
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.nightly]
 __all__ = ["index"]
 
 

@@ -18,7 +18,7 @@ from tests.support.tiny_index import index, write_spec
 
 __all__ = ["index"]
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.nightly]
 
 
 def test_a_spec_builds_into_a_case_with_history_event_and_hidden_tests(

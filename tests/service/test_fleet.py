@@ -282,6 +282,7 @@ def test_a_worker_killed_mid_run_loses_nothing_another_finishes_with_one_ticket_
 
 
 @pytest.mark.slow
+@pytest.mark.nightly
 def test_eval_with_a_broker_replays_the_cases_on_the_workers(tmp_path: Path, prefix: str) -> None:
     corpus = tmp_path / "corpus"
     write_rates_case(corpus)
