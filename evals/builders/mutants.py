@@ -34,16 +34,14 @@ import subprocess
 import sys
 import tempfile
 import tomllib
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evals.builders.kit import HARNESS, SITE_PACKAGES, STDLIB, _function_lines
+from evals.builders.kit import HARNESS, _function_lines
 from evals.builders.mutations import PATTERNS, Mutation, candidates
 from evals.builders.real import (
-    CAPTURE_PLUGIN,
     DEPLOY_PATH,
     RealCaseError,
     RealSpec,
@@ -52,6 +50,7 @@ from evals.builders.real import (
     _offline,
     _pytest_env,
     _replace_tree,
+    capture_harness,
     environment,
     load_spec,
     visible_command,
@@ -500,39 +499,11 @@ class Project:
     ) -> dict[str, Any] | None:
         """The event the real sentry-sdk sends when `test` crashes on the mutant, or None when
         no frame of the crash is the release's code (a crash in the test itself)."""
-        boot = scratch / "capture"
-        boot.mkdir()
-        shutil.copy(HARNESS, boot / "sitecustomize.py")
-        (boot / "fixloop_capture.py").write_text(CAPTURE_PLUGIN)
-        out = scratch / "events.jsonl"
-        paths = json.loads(
-            subprocess.run(
-                [
-                    self.python,
-                    "-c",
-                    "import json,sysconfig;print(json.dumps(sysconfig.get_paths()))",
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
+        boot, out = capture_harness(
+            self.python, tree, scratch / "capture", self.spec.project, case_id, release
         )
-        config = {
-            "out": str(out),
-            "rewrite": {
-                str(tree): DEPLOY_PATH,
-                paths["purelib"]: SITE_PACKAGES,
-                paths["stdlib"]: STDLIB,
-            },
-            "release": release,
-            "environment": "production",
-            "server_name": f"{self.spec.project}-{hashlib.sha256(case_id.encode()).hexdigest()[:4]}",
-            "event_id": uuid.uuid5(uuid.NAMESPACE_URL, f"fixloop-evals/{case_id}").hex,
-            "timestamp": 1577880000 + 86400 * 3,
-        }
-        (scratch / "config.json").write_text(json.dumps(config))
         env = _pytest_env(
-            tree, {"PYTHONPATH": str(boot), "FIXLOOP_CASE_CONFIG": str(scratch / "config.json")}
+            tree, {"PYTHONPATH": str(boot), "FIXLOOP_CASE_CONFIG": str(boot / "config.json")}
         )
         argv = [self.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--rootdir={tree}"]
         argv += ["-p", "fixloop_capture", test]

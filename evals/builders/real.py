@@ -422,39 +422,13 @@ def _capture(
     spec: RealSpec, python: str, tree: Path, scratch: Path, release: str
 ) -> dict[str, Any]:
     """Run the witness tests on N under the real sentry-sdk; return the first crash's event."""
-    boot = scratch / "boot"
-    boot.mkdir()
-    shutil.copy(HARNESS, boot / "sitecustomize.py")
-    (boot / "fixloop_capture.py").write_text(CAPTURE_PLUGIN)
-    out = scratch / "events.jsonl"
-    paths = json.loads(
-        subprocess.run(
-            [python, "-c", "import json,sysconfig;print(json.dumps(sysconfig.get_paths()))"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
-    config = {
-        "out": str(out),
-        "rewrite": {
-            str(tree): DEPLOY_PATH,
-            paths["purelib"]: SITE_PACKAGES,
-            paths["stdlib"]: STDLIB,
-        },
-        "release": release,
-        "environment": "production",
-        "server_name": f"{spec.project}-{hashlib.sha256(spec.id.encode()).hexdigest()[:4]}",
-        "event_id": uuid.uuid5(uuid.NAMESPACE_URL, f"fixloop-evals/{spec.id}").hex,
-        "timestamp": 1577880000 + 86400 * 3,
-    }
-    (scratch / "config.json").write_text(json.dumps(config))
+    boot, out = capture_harness(python, tree, scratch / "boot", spec.project, spec.id, release)
     run_pytest(
         python,
         tree,
         ["-p", "fixloop_capture", *spec.witness],
         scratch / "capture.xml",
-        {"PYTHONPATH": str(boot), "FIXLOOP_CASE_CONFIG": str(scratch / "config.json")},
+        {"PYTHONPATH": str(boot), "FIXLOOP_CASE_CONFIG": str(boot / "config.json")},
     )
     events = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
     if not events:
@@ -527,3 +501,39 @@ def _git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
 
 
 __all__ = ["RealCaseError", "RealSpec", "Sdist", "load_spec", "materialize", "spec_files"]
+
+
+def capture_harness(
+    python: str, tree: Path, boot: Path, project: str, case_id: str, release: str
+) -> tuple[Path, Path]:
+    """Set up a capture run of the real sentry-sdk in `boot` (put it on PYTHONPATH, with
+    `FIXLOOP_CASE_CONFIG` pointing at `boot/config.json` and `-p fixloop_capture`): paths of
+    `tree`, site-packages and the standard library read as a deployment's, fixed event ids.
+    Returns the folder and the file the events are written to."""
+    boot.mkdir()
+    shutil.copy(HARNESS, boot / "sitecustomize.py")
+    (boot / "fixloop_capture.py").write_text(CAPTURE_PLUGIN)
+    out = boot / "events.jsonl"
+    paths = json.loads(
+        subprocess.run(
+            [python, "-c", "import json,sysconfig;print(json.dumps(sysconfig.get_paths()))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    config = {
+        "out": str(out),
+        "rewrite": {
+            str(tree): DEPLOY_PATH,
+            paths["purelib"]: SITE_PACKAGES,
+            paths["stdlib"]: STDLIB,
+        },
+        "release": release,
+        "environment": "production",
+        "server_name": f"{project}-{hashlib.sha256(case_id.encode()).hexdigest()[:4]}",
+        "event_id": uuid.uuid5(uuid.NAMESPACE_URL, f"fixloop-evals/{case_id}").hex,
+        "timestamp": 1577880000 + 86400 * 3,
+    }
+    (boot / "config.json").write_text(json.dumps(config))
+    return boot, out
