@@ -354,9 +354,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             _outcomes[report.nodeid] = "skipped"
     elif report.when == "call":
         # An xfail is reported as skipped; a non-strict xpass as passed; a strict one as failed.
-        if current == "failed" and not report.failed:
-            pass  # one of its subtests failed (unittest's subTest, pytest's subtests)
-        elif report.passed:
+        # A test one of whose subtests failed (unittest's subTest, pytest's subtests) stays failed.
+        if report.passed and current != "failed":
             _outcomes[report.nodeid] = "passed"
         elif report.skipped:
             _outcomes[report.nodeid] = "skipped"
